@@ -1,0 +1,34 @@
+/** On the very first start, demo accounts so that a newcomer can walk the whole journey at once. */
+import type { Db } from '../db/database.ts';
+import type { Policy } from './password-policy.ts';
+import { createUser } from './create-user.ts';
+import { countUsers } from './users.repository.ts';
+import { randomAlnum } from '../security/tokens.ts';
+
+export interface DemoAccount {
+  kind: string;
+  login: string;
+  email: string;
+  password: string;
+}
+
+/** A password that every preset accepts: upper, lower, digits, a symbol, 20 characters. */
+function demoPassword(): string {
+  return `Iryo-${randomAlnum(12)}-7k`;
+}
+
+export async function createDemoAccountsIfEmpty(db: Db, policy: Policy, now: number): Promise<DemoAccount[]> {
+  if ((await countUsers(db)) > 0) return [];
+  const specs = [
+    { kind: '一般ユーザー (institution user)', login: 'demo', input: { username: 'demo', email: 'demo@example.jp', displayName: 'デモ医科診療所', institutionCode: '3410712362' } },
+    { kind: '取りまとめ者 (coordinator, log in with the user ID)', login: 'c0000001', input: { username: 'demo-coordinator', email: 'coordinator@example.jp', displayName: 'デモ医療法人', coordinator: true, userId: 'c0000001' } },
+    { kind: '仮アカウント (provisional: reset sends no mail)', login: 'demo-provisional', input: { username: 'demo-provisional', email: 'demo@01', displayName: 'デモ薬局', institutionCode: '0140113719' } },
+  ];
+  const out: DemoAccount[] = [];
+  for (const spec of specs) {
+    const password = demoPassword();
+    const r = await createUser(db, policy, now, { ...spec.input, password });
+    if (r.ok) out.push({ kind: spec.kind, login: spec.login, email: spec.input.email, password });
+  }
+  return out;
+}

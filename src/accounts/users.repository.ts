@@ -1,0 +1,77 @@
+/** SQL for accounts. Functions take `db` first so that the caller owns the transaction. */
+import type { Db } from '../db/database.ts';
+import type { User, UsersTable } from '../db/schema.ts';
+
+/**
+ * Finds the account a person means by what they typed: institution users by ユーザー名,
+ * coordinators by ユーザーID (their username is accepted too). `key` is already normalised.
+ */
+export async function findUserByLoginKey(db: Db, key: string): Promise<User | undefined> {
+  return db
+    .selectFrom('users')
+    .selectAll()
+    .where((eb) => eb.or([eb('username', '=', key), eb('user_id', '=', key)]))
+    .executeTakeFirst();
+}
+
+export async function findUserById(db: Db, id: string): Promise<User | undefined> {
+  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function isLoginKeyTaken(db: Db, key: string): Promise<boolean> {
+  return (await findUserByLoginKey(db, key)) !== undefined;
+}
+
+export async function insertUser(db: Db, user: UsersTable): Promise<void> {
+  await db.insertInto('users').values(user).execute();
+}
+
+export async function countUsers(db: Db): Promise<number> {
+  const r = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+/** Records a failed login; returns the new count. */
+export async function recordLoginFailure(db: Db, id: string, now: number): Promise<number> {
+  await db
+    .updateTable('users')
+    .set((eb) => ({ failed_logins: eb('failed_logins', '+', 1), updated_at: now }))
+    .where('id', '=', id)
+    .execute();
+  const r = await db.selectFrom('users').select('failed_logins').where('id', '=', id).executeTakeFirstOrThrow();
+  return r.failed_logins;
+}
+
+export async function lockUserUntil(db: Db, id: string, until: number, now: number): Promise<void> {
+  await db.updateTable('users').set({ status: 'locked', locked_until: until, updated_at: now }).where('id', '=', id).execute();
+}
+
+/** Clears failures and any expired temporary lock after a successful login. */
+export async function recordLoginSuccess(db: Db, user: User, now: number): Promise<void> {
+  const status = user.status === 'locked' ? 'active' : user.status;
+  await db
+    .updateTable('users')
+    .set({ failed_logins: 0, locked_until: null, status, updated_at: now })
+    .where('id', '=', user.id)
+    .execute();
+}
+
+export async function updatePasswordHash(db: Db, id: string, passwordHash: string, now: number): Promise<void> {
+  await db.updateTable('users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', id).execute();
+}
+
+/** Sets a new password and lifts a temporary lockout (a successful reset unlocks the account). */
+export async function setPasswordAfterReset(db: Db, user: User, passwordHash: string, now: number): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({
+      password_hash: passwordHash,
+      password_changed_at: now,
+      failed_logins: 0,
+      locked_until: null,
+      status: user.status === 'locked' ? 'active' : user.status,
+      updated_at: now,
+    })
+    .where('id', '=', user.id)
+    .execute();
+}

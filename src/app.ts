@@ -1,0 +1,161 @@
+/**
+ * buildApp(deps) → a Fastify instance with every plugin and route; it never listens (server.ts does),
+ * so tests inject requests into it.
+ */
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import formbody from '@fastify/formbody';
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import csrf from '@fastify/csrf-protection';
+import type { Redis } from 'ioredis';
+import type { Config } from './config.ts';
+import type { Db, Dialect } from './db/database.ts';
+import { POLICIES } from './accounts/password-policy.ts';
+import { deleteExpiredSessions } from './accounts/sessions.repository.ts';
+import { deleteExpiredFlows } from './flows/recovery/recovery.repository.ts';
+import { createMemoryCounters, createRedisCounters } from './security/counters.ts';
+import { createSecretBox } from './security/secret-box.ts';
+import { createMailWorker, type MailWorker } from './mail/worker.ts';
+import type { MailTransport } from './mail/transports.ts';
+import { makeAudit, type Services } from './services.ts';
+import { baseCookie, cookieNames, installRequestContext } from './web/context.ts';
+import { HttpError, installErrorHandlers } from './web/errors.ts';
+import { contentRoutes } from './content/content.routes.ts';
+import { loginRoutes } from './flows/login/login.routes.ts';
+import { recoveryRoutes } from './flows/recovery/recovery.routes.ts';
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  dialect: Dialect;
+  transport: MailTransport;
+  redis?: Redis | undefined;
+  now?: () => number;
+  /** pino options, or false for no logs (tests). */
+  logger?: FastifyServerOptions['logger'];
+  /** Start the mail worker's loop (tests may drive it with runOnce). Default true. */
+  runMailWorker?: boolean;
+  mailPollMs?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: Services;
+    mailWorker: MailWorker;
+  }
+}
+
+/** Never let a reset token reach a log line (T5). */
+export function redactUrl(url: string): string {
+  return url.replace(/(sysparm_tiny=)[^&#]*/gi, '$1[REDACTED]');
+}
+
+export function loggerOptions(level: string): FastifyServerOptions['logger'] {
+  return {
+    level,
+    redact: {
+      paths: ['req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]', '*.password', '*.confirm', '*.captcha', '*.token', '*._csrf'],
+      censor: '[REDACTED]',
+    },
+    serializers: {
+      req(req: { method: string; url: string; id: string; ip?: string }) {
+        return { method: req.method, url: redactUrl(req.url), id: req.id, ip: req.ip };
+      },
+    },
+  };
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, db, dialect } = deps;
+  const now = deps.now ?? Date.now;
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    trustProxy: config.trustProxy,
+    bodyLimit: 64 * 1024,
+    genReqId: () => randomUUID(),
+    routerOptions: { maxParamLength: 200 },
+  });
+
+  const box = createSecretBox(config.sessionSecret);
+  const mailWorker = createMailWorker({
+    db, dialect, box, transport: deps.transport, from: config.mailFrom, now, log: app.log,
+    retryBaseMs: config.mailRetryBaseMs, maxAttempts: config.mailMaxAttempts, pollMs: deps.mailPollMs ?? 1000,
+  });
+  const services: Services = {
+    config, db, dialect, now, box,
+    counters: deps.redis ? createRedisCounters(deps.redis) : createMemoryCounters(now),
+    policy: POLICIES[config.passwordPolicy],
+    branding: { baseUrl: config.baseUrl, callCenterPhone: config.callCenterPhone, contactLines: config.mailContactLines },
+    mailWorker,
+    audit: makeAudit(db, dialect, now),
+  };
+  app.decorate('services', services);
+  app.decorate('mailWorker', mailWorker);
+
+  // Only HTML forms are accepted: any other content type is a 415 (B1).
+  app.removeAllContentTypeParsers();
+  await app.register(formbody);
+  const names = cookieNames(config.baseUrl);
+  await app.register(cookie, { secret: config.sessionSecret });
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        formAction: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    hsts: config.production && names.secure ? { maxAge: 31536000, includeSubDomains: true } : false,
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginEmbedderPolicy: false,
+  });
+  await app.register(rateLimit, {
+    global: false,
+    ...(deps.redis ? { redis: deps.redis, nameSpace: 'iryo:flood:' } : {}),
+    errorResponseBuilder: () => new HttpError('RATE_LIMITED'),
+  });
+  await app.register(csrf, {
+    sessionPlugin: '@fastify/cookie',
+    cookieKey: names.csrf,
+    cookieOpts: { ...baseCookie(names), signed: true },
+  });
+  await app.register(fastifyStatic, {
+    root: fileURLToPath(new URL('./web/static/', import.meta.url)),
+    prefix: '/static/',
+    maxAge: 3600_000,
+  });
+
+  installRequestContext(app, services);
+  installErrorHandlers(app);
+  await contentRoutes(app, services);
+  await loginRoutes(app, services);
+  await recoveryRoutes(app, services);
+
+  const sweeper = setInterval(() => {
+    const t = now();
+    Promise.all([
+      deleteExpiredFlows(db, t - 24 * 3600_000),
+      deleteExpiredSessions(db, t, config.sessionIdleMinutes * 60_000),
+    ]).catch((err) => app.log.warn({ err }, 'sweep failed'));
+  }, 10 * 60_000);
+  sweeper.unref();
+
+  if (deps.runMailWorker !== false) app.addHook('onReady', async () => mailWorker.start());
+  app.addHook('onClose', async () => {
+    clearInterval(sweeper);
+    await mailWorker.stop();
+  });
+  return app;
+}

@@ -1,0 +1,161 @@
+/**
+ * Every setting of the portal, typed, read once from the environment with its default.
+ * A bad value stops the start with one line that names the setting (see {@link ConfigError}).
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { PolicyName } from './accounts/password-policy.ts';
+
+export interface Config {
+  nodeEnv: string;
+  production: boolean;
+  port: number;
+  host: string;
+  baseUrl: string;
+  dataDir: string;
+  databaseUrl: string;
+  redisUrl: string | undefined;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  /** Phone number of the call center, shown on pages and in every mail's contact block. */
+  callCenterPhone: string;
+  /** The contact block of every mail, one line per entry; `{phone}` is replaced by callCenterPhone. */
+  mailContactLines: string[] | undefined;
+  sessionSecret: string;
+  passwordPolicy: PolicyName;
+  trustProxy: boolean | string;
+  captchaTestAnswer: string | undefined;
+  resetTokenTtlMinutes: number;
+  flowTtlMinutes: number;
+  lockoutThreshold: number;
+  lockoutMinutes: number;
+  sessionIdleMinutes: number;
+  sessionAbsoluteHours: number;
+  resetMailsPerAccountPerHour: number;
+  resetRequestsPerIpPerHour: number;
+  loginFailuresPerIpPer15Min: number;
+  mailRetryBaseMs: number;
+  mailMaxAttempts: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+const POLICIES = ['portal', 'mhlw', 'nist'] as const;
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+  }
+  return Number(raw);
+}
+
+function readOrCreateSecret(dataDir: string): string {
+  const file = join(dataDir, 'session-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dirname(file), { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret + '\n', { mode: 0o600 });
+  return secret;
+}
+
+/** Reads the configuration; throws ConfigError naming the first bad setting. */
+export function loadConfig(env: Env = process.env, options: { persistSecret?: boolean } = {}): Config {
+  const nodeEnv = env.NODE_ENV ?? 'development';
+  const production = nodeEnv === 'production';
+  const port = int(env, 'PORT', 3000, 0, 65535);
+  const host = env.HOST || '127.0.0.1';
+  const dataDir = resolve(env.DATA_DIR || 'data');
+
+  const baseUrlRaw = env.BASE_URL || `http://localhost:${port}`;
+  let baseUrl: string;
+  try {
+    const u = new URL(baseUrlRaw);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
+    if (u.search || u.hash) throw new Error();
+    baseUrl = u.toString().replace(/\/$/, '');
+  } catch {
+    throw new ConfigError(`BASE_URL must be an http:// or https:// address without query (got "${baseUrlRaw}")`);
+  }
+
+  const databaseUrl = env.DATABASE_URL || 'sqlite:data/portal.db';
+  if (!/^sqlite:.+/.test(databaseUrl) && !/^postgres(ql)?:\/\/.+/.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must be sqlite:PATH or postgres://… (got an unsupported value)');
+  }
+  const redisUrl = env.REDIS_URL || undefined;
+  if (redisUrl && !/^rediss?:\/\/.+/.test(redisUrl)) {
+    throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
+  }
+  const smtpUrl = env.SMTP_URL || undefined;
+  if (smtpUrl && !/^smtps?:\/\/.+/.test(smtpUrl)) {
+    throw new ConfigError('SMTP_URL must start with smtp:// or smtps://');
+  }
+  const mailFrom = env.MAIL_FROM || 'from@mail.iryohokenjyohoportalsite.jp';
+  if (!/^[^\s@<>]+@[^\s@<>]+$/.test(mailFrom)) throw new ConfigError('MAIL_FROM must be an e-mail address');
+
+  const passwordPolicy = (env.PASSWORD_POLICY || 'portal') as PolicyName;
+  if (!POLICIES.includes(passwordPolicy)) {
+    throw new ConfigError(`PASSWORD_POLICY must be one of ${POLICIES.join(', ')} (got "${env.PASSWORD_POLICY}")`);
+  }
+
+  const captchaTestAnswer = env.CAPTCHA_TEST_ANSWER || undefined;
+  if (captchaTestAnswer && production) {
+    throw new ConfigError('CAPTCHA_TEST_ANSWER must not be set when NODE_ENV=production');
+  }
+  if (captchaTestAnswer && !/^[A-Za-z0-9]{1,10}$/.test(captchaTestAnswer)) {
+    throw new ConfigError('CAPTCHA_TEST_ANSWER must be 1 to 10 letters or digits');
+  }
+
+  let sessionSecret = env.SESSION_SECRET;
+  if (sessionSecret !== undefined && sessionSecret.length < 32) {
+    throw new ConfigError('SESSION_SECRET must be at least 32 characters');
+  }
+  if (!sessionSecret) {
+    sessionSecret = options.persistSecret === false ? randomBytes(32).toString('base64url') : readOrCreateSecret(dataDir);
+  }
+
+  const tp = env.TRUST_PROXY;
+  let trustProxy: boolean | string = false;
+  if (tp === 'true' || tp === '1') trustProxy = true;
+  else if (tp && tp !== 'false' && tp !== '0') {
+    if (!/^[0-9a-fA-F.:/, ]+$/.test(tp)) throw new ConfigError('TRUST_PROXY must be true, false or a list of addresses/CIDRs');
+    trustProxy = tp;
+  }
+
+  const contact = env.MAIL_CONTACT;
+  return {
+    nodeEnv,
+    production,
+    port,
+    host,
+    baseUrl,
+    dataDir,
+    databaseUrl,
+    redisUrl,
+    smtpUrl,
+    mailFrom,
+    callCenterPhone: env.CALL_CENTER_PHONE || '0800-080-4583',
+    mailContactLines: contact ? contact.split('\\n') : undefined,
+    sessionSecret,
+    passwordPolicy,
+    trustProxy,
+    captchaTestAnswer,
+    resetTokenTtlMinutes: int(env, 'RESET_TOKEN_TTL_MINUTES', 60, 5, 24 * 60),
+    flowTtlMinutes: int(env, 'FLOW_TTL_MINUTES', 30, 5, 24 * 60),
+    lockoutThreshold: int(env, 'LOCKOUT_THRESHOLD', 5, 1, 100),
+    lockoutMinutes: int(env, 'LOCKOUT_MINUTES', 15, 1, 24 * 60),
+    sessionIdleMinutes: int(env, 'SESSION_IDLE_MINUTES', 30, 1, 24 * 60),
+    sessionAbsoluteHours: int(env, 'SESSION_ABSOLUTE_HOURS', 8, 1, 24 * 7),
+    resetMailsPerAccountPerHour: int(env, 'RESET_MAILS_PER_ACCOUNT_PER_HOUR', 3, 1, 1000),
+    resetRequestsPerIpPerHour: int(env, 'RESET_REQUESTS_PER_IP_PER_HOUR', 20, 1, 100000),
+    loginFailuresPerIpPer15Min: int(env, 'LOGIN_FAILURES_PER_IP_PER_15MIN', 50, 1, 100000),
+    mailRetryBaseMs: int(env, 'MAIL_RETRY_BASE_MS', 5000, 10, 3600000),
+    mailMaxAttempts: int(env, 'MAIL_MAX_ATTEMPTS', 10, 1, 100),
+    logLevel: env.LOG_LEVEL || 'info',
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * The portal's starting content (お知らせ, よくある質問) in both languages, shown until editors
+ * manage content in the database. Texts follow the seed manual.
+ */
+import type { Lang } from '../web/i18n/i18n.ts';
+
+export interface NewsItem {
+  date: string;
+  title: Record<Lang, string>;
+  body: Record<Lang, string>;
+}
+
+export interface FaqItem {
+  q: Record<Lang, string>;
+  a: Record<Lang, string>;
+}
+
+export const NEWS: NewsItem[] = [
+  {
+    date: '2024-03-25',
+    title: { ja: 'ログイン画面・パスワード再設定画面を変更しました', en: 'The login and password reset screens have changed' },
+    body: {
+      ja: 'トップページ、ログイン画面、パスワード再設定画面を変更しました。パスワードの再設定は「①特定」「②検証」「③リセット」の順に行います。',
+      en: 'The top page, the login screen and the password reset screens have changed. A password reset goes through the steps "Identify", "Verify" and "Reset".',
+    },
+  },
+  {
+    date: '2024-02-28',
+    title: { ja: 'パスワード変更用URLメールの送信元アドレスについて', en: 'About the sender of the password change URL mail' },
+    body: {
+      ja: 'パスワード変更用URLメールは from@mail.iryohokenjyohoportalsite.jp から送信されます。受信できるよう設定をご確認ください。',
+      en: 'The password change URL mail is sent from from@mail.iryohokenjyohoportalsite.jp. Please make sure you can receive it.',
+    },
+  },
+];
+
+export const FAQ: FaqItem[] = [
+  {
+    q: { ja: 'パスワードを忘れた場合はどうすればよいですか。', en: 'I forgot my password. What should I do?' },
+    a: {
+      ja: 'ログイン画面の「ログイン」ボタン横の「パスワードの再設定」から、ユーザー名（取りまとめ者の方はユーザーID）と登録したメールアドレスを入力してください。パスワード変更用URLを記載したメールが届きます。',
+      en: 'Use "Reset password" beside the "Log in" button on the login page and enter your username (coordinators: user ID) and registered e-mail address. A mail with the password change URL will arrive.',
+    },
+  },
+  {
+    q: { ja: 'パスワード再設定のメールが届きません。', en: 'The password reset mail does not arrive.' },
+    a: {
+      ja: '仮アカウントからメールアドレスを更新していない場合（末尾が「@01」～「@48」のいずれか）や、旧ポータルで登録したメールアドレスに誤りがある場合は、メールが届きません。トップページの「新規ユーザー登録はこちら」からユーザー登録を行ってください。迷惑メールフォルダもご確認ください。',
+      en: 'No mail arrives if you have not replaced the address of a provisional account (ending in "@01" to "@48") or if the address registered on the old portal is wrong. Please register from "New user registration" on the top page. Please also check your spam folder.',
+    },
+  },
+  {
+    q: { ja: '表示されている文字（CAPTCHA）が読みにくいです。', en: 'The characters (CAPTCHA) are hard to read.' },
+    a: {
+      ja: '「別の文字を表示」を押下すると、表示の文字を変更できます。画像が見えない場合は「文字を読み上げ用に表示」を押下すると、文字を1文字ずつ文章で表示します。',
+      en: 'Press "Show other characters" to get new ones. If you cannot see the picture, press "Show the characters as text for reading aloud" to have them spelled out.',
+    },
+  },
+  {
+    q: { ja: 'パスワード変更用URLが無効と表示されます。', en: 'The password change URL is shown as no longer valid.' },
+    a: {
+      ja: 'パスワード変更用URLは、送信されてから1時間を経過すると無効になります。また、新しいURLを送信すると、それより前のURLは使用できなくなります。もう一度パスワードの再設定を行ってください。',
+      en: 'A password change URL stops working 1 hour after it was sent, and sending a new one makes the earlier ones invalid. Please reset your password again.',
+    },
+  },
+];

@@ -1,0 +1,119 @@
+/**
+ * Table types for Kysely. Times are epoch milliseconds, booleans 0/1, ids text,
+ * so the same queries run on SQLite and PostgreSQL.
+ */
+import type { Selectable } from 'kysely';
+
+export interface UsersTable {
+  id: string;
+  username: string;
+  user_id: string | null;
+  account_type: 'institution' | 'coordinator';
+  email: string;
+  display_name: string;
+  institution_code: string | null;
+  status: 'active' | 'locked' | 'provisional';
+  password_hash: string;
+  failed_logins: number;
+  locked_until: number | null;
+  created_at: number;
+  updated_at: number;
+  password_changed_at: number;
+}
+
+export interface SessionsTable {
+  id_hash: string;
+  user_id: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  ip: string;
+  user_agent: string;
+}
+
+export interface FlowsTable {
+  id: string;
+  kind: 'recovery' | 'reset';
+  state: 'identify' | 'verify' | 'sent' | 'reset' | 'done';
+  browser_hash: string;
+  lang: string;
+  identifier: string;
+  user_id: string | null;
+  token_id: string | null;
+  captcha_hash: string | null;
+  captcha_svg: string | null;
+  captcha_spoken: string | null;
+  captcha_mode: 'image' | 'text';
+  captcha_expires_at: number | null;
+  created_at: number;
+  updated_at: number;
+  expires_at: number;
+}
+
+export interface ResetTokensTable {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  cancelled_at: number | null;
+}
+
+export interface OutboxTable {
+  id: string;
+  kind: string;
+  user_id: string | null;
+  to_addr: string;
+  subject: string;
+  /** The body, encrypted at rest (it may hold a reset link); emptied once delivered. */
+  body_enc: string;
+  status: 'queued' | 'sending' | 'sent' | 'failed';
+  attempts: number;
+  next_attempt_at: number;
+  claimed_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  sent_at: number | null;
+}
+
+export interface MailEventsTable {
+  id: string;
+  outbox_id: string;
+  at: number;
+  event: 'queued' | 'sent' | 'retry' | 'failed';
+  detail: string | null;
+}
+
+export interface AuditLogTable {
+  seq: number;
+  id: string;
+  at: number;
+  event: string;
+  outcome: string;
+  user_id: string | null;
+  identifier: string | null;
+  actor: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  detail: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface Database {
+  users: UsersTable;
+  sessions: SessionsTable;
+  flows: FlowsTable;
+  reset_tokens: ResetTokensTable;
+  outbox: OutboxTable;
+  mail_events: MailEventsTable;
+  audit_log: AuditLogTable;
+}
+
+export type User = Selectable<UsersTable>;
+export type Session = Selectable<SessionsTable>;
+export type Flow = Selectable<FlowsTable>;
+export type ResetToken = Selectable<ResetTokensTable>;
+export type OutboxMail = Selectable<OutboxTable>;
+export type AuditEntry = Selectable<AuditLogTable>;

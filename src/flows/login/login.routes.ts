@@ -1,0 +1,57 @@
+/** GET/POST /login and POST /logout. */
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../../services.ts';
+import { baseCookie, getCookieNames, pageContext } from '../../web/context.ts';
+import { readForm, queryParam } from '../../web/forms.ts';
+import type { MessageKey } from '../../web/i18n/i18n.ts';
+import { sendPage } from '../../web/render.ts';
+import { logIn, logOut } from './login.flow.ts';
+import { LoginPage } from './login.views.tsx';
+
+const NOTICES: Record<string, MessageKey> = {
+  loggedOut: 'login.loggedOut',
+  afterReset: 'login.afterReset',
+  expired: 'login.sessionExpired',
+};
+
+export async function loginRoutes(app: FastifyInstance, s: Services): Promise<void> {
+  app.get('/login', async (request, reply) => {
+    if (request.user) return reply.redirect('/csm', 303);
+    reply.header('cache-control', 'no-store');
+    const m = queryParam(request, 'm');
+    const ctx = pageContext(request, reply);
+    return sendPage(reply, LoginPage({ ctx, v: { username: '', notice: m ? NOTICES[m] : undefined, errors: {} } }));
+  });
+
+  app.post('/login', { preHandler: app.csrfProtection, config: { rateLimit: { max: 60, timeWindow: 60_000 } } }, async (request, reply) => {
+    reply.header('cache-control', 'no-store');
+    const { t } = request;
+    const form = readForm(request, { username: 100, password: 1000 });
+    const { username, password } = form.values;
+    const errors: { username?: string; password?: string } = {};
+    if (!username.trim()) errors.username = t('field.usernameRequired');
+    else if (form.tooLong.includes('username')) errors.username = t('field.tooLong', { max: 100 });
+    if (!password) errors.password = t('field.passwordRequired');
+    else if (form.tooLong.includes('password')) errors.password = t('field.tooLong', { max: 1000 });
+    if (errors.username || errors.password) {
+      return sendPage(reply, LoginPage({ ctx: pageContext(request, reply), v: { username, errors } }), 400);
+    }
+    const result = await logIn(s, username, password, request.sessionHash, request.meta);
+    if (!result.ok) {
+      const failure = result.reason === 'throttled'
+        ? t('login.throttled')
+        : t('login.failed', { threshold: s.config.lockoutThreshold, minutes: s.config.lockoutMinutes });
+      return sendPage(reply, LoginPage({ ctx: pageContext(request, reply), v: { username, failure, errors: {} } }), result.reason === 'throttled' ? 429 : 401);
+    }
+    const names = getCookieNames();
+    reply.setCookie(names.session, result.sessionId, { ...baseCookie(names), maxAge: s.config.sessionAbsoluteHours * 3600 });
+    return reply.redirect('/csm', 303);
+  });
+
+  app.post('/logout', { preHandler: app.csrfProtection }, async (request, reply) => {
+    if (request.user && request.sessionHash) await logOut(s, request.sessionHash, request.user.id, request.meta);
+    const names = getCookieNames();
+    reply.clearCookie(names.session, baseCookie(names));
+    return reply.redirect('/login?m=loggedOut', 303);
+  });
+}

@@ -1,0 +1,285 @@
+/**
+ * The password-reset flow of the seed: ① 特定 → ② 検証 → sent, then from the mailed link ③ リセット → done.
+ * States and rules only: no HTTP here. Expected failures are returned as values.
+ */
+import type { Flow } from '../../db/schema.ts';
+import type { Services } from '../../services.ts';
+import { checkPassword, type PolicyViolation } from '../../accounts/password-policy.ts';
+import { hashPassword } from '../../accounts/passwords.ts';
+import { isProvisionalPlaceholder, normalizeEmail, normalizeIdentifier } from '../../accounts/identity.ts';
+import { lockStateOf } from '../../accounts/lock-state.ts';
+import { findUserById, findUserByLoginKey, setPasswordAfterReset } from '../../accounts/users.repository.ts';
+import { deleteSessionsOfUser } from '../../accounts/sessions.repository.ts';
+import { CAPTCHA_TTL_MS, checkCaptchaAnswer, drawCaptcha, hashCaptchaAnswer, spellCaptcha } from '../../security/captcha.ts';
+import { hashToken, hmac, isTokenShape, randomAlnum, randomId, sameDigest } from '../../security/tokens.ts';
+import { enqueueMail } from '../../mail/outbox.repository.ts';
+import { passwordResetMail } from '../../mail/templates/password-reset.ts';
+import { passwordChangedMail } from '../../mail/templates/password-changed.ts';
+import type { Lang } from '../../web/i18n/i18n.ts';
+import {
+  cancelOpenTokens,
+  consumeResetToken,
+  countTokensSince,
+  expireFlowsOfUser,
+  findFlow,
+  findResetTokenByHash,
+  findResetTokenById,
+  insertFlow,
+  insertResetToken,
+  updateFlow,
+} from './recovery.repository.ts';
+
+export interface RequestMeta {
+  ip: string;
+  userAgent: string;
+}
+
+/** Why a request for a reset mail sent nothing, or that it queued one: recorded in the audit trail only. */
+export type ResetOutcome = 'mail_queued' | 'unknown_user' | 'provisional_address' | 'email_mismatch' | 'account_locked' | 'rate_limited';
+
+export type LinkState = 'valid' | 'expired' | 'used' | 'cancelled' | 'invalid';
+
+const HOUR = 3600_000;
+
+/** Binds a flow to the browser that started it, so that a flow id seen in history is useless elsewhere. */
+export function browserHash(s: Services, browserKey: string): string {
+  return hmac(s.config.sessionSecret, `browser:${browserKey}`);
+}
+
+function captchaFields(s: Services, flowId: string, lang: Lang, mode: 'image' | 'text') {
+  const drawn = drawCaptcha(s.config.captchaTestAnswer);
+  return {
+    captcha_hash: hashCaptchaAnswer(s.config.sessionSecret, flowId, drawn.answer),
+    captcha_svg: drawn.svg,
+    captcha_spoken: mode === 'text' ? spellCaptcha(drawn.answer, lang) : null,
+    captcha_mode: mode,
+    captcha_expires_at: s.now() + CAPTCHA_TTL_MS,
+  };
+}
+
+/** Starts stage ① with a fresh CAPTCHA. */
+export async function startRecovery(s: Services, browserKey: string, lang: Lang, meta: RequestMeta): Promise<Flow> {
+  const now = s.now();
+  const id = randomAlnum(32);
+  const flow: Flow = {
+    id,
+    kind: 'recovery',
+    state: 'identify',
+    browser_hash: browserHash(s, browserKey),
+    lang,
+    identifier: '',
+    user_id: null,
+    token_id: null,
+    ...captchaFields(s, id, lang, 'image'),
+    created_at: now,
+    updated_at: now,
+    expires_at: now + s.config.flowTtlMinutes * 60_000,
+  };
+  await insertFlow(s.db, flow);
+  await s.audit({ event: 'password_reset.started', outcome: 'ok', ip: meta.ip, userAgent: meta.userAgent, detail: { flow: id.slice(0, 8) } });
+  return flow;
+}
+
+export type LoadedFlow = { ok: true; flow: Flow } | { ok: false; reason: 'missing' | 'expired' };
+
+/** Loads a flow for this browser; an expired one, or one of another browser, is not given out. */
+export async function loadFlow(s: Services, id: unknown, browserKey: string | undefined, kind: Flow['kind']): Promise<LoadedFlow> {
+  if (typeof id !== 'string' || !/^[A-Za-z0-9]{32}$/.test(id) || !browserKey) return { ok: false, reason: 'missing' };
+  const flow = await findFlow(s.db, id);
+  if (!flow || flow.kind !== kind || !sameDigest(flow.browser_hash, browserHash(s, browserKey))) return { ok: false, reason: 'missing' };
+  if (flow.expires_at <= s.now()) return { ok: false, reason: 'expired' };
+  return { ok: true, flow };
+}
+
+/** Draws a new CAPTCHA (the refresh button, a wrong or expired answer: R6), in picture or text form (W2). */
+export async function redrawCaptcha(s: Services, flow: Flow, lang: Lang, mode: 'image' | 'text', identifier?: string): Promise<Flow> {
+  const fields = captchaFields(s, flow.id, lang, mode);
+  const patch = { ...fields, lang, updated_at: s.now(), ...(identifier !== undefined ? { identifier } : {}) };
+  await updateFlow(s.db, flow.id, patch);
+  return { ...flow, ...patch };
+}
+
+export type IdentifyResult = { ok: true } | { ok: false; captcha: 'wrong' | 'expired'; flow: Flow };
+
+/** Stage ①: keeps what was typed as identifier and checks the CAPTCHA, which is used up either way. */
+export async function submitIdentify(s: Services, flow: Flow, lang: Lang, identifier: string, answer: string, meta: RequestMeta): Promise<IdentifyResult> {
+  const typed = normalizeIdentifier(identifier);
+  const now = s.now();
+  const expired = flow.captcha_expires_at === null || flow.captcha_expires_at <= now || !flow.captcha_hash;
+  const right = !expired && checkCaptchaAnswer(s.config.sessionSecret, flow.id, answer, flow.captcha_hash!);
+  if (!right) {
+    await s.audit({ event: 'password_reset.captcha', outcome: expired ? 'expired' : 'wrong', identifier: typed, ip: meta.ip, userAgent: meta.userAgent });
+    const next = await redrawCaptcha(s, flow, lang, flow.captcha_mode, identifier.trim());
+    return { ok: false, captcha: expired ? 'expired' : 'wrong', flow: next };
+  }
+  await updateFlow(s.db, flow.id, {
+    state: 'verify',
+    identifier: identifier.trim(),
+    lang,
+    captcha_hash: null,
+    captcha_svg: null,
+    captcha_spoken: null,
+    captcha_expires_at: null,
+    updated_at: now,
+  });
+  await s.audit({ event: 'password_reset.identified', outcome: 'ok', identifier: typed, ip: meta.ip, userAgent: meta.userAgent });
+  return { ok: true };
+}
+
+/** Stage ② "back": returns to stage ① with the username kept (W4) and a new CAPTCHA. */
+export async function backToIdentify(s: Services, flow: Flow, lang: Lang): Promise<void> {
+  await updateFlow(s.db, flow.id, { state: 'identify', ...captchaFields(s, flow.id, lang, flow.captcha_mode), updated_at: s.now() });
+}
+
+/**
+ * Stage ②: decides whether a mail goes out. Whatever the outcome the person sees the same page (R1);
+ * the outcome is written to the audit trail for the call center. Nothing on the account changes (R4).
+ */
+export async function submitVerify(s: Services, flow: Flow, lang: Lang, email: string, meta: RequestMeta): Promise<ResetOutcome> {
+  const now = s.now();
+  const key = normalizeIdentifier(flow.identifier);
+  const user = key ? await findUserByLoginKey(s.db, key) : undefined;
+  const ipCount = await s.counters.hit(`reset:ip:${meta.ip}`, HOUR);
+
+  let outcome: ResetOutcome;
+  if (ipCount > s.config.resetRequestsPerIpPerHour) outcome = 'rate_limited';
+  else if (!user) outcome = 'unknown_user';
+  else if (user.status === 'provisional' || isProvisionalPlaceholder(user.email)) outcome = 'provisional_address';
+  else if (normalizeEmail(user.email) !== normalizeEmail(email)) outcome = 'email_mismatch';
+  else if (lockStateOf(user, now) === 'indefinite') outcome = 'account_locked';
+  else if ((await countTokensSince(s.db, user.id, now - HOUR)) >= s.config.resetMailsPerAccountPerHour) outcome = 'rate_limited';
+  else outcome = 'mail_queued';
+
+  const audit = {
+    event: 'password_reset.requested',
+    outcome,
+    userId: user?.id ?? null,
+    identifier: key,
+    ip: meta.ip,
+    userAgent: meta.userAgent,
+    detail: outcome === 'rate_limited' ? { limit: ipCount > s.config.resetRequestsPerIpPerHour ? 'ip' : 'account' } : null,
+  };
+
+  if (outcome !== 'mail_queued' || !user) {
+    await s.db.transaction().execute(async (trx) => {
+      await updateFlow(trx, flow.id, { state: 'sent', lang, user_id: user?.id ?? null, updated_at: now });
+      await s.audit(audit, trx);
+    });
+    return outcome;
+  }
+
+  const token = randomAlnum(32);
+  const tokenId = randomId();
+  const link = `${s.config.baseUrl}/passwordreset.do?sysparm_tiny=${token}`;
+  const mail = passwordResetMail(lang, link, s.config.resetTokenTtlMinutes, s.branding);
+  await s.db.transaction().execute(async (trx) => {
+    await cancelOpenTokens(trx, user.id, now, null);
+    await insertResetToken(trx, {
+      id: tokenId,
+      user_id: user.id,
+      token_hash: hashToken(token),
+      created_at: now,
+      expires_at: now + s.config.resetTokenTtlMinutes * 60_000,
+      used_at: null,
+      cancelled_at: null,
+    });
+    const mailId = await enqueueMail(trx, s.box, now, { kind: 'password_reset', userId: user.id, to: user.email, subject: mail.subject, text: mail.text });
+    await updateFlow(trx, flow.id, { state: 'sent', lang, user_id: user.id, updated_at: now });
+    await s.audit({ ...audit, detail: { mailId, tokenId } }, trx);
+  });
+  s.mailWorker.kick();
+  return outcome;
+}
+
+function linkStateOf(token: { expires_at: number; used_at: number | null; cancelled_at: number | null }, now: number): LinkState {
+  if (token.used_at !== null) return 'used';
+  if (token.cancelled_at !== null) return 'cancelled';
+  if (token.expires_at <= now) return 'expired';
+  return 'valid';
+}
+
+export type OpenLinkResult = { state: 'valid'; flow: Flow } | { state: Exclude<LinkState, 'valid'> };
+
+/**
+ * The mailed link. Opening it never uses the token up (T3: mail scanners open links first); it starts a
+ * stage-③ flow bound to this browser so that the token can leave the address bar (T5).
+ */
+export async function openResetLink(s: Services, token: unknown, browserKey: string, lang: Lang, meta: RequestMeta): Promise<OpenLinkResult> {
+  const now = s.now();
+  const found = isTokenShape(token) ? await findResetTokenByHash(s.db, hashToken(token)) : undefined;
+  const state: LinkState = found ? linkStateOf(found, now) : 'invalid';
+  await s.audit({ event: 'password_reset.link_opened', outcome: state, userId: found?.user_id ?? null, ip: meta.ip, userAgent: meta.userAgent });
+  if (state !== 'valid' || !found) return { state: state as Exclude<LinkState, 'valid'> };
+  const user = await findUserById(s.db, found.user_id);
+  if (!user) return { state: 'invalid' };
+  const id = randomAlnum(32);
+  const flow: Flow = {
+    id,
+    kind: 'reset',
+    state: 'reset',
+    browser_hash: browserHash(s, browserKey),
+    lang,
+    identifier: user.user_id ?? user.username,
+    user_id: user.id,
+    token_id: found.id,
+    captcha_hash: null,
+    captcha_svg: null,
+    captcha_spoken: null,
+    captcha_mode: 'image',
+    captcha_expires_at: null,
+    created_at: now,
+    updated_at: now,
+    expires_at: Math.min(found.expires_at, now + s.config.flowTtlMinutes * 60_000),
+  };
+  await insertFlow(s.db, flow);
+  return { state: 'valid', flow };
+}
+
+/** The state of the token behind a stage-③ flow, checked again on every request. */
+export async function tokenStateOfFlow(s: Services, flow: Flow): Promise<LinkState> {
+  if (!flow.token_id) return 'invalid';
+  const token = await findResetTokenById(s.db, flow.token_id);
+  return token ? linkStateOf(token, s.now()) : 'invalid';
+}
+
+export type CompleteResult =
+  | { ok: true }
+  | { ok: false; kind: 'fields'; password: PolicyViolation[] | 'required'; confirm?: 'required' | 'mismatch' }
+  | { ok: false; kind: 'link'; state: Exclude<LinkState, 'valid'> };
+
+/**
+ * Stage ③: checks the new password (C1), then in one transaction uses the token up, sets the password,
+ * lifts a temporary lockout, cancels every other token and flow, ends every session (C3) and queues the
+ * 「パスワード変更のお知らせ」 mail (C4). No login follows (C2).
+ */
+export async function completeReset(s: Services, flow: Flow, password: string, confirm: string, meta: RequestMeta): Promise<CompleteResult> {
+  const user = flow.user_id ? await findUserById(s.db, flow.user_id) : undefined;
+  const state = await tokenStateOfFlow(s, flow);
+  if (!user || state !== 'valid') return { ok: false, kind: 'link', state: state === 'valid' ? 'invalid' : state };
+  if (!password) return { ok: false, kind: 'fields', password: 'required', ...(confirm ? {} : { confirm: 'required' as const }) };
+  const violations = await checkPassword(s.policy, password, [user.username, user.user_id]);
+  const confirmError = !confirm ? ('required' as const) : confirm !== password ? ('mismatch' as const) : undefined;
+  if (violations.length || confirmError) {
+    await s.audit({ event: 'password_reset.password_rejected', outcome: violations.length ? 'policy' : 'confirm', userId: user.id, ip: meta.ip, userAgent: meta.userAgent, detail: { rules: violations } });
+    return { ok: false, kind: 'fields', password: violations, ...(confirmError ? { confirm: confirmError } : {}) };
+  }
+  const hash = await hashPassword(password);
+  const now = s.now();
+  const mail = passwordChangedMail(flow.lang === 'en' ? 'en' : 'ja', user.user_id ?? user.username, now, s.branding);
+  const done = await s.db.transaction().execute(async (trx) => {
+    if (!(await consumeResetToken(trx, flow.token_id!, now))) return false;
+    await setPasswordAfterReset(trx, user, hash, now);
+    await cancelOpenTokens(trx, user.id, now, flow.token_id);
+    await expireFlowsOfUser(trx, user.id, now, flow.id);
+    const sessionsEnded = await deleteSessionsOfUser(trx, user.id);
+    await updateFlow(trx, flow.id, { state: 'done', updated_at: now });
+    const mailId = isProvisionalPlaceholder(user.email)
+      ? null
+      : await enqueueMail(trx, s.box, now, { kind: 'password_changed', userId: user.id, to: user.email, subject: mail.subject, text: mail.text });
+    await s.audit({ event: 'password_reset.completed', outcome: 'ok', userId: user.id, ip: meta.ip, userAgent: meta.userAgent, detail: { sessionsEnded, mailId, unlocked: user.status === 'locked' } }, trx);
+    return true;
+  });
+  if (!done) return { ok: false, kind: 'link', state: (await tokenStateOfFlow(s, flow)) as Exclude<LinkState, 'valid'> };
+  s.mailWorker.kick();
+  return { ok: true };
+}

@@ -1,0 +1,77 @@
+/** SQL for password-reset flows and reset tokens. */
+import type { Db } from '../../db/database.ts';
+import type { Flow, FlowsTable, ResetToken, ResetTokensTable } from '../../db/schema.ts';
+
+export async function insertFlow(db: Db, flow: FlowsTable): Promise<void> {
+  await db.insertInto('flows').values(flow).execute();
+}
+
+export async function findFlow(db: Db, id: string): Promise<Flow | undefined> {
+  return db.selectFrom('flows').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function updateFlow(db: Db, id: string, patch: Partial<Omit<FlowsTable, 'id'>>): Promise<void> {
+  await db.updateTable('flows').set(patch).where('id', '=', id).execute();
+}
+
+/** Ends every open flow of an account (C3), except `keepId`. */
+export async function expireFlowsOfUser(db: Db, userId: string, now: number, keepId: string): Promise<void> {
+  await db
+    .updateTable('flows')
+    .set({ expires_at: now, updated_at: now })
+    .where('user_id', '=', userId)
+    .where('id', '!=', keepId)
+    .where('expires_at', '>', now)
+    .execute();
+}
+
+export async function deleteExpiredFlows(db: Db, before: number): Promise<void> {
+  await db.deleteFrom('flows').where('expires_at', '<', before).execute();
+}
+
+export async function insertResetToken(db: Db, token: ResetTokensTable): Promise<void> {
+  await db.insertInto('reset_tokens').values(token).execute();
+}
+
+export async function findResetTokenByHash(db: Db, tokenHash: string): Promise<ResetToken | undefined> {
+  return db.selectFrom('reset_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+}
+
+export async function findResetTokenById(db: Db, id: string): Promise<ResetToken | undefined> {
+  return db.selectFrom('reset_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Cancels every token of the account that is still open (a newer one replaces them: T2). */
+export async function cancelOpenTokens(db: Db, userId: string, now: number, exceptId: string | null): Promise<void> {
+  let q = db
+    .updateTable('reset_tokens')
+    .set({ cancelled_at: now })
+    .where('user_id', '=', userId)
+    .where('used_at', 'is', null)
+    .where('cancelled_at', 'is', null);
+  if (exceptId) q = q.where('id', '!=', exceptId);
+  await q.execute();
+}
+
+/** Uses the token up; false when it was already used, cancelled or expired (a second tab, a race). */
+export async function consumeResetToken(db: Db, id: string, now: number): Promise<boolean> {
+  const r = await db
+    .updateTable('reset_tokens')
+    .set({ used_at: now })
+    .where('id', '=', id)
+    .where('used_at', 'is', null)
+    .where('cancelled_at', 'is', null)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+export async function countTokensSince(db: Db, userId: string, since: number): Promise<number> {
+  const r = await db
+    .selectFrom('reset_tokens')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('user_id', '=', userId)
+    .where('created_at', '>=', since)
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}

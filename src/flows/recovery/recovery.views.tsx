@@ -1,0 +1,209 @@
+/** Screens of the password reset, as the seed shows them: ① 特定, ② 検証, sent, ③ リセット, done. */
+import type { ComponentChildren } from 'preact';
+import { Csrf, ErrorSummary, Field, Notice } from '../../web/components.tsx';
+import { Layout, type PageContext } from '../../web/layout.tsx';
+import type { MessageKey } from '../../web/i18n/i18n.ts';
+
+/** The step indicator ① 特定 ② 検証 ③ リセット. */
+export function Steps({ ctx, current }: { ctx: PageContext; current: 1 | 2 | 3 | 4 }) {
+  const { t } = ctx;
+  const steps: Array<[string, MessageKey]> = [['①', 'reset.step1'], ['②', 'reset.step2'], ['③', 'reset.step3']];
+  return (
+    <ol class="steps" aria-label={t('reset.steps')}>
+      {steps.map(([mark, key], i) => {
+        const n = i + 1;
+        const state = n < current ? 'done' : n === current ? 'current' : 'todo';
+        return (
+          <li class={`steps__item steps__item--${state}`} aria-current={state === 'current' ? 'step' : undefined}>
+            <span class="steps__mark">{mark}</span> {t(key)}
+            <span class="visually-hidden">{state === 'current' ? t('reset.stepCurrent') : state === 'done' ? t('reset.stepDone') : ''}</span>
+          </li>
+        );
+      })}
+    </ol>
+  );
+}
+
+function ResetFrame({ ctx, step, children }: { ctx: PageContext; step: 1 | 2 | 3 | 4; children: ComponentChildren }) {
+  return (
+    <Layout ctx={ctx} title={ctx.t('reset.title')}>
+      <div class="container container--narrow">
+        <h1>{ctx.t('reset.title')}</h1>
+        <Steps ctx={ctx} current={step} />
+        {children}
+      </div>
+    </Layout>
+  );
+}
+
+export interface IdentifyView {
+  flowId: string;
+  username: string;
+  mode: 'image' | 'text';
+  spoken: string | null;
+  phone: string;
+  notice?: MessageKey | undefined;
+  errors: { username?: string; captcha?: string };
+}
+
+export function IdentifyPage({ ctx, v }: { ctx: PageContext; v: IdentifyView }) {
+  const { t } = ctx;
+  const action = `/password-reset?flow=${v.flowId}`;
+  const hasErrors = Boolean(v.errors.username || v.errors.captcha);
+  return (
+    <ResetFrame ctx={ctx} step={1}>
+      {v.notice ? <Notice kind="info"><p>{t(v.notice)}</p></Notice> : null}
+      <ErrorSummary t={t} show={hasErrors} />
+      <h2>{t('reset.identify.heading')}</h2>
+      <p>{t('reset.identify.lead')}</p>
+      <p class="muted">{t('site.requiredNote')}</p>
+      <form method="post" action={action} novalidate>
+        <Csrf token={ctx.csrfToken} />
+        <input type="hidden" name="stage" value="identify" />
+        <Field t={t} id="username" name="username" label={t('reset.username')} help={t('reset.usernameHelp')} required
+          value={v.username} autocomplete="username" maxLength={100} error={v.errors.username} autofocus={!v.username} />
+        <div class="captcha">
+          {v.mode === 'image' ? (
+            <img class="captcha__image" src={`/password-reset/captcha?flow=${v.flowId}&r=${Date.now().toString(36)}`} alt={t('reset.captchaAlt')} width={180} height={60} />
+          ) : (
+            <p class="captcha__spoken" id="captcha-spoken">
+              {t('reset.captchaSpokenLead')} <strong lang={ctx.lang}>{v.spoken}</strong>
+            </p>
+          )}
+          <div class="captcha__actions">
+            <button type="submit" name="action" value="refresh" class="button button--secondary" formnovalidate>
+              <span aria-hidden="true">↻ </span>{t('reset.captchaRefresh')}
+            </button>
+            {v.mode === 'image' ? (
+              <button type="submit" name="action" value="textmode" class="button button--secondary" formnovalidate>{t('reset.captchaTextMode')}</button>
+            ) : (
+              <button type="submit" name="action" value="imagemode" class="button button--secondary" formnovalidate>{t('reset.captchaImageMode')}</button>
+            )}
+          </div>
+        </div>
+        <Field t={t} id="captcha" name="captcha" label={t('reset.captcha')} help={t('reset.captchaHelp')} required
+          value="" autocomplete="off" maxLength={20} error={v.errors.captcha} autofocus={Boolean(v.username)} />
+        <p class="muted">{t('reset.captchaPhoneHelp', { phone: v.phone })}</p>
+        <div class="actions">
+          <button type="submit" name="action" value="next" class="button button--primary">{t('reset.next')}</button>
+        </div>
+      </form>
+    </ResetFrame>
+  );
+}
+
+export interface VerifyView {
+  flowId: string;
+  username: string;
+  email: string;
+  notice?: MessageKey | undefined;
+  errors: { email?: string };
+}
+
+export function VerifyPage({ ctx, v }: { ctx: PageContext; v: VerifyView }) {
+  const { t } = ctx;
+  return (
+    <ResetFrame ctx={ctx} step={2}>
+      {v.notice ? <Notice kind="info"><p>{t(v.notice)}</p></Notice> : null}
+      <ErrorSummary t={t} show={Boolean(v.errors.email)} />
+      <h2>{t('reset.verify.heading')}</h2>
+      <p>{t('reset.verify.lead')}</p>
+      <p class="carried">{t('reset.verify.forUser', { username: v.username })}</p>
+      <p class="muted">{t('site.requiredNote')}</p>
+      <form method="post" action={`/password-reset?flow=${v.flowId}`} novalidate>
+        <Csrf token={ctx.csrfToken} />
+        <input type="hidden" name="stage" value="verify" />
+        <Field t={t} id="email" name="email" type="email" label={t('reset.email')} help={t('reset.emailHelp')} required
+          value={v.email} autocomplete="email" maxLength={254} error={v.errors.email} autofocus inputMode="email" />
+        <div class="actions">
+          <button type="submit" name="action" value="next" class="button button--primary">{t('reset.next')}</button>
+          <button type="submit" name="action" value="back" class="button button--secondary" formnovalidate>{t('reset.back')}</button>
+        </div>
+      </form>
+    </ResetFrame>
+  );
+}
+
+export function SentPage({ ctx, from, ttl, phone, notice }: { ctx: PageContext; from: string; ttl: string; phone: string; notice?: MessageKey | undefined }) {
+  const { t } = ctx;
+  return (
+    <ResetFrame ctx={ctx} step={2}>
+      {notice ? <Notice kind="info"><p>{t(notice)}</p></Notice> : null}
+      <h2>{t('reset.sent.heading')}</h2>
+      <Notice kind="success">
+        <p>{t('reset.sent.p1', { from })}</p>
+      </Notice>
+      <p>{t('reset.sent.p2', { ttl })}</p>
+      <h3>{t('reset.sent.noMailHeading')}</h3>
+      <ul>
+        <li>{t('reset.sent.noMail1')}</li>
+        <li>{t('reset.sent.noMail2', { from })}</li>
+        <li>{t('reset.sent.noMail3', { phone })}</li>
+      </ul>
+      <p><a href="/login">{t('reset.sent.toLogin')}</a></p>
+    </ResetFrame>
+  );
+}
+
+export interface ResetView {
+  flowId: string;
+  username: string;
+  ruleKey: MessageKey;
+  errors: { password?: string[]; confirm?: string };
+}
+
+export function ResetPage({ ctx, v }: { ctx: PageContext; v: ResetView }) {
+  const { t } = ctx;
+  const hasErrors = Boolean(v.errors.password?.length || v.errors.confirm);
+  return (
+    <ResetFrame ctx={ctx} step={3}>
+      <ErrorSummary t={t} show={hasErrors} />
+      <h2>{t('reset.reset.heading')}</h2>
+      <p>{t('reset.reset.lead')}</p>
+      <p class="muted">{t('site.requiredNote')}</p>
+      <form method="post" action={`/passwordreset.do?flow=${v.flowId}`} novalidate>
+        <Csrf token={ctx.csrfToken} />
+        {/* Lets password managers tie the new password to the account (P3). */}
+        <input type="text" name="username" value={v.username} autocomplete="username" readOnly hidden />
+        <p class="carried">{t('reset.reset.forUser', { username: v.username })}</p>
+        <Field t={t} id="new-password" name="password" type="password" label={t('reset.newPassword')}
+          help={`${t(v.ruleKey)} ${t('policy.rule.common')}`} required autocomplete="new-password" maxLength={1000}
+          error={v.errors.password} passwordToggle autofocus />
+        <Field t={t} id="confirm-password" name="confirm" type="password" label={t('reset.confirmPassword')}
+          help={t('reset.confirmHelp')} required autocomplete="new-password" maxLength={1000} error={v.errors.confirm} passwordToggle />
+        <div class="actions">
+          <button type="submit" class="button button--primary">{t('reset.submit')}</button>
+        </div>
+      </form>
+    </ResetFrame>
+  );
+}
+
+export function DonePage({ ctx }: { ctx: PageContext }) {
+  const { t } = ctx;
+  return (
+    <ResetFrame ctx={ctx} step={4}>
+      <h2>{t('reset.done.heading')}</h2>
+      <Notice kind="success"><p>{t('reset.done.p1')}</p></Notice>
+      <div class="actions">
+        <a class="button button--primary" href="/login?m=afterReset">{t('reset.done.finish')}</a>
+      </div>
+    </ResetFrame>
+  );
+}
+
+export function LinkProblemPage({ ctx, message }: { ctx: PageContext; message: string }) {
+  const { t } = ctx;
+  return (
+    <Layout ctx={ctx} title={t('reset.link.heading')}>
+      <div class="container container--narrow">
+        <h1>{t('reset.link.heading')}</h1>
+        <Notice kind="error"><p>{message}</p></Notice>
+        <p>{t('reset.link.restartHelp')}</p>
+        <div class="actions">
+          <a class="button button--primary" href="/password-reset">{t('reset.restart')}</a>
+        </div>
+      </div>
+    </Layout>
+  );
+}

@@ -1,0 +1,121 @@
+/**
+ * Delivers the outbox: claims due mails, sends them, and retries with exponential backoff.
+ * A mail server outage loses nothing: the mail waits in the outbox until the server answers.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { Db, Dialect } from '../db/database.ts';
+import type { SecretBox } from '../security/secret-box.ts';
+import { appendAudit } from '../security/audit.repository.ts';
+import { claimDueMails, markMailFailed, markMailRetry, markMailSent, releaseClaims } from './outbox.repository.ts';
+import type { MailTransport } from './transports.ts';
+
+export interface MailWorkerDeps {
+  db: Db;
+  dialect: Dialect;
+  box: SecretBox;
+  transport: MailTransport;
+  from: string;
+  now: () => number;
+  log: FastifyBaseLogger;
+  retryBaseMs: number;
+  maxAttempts: number;
+  pollMs?: number;
+}
+
+export interface MailWorker {
+  start(): void;
+  /** Runs one delivery round now (also used by tests); resolves when it is done. */
+  runOnce(): Promise<number>;
+  /** Asks for a round soon (after a mail is queued). */
+  kick(): void;
+  stop(): Promise<void>;
+}
+
+const CLAIM_MS = 60_000;
+const MAX_BACKOFF_MS = 3600_000;
+
+export function createMailWorker(d: MailWorkerDeps): MailWorker {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<number> | undefined;
+  let stopped = true;
+  const inFlight = new Set<string>();
+
+  async function deliver(): Promise<number> {
+    let delivered = 0;
+    const now = d.now();
+    const batch = await claimDueMails(d.db, d.dialect, now, now + CLAIM_MS, 20);
+    for (const mail of batch) inFlight.add(mail.id);
+    for (const mail of batch) {
+      const attempts = mail.attempts + 1;
+      try {
+        const text = d.box.open(mail.body_enc);
+        const { where } = await d.transport.send({ id: mail.id, from: d.from, to: mail.to_addr, subject: mail.subject, text });
+        await d.db.transaction().execute(async (trx) => {
+          await markMailSent(trx, mail.id, d.now());
+          await appendAudit(trx, d.dialect, d.now(), { event: 'mail.sent', outcome: 'sent', userId: mail.user_id, detail: { mailId: mail.id, kind: mail.kind, attempts } });
+        });
+        // Tells a developer where the file went; never the body (it may hold a token).
+        d.log.info({ mailId: mail.id, kind: mail.kind, where }, 'mail delivered');
+        delivered++;
+      } catch (err) {
+        const error = (err instanceof Error ? err.message : String(err)).slice(0, 500);
+        await d.db.transaction().execute(async (trx) => {
+          if (attempts >= d.maxAttempts) {
+            await markMailFailed(trx, mail.id, d.now(), attempts, error);
+            await appendAudit(trx, d.dialect, d.now(), { event: 'mail.failed', outcome: 'failed', userId: mail.user_id, detail: { mailId: mail.id, kind: mail.kind, attempts, error } });
+          } else {
+            const delay = Math.min(d.retryBaseMs * 2 ** (attempts - 1), MAX_BACKOFF_MS);
+            await markMailRetry(trx, mail.id, d.now(), attempts, d.now() + delay, error);
+            await appendAudit(trx, d.dialect, d.now(), { event: 'mail.retry', outcome: 'retry', userId: mail.user_id, detail: { mailId: mail.id, kind: mail.kind, attempts, error } });
+          }
+        });
+        d.log.warn({ mailId: mail.id, kind: mail.kind, attempts, error }, 'mail delivery failed');
+      } finally {
+        inFlight.delete(mail.id);
+      }
+    }
+    return delivered;
+  }
+
+  function runOnce(): Promise<number> {
+    if (running) return running.then(() => runOnce());
+    running = deliver()
+      .catch((err) => {
+        d.log.error({ err }, 'mail worker round failed');
+        return 0;
+      })
+      .finally(() => {
+        running = undefined;
+      });
+    return running;
+  }
+
+  function schedule(ms: number) {
+    if (stopped) return;
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      timer = undefined;
+      await runOnce();
+      schedule(d.pollMs ?? 1000);
+    }, ms);
+    timer.unref();
+  }
+
+  return {
+    start() {
+      stopped = false;
+      schedule(0);
+    },
+    runOnce,
+    kick() {
+      if (!stopped) schedule(0);
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      timer = undefined;
+      if (running) await running;
+      await releaseClaims(d.db, [...inFlight]);
+    },
+  };
+}

@@ -1,0 +1,38 @@
+/** Random secrets and their one-way hashes (T1). */
+import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** A CSPRNG string over [A-Za-z0-9]; 32 characters carry about 190 bits. */
+export function randomAlnum(length = 32): string {
+  let out = '';
+  for (let i = 0; i < length; i++) out += ALNUM[randomInt(ALNUM.length)];
+  return out;
+}
+
+/** Opaque ids for rows and sessions (base64url, 128+ bits). */
+export function randomId(bytes = 16): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+/** SHA-256 of a secret, hex: the only form in which tokens and session ids are stored. */
+export function hashToken(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
+/** HMAC-SHA-256 with the server secret, hex. */
+export function hmac(key: string, value: string): string {
+  return createHmac('sha256', key).update(value, 'utf8').digest('hex');
+}
+
+/** Constant-time comparison of two hex digests. */
+export function sameDigest(a: string, b: string): boolean {
+  const ba = Buffer.from(a, 'hex');
+  const bb = Buffer.from(b, 'hex');
+  return ba.length === bb.length && ba.length > 0 && timingSafeEqual(ba, bb);
+}
+
+/** True for a well-formed reset token: exactly 32 letters and digits. */
+export function isTokenShape(value: unknown): value is string {
+  return typeof value === 'string' && /^[A-Za-z0-9]{32}$/.test(value);
+}

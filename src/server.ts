@@ -1,0 +1,56 @@
+/** env → config → buildApp → listen: the only file that listens. */
+import { buildApp, loggerOptions } from './app.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { POLICIES } from './accounts/password-policy.ts';
+import { createDemoAccountsIfEmpty } from './accounts/demo-accounts.ts';
+import { openRuntime } from './runtime.ts';
+
+let config: Config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(`Configuration error: ${err.message}`);
+    process.exit(1);
+  }
+  throw err;
+}
+
+const runtime = await openRuntime(config).catch((err: Error) => {
+  console.error(`Cannot start: ${err.message}`);
+  process.exit(1);
+});
+
+const demo = await createDemoAccountsIfEmpty(runtime.db, POLICIES[config.passwordPolicy], Date.now());
+const app = await buildApp({ config, db: runtime.db, dialect: runtime.dialect, transport: runtime.transport, redis: runtime.redis, logger: loggerOptions(config.logLevel) });
+
+try {
+  await app.listen({ port: config.port, host: config.host });
+} catch (err) {
+  console.error(`Cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
+  process.exit(1);
+}
+
+const lines = [
+  '',
+  `  医療機関等向け総合ポータルサイト  ${config.baseUrl}/csm`,
+  `  database: ${runtime.dialect === 'sqlite' ? config.databaseUrl : 'PostgreSQL'}   mail: ${runtime.transport.describe()}`,
+];
+if (demo.length) {
+  lines.push('', '  Demo accounts (created now, shown only once):');
+  for (const d of demo) lines.push(`    ${d.kind}`, `      ユーザー名/ID: ${d.login}   パスワード: ${d.password}   メール: ${d.email}`);
+}
+if (!config.smtpUrl) lines.push('', `  Mails are written as .eml files to ${config.dataDir}/outbox/ (open one to follow a reset link).`);
+console.log(lines.join('\n') + '\n');
+
+let closing = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, async () => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down');
+    await app.close();
+    await runtime.close();
+    process.exit(0);
+  });
+}

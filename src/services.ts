@@ -1,0 +1,27 @@
+/** The dependencies every flow gets, wired once in app.ts (tests pass fakes for the clock and mail). */
+import type { Config } from './config.ts';
+import type { Db, Dialect } from './db/database.ts';
+import type { Policy } from './accounts/password-policy.ts';
+import type { CounterStore } from './security/counters.ts';
+import type { SecretBox } from './security/secret-box.ts';
+import { appendAudit, type AuditInput } from './security/audit.repository.ts';
+import type { MailWorker } from './mail/worker.ts';
+import type { MailBranding } from './mail/templates/contact-block.ts';
+
+export interface Services {
+  config: Config;
+  db: Db;
+  dialect: Dialect;
+  now: () => number;
+  box: SecretBox;
+  counters: CounterStore;
+  policy: Policy;
+  branding: MailBranding;
+  mailWorker: MailWorker;
+  /** Appends to the audit trail, in `trx` when given (the same transaction as the change). */
+  audit(input: AuditInput, trx?: Db): Promise<void>;
+}
+
+export function makeAudit(db: Db, dialect: Dialect, now: () => number): Services['audit'] {
+  return (input, trx) => appendAudit(trx ?? db, dialect, now(), input);
+}

@@ -1,0 +1,94 @@
+/** Shared form parts that carry the accessibility rules W1 and P3. */
+import type { ComponentChildren } from 'preact';
+import type { Translate } from './i18n/i18n.ts';
+
+export interface FieldProps {
+  t: Translate;
+  id: string;
+  name: string;
+  label: string;
+  help?: string | undefined;
+  error?: string | string[] | undefined;
+  required?: boolean;
+  type?: 'text' | 'password' | 'email';
+  value?: string | undefined;
+  autocomplete?: string;
+  maxLength?: number;
+  inputMode?: string;
+  readOnly?: boolean;
+  passwordToggle?: boolean;
+  autofocus?: boolean;
+  extra?: ComponentChildren;
+}
+
+/** A labelled input with its help text before it and its errors below it (W1). */
+export function Field(p: FieldProps) {
+  const errors = p.error === undefined ? [] : Array.isArray(p.error) ? p.error : [p.error];
+  const helpId = p.help ? `${p.id}-help` : undefined;
+  const errId = errors.length ? `${p.id}-error` : undefined;
+  const describedBy = [helpId, errId].filter(Boolean).join(' ') || undefined;
+  return (
+    <div class={`field${errors.length ? ' field--error' : ''}`}>
+      <label for={p.id} class="field__label">
+        {p.label}
+        {p.required ? <span class="field__req" aria-hidden="true">*</span> : null}
+      </label>
+      {p.help ? <p id={helpId} class="field__help">{p.help}</p> : null}
+      <div class="field__control">
+        <input
+          id={p.id}
+          name={p.name}
+          type={(p.type ?? 'text') as 'text'}
+          value={p.value ?? ''}
+          required={p.required}
+          aria-required={p.required ? 'true' : undefined}
+          aria-invalid={errors.length ? 'true' : undefined}
+          aria-describedby={describedBy}
+          autocomplete={p.autocomplete}
+          maxLength={p.maxLength}
+          inputMode={p.inputMode as any}
+          readOnly={p.readOnly}
+          autofocus={p.autofocus}
+          spellcheck={false}
+          autoCapitalize="off"
+          data-password={p.passwordToggle ? 'true' : undefined}
+        />
+        {p.passwordToggle ? (
+          <button type="button" class="pw-toggle" data-toggle-for={p.id} data-show={p.t('pw.show')} data-hide={p.t('pw.hide')} aria-controls={p.id} aria-pressed="false" hidden>
+            {p.t('pw.show')}
+          </button>
+        ) : null}
+      </div>
+      {p.extra}
+      {errors.length ? (
+        <div id={errId} class="field__error">
+          {errors.map((e) => (
+            <p>{e}</p>
+          ))}
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+/** A summary at the top of a form that failed, focusable so that it is announced (W1). */
+export function ErrorSummary({ t, show }: { t: Translate; show: boolean }) {
+  if (!show) return null;
+  return (
+    <div class="alert alert--error" role="alert" id="error-summary" tabIndex={-1}>
+      {t('form.errorSummary')}
+    </div>
+  );
+}
+
+export function Notice({ kind, children }: { kind: 'info' | 'error' | 'success'; children: ComponentChildren }) {
+  return (
+    <div class={`alert alert--${kind}`} role={kind === 'error' ? 'alert' : 'status'}>
+      {children}
+    </div>
+  );
+}
+
+export function Csrf({ token }: { token: string }) {
+  return <input type="hidden" name="_csrf" value={token} />;
+}
