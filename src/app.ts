@@ -40,6 +40,8 @@ export interface AppDeps {
   /** Start the mail worker's loop (tests may drive it with runOnce). Default true. */
   runMailWorker?: boolean;
   mailPollMs?: number;
+  /** Key prefix in Redis (several portals, or tests, can share one Redis). */
+  redisPrefix?: string;
 }
 
 declare module 'fastify' {
@@ -87,7 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const services: Services = {
     config, db, dialect, now, box,
-    counters: deps.redis ? createRedisCounters(deps.redis) : createMemoryCounters(now),
+    counters: deps.redis ? createRedisCounters(deps.redis, `${deps.redisPrefix ?? 'iryo:'}rl:`) : createMemoryCounters(now),
     policy: POLICIES[config.passwordPolicy],
     branding: { baseUrl: config.baseUrl, callCenterPhone: config.callCenterPhone, contactLines: config.mailContactLines },
     mailWorker,
@@ -123,7 +125,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(rateLimit, {
     global: false,
-    ...(deps.redis ? { redis: deps.redis, nameSpace: 'iryo:flood:' } : {}),
+    ...(deps.redis ? { redis: deps.redis, nameSpace: `${deps.redisPrefix ?? 'iryo:'}flood:` } : {}),
     errorResponseBuilder: () => new HttpError('RATE_LIMITED'),
   });
   await app.register(csrf, {
