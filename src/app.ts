@@ -23,7 +23,7 @@ import { createMailWorker, type MailWorker } from './mail/worker.ts';
 import type { MailTransport } from './mail/transports.ts';
 import { makeAudit, type Services } from './services.ts';
 import { baseCookie, cookieNames, installRequestContext } from './web/context.ts';
-import { HttpError, installErrorHandlers } from './web/errors.ts';
+import { codeOf, HttpError, installErrorHandlers, sendError } from './web/errors.ts';
 import { contentRoutes } from './content/content.routes.ts';
 import { loginRoutes } from './flows/login/login.routes.ts';
 import { recoveryRoutes } from './flows/recovery/recovery.routes.ts';
@@ -80,6 +80,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: 64 * 1024,
     genReqId: () => randomUUID(),
     routerOptions: { maxParamLength: 200 },
+    // Malformed URLs (bad percent-encoding) get the same HTML error page as everything else (B1).
+    frameworkErrors: (err, request, reply) => {
+      request.log.info({ code: err.code }, 'request refused');
+      sendError(request, reply, codeOf(err));
+    },
   });
 
   const box = createSecretBox(config.sessionSecret);
