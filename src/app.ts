@@ -27,6 +27,7 @@ import { codeOf, HttpError, installErrorHandlers, sendError } from './web/errors
 import { contentRoutes } from './content/content.routes.ts';
 import { loginRoutes } from './flows/login/login.routes.ts';
 import { recoveryRoutes } from './flows/recovery/recovery.routes.ts';
+import { registrationRoutes } from './flows/registration/registration.routes.ts';
 
 export interface AppDeps {
   config: Config;
@@ -149,6 +150,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await contentRoutes(app, services);
   await loginRoutes(app, services);
   await recoveryRoutes(app, services);
+  await registrationRoutes(app, services);
 
   const sweeper = setInterval(() => {
     const t = now();

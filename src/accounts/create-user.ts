@@ -4,7 +4,7 @@ import type { User } from '../db/schema.ts';
 import { checkPassword, type Policy, type PolicyViolation } from './password-policy.ts';
 import { hashPassword } from './passwords.ts';
 import { isEmailAddress, isProvisionalPlaceholder, normalizeIdentifier, USERNAME_PATTERN } from './identity.ts';
-import { insertUser, isLoginKeyTaken } from './users.repository.ts';
+import { insertUser, isNameEverUsed as isLoginKeyTaken } from './users.repository.ts';
 import { randomId } from '../security/tokens.ts';
 
 export interface NewUserInput {
@@ -15,6 +15,8 @@ export interface NewUserInput {
   institutionCode?: string | undefined;
   coordinator?: boolean;
   userId?: string | undefined;
+  institutionName?: string | undefined;
+  phone?: string | undefined;
 }
 
 export type CreateUserResult =
@@ -54,6 +56,10 @@ export async function createUser(db: Db, policy: Policy, now: number, input: New
     created_at: now,
     updated_at: now,
     password_changed_at: now,
+    institution_name: input.institutionName ?? null,
+    phone: input.phone ?? null,
+    legacy_hash: null,
+    email_verified_at: null,
   };
   await insertUser(db, user);
   return { ok: true, user };

@@ -11,7 +11,18 @@ export async function findUserByLoginKey(db: Db, key: string): Promise<User | un
     .selectFrom('users')
     .selectAll()
     .where((eb) => eb.or([eb('username', '=', key), eb('user_id', '=', key)]))
+    .where('status', '!=', 'closed')
     .executeTakeFirst();
+}
+
+/** True when the name is used by any account, closed ones included (names are never reused). */
+export async function isNameEverUsed(db: Db, key: string): Promise<boolean> {
+  const r = await db
+    .selectFrom('users')
+    .select('id')
+    .where((eb) => eb.or([eb('username', '=', key), eb('user_id', '=', key)]))
+    .executeTakeFirst();
+  return r !== undefined;
 }
 
 export async function findUserById(db: Db, id: string): Promise<User | undefined> {
@@ -42,8 +53,9 @@ export async function recordLoginFailure(db: Db, id: string, now: number): Promi
   return r.failed_logins;
 }
 
+/** Locks until `until`; the failure count starts again, so that after the lock one typo does not lock again (L2). */
 export async function lockUserUntil(db: Db, id: string, until: number, now: number): Promise<void> {
-  await db.updateTable('users').set({ status: 'locked', locked_until: until, updated_at: now }).where('id', '=', id).execute();
+  await db.updateTable('users').set({ status: 'locked', locked_until: until, failed_logins: 0, updated_at: now }).where('id', '=', id).execute();
 }
 
 /** Clears failures and any expired temporary lock after a successful login. */
@@ -74,4 +86,47 @@ export async function setPasswordAfterReset(db: Db, user: User, passwordHash: st
     })
     .where('id', '=', user.id)
     .execute();
+}
+
+/** The open (not closed) institution-user account of an institution code. */
+export async function findInstitutionAccount(db: Db, code: string): Promise<User | undefined> {
+  return db
+    .selectFrom('users')
+    .selectAll()
+    .where('institution_code', '=', code)
+    .where('account_type', '=', 'institution')
+    .where('status', '!=', 'closed')
+    .executeTakeFirst();
+}
+
+/** Open accounts whose address is `email` (compared in lower case). */
+export async function findAccountsByEmail(db: Db, email: string): Promise<User[]> {
+  return db
+    .selectFrom('users')
+    .selectAll()
+    .where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase()))
+    .where('status', '!=', 'closed')
+    .execute();
+}
+
+export async function closeUser(db: Db, id: string, now: number): Promise<void> {
+  await db.updateTable('users').set({ status: 'closed', updated_at: now }).where('id', '=', id).execute();
+}
+
+export async function setUserEmail(db: Db, user: User, email: string, now: number): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({ email, email_verified_at: now, status: user.status === 'provisional' ? 'active' : user.status, updated_at: now })
+    .where('id', '=', user.id)
+    .execute();
+}
+
+export async function insertCoordinatorCodes(db: Db, userId: string, codes: string[]): Promise<void> {
+  if (codes.length === 0) return;
+  await db.insertInto('coordinator_institutions').values(codes.map((c) => ({ user_id: userId, institution_code: c }))).execute();
+}
+
+export async function listCoordinatorCodes(db: Db, userId: string): Promise<string[]> {
+  const rows = await db.selectFrom('coordinator_institutions').select('institution_code').where('user_id', '=', userId).orderBy('institution_code').execute();
+  return rows.map((r) => r.institution_code);
 }

@@ -48,15 +48,6 @@ export async function contentRoutes(app: FastifyInstance, s: Services): Promise<
     return sendPage(reply, ContentPage({ ctx, title: ctx.t(service.key), children: h('p', null, ctx.t(body[service.key])) }));
   });
 
-  app.get('/register', async (request, reply) => {
-    const ctx = pageContext(request, reply);
-    return sendPage(reply, ContentPage({
-      ctx,
-      title: ctx.t('content.register.title'),
-      children: [h('p', null, ctx.t('content.register.body')), h('p', null, ctx.t('content.register.pending', { phone: s.config.callCenterPhone }))],
-    }));
-  });
-
   /** The language switch: remembers the choice and goes back to the page (only paths of this site). */
   app.get('/lang', async (request, reply) => {
     const to = queryParam(request, 'to');

@@ -9,6 +9,7 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import type { Database } from './schema.ts';
 import * as m0001 from './migrations/2026-11-24T0900_initial.ts';
+import * as m0002 from './migrations/2026-11-24T1200_registration.ts';
 
 // BIGINT columns hold epoch milliseconds: read them as numbers, as SQLite does.
 pg.types.setTypeParser(20, Number);
@@ -42,6 +43,7 @@ export function openDatabase(url: string, options: { schema?: string; poolSize?:
 
 const migrations: Record<string, Migration> = {
   '2026-11-24T0900_initial': m0001,
+  '2026-11-24T1200_registration': m0002,
 };
 
 class StaticProvider implements MigrationProvider {

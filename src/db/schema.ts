@@ -12,13 +12,18 @@ export interface UsersTable {
   email: string;
   display_name: string;
   institution_code: string | null;
-  status: 'active' | 'locked' | 'provisional';
+  status: 'active' | 'locked' | 'provisional' | 'closed';
   password_hash: string;
   failed_logins: number;
   locked_until: number | null;
   created_at: number;
   updated_at: number;
   password_changed_at: number;
+  institution_name: string | null;
+  phone: string | null;
+  /** bcrypt hash of the old portal's password; verified once at the first login, then replaced. */
+  legacy_hash: string | null;
+  email_verified_at: number | null;
 }
 
 export interface SessionsTable {
@@ -33,7 +38,7 @@ export interface SessionsTable {
 
 export interface FlowsTable {
   id: string;
-  kind: 'recovery' | 'reset';
+  kind: 'recovery' | 'reset' | 'registration' | 'verify';
   state: 'identify' | 'verify' | 'sent' | 'reset' | 'done';
   browser_hash: string;
   lang: string;
@@ -101,6 +106,25 @@ export interface AuditLogTable {
   hash: string;
 }
 
+export interface CoordinatorInstitutionsTable {
+  user_id: string;
+  institution_code: string;
+}
+
+export interface EmailVerificationsTable {
+  id: string;
+  purpose: 'register' | 'email_change';
+  token_hash: string;
+  email: string;
+  user_id: string | null;
+  /** Sealed JSON of what was typed (registration) or the new address (change). */
+  payload_enc: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  cancelled_at: number | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -109,7 +133,11 @@ export interface Database {
   outbox: OutboxTable;
   mail_events: MailEventsTable;
   audit_log: AuditLogTable;
+  coordinator_institutions: CoordinatorInstitutionsTable;
+  email_verifications: EmailVerificationsTable;
 }
+
+export type EmailVerification = Selectable<EmailVerificationsTable>;
 
 export type User = Selectable<UsersTable>;
 export type Session = Selectable<SessionsTable>;

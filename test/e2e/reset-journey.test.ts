@@ -1,0 +1,273 @@
+/**
+ * The whole journey of the seed in a real browser (Debian's Chromium, playwright-core), walked as a person would:
+ * by visible texts and labels, with axe-core on every screen and a full-page screenshot of each under test-results/.
+ *
+ * How the browser reaches the portal: the portal keeps the test BASE_URL (https://portal.example.jp), so its cookies
+ * are `__Host-`/Secure as in production; it listens on 127.0.0.1 and the browser uses http://localhost:PORT, which
+ * Chromium treats as a secure context (Secure cookies are accepted there, unlike on http://127.0.0.1). The mailed
+ * link points at BASE_URL, so its origin is swapped for the listening one (path and query kept).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { ja } from '../../src/web/i18n/ja.ts';
+import { BASE_URL, CAPTCHA, GOOD_PASSWORD, linkOf, startTestPortal, type TestPortal } from '../helpers/test-app.ts';
+import { focused, formatA11y, launchBrowser, screenshot, seriousA11yViolations } from '../helpers/browser.ts';
+
+const launched = await launchBrowser();
+const skip = launched.ok ? false : `browser tests skipped: ${launched.reason}`;
+if (!launched.ok) console.warn(skip);
+
+const NEW_PASSWORD = 'NewPassw0rd2026';
+const WAIT = 5_000;
+
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** A tile's link: its title, then its optional subtitle. */
+const tileName = (title: string, sub?: string) => new RegExp(`^${esc(title)}${sub ? `\\s*${esc(sub)}` : ''}$`);
+
+async function shown(locator: Locator): Promise<void> {
+  await locator.waitFor({ state: 'visible', timeout: WAIT });
+}
+
+/** Clicks something that loads a new page (a link or a form's button, PRG included) and waits for it. */
+async function follow(page: Page, locator: Locator): Promise<void> {
+  const navigated = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: WAIT });
+  await locator.click();
+  await navigated;
+  await page.waitForLoadState('load');
+}
+
+/** A form field by its visible label: the label text, then the required marker *. */
+const field = (page: Page, label: string) => page.getByLabel(new RegExp(`^${esc(label)}\\s*\\*?$`));
+const heading = (page: Page, name: string, level?: number) =>
+  page.getByRole('heading', { name, exact: true, ...(level ? { level } : {}) });
+const currentStep = (page: Page) => page.getByRole('list', { name: ja['reset.steps'] }).locator('[aria-current="step"]');
+
+describe('browser: the reset journey in Chromium [sqlite]', { skip }, () => {
+  let browser: Browser;
+  let portal: TestPortal;
+  let base: string;
+  const contexts: BrowserContext[] = [];
+
+  async function newPage(options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {
+    const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1100, height: 800 }, ...options });
+    context.setDefaultTimeout(WAIT);
+    contexts.push(context);
+    return context.newPage();
+  }
+
+  before(async () => {
+    if (!launched.ok) return;
+    browser = launched.browser;
+    portal = await startTestPortal('sqlite');
+    await portal.app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://localhost:${(portal.app.server.address() as AddressInfo).port}`;
+  });
+
+  after(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    if (launched.ok) await launched.browser.close();
+    if (portal) await portal.close();
+  });
+
+  test('W3 W4 R5 T4 T5 C2 P3: top → login → ① → ② → sent → mail → ③ → success → login with the new password, axe-clean on every screen', async () => {
+    await portal.createUser({ username: 'clinic01', email: 'clinic01@example.jp', displayName: 'テスト医院' });
+    const page = await newPage({ bypassCSP: true }); // only so that axe-core can be injected
+    const a11y: string[] = [];
+    async function capture(name: string): Promise<void> {
+      await screenshot(page, name);
+      const problems = await seriousA11yViolations(page);
+      if (problems.length) a11y.push(formatA11y(name, problems));
+    }
+
+    // Top page /csm: the header menu and the tiles of the seed.
+    await page.goto(`${base}/csm`);
+    assert.equal(await page.title(), ja['site.title']);
+    const nav = page.getByRole('navigation', { name: ja['nav.label'] });
+    await shown(nav.getByText(ja['nav.services'], { exact: true }));
+    for (const item of [ja['nav.news'], ja['nav.faq'], ja['nav.login']]) await shown(nav.getByRole('link', { name: item, exact: true }));
+    const main = page.getByRole('main');
+    const tiles: Array<[string, string?]> = [
+      [ja['top.register'], ja['top.registerSub']], [ja['top.login'], ja['top.loginSub']], [ja['top.changes']],
+      [ja['top.news']], [ja['top.faq']], [ja['top.contact']], [ja['service.oqs']], [ja['service.eps']], [ja['service.ehr']],
+    ];
+    for (const [title, sub] of tiles) await shown(main.getByRole('link', { name: tileName(title, sub) }));
+    await capture('01-top');
+    // The per-service menu opens and lists the three services.
+    await nav.getByText(ja['nav.services'], { exact: true }).click();
+    for (const s of [ja['service.oqs'], ja['service.eps'], ja['service.ehr']]) await shown(nav.getByRole('link', { name: s, exact: true }));
+
+    // → ログイン in the header → the login page with the notice about provisional accounts.
+    await follow(page, nav.getByRole('link', { name: ja['nav.login'], exact: true }));
+    assert.equal(new URL(page.url()).pathname, '/login');
+    await shown(heading(page, ja['login.heading'].replace(/^●/, ''), 1));
+    for (const key of ['login.notice.lead', 'login.notice.item1', 'login.notice.item2', 'login.notice.p4'] as const) {
+      await shown(page.getByText(ja[key], { exact: true }));
+    }
+    await shown(page.getByRole('link', { name: ja['login.register'], exact: true }));
+    await capture('02-login');
+    // P3: the show-password toggle switches the field between hidden and shown, and back.
+    const loginPassword = field(page, ja['login.password']);
+    await loginPassword.fill('abc');
+    assert.equal(await loginPassword.getAttribute('type'), 'password');
+    await page.getByRole('button', { name: ja['pw.show'], exact: true }).click();
+    assert.equal(await loginPassword.getAttribute('type'), 'text');
+    const hide = page.getByRole('button', { name: ja['pw.hide'], exact: true });
+    assert.equal(await hide.getAttribute('aria-pressed'), 'true');
+    await hide.click();
+    assert.equal(await loginPassword.getAttribute('type'), 'password');
+    await shown(page.getByRole('button', { name: ja['pw.show'], exact: true }));
+
+    // → パスワードの再設定 → ① 特定.
+    await follow(page, page.getByRole('link', { name: ja['login.forgot'], exact: true }));
+    assert.match(page.url(), /\/password-reset\?flow=/);
+    await shown(heading(page, ja['reset.title'], 1));
+    await shown(heading(page, ja['reset.identify.heading'], 2));
+    assert.match(await currentStep(page).innerText(), new RegExp(ja['reset.step1']));
+    const captchaImage = page.getByRole('img', { name: ja['reset.captchaAlt'] });
+    await shown(captchaImage);
+    await field(page, ja['reset.username']).fill('clinic01');
+    // W4: drawing new characters keeps the username typed so far.
+    await follow(page, page.getByRole('button', { name: ja['reset.captchaRefresh'] }));
+    assert.equal(await field(page, ja['reset.username']).inputValue(), 'clinic01');
+    assert.ok(await captchaImage.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0), 'the CAPTCHA image is drawn');
+    await field(page, ja['reset.captcha']).fill(CAPTCHA);
+    await capture('03-identify');
+    await follow(page, page.getByRole('button', { name: ja['reset.next'], exact: true }));
+
+    // ② 検証: パーソナルデータ検証 - メールアドレス, the username carried forward.
+    await shown(heading(page, ja['reset.verify.heading'], 2));
+    assert.match(await currentStep(page).innerText(), new RegExp(ja['reset.step2']));
+    await shown(page.getByText(ja['reset.verify.forUser'].replace('{username}', 'clinic01'), { exact: true }));
+    await field(page, ja['reset.email']).fill('clinic01@example.jp');
+    await capture('04-verify');
+    await follow(page, page.getByRole('button', { name: ja['reset.next'], exact: true }));
+
+    // The sent page.
+    await shown(heading(page, ja['reset.sent.heading'], 2));
+    await shown(page.getByRole('link', { name: ja['reset.sent.toLogin'], exact: true }));
+    await capture('05-sent');
+
+    // The mail's link (built from BASE_URL, T4), opened on the listening origin.
+    const mail = await portal.sink.waitFor((m) => m.to.includes('clinic01@example.jp') && m.subject.includes('パスワード変更用URL'));
+    const link = new URL(linkOf(mail));
+    assert.equal(link.origin, BASE_URL);
+    await page.goto(`${base}${link.pathname}${link.search}`);
+
+    // ③ リセット: the token has left the address bar (T5).
+    assert.match(page.url(), /\/passwordreset\.do\?flow=/);
+    assert.doesNotMatch(page.url(), /sysparm_tiny/);
+    await shown(heading(page, ja['reset.reset.heading'], 2));
+    assert.match(await currentStep(page).innerText(), new RegExp(ja['reset.step3']));
+    await shown(page.getByText(ja['reset.reset.forUser'].replace('{username}', 'clinic01'), { exact: true }));
+    await shown(page.getByText(ja['policy.rule.portal']));
+    await field(page, ja['reset.newPassword']).fill(NEW_PASSWORD);
+    await field(page, ja['reset.confirmPassword']).fill(NEW_PASSWORD);
+    await capture('06-reset');
+    await follow(page, page.getByRole('button', { name: ja['reset.submit'], exact: true }));
+
+    // 「Password Resetに成功」, not logged in (C2).
+    await shown(heading(page, ja['reset.done.heading'], 2));
+    await shown(page.getByRole('navigation', { name: ja['nav.label'] }).getByRole('link', { name: ja['nav.login'], exact: true }));
+    await capture('07-success');
+
+    // 完了 → the login page → log in with the new password → the top page, logged in.
+    await follow(page, page.getByRole('link', { name: ja['reset.done.finish'], exact: true }));
+    assert.equal(new URL(page.url()).pathname, '/login');
+    await shown(page.getByText(ja['login.afterReset'], { exact: true }));
+    await field(page, ja['login.username']).fill('clinic01');
+    await field(page, ja['login.password']).fill(NEW_PASSWORD);
+    await follow(page, page.getByRole('button', { name: ja['login.submit'], exact: true }));
+    assert.equal(new URL(page.url()).pathname, '/csm');
+    const header = page.getByRole('navigation', { name: ja['nav.label'] });
+    await shown(header.getByText(ja['nav.user'].replace('{name}', 'テスト医院'), { exact: true }));
+    await shown(header.getByRole('button', { name: ja['nav.logout'], exact: true }));
+    await shown(page.getByText(ja['top.welcome'].replace('{name}', 'テスト医院'), { exact: true }));
+    await capture('08-logged-in');
+
+    assert.deepEqual(a11y, [], a11y.join('\n'));
+  });
+
+  test('W3: keyboard only on the login page — Tab order is sensible and Enter submits', async () => {
+    await portal.createUser({ username: 'clinic02', email: 'clinic02@example.jp', displayName: '鍵盤薬局' });
+    const page = await newPage();
+    await page.goto(`${base}/login`);
+    const stops: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      await page.keyboard.press('Tab');
+      stops.push(await focused(page));
+      if (stops.at(-1) === `a:${ja['login.forgot']}`) break;
+    }
+    assert.equal(stops[0], `a:${ja['site.skip']}`, `the first Tab stop is the skip link: ${stops.join(' → ')}`);
+    const at = stops.indexOf(`input:${ja['login.username']}`);
+    assert.ok(at > 0, `Tab reaches ${ja['login.username']}: ${stops.join(' → ')}`);
+    assert.deepEqual(stops.slice(at), [
+      `input:${ja['login.username']}`, `input:${ja['login.password']}`, `button:${ja['pw.show']}`,
+      `button:${ja['login.submit']}`, `a:${ja['login.forgot']}`,
+    ], stops.join(' → '));
+
+    // Again from the top: Tab to ユーザー名, type, Tab, type, Enter.
+    await page.goto(`${base}/login`);
+    for (let i = 0; i < at + 1; i++) await page.keyboard.press('Tab');
+    assert.equal(await focused(page), `input:${ja['login.username']}`);
+    await page.keyboard.type('clinic02');
+    await page.keyboard.press('Tab');
+    assert.equal(await focused(page), `input:${ja['login.password']}`);
+    await page.keyboard.type(GOOD_PASSWORD);
+    const navigated = page.waitForURL(`${base}/csm`);
+    await page.keyboard.press('Enter');
+    await navigated;
+    await shown(page.getByText(ja['nav.user'].replace('{name}', '鍵盤薬局'), { exact: true }));
+  });
+
+  test('W3: without JavaScript, ① and ② reach the sent page and the mail goes out', async () => {
+    await portal.createUser({ username: 'clinic03', email: 'clinic03@example.jp' });
+    const page = await newPage({ javaScriptEnabled: false });
+    await page.goto(`${base}/login`);
+    // The show-password toggle needs the script, so it stays hidden; the field still works.
+    assert.equal(await page.getByRole('button', { name: ja['pw.show'] }).count(), 0);
+    await follow(page, page.getByRole('link', { name: ja['login.forgot'], exact: true }));
+    await field(page, ja['reset.username']).fill('clinic03');
+    await follow(page, page.getByRole('button', { name: ja['reset.captchaRefresh'] }));
+    assert.equal(await field(page, ja['reset.username']).inputValue(), 'clinic03');
+    await field(page, ja['reset.captcha']).fill(CAPTCHA);
+    await follow(page, page.getByRole('button', { name: ja['reset.next'], exact: true }));
+    await shown(heading(page, ja['reset.verify.heading'], 2));
+    await field(page, ja['reset.email']).fill('clinic03@example.jp');
+    await follow(page, page.getByRole('button', { name: ja['reset.next'], exact: true }));
+    await shown(heading(page, ja['reset.sent.heading'], 2));
+    const mail = await portal.sink.waitFor((m) => m.to.includes('clinic03@example.jp'));
+    assert.match(mail.subject, /パスワード変更用URL/);
+  });
+
+  test('L6 P3: under the real CSP the pages work (script, styles, CAPTCHA image) with no CSP error, and inline script is refused', async () => {
+    const page = await newPage(); // no bypassCSP
+    const errors: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) errors.push(m.text()); });
+    page.on('pageerror', (e) => errors.push(e.message));
+
+    const response = await page.goto(`${base}/login`);
+    const csp = response?.headers()['content-security-policy'] ?? '';
+    assert.match(csp, /script-src 'self'/);
+    assert.doesNotMatch(csp, /unsafe-inline/);
+    // portal.js ran: the toggle it reveals is there and works.
+    const password = field(page, ja['login.password']);
+    await page.getByRole('button', { name: ja['pw.show'], exact: true }).click();
+    assert.equal(await password.getAttribute('type'), 'text');
+    // portal.css applied: the primary button is not the browser's default grey.
+    const background = await page.getByRole('button', { name: ja['login.submit'], exact: true }).evaluate((b) => getComputedStyle(b).backgroundColor);
+    assert.notEqual(background, 'rgb(239, 239, 239)');
+
+    await follow(page, page.getByRole('link', { name: ja['login.forgot'], exact: true }));
+    const captchaImage = page.getByRole('img', { name: ja['reset.captchaAlt'] });
+    await shown(captchaImage);
+    assert.ok(await captchaImage.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0), 'the CAPTCHA image loads under img-src');
+    assert.deepEqual(errors, [], `console errors on the login and reset pages:\n${errors.join('\n')}`);
+
+    // And the policy really is enforced in this context: an inline script is refused.
+    await page.addScriptTag({ content: 'window.__inline = 1' }).catch(() => undefined);
+    assert.equal(await page.evaluate(() => (globalThis as any).__inline), undefined);
+    assert.ok(errors.some((e) => /Content Security Policy/i.test(e)), `the refusal is reported: ${errors.join('\n')}`);
+  });
+});
