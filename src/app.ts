@@ -28,6 +28,7 @@ import { contentRoutes } from './content/content.routes.ts';
 import { loginRoutes } from './flows/login/login.routes.ts';
 import { recoveryRoutes } from './flows/recovery/recovery.routes.ts';
 import { registrationRoutes } from './flows/registration/registration.routes.ts';
+import { accountRoutes } from './flows/account/account.routes.ts';
 
 export interface AppDeps {
   config: Config;
@@ -151,6 +152,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await loginRoutes(app, services);
   await recoveryRoutes(app, services);
   await registrationRoutes(app, services);
+  await accountRoutes(app, services);
 
   const sweeper = setInterval(() => {
     const t = now();

@@ -22,7 +22,7 @@ export async function createDemoAccountsIfEmpty(db: Db, policy: Policy, now: num
   const specs = [
     { kind: '一般ユーザー (institution user)', login: 'demo', input: { username: 'demo', email: 'demo@example.jp', displayName: 'デモ医科診療所', institutionCode: '3410712362' } },
     { kind: '取りまとめ者 (coordinator, log in with the user ID)', login: 'c0000001', input: { username: 'demo-coordinator', email: 'coordinator@example.jp', displayName: 'デモ医療法人', coordinator: true, userId: 'c0000001' } },
-    { kind: '仮アカウント (provisional: reset sends no mail)', login: 'demo-provisional', input: { username: 'demo-provisional', email: 'demo@01', displayName: 'デモ薬局', institutionCode: '0140113719' } },
+    { kind: '仮アカウント (provisional: reset sends no mail)', login: 'demo-provisional', input: { username: 'demo-provisional', email: 'demo@01', displayName: 'デモ薬局', institutionCode: '4013104569' } },
   ];
   const out: DemoAccount[] = [];
   for (const spec of specs) {

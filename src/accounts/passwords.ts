@@ -1,5 +1,6 @@
 /** Password hashing with argon2id (P2): m=19 MiB, t=2, p=1, no truncation, rehash when parameters change. */
 import { hash, verify } from '@node-rs/argon2';
+import bcrypt from 'bcryptjs';
 
 export const ARGON2_PARAMS = { algorithm: 2 as const, memoryCost: 19456, timeCost: 2, parallelism: 1 };
 
@@ -10,6 +11,16 @@ export async function hashPassword(password: string): Promise<string> {
 export async function verifyPassword(stored: string, password: string): Promise<boolean> {
   try {
     return await verify(stored, password);
+  } catch {
+    return false;
+  }
+}
+
+/** Checks a password against a bcrypt hash imported from the old portal. */
+export async function verifyLegacyPassword(stored: string, password: string): Promise<boolean> {
+  if (!/^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/.test(stored)) return false;
+  try {
+    return await bcrypt.compare(password, stored);
   } catch {
     return false;
   }

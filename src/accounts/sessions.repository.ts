@@ -30,3 +30,9 @@ export async function deleteExpiredSessions(db: Db, now: number, idleMs: number)
     .where((eb) => eb.or([eb('expires_at', '<=', now), eb('last_seen_at', '<=', now - idleMs)]))
     .execute();
 }
+
+/** Ends every session of the account but the one in use (after a password change). */
+export async function deleteOtherSessions(db: Db, userId: string, keepIdHash: string): Promise<number> {
+  const r = await db.deleteFrom('sessions').where('user_id', '=', userId).where('id_hash', '!=', keepIdHash).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}

@@ -78,6 +78,7 @@ export async function setPasswordAfterReset(db: Db, user: User, passwordHash: st
     .updateTable('users')
     .set({
       password_hash: passwordHash,
+      legacy_hash: null,
       password_changed_at: now,
       failed_logins: 0,
       locked_until: null,
@@ -129,4 +130,58 @@ export async function insertCoordinatorCodes(db: Db, userId: string, codes: stri
 export async function listCoordinatorCodes(db: Db, userId: string): Promise<string[]> {
   const rows = await db.selectFrom('coordinator_institutions').select('institution_code').where('user_id', '=', userId).orderBy('institution_code').execute();
   return rows.map((r) => r.institution_code);
+}
+
+export async function replaceLegacyHash(db: Db, id: string, passwordHash: string, now: number): Promise<void> {
+  await db.updateTable('users').set({ password_hash: passwordHash, legacy_hash: null, updated_at: now }).where('id', '=', id).execute();
+}
+
+/** Sets a password the user chose while logged in. */
+export async function changePassword(db: Db, id: string, passwordHash: string, now: number): Promise<void> {
+  await db.updateTable('users').set({ password_hash: passwordHash, legacy_hash: null, password_changed_at: now, updated_at: now }).where('id', '=', id).execute();
+}
+
+/** Any account (closed ones too) whose username or user ID is `key`. */
+export async function findUserByAnyName(db: Db, key: string): Promise<User | undefined> {
+  return db.selectFrom('users').selectAll().where((eb) => eb.or([eb('username', '=', key), eb('user_id', '=', key)])).executeTakeFirst();
+}
+
+export interface UserFilter {
+  status?: User['status'] | undefined;
+  accountType?: User['account_type'] | undefined;
+  search?: string | undefined;
+  limit: number;
+}
+
+export async function listUsers(db: Db, f: UserFilter): Promise<User[]> {
+  let q = db.selectFrom('users').selectAll().orderBy('created_at').limit(f.limit);
+  if (f.status) q = q.where('status', '=', f.status);
+  if (f.accountType) q = q.where('account_type', '=', f.accountType);
+  if (f.search) {
+    const like = `%${f.search.toLowerCase()}%`;
+    q = q.where((eb) => eb.or([
+      eb('username', 'like', like), eb('user_id', 'like', like), eb('institution_code', 'like', like),
+      eb(eb.fn('lower', ['email']), 'like', like), eb('display_name', 'like', `%${f.search}%`), eb('institution_name', 'like', `%${f.search}%`),
+    ]));
+  }
+  return q.execute();
+}
+
+/** An operator's lock: no end date, until an operator unlocks. */
+export async function lockUserIndefinitely(db: Db, id: string, now: number): Promise<void> {
+  await db.updateTable('users').set({ status: 'locked', locked_until: null, updated_at: now }).where('id', '=', id).execute();
+}
+
+export async function unlockUser(db: Db, user: User, now: number, provisional: boolean): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({ status: provisional ? 'provisional' : 'active', locked_until: null, failed_logins: 0, updated_at: now })
+    .where('id', '=', user.id)
+    .execute();
+}
+
+/** An operator sets the address (a placeholder makes the account provisional). */
+export async function setEmailByOperator(db: Db, user: User, email: string, provisional: boolean, now: number): Promise<void> {
+  const status = user.status === 'locked' ? 'locked' : provisional ? 'provisional' : 'active';
+  await db.updateTable('users').set({ email, status, email_verified_at: null, updated_at: now }).where('id', '=', user.id).execute();
 }

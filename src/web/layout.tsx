@@ -50,7 +50,7 @@ export function Layout({ ctx, title, children }: { ctx: PageContext; title: stri
                 <li><a href="/csm/faq">{t('nav.faq')}</a></li>
                 {ctx.user ? (
                   <>
-                    <li class="header__user">{t('nav.user', { name: ctx.user.displayName })}</li>
+                    <li class="header__user"><a href="/account">{t('nav.user', { name: ctx.user.displayName })}</a></li>
                     <li>
                       <form method="post" action="/logout" class="inline-form">
                         <input type="hidden" name="_csrf" value={ctx.csrfToken} />

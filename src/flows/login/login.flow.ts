@@ -6,9 +6,9 @@ import type { Services } from '../../services.ts';
 import type { User } from '../../db/schema.ts';
 import { normalizeIdentifier } from '../../accounts/identity.ts';
 import { lockStateOf } from '../../accounts/lock-state.ts';
-import { burnVerification, hashPassword, needsRehash, verifyPassword } from '../../accounts/passwords.ts';
+import { burnVerification, hashPassword, needsRehash, verifyLegacyPassword, verifyPassword } from '../../accounts/passwords.ts';
 import { deleteSession, insertSession } from '../../accounts/sessions.repository.ts';
-import { findUserByLoginKey, lockUserUntil, recordLoginFailure, recordLoginSuccess, updatePasswordHash } from '../../accounts/users.repository.ts';
+import { findUserByLoginKey, lockUserUntil, recordLoginFailure, recordLoginSuccess, replaceLegacyHash, updatePasswordHash } from '../../accounts/users.repository.ts';
 import { hashToken, randomId } from '../../security/tokens.ts';
 import type { RequestMeta } from '../recovery/recovery.flow.ts';
 
@@ -33,7 +33,9 @@ export async function logIn(s: Services, identifier: string, password: string, p
     await s.audit({ event: 'login', outcome: user ? 'locked' : 'unknown_user', userId: user?.id ?? null, ...base });
     return { ok: false, reason: 'invalid' };
   }
-  if (!(await verifyPassword(user.password_hash, password))) {
+  const legacy = user.legacy_hash !== null;
+  const matches = legacy ? await verifyLegacyPassword(user.legacy_hash!, password) : await verifyPassword(user.password_hash, password);
+  if (!matches) {
     await s.counters.hit(ipKey, WINDOW);
     const failures = await recordLoginFailure(s.db, user.id, now);
     await s.audit({ event: 'login', outcome: 'bad_password', userId: user.id, ...base, detail: { failures } });
@@ -45,7 +47,11 @@ export async function logIn(s: Services, identifier: string, password: string, p
     return { ok: false, reason: 'invalid' };
   }
   await recordLoginSuccess(s.db, user, now);
-  if (needsRehash(user.password_hash)) await updatePasswordHash(s.db, user.id, await hashPassword(password), now);
+  if (legacy) {
+    // The old portal's bcrypt hash is verified once, then replaced by argon2id.
+    await replaceLegacyHash(s.db, user.id, await hashPassword(password), now);
+    await s.audit({ event: 'password.migrated', outcome: 'ok', userId: user.id, ip: meta.ip, userAgent: meta.userAgent });
+  } else if (needsRehash(user.password_hash)) await updatePasswordHash(s.db, user.id, await hashPassword(password), now);
   // L3: a new session id at every login; the old one (if any) ends.
   if (previousSessionHash) await deleteSession(s.db, previousSessionHash);
   const sessionId = randomId(32);

@@ -12,6 +12,7 @@ const NOTICES: Record<string, MessageKey> = {
   loggedOut: 'login.loggedOut',
   afterReset: 'login.afterReset',
   expired: 'login.sessionExpired',
+  loginRequired: 'account.loginRequired',
 };
 
 export async function loginRoutes(app: FastifyInstance, s: Services): Promise<void> {

@@ -264,4 +264,12 @@ export const en: Record<MessageKey, string> = {
   'event.email.change_requested': 'E-mail change requested',
   'event.email.changed': 'E-mail address changed',
   'event.other': 'Other action',
+  'event.password.migrated': 'Password carried over from the old portal',
+  'event.password.changeFailed': 'Failed password change (wrong current password)',
+  'account.email.confirmHeading': 'Confirm the new e-mail address',
+  'account.email.confirmLead': '{email} will become the e-mail address of this account. Press "Confirm the change" to proceed.',
+  'account.email.confirmSubmit': 'Confirm the change',
+  'account.email.tooMany': 'Too many requests to change the address. Please wait a while and try again.',
+  'account.loginRequired': 'Please log in to see this page.',
+  'account.provisionalFirst': 'This is a provisional account: please register your e-mail address first.',
 };

@@ -262,6 +262,14 @@ export const ja = {
   'event.email.change_requested': 'メールアドレス変更の申請',
   'event.email.changed': 'メールアドレスの変更',
   'event.other': 'その他の操作',
+  'event.password.migrated': '旧ポータルのパスワードの引き継ぎ',
+  'event.password.changeFailed': 'パスワード変更の失敗（現在のパスワードの誤り）',
+  'account.email.confirmHeading': 'メールアドレス変更の確認',
+  'account.email.confirmLead': '{email} を、このアカウントのメールアドレスとして登録します。よろしければ「変更を確定する」を押下してください。',
+  'account.email.confirmSubmit': '変更を確定する',
+  'account.email.tooMany': 'メールアドレス変更の申請回数が多すぎます。しばらく時間をおいてから再度お試しください。',
+  'account.loginRequired': 'この画面を表示するにはログインしてください。',
+  'account.provisionalFirst': '仮アカウントのため、先にメールアドレスを登録してください。',
 } as const;
 
 export type MessageKey = keyof typeof ja;

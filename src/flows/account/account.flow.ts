@@ -1,0 +1,115 @@
+/**
+ * アカウント情報: change of e-mail (the new address verified by link, the old one notified) and of password
+ * (current password required, policy applied, other sessions ended, notice mail). A provisional account
+ * must replace its placeholder address before anything else.
+ */
+import type { Services } from '../../services.ts';
+import type { Flow, User } from '../../db/schema.ts';
+import { checkPassword, type PolicyViolation } from '../../accounts/password-policy.ts';
+import { hashPassword, verifyLegacyPassword, verifyPassword } from '../../accounts/passwords.ts';
+import { isEmailAddress, isProvisionalPlaceholder, normalizeEmail } from '../../accounts/identity.ts';
+import { changePassword, findUserById, setUserEmail } from '../../accounts/users.repository.ts';
+import { deleteOtherSessions } from '../../accounts/sessions.repository.ts';
+import { cancelOpenVerifications, consumeVerification, countVerificationsSince, insertVerification } from '../../accounts/email-verifications.repository.ts';
+import { hashToken, randomAlnum, randomId } from '../../security/tokens.ts';
+import { enqueueMail } from '../../mail/outbox.repository.ts';
+import { emailChangedMail, emailChangeVerifyMail } from '../../mail/templates/account-mails.ts';
+import { passwordChangedMail } from '../../mail/templates/password-changed.ts';
+import type { Lang } from '../../web/i18n/i18n.ts';
+import type { RequestMeta } from '../recovery/recovery.flow.ts';
+import { cancelOpenTokens, updateFlow } from '../recovery/recovery.repository.ts';
+import { VERIFY_TTL_MS, verificationOfFlow } from '../registration/registration.flow.ts';
+
+export function isProvisional(user: User): boolean {
+  return user.status === 'provisional' || isProvisionalPlaceholder(user.email);
+}
+
+export type EmailChangeResult = { ok: true; email: string } | { ok: false; problem: 'required' | 'invalid' | 'same' | 'too_many' };
+
+export async function requestEmailChange(s: Services, user: User, typed: string, lang: Lang, meta: RequestMeta): Promise<EmailChangeResult> {
+  const email = typed.normalize('NFKC').trim();
+  if (!email) return { ok: false, problem: 'required' };
+  if (!isEmailAddress(email) || isProvisionalPlaceholder(email)) return { ok: false, problem: 'invalid' };
+  if (normalizeEmail(email) === normalizeEmail(user.email)) return { ok: false, problem: 'same' };
+  const now = s.now();
+  if ((await countVerificationsSince(s.db, normalizeEmail(email), now - 3600_000)) >= 3) return { ok: false, problem: 'too_many' };
+  const token = randomAlnum(32);
+  const mail = emailChangeVerifyMail(lang, `${s.config.baseUrl}/account/email/verify?token=${token}`, s.branding);
+  await s.db.transaction().execute(async (trx) => {
+    await cancelOpenVerifications(trx, 'email_change', { userId: user.id }, now);
+    await insertVerification(trx, {
+      id: randomId(), purpose: 'email_change', token_hash: hashToken(token), email: normalizeEmail(email), user_id: user.id,
+      payload_enc: s.box.seal(JSON.stringify({ email, lang })), created_at: now, expires_at: now + VERIFY_TTL_MS, used_at: null, cancelled_at: null,
+    });
+    const mailId = await enqueueMail(trx, s.box, now, { kind: 'email_change_verify', userId: user.id, to: email, subject: mail.subject, text: mail.text });
+    await s.audit({ event: 'email.change_requested', outcome: 'mail_queued', userId: user.id, ip: meta.ip, userAgent: meta.userAgent, detail: { mailId } }, trx);
+  });
+  s.mailWorker.kick();
+  return { ok: true, email };
+}
+
+export type ConfirmEmailResult = { ok: true } | { ok: false; state: 'expired' | 'used' | 'cancelled' | 'invalid' };
+
+/** Applies a verified new address; the old address (unless a placeholder) is told; reset links to it end. */
+export async function confirmEmailChange(s: Services, flow: Flow, meta: RequestMeta): Promise<ConfirmEmailResult> {
+  const { state, payload } = await verificationOfFlow(s, flow);
+  if (state !== 'valid' || !payload || !flow.user_id) return { ok: false, state: state === 'valid' ? 'invalid' : state };
+  const user = await findUserById(s.db, flow.user_id);
+  if (!user) return { ok: false, state: 'invalid' };
+  const now = s.now();
+  const done = await s.db.transaction().execute(async (trx) => {
+    if (!(await consumeVerification(trx, flow.token_id!, now))) return false;
+    await setUserEmail(trx, user, payload.email, now);
+    await cancelOpenTokens(trx, user.id, now, null);
+    let noticeId: string | null = null;
+    if (!isProvisionalPlaceholder(user.email)) {
+      const mail = emailChangedMail(payload.lang, user.user_id ?? user.username, payload.email, s.branding);
+      noticeId = await enqueueMail(trx, s.box, now, { kind: 'email_changed', userId: user.id, to: user.email, subject: mail.subject, text: mail.text });
+    }
+    await updateFlow(trx, flow.id, { state: 'done', updated_at: now });
+    await s.audit({ event: 'email.changed', outcome: 'ok', userId: user.id, ip: meta.ip, userAgent: meta.userAgent, detail: { wasProvisional: isProvisional(user), noticeId } }, trx);
+    return true;
+  });
+  if (!done) return { ok: false, state: 'used' };
+  s.mailWorker.kick();
+  return { ok: true };
+}
+
+export type PasswordChangeResult =
+  | { ok: true }
+  | { ok: false; current?: 'required' | 'wrong'; password?: PolicyViolation[] | 'required'; confirm?: 'required' | 'mismatch' };
+
+export async function changeOwnPassword(s: Services, user: User, sessionHash: string, current: string, password: string, confirm: string, lang: Lang, meta: RequestMeta): Promise<PasswordChangeResult> {
+  const errors: Exclude<PasswordChangeResult, { ok: true }> = { ok: false };
+  if (!current) errors.current = 'required';
+  else {
+    const right = user.legacy_hash ? await verifyLegacyPassword(user.legacy_hash, current) : await verifyPassword(user.password_hash, current);
+    if (!right) {
+      errors.current = 'wrong';
+      await s.audit({ event: 'password.changed', outcome: 'wrong_current', userId: user.id, ip: meta.ip, userAgent: meta.userAgent });
+    }
+  }
+  if (!password) errors.password = 'required';
+  else {
+    const v = await checkPassword(s.policy, password, [user.username, user.user_id]);
+    if (v.length) errors.password = v;
+  }
+  if (!confirm) errors.confirm = 'required';
+  else if (password && confirm !== password) errors.confirm = 'mismatch';
+  if (errors.current || errors.password || errors.confirm) return errors;
+  const hash = await hashPassword(password);
+  const now = s.now();
+  await s.db.transaction().execute(async (trx) => {
+    await changePassword(trx, user.id, hash, now);
+    const ended = await deleteOtherSessions(trx, user.id, sessionHash);
+    await cancelOpenTokens(trx, user.id, now, null);
+    let mailId: string | null = null;
+    if (!isProvisionalPlaceholder(user.email)) {
+      const mail = passwordChangedMail(lang, user.user_id ?? user.username, now, s.branding);
+      mailId = await enqueueMail(trx, s.box, now, { kind: 'password_changed', userId: user.id, to: user.email, subject: mail.subject, text: mail.text });
+    }
+    await s.audit({ event: 'password.changed', outcome: 'ok', userId: user.id, ip: meta.ip, userAgent: meta.userAgent, detail: { otherSessionsEnded: ended, mailId } }, trx);
+  });
+  s.mailWorker.kick();
+  return { ok: true };
+}

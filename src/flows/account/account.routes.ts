@@ -1,0 +1,175 @@
+/**
+ * HTTP for アカウント情報 (login required):
+ *   GET /account                           details, coordinated codes, recent security events
+ *   GET|POST /account/email                change of address (provisional accounts are sent here first)
+ *   GET /account/email/verify?token=…      mailed link → 303 ?flow=… ; GET shows, POST confirms (a GET changes nothing)
+ *   GET|POST /account/password             change of password
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Services } from '../../services.ts';
+import type { AuditEntry, User } from '../../db/schema.ts';
+import { listCoordinatorCodes } from '../../accounts/users.repository.ts';
+import { listAuditForUser } from '../../security/audit.repository.ts';
+import { browserKey, pageContext } from '../../web/context.ts';
+import { HttpError } from '../../web/errors.ts';
+import { queryParam, readForm } from '../../web/forms.ts';
+import type { MessageKey, Translate } from '../../web/i18n/i18n.ts';
+import { sendPage } from '../../web/render.ts';
+import { loadFlow } from '../recovery/recovery.flow.ts';
+import { openVerification, verificationOfFlow } from '../registration/registration.flow.ts';
+import { RegisterLinkProblemPage } from '../registration/registration.views.tsx';
+import { changeOwnPassword, confirmEmailChange, isProvisional, requestEmailChange } from './account.flow.ts';
+import { AccountPage, EmailConfirmPage, EmailDonePage, EmailPage, PasswordPage } from './account.views.tsx';
+
+/** Paths a provisional account may use before it has a real address. */
+const PROVISIONAL_ALLOWED = [/^\/account\/email(\/verify)?(\?|$)/, /^\/logout(\?|$)/, /^\/static\//, /^\/lang(\?|$)/, /^\/csm\/(faq|contact)(\?|$)/];
+
+const EVENT_KEYS: Record<string, MessageKey> = {
+  'login:ok': 'event.login.ok',
+  logout: 'event.logout',
+  'account.locked': 'event.account.locked',
+  'password_reset.requested': 'event.password_reset.requested',
+  'password_reset.completed': 'event.password_reset.completed',
+  'password.changed:ok': 'event.password.changed',
+  'password.changed:wrong_current': 'event.password.changeFailed',
+  'password.migrated': 'event.password.migrated',
+  'email.change_requested': 'event.email.change_requested',
+  'email.changed': 'event.email.changed',
+};
+
+function eventLabel(t: Translate, e: AuditEntry): string {
+  const key = EVENT_KEYS[`${e.event}:${e.outcome}`] ?? EVENT_KEYS[e.event] ?? (e.event === 'login' ? 'event.login.failed' : 'event.other');
+  return t(key);
+}
+
+function jst(at: number): string {
+  const d = new Date(at + 9 * 3600_000);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}`;
+}
+
+const SHOWN_EVENTS = new Set(['login', 'logout', 'account.locked', 'password_reset.requested', 'password_reset.completed', 'password.changed', 'email.change_requested', 'email.changed', 'password.migrated']);
+
+export async function accountRoutes(app: FastifyInstance, s: Services): Promise<void> {
+  // A provisional account replaces its placeholder address before anything else (issue: provisional accounts).
+  app.addHook('preHandler', async (request, reply) => {
+    const user = request.user;
+    if (!user || !isProvisional(user)) return;
+    if (PROVISIONAL_ALLOWED.some((re) => re.test(request.url))) return;
+    return reply.redirect('/account/email', 303);
+  });
+
+  function requireUser(request: FastifyRequest, reply: FastifyReply): User | undefined {
+    reply.header('cache-control', 'no-store');
+    if (!request.user) {
+      reply.redirect('/login?m=loginRequired', 303);
+      return undefined;
+    }
+    return request.user;
+  }
+
+  app.get('/account', async (request, reply) => {
+    const user = requireUser(request, reply);
+    if (!user) return reply;
+    const { t } = request;
+    const codes = user.account_type === 'coordinator' ? await listCoordinatorCodes(s.db, user.id) : [];
+    const rows: Array<[string, string]> = [
+      [t('account.username'), user.username],
+      ...(user.user_id ? [[t('account.userId'), user.user_id] as [string, string]] : []),
+      [t('account.type'), t(user.account_type === 'coordinator' ? 'reg.type.coordinator' : 'reg.type.institution')],
+      [t('account.institutionCode'), user.institution_code ?? t('account.none')],
+      [t('account.institutionName'), user.institution_name ?? t('account.none')],
+      [t('account.contactName'), user.display_name],
+      [t('account.email'), user.email],
+      [t('account.phone'), user.phone ?? t('account.none')],
+      ...(user.account_type === 'coordinator' ? [[t('account.codes'), codes.join(', ') || t('account.none')] as [string, string]] : []),
+    ];
+    const events = (await listAuditForUser(s.db, user.id, 200)).filter((e) => SHOWN_EVENTS.has(e.event)).slice(0, 20)
+      .map((e) => ({ when: jst(e.at), what: eventLabel(t, e), from: e.ip ?? '-' }));
+    const m = queryParam(request, 'm');
+    const notice = m === 'password' ? t('account.password.done') : m === 'email' ? t('account.email.done') : undefined;
+    return sendPage(reply, AccountPage({ ctx: pageContext(request, reply), v: { rows, events, notice } }));
+  });
+
+  app.get('/account/email', async (request, reply) => {
+    const user = requireUser(request, reply);
+    if (!user) return reply;
+    return sendPage(reply, EmailPage({ ctx: pageContext(request, reply), v: { current: user.email, provisional: isProvisional(user), value: '' } }));
+  });
+
+  app.post('/account/email', { preHandler: app.csrfProtection, config: { rateLimit: { max: 30, timeWindow: 60_000 } } }, async (request, reply) => {
+    const user = requireUser(request, reply);
+    if (!user) return reply;
+    const { t } = request;
+    const { values, tooLong } = readForm(request, { email: 254 });
+    const result = tooLong.length ? ({ ok: false, problem: 'invalid' } as const) : await requestEmailChange(s, user, values.email, request.lang, request.meta);
+    const ctx = pageContext(request, reply);
+    if (result.ok) return sendPage(reply, EmailPage({ ctx, v: { current: user.email, provisional: isProvisional(user), value: '', sentTo: result.email } }));
+    const error = result.problem === 'required' ? t('reg.required', { label: t('account.email.new') })
+      : result.problem === 'same' ? t('account.email.same') : result.problem === 'too_many' ? t('account.email.tooMany') : t('reset.emailInvalid');
+    return sendPage(reply, EmailPage({ ctx, v: { current: user.email, provisional: isProvisional(user), value: values.email, error } }), result.problem === 'too_many' ? 429 : 400);
+  });
+
+  function linkProblem(request: FastifyRequest, reply: FastifyReply, state: 'expired' | 'used' | 'cancelled' | 'invalid') {
+    const ctx = pageContext(request, reply);
+    const key: MessageKey = state === 'expired' ? 'reg.link.expired' : state === 'invalid' ? 'reg.link.invalid' : 'reg.link.used';
+    return sendPage(reply, RegisterLinkProblemPage({ ctx, heading: ctx.t('account.email.linkHeading'), message: ctx.t(key), restartHref: '/account/email', restartLabel: ctx.t('account.changeEmail') }), state === 'invalid' ? 400 : 410);
+  }
+
+  app.get('/account/email/verify', { config: { rateLimit: { max: 30, timeWindow: 60_000 } } }, async (request, reply) => {
+    reply.header('cache-control', 'no-store');
+    reply.header('referrer-policy', 'no-referrer');
+    const key = browserKey(request, reply);
+    const token = queryParam(request, 'token');
+    if (token !== undefined) {
+      if ((await s.counters.peek(`tokenguess:ip:${request.ip}`)) >= 30) throw new HttpError('RATE_LIMITED');
+      const opened = await openVerification(s, token, 'email_change', key, request.lang, request.meta);
+      if (opened.state !== 'valid') {
+        if (opened.state === 'invalid') await s.counters.hit(`tokenguess:ip:${request.ip}`, 3600_000);
+        return linkProblem(request, reply, opened.state);
+      }
+      return reply.redirect(`/account/email/verify?flow=${opened.flow.id}`, 303);
+    }
+    const loaded = await loadFlow(s, queryParam(request, 'flow'), key, 'verify');
+    if (!loaded.ok) return linkProblem(request, reply, loaded.reason === 'expired' ? 'expired' : 'invalid');
+    const ctx = pageContext(request, reply);
+    if (loaded.flow.state === 'done') return sendPage(reply, EmailDonePage({ ctx }));
+    const { state, payload } = await verificationOfFlow(s, loaded.flow);
+    if (state !== 'valid' || !payload) return linkProblem(request, reply, state === 'valid' ? 'invalid' : state);
+    return sendPage(reply, EmailConfirmPage({ ctx, flowId: loaded.flow.id, email: payload.email }));
+  });
+
+  app.post('/account/email/verify', { preHandler: app.csrfProtection }, async (request, reply) => {
+    reply.header('cache-control', 'no-store');
+    const loaded = await loadFlow(s, queryParam(request, 'flow'), browserKey(request, reply), 'verify');
+    if (!loaded.ok) return linkProblem(request, reply, loaded.reason === 'expired' ? 'expired' : 'invalid');
+    if (loaded.flow.state === 'done') return reply.redirect(`/account/email/verify?flow=${loaded.flow.id}`, 303);
+    const result = await confirmEmailChange(s, loaded.flow, request.meta);
+    if (!result.ok) return linkProblem(request, reply, result.state);
+    return reply.redirect(`/account/email/verify?flow=${loaded.flow.id}`, 303);
+  });
+
+  app.get('/account/password', async (request, reply) => {
+    const user = requireUser(request, reply);
+    if (!user) return reply;
+    return sendPage(reply, PasswordPage({ ctx: pageContext(request, reply), v: { ruleKey: s.policy.ruleKey as MessageKey, username: user.user_id ?? user.username, errors: {} } }));
+  });
+
+  app.post('/account/password', { preHandler: app.csrfProtection, config: { rateLimit: { max: 30, timeWindow: 60_000 } } }, async (request, reply) => {
+    const user = requireUser(request, reply);
+    if (!user || !request.sessionHash) return reply;
+    const { t } = request;
+    const { values, tooLong } = readForm(request, { current: 1000, password: 1000, confirm: 1000 });
+    const result = tooLong.length
+      ? ({ ok: false, password: ['policy.tooLong'] } as const)
+      : await changeOwnPassword(s, user, request.sessionHash, values.current, values.password, values.confirm, request.lang, request.meta);
+    if (result.ok) return reply.redirect('/account?m=password', 303);
+    const params = { min: s.policy.min, max: s.policy.max };
+    const errors = {
+      ...('current' in result && result.current ? { current: result.current === 'required' ? t('field.passwordRequired') : t('account.password.currentWrong') } : {}),
+      ...(result.password ? { password: result.password === 'required' ? [t('reset.newPasswordRequired')] : result.password.map((k) => t(k, params)) } : {}),
+      ...('confirm' in result && result.confirm ? { confirm: result.confirm === 'required' ? t('reset.confirmRequired') : t('reset.mismatch') } : {}),
+    };
+    return sendPage(reply, PasswordPage({ ctx: pageContext(request, reply), v: { ruleKey: s.policy.ruleKey as MessageKey, username: user.user_id ?? user.username, errors } }), 400);
+  });
+}
