@@ -25,6 +25,7 @@ import { makeAudit, type Services } from './services.ts';
 import { baseCookie, cookieNames, installRequestContext } from './web/context.ts';
 import { codeOf, HttpError, installErrorHandlers, sendError } from './web/errors.ts';
 import { contentRoutes } from './content/content.routes.ts';
+import { seedContent } from './content/seed-content.ts';
 import { loginRoutes } from './flows/login/login.routes.ts';
 import { recoveryRoutes } from './flows/recovery/recovery.routes.ts';
 import { registrationRoutes } from './flows/registration/registration.routes.ts';
@@ -163,6 +164,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }, 10 * 60_000);
   sweeper.unref();
 
+  app.addHook('onReady', async () => seedContent(db, now()));
   if (deps.runMailWorker !== false) app.addHook('onReady', async () => mailWorker.start());
   app.addHook('onClose', async () => {
     clearInterval(sweeper);

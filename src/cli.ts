@@ -83,6 +83,11 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
+    // An unknown option, a missing option value or a stray argument is a usage error (exit 2), like a missing option.
+    if (typeof (err as { code?: unknown })?.code === 'string' && (err as { code: string }).code.startsWith('ERR_PARSE_ARGS_')) {
+      console.error(`${(err as Error).message}\n\n${USAGE}`);
+      process.exit(2);
+    }
     console.error(`Failed: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
   },

@@ -1,51 +1,62 @@
-/** The top page and the portal's content pages; every tile and menu item leads to a real page. */
-import type { FastifyInstance } from 'fastify';
+/** The top page and the portal's content pages (from the database); every tile and menu item leads to a real page. */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { h } from 'preact';
 import type { Services } from '../services.ts';
-import { contactBlock } from '../mail/templates/contact-block.ts';
 import { baseCookie, getCookieNames, pageContext } from '../web/context.ts';
 import { HttpError } from '../web/errors.ts';
 import { queryParam } from '../web/forms.ts';
 import { isLang } from '../web/i18n/i18n.ts';
 import { SERVICES } from '../web/layout.tsx';
 import { sendPage } from '../web/render.ts';
-import { ContentPage, FaqList, NewsList, TopPage } from './content.views.tsx';
+import { findNews, findPage, listPublishedNews, searchFaq } from './content.repository.ts';
+import { ContentPage, FaqSearch, NewsArticle, NewsList, TopPage } from './content.views.tsx';
+import { Markdown } from './markdown.tsx';
+import { searchTerms } from './search-text.ts';
 
 export async function contentRoutes(app: FastifyInstance, s: Services): Promise<void> {
   app.get('/', async (_request, reply) => reply.redirect('/csm', 302));
 
   app.get('/csm', async (request, reply) => {
     if (request.user) reply.header('cache-control', 'no-store');
-    return sendPage(reply, TopPage({ ctx: pageContext(request, reply) }));
+    const news = await listPublishedNews(s.db, s.now(), 5);
+    return sendPage(reply, TopPage({ ctx: pageContext(request, reply), news }));
   });
 
   app.get('/csm/news', async (request, reply) => {
     const ctx = pageContext(request, reply);
-    return sendPage(reply, ContentPage({ ctx, title: ctx.t('content.news.title'), children: h(NewsList, { ctx }) }));
+    const news = await listPublishedNews(s.db, s.now(), 200);
+    return sendPage(reply, ContentPage({ ctx, title: ctx.t('content.news.title'), children: h(NewsList, { ctx, news }) }));
+  });
+
+  app.get<{ Params: { id: string } }>('/csm/news/:id', async (request, reply) => {
+    const n = /^[A-Za-z0-9_-]{1,64}$/.test(request.params.id) ? await findNews(s.db, request.params.id) : undefined;
+    const now = s.now();
+    if (!n || n.status !== 'published' || n.publish_at > now || (n.end_at !== null && n.end_at <= now)) throw new HttpError('NOT_FOUND');
+    const ctx = pageContext(request, reply);
+    return sendPage(reply, ContentPage({ ctx, title: ctx.lang === 'en' ? n.title_en : n.title_ja, children: h(NewsArticle, { ctx, n }) }));
   });
 
   app.get('/csm/faq', async (request, reply) => {
+    const q = (queryParam(request, 'q') ?? '').slice(0, 200);
+    const items = await searchFaq(s.db, searchTerms(q));
     const ctx = pageContext(request, reply);
-    return sendPage(reply, ContentPage({ ctx, title: ctx.t('content.faq.title'), children: h(FaqList, { ctx }) }));
+    return sendPage(reply, ContentPage({ ctx, title: ctx.t('content.faq.title'), children: h(FaqSearch, { ctx, q: q.trim(), items }) }));
   });
 
-  app.get('/csm/contact', async (request, reply) => {
+  async function page(request: FastifyRequest, reply: FastifyReply, slug: string) {
+    const p = await findPage(s.db, slug);
+    if (!p) throw new HttpError('NOT_FOUND');
     const ctx = pageContext(request, reply);
-    const lines = contactBlock(ctx.lang, s.branding).split('\n');
-    return sendPage(reply, ContentPage({ ctx, title: ctx.t('content.contact.title'), children: h('address', { class: 'contact' }, lines.map((l) => h('p', null, l))) }));
-  });
+    const en = ctx.lang === 'en';
+    return sendPage(reply, ContentPage({ ctx, title: en ? p.title_en : p.title_ja, children: h(Markdown, { source: en ? p.body_en : p.body_ja }) }));
+  }
 
-  app.get('/csm/institution-changes', async (request, reply) => {
-    const ctx = pageContext(request, reply);
-    return sendPage(reply, ContentPage({ ctx, title: ctx.t('content.changes.title'), children: h('p', null, ctx.t('content.changes.body')) }));
-  });
-
+  app.get('/csm/contact', (request, reply) => page(request, reply, 'contact'));
+  app.get('/csm/institution-changes', (request, reply) => page(request, reply, 'institution-changes'));
   app.get<{ Params: { slug: string } }>('/csm/services/:slug', async (request, reply) => {
     const service = SERVICES.find((x) => x.slug === request.params.slug);
     if (!service) throw new HttpError('NOT_FOUND');
-    const ctx = pageContext(request, reply);
-    const body = { 'service.oqs': 'content.service.oqs', 'service.eps': 'content.service.eps', 'service.ehr': 'content.service.ehr' } as const;
-    return sendPage(reply, ContentPage({ ctx, title: ctx.t(service.key), children: h('p', null, ctx.t(body[service.key])) }));
+    return page(request, reply, `service-${service.slug}`);
   });
 
   /** The language switch: remembers the choice and goes back to the page (only paths of this site). */

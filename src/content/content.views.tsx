@@ -1,7 +1,10 @@
-/** The top page (tiles of the seed) and the short content pages. */
+/** The top page (tiles of the seed) and the content pages, from the database. */
 import type { ComponentChildren } from 'preact';
+import type { Faq, News } from '../db/schema.ts';
+import { Field } from '../web/components.tsx';
 import { Layout, SERVICES, type PageContext } from '../web/layout.tsx';
-import { FAQ, NEWS } from './demo-content.ts';
+import type { MessageKey } from '../web/i18n/i18n.ts';
+import { Markdown } from './markdown.tsx';
 
 function Tile({ href, title, sub, kind }: { href: string; title: string; sub?: string; kind?: string }) {
   return (
@@ -14,8 +17,22 @@ function Tile({ href, title, sub, kind }: { href: string; title: string; sub?: s
   );
 }
 
-export function TopPage({ ctx }: { ctx: PageContext }) {
-  const { t, lang } = ctx;
+export function jstDate(at: number): string {
+  return new Date(at + 9 * 3600_000).toISOString().slice(0, 10);
+}
+
+export function NewsLine({ ctx, n }: { ctx: PageContext; n: News }) {
+  return (
+    <li>
+      <time dateTime={jstDate(n.publish_at)}>{jstDate(n.publish_at)}</time>{' '}
+      {n.importance === 'important' ? <span class="badge badge--important">{ctx.t('content.news.important')}</span> : null}{' '}
+      <a href={`/csm/news/${n.id}`}>{ctx.lang === 'en' ? n.title_en : n.title_ja}</a>
+    </li>
+  );
+}
+
+export function TopPage({ ctx, news }: { ctx: PageContext; news: News[] }) {
+  const { t } = ctx;
   return (
     <Layout ctx={ctx} title={t('site.title')}>
       <div class="container">
@@ -35,11 +52,8 @@ export function TopPage({ ctx }: { ctx: PageContext }) {
         </ul>
         <section class="news" aria-labelledby="latest-news">
           <h2 id="latest-news">{t('top.latestNews')}</h2>
-          <ul>
-            {NEWS.slice(0, 3).map((n) => (
-              <li><time dateTime={n.date}>{n.date}</time> <a href="/csm/news">{n.title[lang]}</a></li>
-            ))}
-          </ul>
+          {news.length ? <ul>{news.map((n) => <NewsLine ctx={ctx} n={n} />)}</ul> : <p>{t('content.news.empty')}</p>}
+          <p><a href="/csm/news">{t('content.news.more')}</a></p>
         </section>
       </div>
     </Layout>
@@ -58,29 +72,41 @@ export function ContentPage({ ctx, title, children }: { ctx: PageContext; title:
   );
 }
 
-export function NewsList({ ctx }: { ctx: PageContext }) {
-  if (NEWS.length === 0) return <p>{ctx.t('content.news.empty')}</p>;
+export function NewsList({ ctx, news }: { ctx: PageContext; news: News[] }) {
+  if (news.length === 0) return <p>{ctx.t('content.news.empty')}</p>;
+  return <ul class="article-list">{news.map((n) => <NewsLine ctx={ctx} n={n} />)}</ul>;
+}
+
+export function NewsArticle({ ctx, n }: { ctx: PageContext; n: News }) {
   return (
-    <ul class="article-list">
-      {NEWS.map((n) => (
-        <li>
-          <h2><time dateTime={n.date}>{n.date}</time> {n.title[ctx.lang]}</h2>
-          <p>{n.body[ctx.lang]}</p>
-        </li>
-      ))}
-    </ul>
+    <article>
+      <p class="muted">
+        <time dateTime={jstDate(n.publish_at)}>{jstDate(n.publish_at)}</time> ・ {ctx.t(`content.news.category.${n.category}` as MessageKey)}
+        {n.importance === 'important' ? <> ・ <span class="badge badge--important">{ctx.t('content.news.important')}</span></> : null}
+      </p>
+      <Markdown source={ctx.lang === 'en' ? n.body_en : n.body_ja} />
+    </article>
   );
 }
 
-export function FaqList({ ctx }: { ctx: PageContext }) {
+export function FaqSearch({ ctx, q, items }: { ctx: PageContext; q: string; items: Faq[] }) {
+  const { t, lang } = ctx;
   return (
-    <dl class="faq">
-      {FAQ.map((f) => (
-        <>
-          <dt>Q. {f.q[ctx.lang]}</dt>
-          <dd>A. {f.a[ctx.lang]}</dd>
-        </>
-      ))}
-    </dl>
+    <>
+      <form method="get" action="/csm/faq" role="search" class="search">
+        <Field t={t} id="q" name="q" label={t('content.faq.search')} help={t('content.faq.searchHelp')} value={q} maxLength={200} />
+        <div class="actions"><button type="submit" class="button button--primary">{t('content.faq.searchSubmit')}</button>
+          {q ? <a href="/csm/faq">{t('content.faq.clear')}</a> : null}</div>
+      </form>
+      {q ? <p role="status">{items.length ? t('content.faq.results', { q, n: items.length }) : t('content.faq.noResults', { q })}</p> : null}
+      <dl class="faq">
+        {items.map((f) => (
+          <>
+            <dt>Q. {lang === 'en' ? f.question_en : f.question_ja}</dt>
+            <dd><Markdown source={lang === 'en' ? f.answer_en : f.answer_ja} /></dd>
+          </>
+        ))}
+      </dl>
+    </>
   );
 }

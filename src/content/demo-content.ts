@@ -64,3 +64,44 @@ export const FAQ: FaqItem[] = [
     },
   },
 ];
+
+export interface PageSeed {
+  slug: string;
+  title: Record<Lang, string>;
+  body: Record<Lang, string>;
+}
+
+/** Starting text of the editable pages (editors change it in the console). */
+export const PAGES: PageSeed[] = [
+  {
+    slug: 'contact',
+    title: { ja: 'お問い合わせ先', en: 'Contact' },
+    body: {
+      ja: '## オンライン資格確認に関するお問い合わせ先\n\nオンライン資格確認等コールセンター：**0800-080-4583**（通話無料）\n月曜日～金曜日8：00～18：00 土曜日8：00～16：00（いずれも祝日を除く）\n\n## 運営\n\n社会保険診療報酬支払基金（情報化企画部・情報化支援部）\n国民健康保険中央会（番号制度対策本部）\n\nパスワードの再設定メールが届かない場合は、[よくある質問](/csm/faq?q=メール)もご覧ください。',
+      en: '## Contact for online eligibility confirmation\n\nOnline Eligibility Confirmation Call Center: **0800-080-4583** (toll-free)\nMonday–Friday 8:00–18:00, Saturday 8:00–16:00 (except public holidays)\n\n## Operated by\n\nHealth Insurance Claims Review & Reimbursement Services\nAll-Japan Federation of National Health Insurance Organizations\n\nIf a password reset mail does not arrive, see also the [FAQ](/csm/faq?q=mail).',
+    },
+  },
+  {
+    slug: 'institution-changes',
+    title: { ja: '医療機関等を新設・廃止・コード変更される方へ', en: 'Opening, closing or changing the code of a medical institution' },
+    body: {
+      ja: '医療機関等を新設・廃止される場合や、医療機関コードが変更になる場合は、各サービスの手続きが必要です。\n\n- 新設：新規ユーザー登録を行い、各サービスの利用申請を行ってください。\n- 廃止：各サービスの廃止の手続きを行ってください。\n- コード変更：承継申請を行うと、これまでの申請内容を新しいコードに引き継げます。\n\n手続きの詳細は[お問い合わせ先](/csm/contact)までご確認ください。',
+      en: 'When a medical institution or pharmacy opens or closes, or its institution code changes, each service needs a procedure.\n\n- Opening: register as a new user and apply for each service.\n- Closing: apply to end each service.\n- Code change: a succession application carries your applications over to the new code.\n\nPlease ask the [contacts](/csm/contact) for details.',
+    },
+  },
+  {
+    slug: 'service-online-qualification',
+    title: { ja: 'オンライン資格確認・オンライン請求', en: 'Online eligibility confirmation / online claims' },
+    body: { ja: 'オンライン資格確認・オンライン請求に関する各種手続き、マニュアル、お知らせをご案内します。', en: 'Procedures, manuals and news about online eligibility confirmation and online claims.' },
+  },
+  {
+    slug: 'service-e-prescription',
+    title: { ja: '電子処方箋管理サービス', en: 'Electronic prescription management service' },
+    body: { ja: '電子処方箋管理サービスの導入・運用に関する手続き、マニュアル、お知らせをご案内します。', en: 'Procedures, manuals and news about introducing and running the electronic prescription management service.' },
+  },
+  {
+    slug: 'service-ehr-sharing',
+    title: { ja: '電子カルテ情報共有サービス', en: 'Electronic medical record sharing service' },
+    body: { ja: '電子カルテ情報共有サービスの導入・運用に関する手続き、マニュアル、お知らせをご案内します。', en: 'Procedures, manuals and news about introducing and running the electronic medical record sharing service.' },
+  },
+];

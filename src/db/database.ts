@@ -10,6 +10,7 @@ import pg from 'pg';
 import type { Database } from './schema.ts';
 import * as m0001 from './migrations/2026-11-24T0900_initial.ts';
 import * as m0002 from './migrations/2026-11-24T1200_registration.ts';
+import * as m0003 from './migrations/2026-11-24T1500_operators_content.ts';
 
 // BIGINT columns hold epoch milliseconds: read them as numbers, as SQLite does.
 pg.types.setTypeParser(20, Number);
@@ -44,6 +45,7 @@ export function openDatabase(url: string, options: { schema?: string; poolSize?:
 const migrations: Record<string, Migration> = {
   '2026-11-24T0900_initial': m0001,
   '2026-11-24T1200_registration': m0002,
+  '2026-11-24T1500_operators_content': m0003,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -125,6 +125,73 @@ export interface EmailVerificationsTable {
   cancelled_at: number | null;
 }
 
+export interface OperatorsTable {
+  id: string;
+  username: string;
+  display_name: string;
+  role: 'admin' | 'support' | 'editor';
+  password_hash: string;
+  status: 'active' | 'disabled';
+  failed_logins: number;
+  locked_until: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface OperatorSessionsTable {
+  id_hash: string;
+  operator_id: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  ip: string;
+  user_agent: string;
+}
+
+export interface NewsTable {
+  id: string;
+  title_ja: string;
+  title_en: string;
+  /** A safe subset of Markdown (see content/markdown.tsx). */
+  body_ja: string;
+  body_en: string;
+  category: 'general' | 'online-qualification' | 'e-prescription' | 'ehr-sharing';
+  importance: 'normal' | 'important';
+  status: 'draft' | 'published';
+  publish_at: number;
+  end_at: number | null;
+  search_text: string;
+  created_at: number;
+  updated_at: number;
+  updated_by: string;
+}
+
+export interface FaqTable {
+  id: string;
+  category: string;
+  question_ja: string;
+  answer_ja: string;
+  question_en: string;
+  answer_en: string;
+  sort_order: number;
+  status: 'draft' | 'published';
+  /** Question and answer folded for search (NFKC, lower case, katakana as hiragana). */
+  search_text: string;
+  created_at: number;
+  updated_at: number;
+  updated_by: string;
+}
+
+export interface PagesTable {
+  slug: string;
+  title_ja: string;
+  title_en: string;
+  body_ja: string;
+  body_en: string;
+  updated_at: number;
+  updated_by: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -135,7 +202,17 @@ export interface Database {
   audit_log: AuditLogTable;
   coordinator_institutions: CoordinatorInstitutionsTable;
   email_verifications: EmailVerificationsTable;
+  operators: OperatorsTable;
+  operator_sessions: OperatorSessionsTable;
+  news: NewsTable;
+  faq: FaqTable;
+  pages: PagesTable;
 }
+
+export type Operator = Selectable<OperatorsTable>;
+export type News = Selectable<NewsTable>;
+export type Faq = Selectable<FaqTable>;
+export type Page = Selectable<PagesTable>;
 
 export type EmailVerification = Selectable<EmailVerificationsTable>;
 

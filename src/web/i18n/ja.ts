@@ -270,6 +270,19 @@ export const ja = {
   'account.email.tooMany': 'メールアドレス変更の申請回数が多すぎます。しばらく時間をおいてから再度お試しください。',
   'account.loginRequired': 'この画面を表示するにはログインしてください。',
   'account.provisionalFirst': '仮アカウントのため、先にメールアドレスを登録してください。',
+  'content.faq.search': 'よくある質問を検索',
+  'content.faq.searchHelp': 'キーワードを入力してください（例：パスワード）。スペースで区切ると、すべてを含む質問を表示します。',
+  'content.faq.searchSubmit': '検索',
+  'content.faq.results': '「{q}」を含む質問：{n}件',
+  'content.faq.noResults': '「{q}」を含む質問は見つかりませんでした。別のキーワードでお試しいただくか、お問い合わせ先までご連絡ください。',
+  'content.faq.clear': 'すべての質問を表示',
+  'content.news.important': '重要',
+  'content.news.more': 'お知らせ一覧',
+  'content.news.category.general': '共通',
+  'content.news.category.online-qualification': 'オンライン資格確認・オンライン請求',
+  'content.news.category.e-prescription': '電子処方箋管理サービス',
+  'content.news.category.ehr-sharing': '電子カルテ情報共有サービス',
+  'content.service.news': 'このサービスのお知らせ',
 } as const;
 
 export type MessageKey = keyof typeof ja;

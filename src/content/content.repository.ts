@@ -1,0 +1,78 @@
+/** SQL for お知らせ, よくある質問 and the editable pages. */
+import { sql } from 'kysely';
+import type { Db } from '../db/database.ts';
+import type { Faq, FaqTable, News, NewsTable, Page, PagesTable } from '../db/schema.ts';
+import { likePattern } from './search-text.ts';
+
+/** Published news visible at `now`, newest first. */
+export async function listPublishedNews(db: Db, now: number, limit: number): Promise<News[]> {
+  return db
+    .selectFrom('news')
+    .selectAll()
+    .where('status', '=', 'published')
+    .where('publish_at', '<=', now)
+    .where((eb) => eb.or([eb('end_at', 'is', null), eb('end_at', '>', now)]))
+    .orderBy('importance', 'desc')
+    .orderBy('publish_at', 'desc')
+    .limit(limit)
+    .execute();
+}
+
+export async function listAllNews(db: Db): Promise<News[]> {
+  return db.selectFrom('news').selectAll().orderBy('publish_at', 'desc').execute();
+}
+
+export async function findNews(db: Db, id: string): Promise<News | undefined> {
+  return db.selectFrom('news').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function insertNews(db: Db, n: NewsTable): Promise<void> {
+  await db.insertInto('news').values(n).execute();
+}
+
+export async function updateNews(db: Db, id: string, patch: Omit<NewsTable, 'id' | 'created_at'>): Promise<void> {
+  await db.updateTable('news').set(patch).where('id', '=', id).execute();
+}
+
+export async function countNews(db: Db): Promise<number> {
+  const r = await db.selectFrom('news').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+/** Published FAQ entries; with terms, only those whose folded text holds every term. */
+export async function searchFaq(db: Db, terms: string[]): Promise<Faq[]> {
+  let q = db.selectFrom('faq').selectAll().where('status', '=', 'published');
+  // ESCAPE makes a typed % or _ match itself on SQLite too (PostgreSQL's default escape is the same).
+  for (const term of terms) q = q.where(sql<boolean>`search_text like ${likePattern(term)} escape '\\'`);
+  return q.orderBy('category').orderBy('sort_order').execute();
+}
+
+export async function listAllFaq(db: Db): Promise<Faq[]> {
+  return db.selectFrom('faq').selectAll().orderBy('category').orderBy('sort_order').execute();
+}
+
+export async function findFaq(db: Db, id: string): Promise<Faq | undefined> {
+  return db.selectFrom('faq').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function insertFaq(db: Db, f: FaqTable): Promise<void> {
+  await db.insertInto('faq').values(f).execute();
+}
+
+export async function updateFaq(db: Db, id: string, patch: Omit<FaqTable, 'id' | 'created_at'>): Promise<void> {
+  await db.updateTable('faq').set(patch).where('id', '=', id).execute();
+}
+
+export async function findPage(db: Db, slug: string): Promise<Page | undefined> {
+  return db.selectFrom('pages').selectAll().where('slug', '=', slug).executeTakeFirst();
+}
+
+export async function listPages(db: Db): Promise<Page[]> {
+  return db.selectFrom('pages').selectAll().orderBy('slug').execute();
+}
+
+export async function upsertPage(db: Db, p: PagesTable): Promise<void> {
+  const existing = await findPage(db, p.slug);
+  if (existing) await db.updateTable('pages').set(p).where('slug', '=', p.slug).execute();
+  else await db.insertInto('pages').values(p).execute();
+}

@@ -1,0 +1,23 @@
+/**
+ * Folding for the public full-text search in Japanese: NFKC (full-width → half-width), lower case,
+ * katakana → hiragana, so that 「ぱすわーど」 finds 「パスワード」 and a substring finds its word
+ * (「パスワード」 in 「パスワードを忘れた」) without a word splitter.
+ */
+export function foldForSearch(text: string): string {
+  return text
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[\u30a1-\u30f6]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0x60))
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** The terms of a query: split on spaces (half- or full-width), at most 5, each at most 50 characters. */
+export function searchTerms(query: string): string[] {
+  return foldForSearch(query).split(' ').filter(Boolean).slice(0, 5).map((t) => t.slice(0, 50));
+}
+
+/** Escapes LIKE wildcards so that a typed % or _ matches itself. */
+export function likePattern(term: string): string {
+  return `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
