@@ -30,6 +30,7 @@ import { loginRoutes } from './flows/login/login.routes.ts';
 import { recoveryRoutes } from './flows/recovery/recovery.routes.ts';
 import { registrationRoutes } from './flows/registration/registration.routes.ts';
 import { accountRoutes } from './flows/account/account.routes.ts';
+import { adminPlugin } from './admin/admin.plugin.tsx';
 
 export interface AppDeps {
   config: Config;
@@ -154,6 +155,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await recoveryRoutes(app, services);
   await registrationRoutes(app, services);
   await accountRoutes(app, services);
+  // Encapsulated: its hooks (operator session, roles) never reach the public routes.
+  await app.register(adminPlugin, { prefix: '/admin', services });
 
   const sweeper = setInterval(() => {
     const t = now();

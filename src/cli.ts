@@ -2,6 +2,7 @@
  * The operator's command line: npm run cli -- <command>.
  *   migrate
  *   users create|list|show|lock|unlock|set-email …
+ *   operators create|list …
  *   import legacy FILE.csv
  *   audit verify
  */
@@ -11,10 +12,12 @@ import { migrateToLatest, openDatabase } from './db/database.ts';
 import { importLegacyCsv } from './accounts/legacy-import.ts';
 import { verifyAudit } from './security/audit.repository.ts';
 import { USERS_USAGE, usersCommand } from './cli/users.command.ts';
+import { OPERATORS_USAGE, operatorsCommand } from './cli/operators.command.ts';
 
 const USAGE = `Usage: npm run cli -- <command>
   migrate                      apply pending database migrations
 ${USERS_USAGE}
+${OPERATORS_USAGE}
   import legacy FILE.csv       import accounts from the old portal (see README)
   audit verify                 check that no audit entry was altered or removed`;
 
@@ -43,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
     }
     await migrateToLatest(db);
     if (cmd === 'users') return await usersCommand(db, dialect, config, sub, rest);
+    if (cmd === 'operators') return await operatorsCommand(db, dialect, sub, rest);
     if (cmd === 'import' && sub === 'legacy') {
       const file = rest[0];
       if (!file) {

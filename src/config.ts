@@ -32,6 +32,7 @@ export interface Config {
   lockoutMinutes: number;
   sessionIdleMinutes: number;
   sessionAbsoluteHours: number;
+  adminIdleMinutes: number;
   resetMailsPerAccountPerHour: number;
   resetRequestsPerIpPerHour: number;
   loginFailuresPerIpPer15Min: number;
@@ -151,6 +152,7 @@ export function loadConfig(env: Env = process.env, options: { persistSecret?: bo
     lockoutMinutes: int(env, 'LOCKOUT_MINUTES', 15, 1, 24 * 60),
     sessionIdleMinutes: int(env, 'SESSION_IDLE_MINUTES', 30, 1, 24 * 60),
     sessionAbsoluteHours: int(env, 'SESSION_ABSOLUTE_HOURS', 8, 1, 24 * 7),
+    adminIdleMinutes: int(env, 'ADMIN_IDLE_MINUTES', 15, 1, 24 * 60),
     resetMailsPerAccountPerHour: int(env, 'RESET_MAILS_PER_ACCOUNT_PER_HOUR', 3, 1, 1000),
     resetRequestsPerIpPerHour: int(env, 'RESET_REQUESTS_PER_IP_PER_HOUR', 20, 1, 100000),
     loginFailuresPerIpPer15Min: int(env, 'LOGIN_FAILURES_PER_IP_PER_15MIN', 50, 1, 100000),

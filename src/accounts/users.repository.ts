@@ -185,3 +185,9 @@ export async function setEmailByOperator(db: Db, user: User, email: string, prov
   const status = user.status === 'locked' ? 'locked' : provisional ? 'provisional' : 'active';
   await db.updateTable('users').set({ email, status, email_verified_at: null, updated_at: now }).where('id', '=', user.id).execute();
 }
+
+/** The call center marks the address wrong: no reset mail goes there, and the user must register a new one. */
+export async function markEmailWrong(db: Db, id: string, now: number): Promise<void> {
+  await db.updateTable('users').set({ status: 'provisional', email_verified_at: null, updated_at: now }).where('id', '=', id).execute();
+  await db.updateTable('reset_tokens').set({ cancelled_at: now }).where('user_id', '=', id).where('used_at', 'is', null).where('cancelled_at', 'is', null).execute();
+}

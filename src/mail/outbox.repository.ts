@@ -94,7 +94,7 @@ export async function markMailRetry(db: Db, id: string, now: number, attempts: n
 export async function markMailFailed(db: Db, id: string, now: number, attempts: number, error: string): Promise<void> {
   await db
     .updateTable('outbox')
-    .set({ status: 'failed', attempts, claimed_until: null, last_error: error, body_enc: '' })
+    .set({ status: 'failed', attempts, claimed_until: null, last_error: error })
     .where('id', '=', id)
     .execute();
   await addMailEvent(db, id, now, 'failed', error);
@@ -104,4 +104,50 @@ export async function markMailFailed(db: Db, id: string, now: number, attempts: 
 export async function releaseClaims(db: Db, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
   await db.updateTable('outbox').set({ status: 'queued', claimed_until: null }).where('id', 'in', ids).where('status', '=', 'sending').execute();
+}
+
+export interface OutboxStats {
+  queued: number;
+  failed: number;
+  sentLast24h: number;
+  oldestUndeliveredAt: number | null;
+}
+
+export async function outboxStats(db: Db, now: number): Promise<OutboxStats> {
+  const rows = await db.selectFrom('outbox').select(['status', (eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.min('created_at').as('oldest')]).groupBy('status').execute();
+  const sent = await db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'sent').where('sent_at', '>=', now - 86_400_000).executeTakeFirstOrThrow();
+  let queued = 0, failed = 0;
+  let oldest: number | null = null;
+  for (const r of rows) {
+    const n = Number(r.n);
+    if (r.status === 'queued' || r.status === 'sending') {
+      queued += n;
+      const o = r.oldest === null ? null : Number(r.oldest);
+      if (o !== null && (oldest === null || o < oldest)) oldest = o;
+    }
+    if (r.status === 'failed') failed += n;
+  }
+  return { queued, failed, sentLast24h: Number(sent.n), oldestUndeliveredAt: oldest };
+}
+
+/** Mail not delivered yet or given up on, oldest first (no bodies). */
+export async function listUndelivered(db: Db, limit: number): Promise<OutboxMail[]> {
+  return db.selectFrom('outbox').selectAll().where('status', 'in', ['queued', 'sending', 'failed']).orderBy('created_at').limit(limit).execute();
+}
+
+export async function listMailsOfUser(db: Db, userId: string, limit: number): Promise<OutboxMail[]> {
+  return db.selectFrom('outbox').selectAll().where('user_id', '=', userId).orderBy('created_at', 'desc').limit(limit).execute();
+}
+
+export async function listMailEvents(db: Db, outboxIds: string[]) {
+  if (outboxIds.length === 0) return [];
+  return db.selectFrom('mail_events').selectAll().where('outbox_id', 'in', outboxIds).orderBy('at').execute();
+}
+
+/** Makes queued and failed mail due now (failed mail gets its attempts back); `id` limits it to one mail. */
+export async function retryNow(db: Db, now: number, id?: string): Promise<number> {
+  let q = db.updateTable('outbox').set({ status: 'queued', next_attempt_at: now, attempts: 0, claimed_until: null }).where('status', 'in', ['queued', 'failed']).where('body_enc', '!=', '');
+  if (id) q = q.where('id', '=', id);
+  const r = await q.executeTakeFirst();
+  return Number(r.numUpdatedRows);
 }

@@ -89,3 +89,25 @@ export async function verifyAudit(db: Db): Promise<{ count: number; problems: Au
 export async function listAuditForUser(db: Db, userId: string, limit = 100): Promise<AuditEntry[]> {
   return db.selectFrom('audit_log').selectAll().where('user_id', '=', userId).orderBy('seq', 'desc').limit(limit).execute();
 }
+
+export interface AuditFilter {
+  userId?: string | undefined;
+  actor?: string | undefined;
+  eventPrefix?: string | undefined;
+  identifier?: string | undefined;
+  from?: number | undefined;
+  to?: number | undefined;
+  limit: number;
+}
+
+/** Audit entries matching every given filter, newest first (A3). */
+export async function searchAudit(db: Db, f: AuditFilter): Promise<AuditEntry[]> {
+  let q = db.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').limit(f.limit);
+  if (f.userId) q = q.where('user_id', '=', f.userId);
+  if (f.actor) q = q.where('actor', 'like', `%${f.actor.replace(/[\\%_]/g, '')}%`);
+  if (f.eventPrefix) q = q.where('event', 'like', `${f.eventPrefix.replace(/[\\%_]/g, '')}%`);
+  if (f.identifier) q = q.where('identifier', '=', f.identifier);
+  if (f.from !== undefined) q = q.where('at', '>=', f.from);
+  if (f.to !== undefined) q = q.where('at', '<', f.to);
+  return q.execute();
+}

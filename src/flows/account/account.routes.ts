@@ -22,7 +22,7 @@ import { changeOwnPassword, confirmEmailChange, isProvisional, requestEmailChang
 import { AccountPage, EmailConfirmPage, EmailDonePage, EmailPage, PasswordPage } from './account.views.tsx';
 
 /** Paths a provisional account may use before it has a real address. */
-const PROVISIONAL_ALLOWED = [/^\/account\/email(\/verify)?(\?|$)/, /^\/logout(\?|$)/, /^\/static\//, /^\/lang(\?|$)/, /^\/csm\/(faq|contact)(\?|$)/];
+const PROVISIONAL_ALLOWED = [/^\/admin(\/|\?|$)/, /^\/account\/email(\/verify)?(\?|$)/, /^\/logout(\?|$)/, /^\/static\//, /^\/lang(\?|$)/, /^\/csm\/(faq|contact)(\?|$)/];
 
 const EVENT_KEYS: Record<string, MessageKey> = {
   'login:ok': 'event.login.ok',

@@ -2,7 +2,8 @@
  * The password-reset flow of the seed: ① 特定 → ② 検証 → sent, then from the mailed link ③ リセット → done.
  * States and rules only: no HTTP here. Expected failures are returned as values.
  */
-import type { Flow } from '../../db/schema.ts';
+import type { Flow, User } from '../../db/schema.ts';
+import type { Db } from '../../db/database.ts';
 import type { Services } from '../../services.ts';
 import { checkPassword, type PolicyViolation } from '../../accounts/password-policy.ts';
 import { hashPassword } from '../../accounts/passwords.ts';
@@ -168,27 +169,30 @@ export async function submitVerify(s: Services, flow: Flow, lang: Lang, email: s
     return outcome;
   }
 
-  const token = randomAlnum(32);
-  const tokenId = randomId();
-  const link = `${s.config.baseUrl}/passwordreset.do?sysparm_tiny=${token}`;
-  const mail = passwordResetMail(lang, link, s.config.resetTokenTtlMinutes, s.branding);
   await s.db.transaction().execute(async (trx) => {
-    await cancelOpenTokens(trx, user.id, now, null);
-    await insertResetToken(trx, {
-      id: tokenId,
-      user_id: user.id,
-      token_hash: hashToken(token),
-      created_at: now,
-      expires_at: now + s.config.resetTokenTtlMinutes * 60_000,
-      used_at: null,
-      cancelled_at: null,
-    });
-    const mailId = await enqueueMail(trx, s.box, now, { kind: 'password_reset', userId: user.id, to: user.email, subject: mail.subject, text: mail.text });
+    const { mailId, tokenId } = await queueResetMail(s, trx, user, lang, now);
     await updateFlow(trx, flow.id, { state: 'sent', lang, user_id: user.id, updated_at: now });
     await s.audit({ ...audit, detail: { mailId, tokenId } }, trx);
   });
   s.mailWorker.kick();
   return outcome;
+}
+
+/**
+ * Issues a new reset token (cancelling the older ones: T2) and queues the seed's mail with its link, in the
+ * caller's transaction. Also used by the call center's "send a reset link" action.
+ */
+export async function queueResetMail(s: Services, trx: Db, user: User, lang: Lang, now: number): Promise<{ mailId: string; tokenId: string }> {
+  const token = randomAlnum(32);
+  const tokenId = randomId();
+  const mail = passwordResetMail(lang, `${s.config.baseUrl}/passwordreset.do?sysparm_tiny=${token}`, s.config.resetTokenTtlMinutes, s.branding);
+  await cancelOpenTokens(trx, user.id, now, null);
+  await insertResetToken(trx, {
+    id: tokenId, user_id: user.id, token_hash: hashToken(token), created_at: now,
+    expires_at: now + s.config.resetTokenTtlMinutes * 60_000, used_at: null, cancelled_at: null,
+  });
+  const mailId = await enqueueMail(trx, s.box, now, { kind: 'password_reset', userId: user.id, to: user.email, subject: mail.subject, text: mail.text });
+  return { mailId, tokenId };
 }
 
 function linkStateOf(token: { expires_at: number; used_at: number | null; cancelled_at: number | null }, now: number): LinkState {

@@ -109,6 +109,12 @@ export async function redrawRegistrationCaptcha(s: Services, flow: Flow, lang: L
   return { ...flow, ...patch };
 }
 
+async function countDuplicateNoticesSince(db: Services['db'], to: string, since: number): Promise<number> {
+  const r = await db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('kind', '=', 'registration_duplicate').where('to_addr', '=', to).where('created_at', '>=', since).executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
 export type RegistrationOutcome = 'mail_queued' | 'duplicate' | 'rate_limited';
 
 /** After the form and CAPTCHA passed: the same 「確認メールを送信しました」 page follows whatever happens here. */
@@ -122,6 +128,8 @@ export async function submitRegistration(s: Services, flow: Flow, lang: Lang, in
   const byEmail = (await findAccountsByEmail(s.db, email))[0];
   const existing = byCode && byCode.status !== 'provisional' ? byCode : byEmail;
   if (ipCount > REGISTRATIONS_PER_IP_PER_HOUR || (await countVerificationsSince(s.db, email, now - HOUR)) >= MAILS_PER_ADDRESS_PER_HOUR) outcome = 'rate_limited';
+  // The owner's address is limited too: requests from many addresses and IPs must not flood it with notices (R3).
+  else if (existing && (await countDuplicateNoticesSince(s.db, existing.email, now - HOUR)) >= MAILS_PER_ADDRESS_PER_HOUR) outcome = 'rate_limited';
   else if (existing) outcome = 'duplicate';
   else outcome = 'mail_queued';
 
@@ -135,7 +143,7 @@ export async function submitRegistration(s: Services, flow: Flow, lang: Lang, in
       return;
     }
     if (outcome === 'rate_limited') {
-      await s.audit({ event: 'registration.requested', outcome, ...base }, trx);
+      await s.audit({ event: 'registration.requested', outcome, ...base, userId: existing?.id ?? null }, trx);
       return;
     }
     const token = randomAlnum(32);

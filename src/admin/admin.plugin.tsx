@@ -1,0 +1,155 @@
+/**
+ * The operators' console under /admin: an encapsulated Fastify plugin. Its hooks (operator session with a
+ * shorter idle timeout, role checks) never reach the public routes, and portal users' sessions mean nothing here.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Operator } from '../db/schema.ts';
+import type { Services } from '../services.ts';
+import { burnVerification, verifyPassword } from '../accounts/passwords.ts';
+import { hashToken, randomId } from '../security/tokens.ts';
+import { baseCookie, getCookieNames } from '../web/context.ts';
+import { Csrf, Field, Notice } from '../web/components.tsx';
+import { readForm, queryParam } from '../web/forms.ts';
+import { sendPage } from '../web/render.ts';
+import { AdminLayout, MENU, type AdminContext, type Role } from './admin-layout.tsx';
+import {
+  deleteOperatorSession, findOperatorById, findOperatorByUsername, findOperatorSession, insertOperatorSession,
+  recordOperatorFailure, recordOperatorSuccess, touchOperatorSession,
+} from './operators.repository.ts';
+import { supportRoutes } from './support.routes.tsx';
+import { mailRoutes } from './mail.routes.tsx';
+import { auditRoutes } from './audit.routes.tsx';
+import { contentAdminRoutes } from './content-admin.routes.tsx';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    operator: Operator | null;
+    operatorSessionHash: string | null;
+  }
+}
+
+export function adminCookieName(): string {
+  return getCookieNames().secure ? '__Host-asid' : 'asid';
+}
+
+export function adminContext(request: FastifyRequest, reply: FastifyReply): AdminContext {
+  return { t: request.t, lang: request.lang, csrfToken: reply.generateCsrf(), operator: request.operator };
+}
+
+/** Refuses (403 page) unless the operator has one of the roles; sends to the login page when nobody is logged in. */
+export function requireRole(...roles: Role[]) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!request.operator) return reply.redirect('/admin/login', 303);
+    if (!roles.includes(request.operator.role)) {
+      await request.server.services.audit({ event: 'admin.forbidden', outcome: 'refused', actor: `operator:${request.operator.username}`, ip: request.ip, userAgent: request.meta.userAgent, detail: { url: request.url.split('?')[0] } });
+      const ctx = adminContext(request, reply);
+      return sendPage(reply.header('cache-control', 'no-store'), AdminLayout({ ctx, title: ctx.t('error.title'), children: <Notice kind="error"><p>{ctx.t('admin.forbidden')}</p></Notice> }), 403);
+    }
+  };
+}
+
+export async function adminPlugin(app: FastifyInstance, opts: { services: Services }): Promise<void> {
+  const s = opts.services;
+  const idleMs = s.config.adminIdleMinutes * 60_000;
+  app.decorateRequest('operator', null);
+  app.decorateRequest('operatorSessionHash', null);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('cache-control', 'no-store');
+    reply.header('x-robots-tag', 'noindex');
+    const sid = request.cookies[adminCookieName()];
+    if (!sid || sid.length > 100) return;
+    const idHash = hashToken(sid);
+    const session = await findOperatorSession(s.db, idHash);
+    const now = s.now();
+    if (!session || session.expires_at <= now || session.last_seen_at + idleMs <= now) {
+      if (session) await deleteOperatorSession(s.db, idHash);
+      reply.clearCookie(adminCookieName(), baseCookie(getCookieNames()));
+      return;
+    }
+    const operator = await findOperatorById(s.db, session.operator_id);
+    if (!operator || operator.status !== 'active') return;
+    request.operator = operator;
+    request.operatorSessionHash = idHash;
+    if (now - session.last_seen_at > 30_000) await touchOperatorSession(s.db, idHash, now);
+  });
+
+  function loginPage(request: FastifyRequest, reply: FastifyReply, username: string, failure?: string, notice?: string, status = 200) {
+    const ctx = adminContext(request, reply);
+    const t = ctx.t;
+    return sendPage(reply, AdminLayout({ ctx, title: t('admin.login.title'), children: (
+      <div class="container--narrow">
+        <p>{t('admin.login.lead')}</p>
+        {notice ? <Notice kind="info"><p>{notice}</p></Notice> : null}
+        {failure ? <Notice kind="error"><p>{failure}</p></Notice> : null}
+        <form method="post" action="/admin/login" novalidate>
+          <Csrf token={ctx.csrfToken} />
+          <Field t={t} id="username" name="username" label={t('admin.login.username')} required value={username} autocomplete="username" maxLength={64} />
+          <Field t={t} id="password" name="password" type="password" label={t('admin.login.password')} required autocomplete="current-password" maxLength={1000} passwordToggle />
+          <div class="actions"><button type="submit" class="button button--primary">{t('admin.login.submit')}</button></div>
+        </form>
+      </div>
+    ) }), status);
+  }
+
+  app.get('/login', async (request, reply) => {
+    if (request.operator) return reply.redirect('/admin', 303);
+    const m = queryParam(request, 'm');
+    return loginPage(request, reply, '', undefined, m === 'loggedOut' ? request.t('admin.login.loggedOut') : undefined);
+  });
+
+  app.post('/login', { preHandler: app.csrfProtection, config: { rateLimit: { max: 30, timeWindow: 60_000 } } }, async (request, reply) => {
+    const { values } = readForm(request, { username: 64, password: 1000 });
+    const username = values.username.normalize('NFKC').trim().toLowerCase();
+    const now = s.now();
+    const operator = username ? await findOperatorByUsername(s.db, username) : undefined;
+    const base = { identifier: username, ip: request.ip, userAgent: request.meta.userAgent, actor: username ? `operator:${username}` : null };
+    const locked = operator && operator.locked_until !== null && operator.locked_until > now;
+    let ok = false;
+    if (!operator || locked || operator.status !== 'active') await burnVerification(values.password);
+    else ok = await verifyPassword(operator.password_hash, values.password);
+    if (!ok || !operator) {
+      if (operator && !locked) {
+        const failures = operator.failed_logins + 1;
+        await recordOperatorFailure(s.db, operator.id, now, failures >= s.config.lockoutThreshold ? now + s.config.lockoutMinutes * 60_000 : null);
+      }
+      await s.audit({ event: 'admin.login', outcome: !operator ? 'unknown_operator' : locked ? 'locked' : 'bad_password', ...base });
+      return loginPage(request, reply, values.username, request.t('admin.login.failed'), undefined, 401);
+    }
+    await recordOperatorSuccess(s.db, operator.id, now);
+    if (request.operatorSessionHash) await deleteOperatorSession(s.db, request.operatorSessionHash);
+    const sid = randomId(32);
+    await insertOperatorSession(s.db, {
+      id_hash: hashToken(sid), operator_id: operator.id, created_at: now, last_seen_at: now,
+      expires_at: now + s.config.sessionAbsoluteHours * 3600_000, ip: request.ip, user_agent: request.meta.userAgent,
+    });
+    await s.audit({ event: 'admin.login', outcome: 'ok', ...base, detail: { role: operator.role } });
+    reply.setCookie(adminCookieName(), sid, { ...baseCookie(getCookieNames()), maxAge: s.config.sessionAbsoluteHours * 3600 });
+    return reply.redirect('/admin', 303);
+  });
+
+  app.post('/logout', { preHandler: app.csrfProtection }, async (request, reply) => {
+    if (request.operator && request.operatorSessionHash) {
+      await deleteOperatorSession(s.db, request.operatorSessionHash);
+      await s.audit({ event: 'admin.logout', outcome: 'ok', actor: `operator:${request.operator.username}`, ip: request.ip, userAgent: request.meta.userAgent });
+    }
+    reply.clearCookie(adminCookieName(), baseCookie(getCookieNames()));
+    return reply.redirect('/admin/login?m=loggedOut', 303);
+  });
+
+  app.get('/', { preHandler: requireRole('admin', 'support', 'editor') }, async (request, reply) => {
+    const ctx = adminContext(request, reply);
+    const items = MENU.filter((m) => m.roles.includes(request.operator!.role));
+    return sendPage(reply, AdminLayout({ ctx, title: ctx.t('admin.title'), children: (
+      <>
+        <p>{ctx.t('admin.home.lead')}</p>
+        <ul class="tiles">{items.map((m) => <li class="tile"><a href={m.href}><span class="tile__title">{ctx.t(m.key)}</span></a></li>)}</ul>
+      </>
+    ) }));
+  });
+
+  await supportRoutes(app, s);
+  await mailRoutes(app, s);
+  await auditRoutes(app, s);
+  await contentAdminRoutes(app, s);
+}

@@ -1,0 +1,191 @@
+/**
+ * The call center's lookup: find an account, see why a reset mail did or did not go out and what became of every
+ * mail, and act (unlock, send a reset link, mark the address wrong), each with a typed reason, each audited.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuditEntry, User } from '../db/schema.ts';
+import type { Services } from '../services.ts';
+import { isProvisionalPlaceholder, normalizeIdentifier } from '../accounts/identity.ts';
+import { lockStateOf } from '../accounts/lock-state.ts';
+import { findUserById, listUsers, unlockUser, markEmailWrong } from '../accounts/users.repository.ts';
+import { queueResetMail } from '../flows/recovery/recovery.flow.ts';
+import { listMailEvents, listMailsOfUser } from '../mail/outbox.repository.ts';
+import { listAuditForUser, searchAudit } from '../security/audit.repository.ts';
+import { Csrf, Field, Notice } from '../web/components.tsx';
+import { HttpError } from '../web/errors.ts';
+import { queryParam, readForm } from '../web/forms.ts';
+import type { MessageKey, Translate } from '../web/i18n/i18n.ts';
+import { sendPage } from '../web/render.ts';
+import { adminContext, requireRole } from './admin.plugin.tsx';
+import { AdminLayout, jstTime, ReasonField } from './admin-layout.tsx';
+
+export function statusText(t: Translate, u: User, now: number): string {
+  const lock = lockStateOf(u, now);
+  if (lock === 'temporary') return t('admin.status.lockedUntil', { until: jstTime(u.locked_until) });
+  if (lock === 'indefinite') return t('admin.status.lockedIndefinite');
+  if (u.status === 'provisional' || isProvisionalPlaceholder(u.email)) return t('admin.status.provisional');
+  if (u.status === 'closed') return t('admin.status.closed');
+  return t('admin.status.active');
+}
+
+function outcomeText(t: Translate, e: AuditEntry): string {
+  const key = `admin.outcome.${e.outcome}` as MessageKey;
+  const text = t(key);
+  return text === key ? e.outcome : text;
+}
+
+function AuditTable({ t, rows, withActor }: { t: Translate; rows: AuditEntry[]; withActor?: boolean }) {
+  if (!rows.length) return <p>{t('admin.user.none')}</p>;
+  return (
+    <table class="table">
+      <thead><tr><th scope="col">{t('admin.col.when')}</th><th scope="col">{t('admin.col.event')}</th><th scope="col">{t('admin.col.outcome')}</th>
+        {withActor ? <th scope="col">{t('admin.col.actor')}</th> : null}<th scope="col">{t('admin.col.ip')}</th><th scope="col">{t('admin.col.detail')}</th></tr></thead>
+      <tbody>{rows.map((e) => (
+        <tr><td>{jstTime(e.at)}</td><td>{e.event}</td><td>{outcomeText(t, e)}</td>{withActor ? <td>{e.actor ?? '-'}</td> : null}<td>{e.ip ?? '-'}</td><td>{e.detail ?? ''}</td></tr>
+      ))}</tbody>
+    </table>
+  );
+}
+
+export async function supportRoutes(app: FastifyInstance, s: Services): Promise<void> {
+  const guard = { preHandler: requireRole('admin', 'support') };
+
+  app.get('/users', guard, async (request, reply) => {
+    const ctx = adminContext(request, reply);
+    const { t } = ctx;
+    const q = (queryParam(request, 'q') ?? '').normalize('NFKC').trim().slice(0, 100);
+    const users = q ? await listUsers(s.db, { search: q, limit: 100 }) : [];
+    const attempts = q ? await searchAudit(s.db, { eventPrefix: 'password_reset.requested', identifier: normalizeIdentifier(q), limit: 50 }) : [];
+    const now = s.now();
+    return sendPage(reply, AdminLayout({ ctx, title: t('admin.nav.users'), children: (
+      <>
+        <form method="get" action="/admin/users" role="search">
+          <Field t={t} id="q" name="q" label={t('admin.users.search')} help={t('admin.users.searchHelp')} value={q} maxLength={100} />
+          <div class="actions"><button type="submit" class="button button--primary">{t('admin.users.submit')}</button></div>
+        </form>
+        {q ? (users.length ? (
+          <table class="table">
+            <thead><tr><th scope="col">{t('admin.col.username')}</th><th scope="col">{t('admin.col.userId')}</th><th scope="col">{t('admin.col.code')}</th>
+              <th scope="col">{t('admin.col.name')}</th><th scope="col">{t('admin.col.email')}</th><th scope="col">{t('admin.col.status')}</th></tr></thead>
+            <tbody>{users.map((u) => (
+              <tr><td><a href={`/admin/users/${u.id}`}>{u.username}</a></td><td>{u.user_id ?? '-'}</td><td>{u.institution_code ?? '-'}</td>
+                <td>{u.display_name}{u.institution_name ? ` / ${u.institution_name}` : ''}</td><td>{u.email}</td><td>{statusText(t, u, now)}</td></tr>
+            ))}</tbody>
+          </table>
+        ) : <p>{t('admin.users.none')}</p>) : null}
+        {q ? (
+          <section>
+            <h2>{t('admin.users.attemptsByIdentifier', { q })}</h2>
+            {attempts.length ? <AuditTable t={t} rows={attempts} /> : <p>{t('admin.users.noAttempts')}</p>}
+          </section>
+        ) : null}
+      </>
+    ) }));
+  });
+
+  async function userPage(request: FastifyRequest, reply: FastifyReply, user: User, notice?: string, errors: Record<string, string> = {}, status = 200) {
+    const ctx = adminContext(request, reply);
+    const { t } = ctx;
+    const now = s.now();
+    const audit = await listAuditForUser(s.db, user.id, 300);
+    const logins = audit.filter((e) => e.event === 'login' || e.event === 'account.locked').slice(0, 20);
+    const resets = audit.filter((e) => e.event.startsWith('password_reset.requested') || e.event === 'password_reset.completed' || e.event === 'password_reset.link_opened' || e.event === 'support.reset_sent').slice(0, 20);
+    const mails = await listMailsOfUser(s.db, user.id, 30);
+    const events = await listMailEvents(s.db, mails.map((m) => m.id));
+    const canMail = !(user.status === 'provisional' || isProvisionalPlaceholder(user.email));
+    const action = (name: string, label: MessageKey, help?: MessageKey) => (
+      <form method="post" action={`/admin/users/${user.id}/${name}`} class="action-box" novalidate>
+        <Csrf token={ctx.csrfToken} />
+        <h3>{t(label)}</h3>
+        {help ? <p class="muted">{t(help)}</p> : null}
+        <ReasonField t={t} id={`reason-${name}`} error={errors[name]} />
+        <button type="submit" class="button button--primary">{t(label)}</button>
+      </form>
+    );
+    return sendPage(reply, AdminLayout({ ctx, title: t('admin.user.heading', { login: user.user_id ?? user.username }), children: (
+      <>
+        {notice ? <Notice kind="success"><p>{notice}</p></Notice> : null}
+        <h2>{t('admin.user.summary')}</h2>
+        <dl class="summary">
+          <dt>{t('admin.col.username')}</dt><dd>{user.username}</dd>
+          <dt>{t('admin.col.userId')}</dt><dd>{user.user_id ?? '-'}</dd>
+          <dt>{t('admin.col.type')}</dt><dd>{t(user.account_type === 'coordinator' ? 'reg.type.coordinator' : 'reg.type.institution')}</dd>
+          <dt>{t('admin.col.status')}</dt><dd>{statusText(t, user, now)}</dd>
+          <dt>{t('admin.user.failedLogins')}</dt><dd>{user.failed_logins}</dd>
+          <dt>{t('admin.col.email')}</dt><dd>{user.email}</dd>
+          <dt>{t('admin.col.code')}</dt><dd>{user.institution_code ?? '-'} {user.institution_name ?? ''}</dd>
+          <dt>{t('admin.col.name')}</dt><dd>{user.display_name}</dd>
+        </dl>
+        <h2>{t('admin.user.resets')}</h2>
+        <AuditTable t={t} rows={resets} withActor />
+        <h2>{t('admin.user.mails')}</h2>
+        {mails.length ? (
+          <table class="table">
+            <thead><tr><th scope="col">{t('admin.col.when')}</th><th scope="col">{t('admin.col.kind')}</th><th scope="col">{t('admin.col.to')}</th>
+              <th scope="col">{t('admin.col.status')}</th><th scope="col">{t('admin.col.attempts')}</th><th scope="col">{t('admin.col.history')}</th></tr></thead>
+            <tbody>{mails.map((m) => (
+              <tr><td>{jstTime(m.created_at)}</td><td>{m.kind}</td><td>{m.to_addr}</td><td>{t(`admin.mailStatus.${m.status}` as MessageKey)}</td><td>{m.attempts}</td>
+                <td><ul>{events.filter((e) => e.outbox_id === m.id).map((e) => <li>{jstTime(e.at)} {e.event}{e.detail ? `: ${e.detail}` : ''}</li>)}</ul></td></tr>
+            ))}</tbody>
+          </table>
+        ) : <p>{t('admin.user.none')}</p>}
+        <h2>{t('admin.user.logins')}</h2>
+        <AuditTable t={t} rows={logins} />
+        <h2>{t('admin.user.actions')}</h2>
+        {action('unlock', 'admin.user.unlock')}
+        {canMail ? action('send-reset', 'admin.user.sendReset') : <p class="muted">{t('admin.user.cannotSend')}</p>}
+        {canMail ? action('mark-email-wrong', 'admin.user.markWrong', 'admin.user.markWrongHelp') : null}
+      </>
+    ) }), status);
+  }
+
+  async function loadUser(id: string): Promise<User> {
+    const user = /^[A-Za-z0-9_-]{1,64}$/.test(id) ? await findUserById(s.db, id) : undefined;
+    if (!user) throw new HttpError('NOT_FOUND');
+    return user;
+  }
+
+  app.get<{ Params: { id: string } }>('/users/:id', guard, async (request, reply) => {
+    const user = await loadUser(request.params.id);
+    await s.audit({ event: 'support.viewed', outcome: 'ok', userId: user.id, actor: `operator:${request.operator!.username}`, ip: request.ip, userAgent: request.meta.userAgent });
+    return userPage(request, reply, user);
+  });
+
+  const ACTIONS = ['unlock', 'send-reset', 'mark-email-wrong'] as const;
+  app.post<{ Params: { id: string; action: string } }>('/users/:id/:action', { preHandler: [app.csrfProtection, requireRole('admin', 'support')] }, async (request, reply) => {
+    const action = ACTIONS.find((a) => a === request.params.action);
+    if (!action) throw new HttpError('NOT_FOUND');
+    const user = await loadUser(request.params.id);
+    const { t } = request;
+    const { values } = readForm(request, { reason: 500 });
+    const reason = values.reason.trim();
+    if (!reason) return userPage(request, reply, user, undefined, { [action]: t('admin.reasonRequired') }, 400);
+    const now = s.now();
+    const actor = `operator:${request.operator!.username}`;
+    const meta = { actor, ip: request.ip, userAgent: request.meta.userAgent };
+    let what: MessageKey;
+    if (action === 'unlock') {
+      await s.db.transaction().execute(async (trx) => {
+        await unlockUser(trx, user, now, user.status === 'provisional' || isProvisionalPlaceholder(user.email));
+        await s.audit({ event: 'support.unlocked', outcome: 'ok', userId: user.id, ...meta, detail: { reason, wasStatus: user.status } }, trx);
+      });
+      what = 'admin.user.unlock';
+    } else if (action === 'send-reset') {
+      if (user.status === 'provisional' || isProvisionalPlaceholder(user.email)) return userPage(request, reply, user, undefined, {}, 409);
+      await s.db.transaction().execute(async (trx) => {
+        const { mailId } = await queueResetMail(s, trx, user, request.lang, now);
+        await s.audit({ event: 'support.reset_sent', outcome: 'mail_queued', userId: user.id, ...meta, detail: { reason, mailId } }, trx);
+      });
+      s.mailWorker.kick();
+      what = 'admin.user.sendReset';
+    } else {
+      await s.db.transaction().execute(async (trx) => {
+        await markEmailWrong(trx, user.id, now);
+        await s.audit({ event: 'support.email_marked_wrong', outcome: 'ok', userId: user.id, ...meta, detail: { reason } }, trx);
+      });
+      what = 'admin.user.markWrong';
+    }
+    const fresh = (await findUserById(s.db, user.id))!;
+    return userPage(request, reply, fresh, t('admin.done', { what: t(what) }));
+  });
+}
