@@ -22,6 +22,7 @@ import { createSecretBox } from './security/secret-box.ts';
 import { createMailWorker, type MailWorker } from './mail/worker.ts';
 import type { MailTransport } from './mail/transports.ts';
 import { makeAudit, type Services } from './services.ts';
+import { countAuditEvent, createMetrics, operabilityRoutes } from './web/operability.ts';
 import { baseCookie, cookieNames, installRequestContext } from './web/context.ts';
 import { codeOf, HttpError, installErrorHandlers, sendError } from './web/errors.ts';
 import { contentRoutes } from './content/content.routes.ts';
@@ -92,9 +93,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   const box = createSecretBox(config.sessionSecret);
+  const metrics = createMetrics();
   const mailWorker = createMailWorker({
     db, dialect, box, transport: deps.transport, from: config.mailFrom, now, log: app.log,
     retryBaseMs: config.mailRetryBaseMs, maxAttempts: config.mailMaxAttempts, pollMs: deps.mailPollMs ?? 1000,
+    claimMs: config.mailClaimMs, onOutcome: (event) => countAuditEvent(metrics, event, event.slice(5)),
   });
   const services: Services = {
     config, db, dialect, now, box,
@@ -102,7 +105,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     policy: POLICIES[config.passwordPolicy],
     branding: { baseUrl: config.baseUrl, callCenterPhone: config.callCenterPhone, contactLines: config.mailContactLines },
     mailWorker,
-    audit: makeAudit(db, dialect, now),
+    audit: makeAudit(db, dialect, now, (input) => countAuditEvent(metrics, input.event, input.outcome)),
   };
   app.decorate('services', services);
   app.decorate('mailWorker', mailWorker);
@@ -149,6 +152,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   installRequestContext(app, services);
+  await operabilityRoutes(app, services, metrics, deps.redis, config.metricsToken);
   installErrorHandlers(app);
   await contentRoutes(app, services);
   await loginRoutes(app, services);

@@ -38,6 +38,9 @@ export interface Config {
   loginFailuresPerIpPer15Min: number;
   mailRetryBaseMs: number;
   mailMaxAttempts: number;
+  /** How long a worker owns a claimed mail; after that (its instance died) another worker takes it over. */
+  mailClaimMs: number;
+  metricsToken: string | undefined;
   logLevel: string;
 }
 
@@ -158,6 +161,8 @@ export function loadConfig(env: Env = process.env, options: { persistSecret?: bo
     loginFailuresPerIpPer15Min: int(env, 'LOGIN_FAILURES_PER_IP_PER_15MIN', 50, 1, 100000),
     mailRetryBaseMs: int(env, 'MAIL_RETRY_BASE_MS', 5000, 10, 3600000),
     mailMaxAttempts: int(env, 'MAIL_MAX_ATTEMPTS', 10, 1, 100),
+    mailClaimMs: int(env, 'MAIL_CLAIM_MS', 60_000, 500, 3600_000),
+    metricsToken: env.METRICS_TOKEN || undefined,
     logLevel: env.LOG_LEVEL || 'info',
   };
 }

@@ -22,6 +22,9 @@ export interface Services {
   audit(input: AuditInput, trx?: Db): Promise<void>;
 }
 
-export function makeAudit(db: Db, dialect: Dialect, now: () => number): Services['audit'] {
-  return (input, trx) => appendAudit(trx ?? db, dialect, now(), input);
+export function makeAudit(db: Db, dialect: Dialect, now: () => number, observe?: (input: AuditInput) => void): Services['audit'] {
+  return async (input, trx) => {
+    await appendAudit(trx ?? db, dialect, now(), input);
+    observe?.(input);
+  };
 }

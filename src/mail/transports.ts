@@ -19,7 +19,11 @@ export interface MailTransport {
 }
 
 function message(mail: OutgoingMail) {
+  const domain = mail.from.split('@')[1] ?? 'localhost';
   return {
+    // Stable per outbox row: a mail delivered twice (an instance killed between the SMTP reply and the
+    // database update) carries the same Message-ID, so receivers can drop the copy.
+    messageId: `<${mail.id}@${domain}>`,
     from: mail.from,
     to: mail.to,
     subject: mail.subject,

@@ -20,6 +20,9 @@ export interface MailWorkerDeps {
   retryBaseMs: number;
   maxAttempts: number;
   pollMs?: number;
+  claimMs?: number;
+  /** Told of every delivery outcome (metrics). */
+  onOutcome?: (event: 'mail.sent' | 'mail.retry' | 'mail.failed') => void;
 }
 
 export interface MailWorker {
@@ -31,7 +34,6 @@ export interface MailWorker {
   stop(): Promise<void>;
 }
 
-const CLAIM_MS = 60_000;
 const MAX_BACKOFF_MS = 3600_000;
 
 export function createMailWorker(d: MailWorkerDeps): MailWorker {
@@ -43,7 +45,7 @@ export function createMailWorker(d: MailWorkerDeps): MailWorker {
   async function deliver(): Promise<number> {
     let delivered = 0;
     const now = d.now();
-    const batch = await claimDueMails(d.db, d.dialect, now, now + CLAIM_MS, 20);
+    const batch = await claimDueMails(d.db, d.dialect, now, now + (d.claimMs ?? 60_000), 20);
     for (const mail of batch) inFlight.add(mail.id);
     for (const mail of batch) {
       const attempts = mail.attempts + 1;
@@ -56,6 +58,7 @@ export function createMailWorker(d: MailWorkerDeps): MailWorker {
         });
         // Tells a developer where the file went; never the body (it may hold a token).
         d.log.info({ mailId: mail.id, kind: mail.kind, where }, 'mail delivered');
+        d.onOutcome?.('mail.sent');
         delivered++;
       } catch (err) {
         const error = (err instanceof Error ? err.message : String(err)).slice(0, 500);
@@ -70,6 +73,7 @@ export function createMailWorker(d: MailWorkerDeps): MailWorker {
           }
         });
         d.log.warn({ mailId: mail.id, kind: mail.kind, attempts, error }, 'mail delivery failed');
+        d.onOutcome?.(attempts >= d.maxAttempts ? 'mail.failed' : 'mail.retry');
       } finally {
         inFlight.delete(mail.id);
       }

@@ -1,0 +1,102 @@
+/**
+ * Operability: /healthz (the process answers), /readyz (database, Redis and mail state), /metrics (Prometheus),
+ * and a request id on every response. /metrics answers loopback callers, or anyone with METRICS_TOKEN.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Services } from '../services.ts';
+import { pingDatabase } from '../db/database.ts';
+import { outboxStats } from '../mail/outbox.repository.ts';
+import { sameDigest, hashToken } from '../security/tokens.ts';
+
+export interface Metrics {
+  registry: Registry;
+  requests: Counter<'method' | 'route' | 'status'>;
+  latency: Histogram<'method' | 'route'>;
+  logins: Counter<'outcome'>;
+  resets: Counter<'outcome'>;
+  mails: Counter<'outcome'>;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'iryo_' });
+  return {
+    registry,
+    requests: new Counter({ name: 'iryo_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] }),
+    latency: new Histogram({ name: 'iryo_http_request_duration_seconds', help: 'HTTP request latency', labelNames: ['method', 'route'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] }),
+    logins: new Counter({ name: 'iryo_logins_total', help: 'Login attempts by outcome', labelNames: ['outcome'], registers: [registry] }),
+    resets: new Counter({ name: 'iryo_password_reset_requests_total', help: 'Password reset requests (stage ②) by outcome', labelNames: ['outcome'], registers: [registry] }),
+    mails: new Counter({ name: 'iryo_mail_deliveries_total', help: 'Mail delivery attempts by outcome', labelNames: ['outcome'], registers: [registry] }),
+  };
+}
+
+/** Feeds the metrics from the audit events the flows already write (one place, no extra calls in the flows). */
+export function countAuditEvent(m: Metrics, event: string, outcome: string): void {
+  if (event === 'login') m.logins.inc({ outcome });
+  else if (event === 'password_reset.requested') m.resets.inc({ outcome });
+  else if (event === 'mail.sent' || event === 'mail.retry' || event === 'mail.failed') m.mails.inc({ outcome });
+}
+
+function isLoopback(ip: string): boolean {
+  return ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1';
+}
+
+export async function operabilityRoutes(app: FastifyInstance, s: Services, m: Metrics, redis: Redis | undefined, metricsToken: string | undefined): Promise<void> {
+  const started = process.hrtime.bigint();
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unknown';
+    m.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    m.latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+
+  app.get('/healthz', async (_request, reply) => {
+    reply.header('cache-control', 'no-store');
+    return { status: 'ok', uptimeSeconds: Number((process.hrtime.bigint() - started) / 1_000_000_000n) };
+  });
+
+  app.get('/readyz', async (_request, reply) => {
+    reply.header('cache-control', 'no-store');
+    const database = await pingDatabase(s.db);
+    let redisOk: boolean | null = null;
+    if (redis) {
+      try {
+        redisOk = (await redis.ping()) === 'PONG';
+      } catch {
+        redisOk = false;
+      }
+    }
+    let mail: Record<string, number | null> | null = null;
+    if (database) {
+      const st = await outboxStats(s.db, s.now());
+      mail = { queued: st.queued, failed: st.failed, oldestUndeliveredSeconds: st.oldestUndeliveredAt === null ? null : Math.round((s.now() - st.oldestUndeliveredAt) / 1000) };
+    }
+    const ready = database && redisOk !== false;
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', database, redis: redisOk, mail });
+  });
+
+  app.get('/metrics', async (request, reply) => {
+    const auth = String(request.headers.authorization ?? '');
+    const allowed = metricsToken ? sameDigest(hashToken(auth), hashToken(`Bearer ${metricsToken}`)) : isLoopback(request.ip);
+    if (!allowed) return reply.code(403).type('text/plain').send('forbidden\n');
+    const st = await outboxStats(s.db, s.now());
+    const text = await m.registry.metrics();
+    const extra = [
+      '# HELP iryo_outbox_depth Mails queued or being sent',
+      '# TYPE iryo_outbox_depth gauge',
+      `iryo_outbox_depth ${st.queued}`,
+      '# HELP iryo_outbox_failed Mails given up after all retries',
+      '# TYPE iryo_outbox_failed gauge',
+      `iryo_outbox_failed ${st.failed}`,
+      '# HELP iryo_outbox_oldest_undelivered_seconds Age of the oldest undelivered mail',
+      '# TYPE iryo_outbox_oldest_undelivered_seconds gauge',
+      `iryo_outbox_oldest_undelivered_seconds ${st.oldestUndeliveredAt === null ? 0 : Math.round((s.now() - st.oldestUndeliveredAt) / 1000)}`,
+      '',
+    ].join('\n');
+    return reply.type(m.registry.contentType).header('cache-control', 'no-store').send(text + extra);
+  });
+}
