@@ -21,7 +21,8 @@ const runtime = await openRuntime(config).catch((err: Error) => {
   process.exit(1);
 });
 
-const demo = await createDemoAccountsIfEmpty(runtime.db, POLICIES[config.passwordPolicy], Date.now());
+// Demo accounts help a first look; a production deployment starts empty (operators create accounts).
+const demo = config.production ? [] : await createDemoAccountsIfEmpty(runtime.db, POLICIES[config.passwordPolicy], Date.now());
 const app = await buildApp({ config, db: runtime.db, dialect: runtime.dialect, transport: runtime.transport, redis: runtime.redis, logger: loggerOptions(config.logLevel) });
 
 try {

@@ -27,8 +27,12 @@ export async function createDemoAccountsIfEmpty(db: Db, policy: Policy, now: num
   const out: DemoAccount[] = [];
   for (const spec of specs) {
     const password = demoPassword();
-    const r = await createUser(db, policy, now, { ...spec.input, password });
-    if (r.ok) out.push({ kind: spec.kind, login: spec.login, email: spec.input.email, password });
+    try {
+      const r = await createUser(db, policy, now, { ...spec.input, password });
+      if (r.ok) out.push({ kind: spec.kind, login: spec.login, email: spec.input.email, password });
+    } catch {
+      // Another instance starting at the same moment created it first: nothing to show here.
+    }
   }
   return out;
 }

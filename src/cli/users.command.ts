@@ -120,6 +120,9 @@ export async function usersCommand(db: Db, dialect: Dialect, config: Config, sub
   }
 
   const { values, positionals } = parseArgs({ args: args.slice(1), options: { reason: { type: 'string' } }, allowPositionals: true, strict: true });
+  // A closed account (superseded by a new registration) stays closed: reopening it would give its
+  // institution code a second open account.
+  if (user.status === 'closed') { console.error(`Nothing changed: ${describe(user)} is closed (superseded by a new registration).`); return 1; }
   if (!values.reason?.trim()) { console.error('Nothing changed: give --reason "…" (it is kept in the audit trail).'); return 2; }
   const reason = values.reason.trim().slice(0, 500);
 

@@ -12,7 +12,8 @@ export async function listPublishedNews(db: Db, now: number, limit: number): Pro
     .where('status', '=', 'published')
     .where('publish_at', '<=', now)
     .where((eb) => eb.or([eb('end_at', 'is', null), eb('end_at', '>', now)]))
-    .orderBy('importance', 'desc')
+    // 重要 first: the column holds 'important' | 'normal', whose alphabetical order would put 'normal' first.
+    .orderBy(sql`case when importance = 'important' then 0 else 1 end`)
     .orderBy('publish_at', 'desc')
     .limit(limit)
     .execute();

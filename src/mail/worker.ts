@@ -42,8 +42,8 @@ export function createMailWorker(d: MailWorkerDeps): MailWorker {
   let stopped = true;
   const inFlight = new Set<string>();
 
+  /** Returns how many mails this round claimed. */
   async function deliver(): Promise<number> {
-    let delivered = 0;
     const now = d.now();
     const batch = await claimDueMails(d.db, d.dialect, now, now + (d.claimMs ?? 60_000), 20);
     for (const mail of batch) inFlight.add(mail.id);
@@ -59,7 +59,6 @@ export function createMailWorker(d: MailWorkerDeps): MailWorker {
         // Tells a developer where the file went; never the body (it may hold a token).
         d.log.info({ mailId: mail.id, kind: mail.kind, where }, 'mail delivered');
         d.onOutcome?.('mail.sent');
-        delivered++;
       } catch (err) {
         const error = (err instanceof Error ? err.message : String(err)).slice(0, 500);
         await d.db.transaction().execute(async (trx) => {
@@ -78,7 +77,7 @@ export function createMailWorker(d: MailWorkerDeps): MailWorker {
         inFlight.delete(mail.id);
       }
     }
-    return delivered;
+    return batch.length;
   }
 
   function runOnce(): Promise<number> {
@@ -99,8 +98,9 @@ export function createMailWorker(d: MailWorkerDeps): MailWorker {
     clearTimeout(timer);
     timer = setTimeout(async () => {
       timer = undefined;
-      await runOnce();
-      schedule(d.pollMs ?? 1000);
+      const claimed = await runOnce();
+      // A busy queue is drained at once; an idle one is polled.
+      schedule(claimed > 0 ? 0 : d.pollMs ?? 1000);
     }, ms);
     timer.unref();
   }

@@ -100,12 +100,17 @@ export interface AuditFilter {
   limit: number;
 }
 
+function escapeLike(v: string): string {
+  return v.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
 /** Audit entries matching every given filter, newest first (A3). */
 export async function searchAudit(db: Db, f: AuditFilter): Promise<AuditEntry[]> {
   let q = db.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').limit(f.limit);
   if (f.userId) q = q.where('user_id', '=', f.userId);
-  if (f.actor) q = q.where('actor', 'like', `%${f.actor.replace(/[\\%_]/g, '')}%`);
-  if (f.eventPrefix) q = q.where('event', 'like', `${f.eventPrefix.replace(/[\\%_]/g, '')}%`);
+  // A typed % or _ matches itself (ESCAPE on SQLite too), so that 'password_reset' finds password_reset.* events.
+  if (f.actor) q = q.where(sql<boolean>`actor like ${`%${escapeLike(f.actor)}%`} escape '\\'`);
+  if (f.eventPrefix) q = q.where(sql<boolean>`event like ${`${escapeLike(f.eventPrefix)}%`} escape '\\'`);
   if (f.identifier) q = q.where('identifier', '=', f.identifier);
   if (f.from !== undefined) q = q.where('at', '>=', f.from);
   if (f.to !== undefined) q = q.where('at', '<', f.to);

@@ -56,3 +56,18 @@ export function hashCaptchaAnswer(secret: string, flowId: string, answer: string
 export function checkCaptchaAnswer(secret: string, flowId: string, typed: string, storedHash: string): boolean {
   return sameDigest(hashCaptchaAnswer(secret, flowId, typed), storedHash);
 }
+
+/**
+ * The flow columns of a newly drawn challenge. Only the answer's HMAC can check an answer; the picture and the
+ * spelled-out form (which show the answer) are sealed with the server key, so the database holds no answer in clear (R6).
+ */
+export function drawCaptchaColumns(o: { secret: string; seal: (v: string) => string; flowId: string; lang: string; mode: 'image' | 'text'; testAnswer?: string | undefined; now: number }) {
+  const drawn = drawCaptcha(o.testAnswer);
+  return {
+    captcha_hash: hashCaptchaAnswer(o.secret, o.flowId, drawn.answer),
+    captcha_svg: o.seal(drawn.svg),
+    captcha_spoken: o.mode === 'text' ? o.seal(spellCaptcha(drawn.answer, o.lang)) : null,
+    captcha_mode: o.mode,
+    captcha_expires_at: o.now + CAPTCHA_TTL_MS,
+  };
+}

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
-import { buildApp } from '../../src/app.ts';
+import { buildApp, loggerOptions } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createSmtpTransport } from '../../src/mail/transports.ts';
 import { POLICIES } from '../../src/accounts/password-policy.ts';
@@ -30,6 +30,8 @@ export interface TestPortal {
   clock: Clock;
   config: Config;
   redis: Redis | undefined;
+  /** The key prefix in Redis: another app built with it (and the same database) shares the limits. */
+  redisPrefix: string;
   client(): Client;
   createUser(input: Partial<NewUserInput> & { username: string }): Promise<User>;
   /** Audit rows, oldest first. */
@@ -42,6 +44,8 @@ export interface PortalOptions {
   /** Use Date.now instead of the controllable clock (mail retries in real time). */
   realClock?: boolean;
   redis?: boolean;
+  /** Where the app's logs go (level info, the app's own redaction); without it the app logs nothing. */
+  logStream?: { write(line: string): void };
 }
 
 export async function startTestPortal(target: TargetName, options: PortalOptions = {}): Promise<TestPortal> {
@@ -67,13 +71,15 @@ export async function startTestPortal(target: TargetName, options: PortalOptions
   if (options.redis) {
     redis = new Redis(REDIS_URL);
   }
+  const redisPrefix = `iryo-test:${database.schema ?? Math.random().toString(36).slice(2)}:${Date.now()}:`;
   const app = await buildApp({
     config, db: database.db, dialect: database.dialect, transport: createSmtpTransport(sink.url), redis, now: clock.now, mailPollMs: 50,
-    redisPrefix: `iryo-test:${database.schema ?? Math.random().toString(36).slice(2)}:${Date.now()}:`,
+    ...(options.logStream ? { logger: { ...(loggerOptions('info') as object), stream: options.logStream } } : {}),
+    redisPrefix,
   });
   await app.ready();
   const portal: TestPortal = {
-    target, app, database, sink, clock, config, redis,
+    target, app, database, sink, clock, config, redis, redisPrefix,
     client: () => new Client(app),
     async createUser(input) {
       const r = await createUser(database.db, POLICIES[config.passwordPolicy], clock.now(), {

@@ -11,7 +11,7 @@ import { isProvisionalPlaceholder, normalizeEmail, normalizeIdentifier } from '.
 import { lockStateOf } from '../../accounts/lock-state.ts';
 import { findUserById, findUserByLoginKey, setPasswordAfterReset } from '../../accounts/users.repository.ts';
 import { deleteSessionsOfUser } from '../../accounts/sessions.repository.ts';
-import { CAPTCHA_TTL_MS, checkCaptchaAnswer, drawCaptcha, hashCaptchaAnswer, spellCaptcha } from '../../security/captcha.ts';
+import { checkCaptchaAnswer, drawCaptchaColumns } from '../../security/captcha.ts';
 import { hashToken, hmac, isTokenShape, randomAlnum, randomId, sameDigest } from '../../security/tokens.ts';
 import { enqueueMail } from '../../mail/outbox.repository.ts';
 import { passwordResetMail } from '../../mail/templates/password-reset.ts';
@@ -48,14 +48,7 @@ export function browserHash(s: Services, browserKey: string): string {
 }
 
 function captchaFields(s: Services, flowId: string, lang: Lang, mode: 'image' | 'text') {
-  const drawn = drawCaptcha(s.config.captchaTestAnswer);
-  return {
-    captcha_hash: hashCaptchaAnswer(s.config.sessionSecret, flowId, drawn.answer),
-    captcha_svg: drawn.svg,
-    captcha_spoken: mode === 'text' ? spellCaptcha(drawn.answer, lang) : null,
-    captcha_mode: mode,
-    captcha_expires_at: s.now() + CAPTCHA_TTL_MS,
-  };
+  return drawCaptchaColumns({ secret: s.config.sessionSecret, seal: s.box.seal, flowId, lang, mode, testAnswer: s.config.captchaTestAnswer, now: s.now() });
 }
 
 /** Starts stage ① with a fresh CAPTCHA. */

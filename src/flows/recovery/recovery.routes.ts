@@ -53,7 +53,7 @@ export async function recoveryRoutes(app: FastifyInstance, s: Services): Promise
     const status = opts.status ?? 200;
     if (flow.state === 'identify') {
       return sendPage(reply, IdentifyPage({ ctx, v: {
-        flowId: flow.id, username: flow.identifier, mode: flow.captcha_mode, spoken: flow.captcha_spoken,
+        flowId: flow.id, username: flow.identifier, mode: flow.captcha_mode, spoken: flow.captcha_spoken ? s.box.open(flow.captcha_spoken) : null,
         phone: s.config.callCenterPhone, notice: opts.notice,
         errors: { ...(opts.usernameError ? { username: opts.usernameError } : {}), ...(opts.captchaError ? { captcha: opts.captchaError } : {}) },
       } }), status);
@@ -86,7 +86,7 @@ export async function recoveryRoutes(app: FastifyInstance, s: Services): Promise
     const loaded = await loadFlow(s, queryParam(request, 'flow'), request.cookies[getCookieNames().browser], 'recovery');
     if (!loaded.ok || !loaded.flow.captcha_svg) throw new HttpError('NOT_FOUND');
     reply.header('cache-control', 'no-store');
-    return reply.type('image/svg+xml').send(loaded.flow.captcha_svg);
+    return reply.type('image/svg+xml').send(s.box.open(loaded.flow.captcha_svg));
   });
 
   app.post('/password-reset', { preHandler: app.csrfProtection, config: flood }, async (request, reply) => {

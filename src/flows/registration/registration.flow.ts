@@ -15,7 +15,7 @@ import {
   cancelOpenVerifications, consumeVerification, countVerificationsSince, findVerificationByHash, findVerificationById,
   insertVerification, verificationState, type VerificationState,
 } from '../../accounts/email-verifications.repository.ts';
-import { CAPTCHA_TTL_MS, drawCaptcha, hashCaptchaAnswer, spellCaptcha } from '../../security/captcha.ts';
+import { drawCaptchaColumns } from '../../security/captcha.ts';
 import { hashToken, isTokenShape, randomAlnum, randomId } from '../../security/tokens.ts';
 import { enqueueMail } from '../../mail/outbox.repository.ts';
 import { registrationCompleteMail, registrationDuplicateMail, registrationVerifyMail } from '../../mail/templates/account-mails.ts';
@@ -82,14 +82,7 @@ export function validateRegistration(raw: Record<'accountType' | 'code' | 'name'
 }
 
 function captchaFields(s: Services, flowId: string, lang: Lang, mode: 'image' | 'text') {
-  const drawn = drawCaptcha(s.config.captchaTestAnswer);
-  return {
-    captcha_hash: hashCaptchaAnswer(s.config.sessionSecret, flowId, drawn.answer),
-    captcha_svg: drawn.svg,
-    captcha_spoken: mode === 'text' ? spellCaptcha(drawn.answer, lang) : null,
-    captcha_mode: mode,
-    captcha_expires_at: s.now() + CAPTCHA_TTL_MS,
-  };
+  return drawCaptchaColumns({ secret: s.config.sessionSecret, seal: s.box.seal, flowId, lang, mode, testAnswer: s.config.captchaTestAnswer, now: s.now() });
 }
 
 export async function startRegistration(s: Services, browserKey: string, lang: Lang): Promise<Flow> {

@@ -36,7 +36,7 @@ export async function registrationRoutes(app: FastifyInstance, s: Services): Pro
 
   function form(request: FastifyRequest, reply: FastifyReply, flow: Flow, values: RegisterFormView['values'], errors: RegisterFormView['errors'], status = 200) {
     noStore(reply);
-    return sendPage(reply, RegisterPage({ ctx: pageContext(request, reply), v: { flowId: flow.id, values, errors, mode: flow.captcha_mode, spoken: flow.captcha_spoken, phone: s.config.callCenterPhone } }), status);
+    return sendPage(reply, RegisterPage({ ctx: pageContext(request, reply), v: { flowId: flow.id, values, errors, mode: flow.captcha_mode, spoken: flow.captcha_spoken ? s.box.open(flow.captcha_spoken) : null, phone: s.config.callCenterPhone } }), status);
   }
 
   app.get('/register', { config: flood }, async (request, reply) => {
@@ -59,7 +59,7 @@ export async function registrationRoutes(app: FastifyInstance, s: Services): Pro
     const loaded = await loadFlow(s, queryParam(request, 'flow'), request.cookies[getCookieNames().browser], 'registration');
     if (!loaded.ok || !loaded.flow.captcha_svg) throw new HttpError('NOT_FOUND');
     reply.header('cache-control', 'no-store');
-    return reply.type('image/svg+xml').send(loaded.flow.captcha_svg);
+    return reply.type('image/svg+xml').send(s.box.open(loaded.flow.captcha_svg));
   });
 
   app.post('/register', { preHandler: app.csrfProtection, config: flood }, async (request, reply) => {

@@ -1,0 +1,97 @@
+/** loadConfig: documented defaults, and one ConfigError naming the setting for every bad value. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+
+const SECRET = 'x'.repeat(32);
+const load = (env: Record<string, string>) => loadConfig({ SESSION_SECRET: SECRET, ...env }, { persistSecret: false });
+
+test('config: defaults when nothing is set', () => {
+  const c = loadConfig({}, { persistSecret: false });
+  assert.equal(c.port, 3000);
+  assert.equal(c.host, '127.0.0.1');
+  assert.equal(c.baseUrl, 'http://localhost:3000');
+  assert.equal(c.databaseUrl, 'sqlite:data/portal.db');
+  assert.equal(c.mailFrom, 'from@mail.iryohokenjyohoportalsite.jp');
+  assert.equal(c.passwordPolicy, 'portal');
+  assert.equal(c.dataDir, resolve('data'));
+  assert.equal(c.production, false);
+  assert.equal(c.smtpUrl, undefined);
+  assert.equal(c.redisUrl, undefined);
+  assert.equal(c.captchaTestAnswer, undefined);
+  assert.equal(c.callCenterPhone, '0800-080-4583');
+  // L2/L4/T2 defaults (ServiceNow-like lockout, MHLW session timeouts, 1-hour link).
+  assert.equal(c.lockoutThreshold, 5);
+  assert.equal(c.lockoutMinutes, 15);
+  assert.equal(c.sessionIdleMinutes, 30);
+  assert.equal(c.sessionAbsoluteHours, 8);
+  assert.equal(c.resetTokenTtlMinutes, 60);
+  assert.ok(c.sessionSecret.length >= 32, 'a random session secret is drawn');
+});
+
+test('config: BASE_URL follows PORT when not set, and loses its trailing slash', () => {
+  assert.equal(load({ PORT: '8080' }).baseUrl, 'http://localhost:8080');
+  assert.equal(load({ BASE_URL: 'https://portal.example.jp/' }).baseUrl, 'https://portal.example.jp');
+});
+
+test('config: good values are taken', () => {
+  const c = load({
+    PORT: '0', HOST: '0.0.0.0', DATABASE_URL: 'postgres://u@db/portal', REDIS_URL: 'redis://r:6379', SMTP_URL: 'smtps://mail:465',
+    MAIL_FROM: 'noreply@example.jp', PASSWORD_POLICY: 'nist', LOCKOUT_THRESHOLD: '10', TRUST_PROXY: '10.0.0.0/8', NODE_ENV: 'production',
+  });
+  assert.equal(c.port, 0);
+  assert.equal(c.host, '0.0.0.0');
+  assert.equal(c.databaseUrl, 'postgres://u@db/portal');
+  assert.equal(c.redisUrl, 'redis://r:6379');
+  assert.equal(c.smtpUrl, 'smtps://mail:465');
+  assert.equal(c.mailFrom, 'noreply@example.jp');
+  assert.equal(c.passwordPolicy, 'nist');
+  assert.equal(c.lockoutThreshold, 10);
+  assert.equal(c.trustProxy, '10.0.0.0/8');
+  assert.equal(c.production, true);
+});
+
+const BAD: Array<[string, Record<string, string>]> = [
+  ['PORT', { PORT: 'abc' }],
+  ['PORT', { PORT: '70000' }],
+  ['PORT', { PORT: '-1' }],
+  ['BASE_URL', { BASE_URL: 'ftp://portal.example.jp' }],
+  ['BASE_URL', { BASE_URL: 'not a url' }],
+  ['BASE_URL', { BASE_URL: 'https://portal.example.jp/?x=1' }],
+  ['DATABASE_URL', { DATABASE_URL: 'mysql://x' }],
+  ['REDIS_URL', { REDIS_URL: 'http://redis' }],
+  ['SMTP_URL', { SMTP_URL: 'http://mail' }],
+  ['MAIL_FROM', { MAIL_FROM: 'not an address' }],
+  ['PASSWORD_POLICY', { PASSWORD_POLICY: 'weak' }],
+  ['CAPTCHA_TEST_ANSWER', { CAPTCHA_TEST_ANSWER: 'x', NODE_ENV: 'production' }],
+  ['CAPTCHA_TEST_ANSWER', { CAPTCHA_TEST_ANSWER: 'has space' }],
+  ['SESSION_SECRET', { SESSION_SECRET: 'short' }],
+  ['TRUST_PROXY', { TRUST_PROXY: 'everyone' }],
+  ['RESET_TOKEN_TTL_MINUTES', { RESET_TOKEN_TTL_MINUTES: '0' }],
+  ['FLOW_TTL_MINUTES', { FLOW_TTL_MINUTES: '1.5' }],
+  ['LOCKOUT_THRESHOLD', { LOCKOUT_THRESHOLD: '0' }],
+  ['LOCKOUT_MINUTES', { LOCKOUT_MINUTES: 'ten' }],
+  ['SESSION_IDLE_MINUTES', { SESSION_IDLE_MINUTES: '0' }],
+  ['SESSION_ABSOLUTE_HOURS', { SESSION_ABSOLUTE_HOURS: '1000' }],
+  ['RESET_MAILS_PER_ACCOUNT_PER_HOUR', { RESET_MAILS_PER_ACCOUNT_PER_HOUR: '0' }],
+  ['RESET_REQUESTS_PER_IP_PER_HOUR', { RESET_REQUESTS_PER_IP_PER_HOUR: 'x' }],
+  ['LOGIN_FAILURES_PER_IP_PER_15MIN', { LOGIN_FAILURES_PER_IP_PER_15MIN: '0' }],
+  ['MAIL_RETRY_BASE_MS', { MAIL_RETRY_BASE_MS: '1' }],
+  ['MAIL_MAX_ATTEMPTS', { MAIL_MAX_ATTEMPTS: '101' }],
+];
+
+for (const [setting, env] of BAD) {
+  test(`config: ${setting}=${Object.values(env)[0]} throws a ConfigError naming ${setting}`, () => {
+    assert.throws(() => load(env), (err: unknown) => {
+      assert.ok(err instanceof ConfigError, `a ConfigError, got ${String(err)}`);
+      assert.ok(err.message.startsWith(setting), `the message names ${setting}: ${err.message}`);
+      assert.doesNotMatch(err.message, /\n/, 'one line');
+      return true;
+    });
+  });
+}
+
+test('config: the DATABASE_URL error does not echo the value (it may hold a password)', () => {
+  assert.throws(() => load({ DATABASE_URL: 'mysql://admin:hunter2@db/x' }), (err: Error) => !err.message.includes('hunter2'));
+});
