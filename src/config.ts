@@ -40,6 +40,8 @@ export interface Config {
   mailMaxAttempts: number;
   /** How long a worker owns a claimed mail; after that (its instance died) another worker takes it over. */
   mailClaimMs: number;
+  /** Requests per minute per address on each form and link route (a flood guard; the finer limits are separate). */
+  floodLimitPerMinute: number;
   metricsToken: string | undefined;
   logLevel: string;
 }
@@ -162,6 +164,7 @@ export function loadConfig(env: Env = process.env, options: { persistSecret?: bo
     mailRetryBaseMs: int(env, 'MAIL_RETRY_BASE_MS', 5000, 10, 3600000),
     mailMaxAttempts: int(env, 'MAIL_MAX_ATTEMPTS', 10, 1, 100),
     mailClaimMs: int(env, 'MAIL_CLAIM_MS', 60_000, 500, 3600_000),
+    floodLimitPerMinute: int(env, 'FLOOD_LIMIT_PER_MINUTE', 60, 1, 10_000_000),
     metricsToken: env.METRICS_TOKEN || undefined,
     logLevel: env.LOG_LEVEL || 'info',
   };

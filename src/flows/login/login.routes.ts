@@ -24,7 +24,7 @@ export async function loginRoutes(app: FastifyInstance, s: Services): Promise<vo
     return sendPage(reply, LoginPage({ ctx, v: { username: '', notice: m ? NOTICES[m] : undefined, errors: {} } }));
   });
 
-  app.post('/login', { preHandler: app.csrfProtection, config: { rateLimit: { max: 60, timeWindow: 60_000 } } }, async (request, reply) => {
+  app.post('/login', { preHandler: app.csrfProtection, config: { rateLimit: { max: s.config.floodLimitPerMinute, timeWindow: 60_000 } } }, async (request, reply) => {
     reply.header('cache-control', 'no-store');
     const { t } = request;
     const form = readForm(request, { username: 100, password: 1000 });

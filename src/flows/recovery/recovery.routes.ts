@@ -43,7 +43,7 @@ function privatePage(reply: FastifyReply): void {
 
 export async function recoveryRoutes(app: FastifyInstance, s: Services): Promise<void> {
   const ttl = (lang: 'ja' | 'en') => formatDuration(s.config.resetTokenTtlMinutes, lang);
-  const flood = { rateLimit: { max: 60, timeWindow: 60_000 } };
+  const flood = { rateLimit: { max: s.config.floodLimitPerMinute, timeWindow: 60_000 } };
 
   function renderStage(request: FastifyRequest, reply: FastifyReply, flow: Flow, opts: {
     status?: number; notice?: MessageKey | undefined; usernameError?: string; captchaError?: string; email?: string; emailError?: string;

@@ -32,7 +32,7 @@ function noStore(reply: FastifyReply) {
 }
 
 export async function registrationRoutes(app: FastifyInstance, s: Services): Promise<void> {
-  const flood = { rateLimit: { max: 60, timeWindow: 60_000 } };
+  const flood = { rateLimit: { max: s.config.floodLimitPerMinute, timeWindow: 60_000 } };
 
   function form(request: FastifyRequest, reply: FastifyReply, flow: Flow, values: RegisterFormView['values'], errors: RegisterFormView['errors'], status = 200) {
     noStore(reply);
