@@ -73,9 +73,9 @@ for (const target of targets) {
       const c = p.client();
       const top = await c.get('/csm');
       const tiles: Array<[string, string | undefined, string]> = [
-        ['新規ユーザー登録はこちら', '初めてご利用になられる方はこちらから', ja['content.register.title']],
+        ['新規ユーザー登録はこちら', '初めてご利用になられる方はこちらから', ja['reg.title']],
         ['ログインはこちら', 'すでにアカウントをお持ちの方はこちらから', 'ログインはこちら'],
-        ['医療機関等を新設・廃止・コード変更される方はこちら', undefined, ja['content.changes.title']],
+        ['医療機関等を新設・廃止・コード変更される方はこちら', undefined, '医療機関等を新設・廃止・コード変更される方へ'],
         ['お知らせ', undefined, 'お知らせ'],
         ['よくある質問', undefined, 'よくある質問'],
         ['お問い合わせ先', undefined, 'お問い合わせ先'],
