@@ -41,6 +41,16 @@ function privatePage(reply: FastifyReply): void {
   reply.header('referrer-policy', 'no-referrer');
 }
 
+/** The CAPTCHA picture of a flow of this browser (a GET: it changes nothing). */
+export function captchaImage(s: Services, kind: 'recovery' | 'registration') {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const loaded = await loadFlow(s, queryParam(request, 'flow'), request.cookies[getCookieNames().browser], kind);
+    if (!loaded.ok || !loaded.flow.captcha_svg) throw new HttpError('NOT_FOUND');
+    reply.header('cache-control', 'no-store');
+    return reply.type('image/svg+xml').send(s.box.open(loaded.flow.captcha_svg));
+  };
+}
+
 export async function recoveryRoutes(app: FastifyInstance, s: Services): Promise<void> {
   const ttl = (lang: 'ja' | 'en') => formatDuration(s.config.resetTokenTtlMinutes, lang);
   const flood = { rateLimit: { max: s.config.floodLimitPerMinute, timeWindow: 60_000 } };
@@ -82,12 +92,7 @@ export async function recoveryRoutes(app: FastifyInstance, s: Services): Promise
     return renderStage(request, reply, loaded.flow, { notice });
   });
 
-  app.get('/password-reset/captcha', async (request, reply) => {
-    const loaded = await loadFlow(s, queryParam(request, 'flow'), request.cookies[getCookieNames().browser], 'recovery');
-    if (!loaded.ok || !loaded.flow.captcha_svg) throw new HttpError('NOT_FOUND');
-    reply.header('cache-control', 'no-store');
-    return reply.type('image/svg+xml').send(s.box.open(loaded.flow.captcha_svg));
-  });
+  app.get('/password-reset/captcha', captchaImage(s, 'recovery'));
 
   app.post('/password-reset', { preHandler: app.csrfProtection, config: flood }, async (request, reply) => {
     const key = browserKey(request, reply);

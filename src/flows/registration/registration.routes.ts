@@ -16,6 +16,7 @@ import { queryParam, readForm } from '../../web/forms.ts';
 import type { MessageKey } from '../../web/i18n/i18n.ts';
 import { sendPage } from '../../web/render.ts';
 import { loadFlow } from '../recovery/recovery.flow.ts';
+import { captchaImage } from '../recovery/recovery.routes.ts';
 import { updateFlow } from '../recovery/recovery.repository.ts';
 import {
   completeRegistration, openVerification, redrawRegistrationCaptcha, startRegistration, submitRegistration, validateRegistration, verificationOfFlow,
@@ -55,12 +56,7 @@ export async function registrationRoutes(app: FastifyInstance, s: Services): Pro
     return form(request, reply, loaded.flow, EMPTY, {});
   });
 
-  app.get('/register/captcha', async (request, reply) => {
-    const loaded = await loadFlow(s, queryParam(request, 'flow'), request.cookies[getCookieNames().browser], 'registration');
-    if (!loaded.ok || !loaded.flow.captcha_svg) throw new HttpError('NOT_FOUND');
-    reply.header('cache-control', 'no-store');
-    return reply.type('image/svg+xml').send(s.box.open(loaded.flow.captcha_svg));
-  });
+  app.get('/register/captcha', captchaImage(s, 'registration'));
 
   app.post('/register', { preHandler: app.csrfProtection, config: flood }, async (request, reply) => {
     const key = browserKey(request, reply);
