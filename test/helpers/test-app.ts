@@ -72,8 +72,10 @@ export async function startTestPortal(target: TargetName, options: PortalOptions
     redis = new Redis(REDIS_URL);
   }
   const redisPrefix = `iryo-test:${database.schema ?? Math.random().toString(36).slice(2)}:${Date.now()}:`;
+  // Closed in close(): a pooled SMTP connection left open would hold the sink's shutdown for its idle timeout.
+  const transport = createSmtpTransport(sink.url);
   const app = await buildApp({
-    config, db: database.db, dialect: database.dialect, transport: createSmtpTransport(sink.url), redis, now: clock.now, mailPollMs: 50,
+    config, db: database.db, dialect: database.dialect, transport, redis, now: clock.now, mailPollMs: 50,
     ...(options.logStream ? { logger: { ...(loggerOptions('info') as object), stream: options.logStream } } : {}),
     redisPrefix,
   });
@@ -95,6 +97,7 @@ export async function startTestPortal(target: TargetName, options: PortalOptions
     },
     async close() {
       await app.close();
+      transport.close();
       await sink.stop();
       if (redis) await redis.quit();
       await database.drop();

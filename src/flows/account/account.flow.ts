@@ -105,7 +105,7 @@ export async function changeOwnPassword(s: Services, user: User, sessionHash: st
     await cancelOpenTokens(trx, user.id, now, null);
     let mailId: string | null = null;
     if (!isProvisionalPlaceholder(user.email)) {
-      const mail = passwordChangedMail(lang, user.user_id ?? user.username, now, s.branding);
+      const mail = passwordChangedMail(lang, user.user_id ?? user.username, now, s.branding, 'self');
       mailId = await enqueueMail(trx, s.box, now, { kind: 'password_changed', userId: user.id, to: user.email, subject: mail.subject, text: mail.text });
     }
     await s.audit({ event: 'password.changed', outcome: 'ok', userId: user.id, ip: meta.ip, userAgent: meta.userAgent, detail: { otherSessionsEnded: ended, mailId } }, trx);

@@ -1,0 +1,211 @@
+/**
+ * Accounts in a real browser (issue 3): 新規ユーザー登録 from the top page to the first login, and a provisional
+ * account replacing its placeholder address — walked by visible texts and labels, axe-core on every screen,
+ * full-page screenshots test-results/accounts-NN-*.png. The server is started as in reset-journey.test.ts
+ * (BASE_URL kept, listening on localhost, mailed links moved onto the listening origin).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { ja } from '../../src/web/i18n/ja.ts';
+import { BASE_URL, CAPTCHA, GOOD_PASSWORD, startTestPortal, type TestPortal } from '../helpers/test-app.ts';
+import { formatA11y, launchBrowser, screenshot, seriousA11yViolations } from '../helpers/browser.ts';
+import { emailLinkOf, mailTo, namesIn, registrationLinkOf, SUBJECTS } from '../helpers/accounts.ts';
+
+const launched = await launchBrowser();
+const skip = launched.ok ? false : `browser tests skipped: ${launched.reason}`;
+if (!launched.ok) console.warn(skip);
+
+const PASSWORD = 'Touroku2026Pass';
+const WAIT = 5_000;
+
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const tileName = (title: string, sub?: string) => new RegExp(`^${esc(title)}${sub ? `\\s*${esc(sub)}` : ''}$`);
+
+async function shown(locator: Locator): Promise<void> {
+  await locator.waitFor({ state: 'visible', timeout: WAIT });
+}
+
+async function follow(page: Page, locator: Locator): Promise<void> {
+  const navigated = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: WAIT });
+  await locator.click();
+  await navigated;
+  await page.waitForLoadState('load');
+}
+
+const field = (page: Page, label: string) => page.getByLabel(new RegExp(`^${esc(label)}\\s*\\*?$`));
+const heading = (page: Page, name: string, level?: number) => page.getByRole('heading', { name, exact: true, ...(level ? { level } : {}) });
+/** The error block tied to a field by aria-describedby. */
+async function errorsOf(input: Locator): Promise<string> {
+  const ids = ((await input.getAttribute('aria-describedby')) ?? '').split(' ').filter((id) => id.endsWith('-error'));
+  assert.equal(ids.length, 1, 'the error is tied to the field (W1)');
+  assert.equal(await input.getAttribute('aria-invalid'), 'true');
+  return input.page().locator(`[id="${ids[0]}"]`).innerText();
+}
+
+describe('browser: accounts in Chromium [sqlite]', { skip }, () => {
+  let browser: Browser;
+  let portal: TestPortal;
+  let base: string;
+  const contexts: BrowserContext[] = [];
+
+  async function newPage(): Promise<Page> {
+    const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1100, height: 800 }, bypassCSP: true }); // bypassCSP only to inject axe-core
+    context.setDefaultTimeout(WAIT);
+    contexts.push(context);
+    return context.newPage();
+  }
+  /** A mailed link, opened on the listening origin (path and query kept). */
+  function onServer(link: string): string {
+    const u = new URL(link);
+    assert.equal(u.origin, BASE_URL);
+    return `${base}${u.pathname}${u.search}`;
+  }
+
+  before(async () => {
+    if (!launched.ok) return;
+    browser = launched.browser;
+    portal = await startTestPortal('sqlite');
+    await portal.app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://localhost:${(portal.app.server.address() as AddressInfo).port}`;
+  });
+
+  after(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    if (launched.ok) await launched.browser.close();
+    if (portal) await portal.close();
+  });
+
+  test('W1 W3 issue3-1: top → 新規ユーザー登録 → errors named by field → sent → mail → パスワードの設定 → ユーザー名 → first login', async () => {
+    const page = await newPage();
+    const a11y: string[] = [];
+    async function capture(name: string): Promise<void> {
+      await screenshot(page, `accounts-${name}`);
+      const problems = await seriousA11yViolations(page);
+      if (problems.length) a11y.push(formatA11y(name, problems));
+    }
+
+    await page.goto(`${base}/csm`);
+    await follow(page, page.getByRole('main').getByRole('link', { name: tileName(ja['top.register'], ja['top.registerSub']) }));
+    assert.match(page.url(), /\/register\?flow=/);
+    await shown(heading(page, ja['reg.title'], 1));
+    await capture('01-register-form');
+
+    // The radio buttons sit next to their text (not stretched like text fields).
+    for (const name of [ja['reg.type.institution'], ja['reg.type.coordinator']]) {
+      const box = await page.getByRole('radio', { name }).boundingBox();
+      assert.ok(box && box.width < 40, `the radio of ${name} is ${box?.width}px wide`);
+    }
+    // A wrong code and no phone: each failure is named next to its field, what was typed is kept.
+    await page.getByRole('radio', { name: ja['reg.type.institution'] }).check();
+    await field(page, ja['reg.code']).fill('3410712363');
+    await field(page, ja['reg.name']).fill('みなと内科クリニック');
+    await field(page, ja['reg.contact']).fill('港 太郎');
+    await field(page, ja['reg.email']).fill('minato@example.jp');
+    await field(page, ja['reset.captcha']).fill(CAPTCHA);
+    await follow(page, page.getByRole('button', { name: ja['reg.submit'], exact: true }));
+    await shown(page.getByRole('alert').filter({ hasText: ja['form.errorSummary'] }));
+    assert.equal((await errorsOf(field(page, ja['reg.code']))).trim(), ja['reg.code.checkDigit']);
+    assert.equal((await errorsOf(field(page, ja['reg.phone']))).trim(), ja['reg.required'].replace('{label}', ja['reg.phone']));
+    assert.equal(await field(page, ja['reg.name']).inputValue(), 'みなと内科クリニック');
+    assert.equal(await field(page, ja['reset.captcha']).inputValue(), '', 'a new CAPTCHA is to be answered');
+    await capture('02-register-errors');
+
+    await field(page, ja['reg.code']).fill('3410712362');
+    await field(page, ja['reg.phone']).fill('03-1234-5678');
+    await field(page, ja['reset.captcha']).fill(CAPTCHA);
+    await follow(page, page.getByRole('button', { name: ja['reg.submit'], exact: true }));
+    await shown(heading(page, ja['reg.sent.heading'], 1));
+    await capture('03-register-sent');
+
+    const verify = await mailTo(portal, 'minato@example.jp', SUBJECTS.verify);
+    await page.goto(onServer(registrationLinkOf(verify)));
+    assert.doesNotMatch(page.url(), /token=/, 'the token has left the address bar');
+    await shown(heading(page, ja['reg.verify.heading'], 1));
+    await shown(page.getByText('みなと内科クリニック', { exact: true }));
+    await shown(page.getByText(ja['policy.rule.portal']));
+    await field(page, ja['reset.newPassword']).fill(PASSWORD);
+    await field(page, ja['reset.confirmPassword']).fill(PASSWORD);
+    await capture('04-set-password');
+    await follow(page, page.getByRole('button', { name: ja['reg.verify.submit'], exact: true }));
+
+    await shown(heading(page, ja['reg.done.heading'], 1));
+    const { username } = namesIn(await page.getByRole('main').innerText());
+    assert.match(username ?? '', /^[a-z]{4}-\d{4}$/);
+    const complete = await mailTo(portal, 'minato@example.jp', SUBJECTS.complete);
+    assert.equal(namesIn(complete.text).username, username, 'the mail gives the same ユーザー名');
+    await capture('05-register-done');
+
+    await follow(page, page.getByRole('link', { name: ja['reg.done.toLogin'], exact: true }));
+    assert.equal(new URL(page.url()).pathname, '/login');
+    await field(page, ja['login.username']).fill(username!);
+    await field(page, ja['login.password']).fill(PASSWORD);
+    await follow(page, page.getByRole('button', { name: ja['login.submit'], exact: true }));
+    assert.equal(new URL(page.url()).pathname, '/csm');
+    await shown(page.getByText(ja['top.welcome'].replace('{name}', '港 太郎'), { exact: true }));
+    await capture('06-first-login');
+
+    await page.goto(`${base}/account`);
+    await shown(heading(page, ja['account.title'], 1));
+    await shown(page.getByText(username!, { exact: true }));
+    await shown(page.getByRole('cell', { name: ja['event.login.ok'], exact: true }));
+    await capture('07-account');
+
+    assert.deepEqual(a11y, [], a11y.join('\n'));
+  });
+
+  test('W1 W3 issue3-3: a provisional account logs in, must give a real address, confirms it by link, then reaches the portal', async () => {
+    await portal.createUser({ username: 'kari-yakkyoku', email: 'kari@13', displayName: '仮 薬局' });
+    const page = await newPage();
+    const a11y: string[] = [];
+    async function capture(name: string): Promise<void> {
+      await screenshot(page, `accounts-${name}`);
+      const problems = await seriousA11yViolations(page);
+      if (problems.length) a11y.push(formatA11y(name, problems));
+    }
+
+    await page.goto(`${base}/login`);
+    await field(page, ja['login.username']).fill('kari-yakkyoku');
+    await field(page, ja['login.password']).fill(GOOD_PASSWORD);
+    await follow(page, page.getByRole('button', { name: ja['login.submit'], exact: true }));
+    assert.equal(new URL(page.url()).pathname, '/account/email');
+    await shown(heading(page, ja['account.provisional.heading'], 1));
+    await shown(page.getByText(ja['account.provisional.p1'].replace('{email}', 'kari@13'), { exact: true }));
+    await capture('10-provisional-gate');
+
+    // The top page is not reachable yet.
+    await page.goto(`${base}/csm`);
+    assert.equal(new URL(page.url()).pathname, '/account/email');
+
+    await field(page, ja['account.email.new']).fill('kari@14');
+    await follow(page, page.getByRole('button', { name: ja['account.email.submit'], exact: true }));
+    assert.equal((await errorsOf(field(page, ja['account.email.new']))).trim(), ja['reset.emailInvalid']);
+    await capture('11-provisional-error');
+
+    await field(page, ja['account.email.new']).fill('hontou@example.jp');
+    await follow(page, page.getByRole('button', { name: ja['account.email.submit'], exact: true }));
+    await shown(page.getByText(ja['account.email.sent'].replace('{email}', 'hontou@example.jp'), { exact: true }));
+    await capture('12-provisional-sent');
+
+    const mail = await mailTo(portal, 'hontou@example.jp', SUBJECTS.emailVerify);
+    await page.goto(onServer(emailLinkOf(mail)));
+    assert.doesNotMatch(page.url(), /token=/);
+    await shown(heading(page, ja['account.email.confirmHeading'], 1));
+    await capture('13-provisional-confirm');
+    await follow(page, page.getByRole('button', { name: ja['account.email.confirmSubmit'], exact: true }));
+    await shown(page.getByText(ja['account.email.done'], { exact: true }));
+    await capture('14-provisional-done');
+
+    await follow(page, page.getByRole('link', { name: ja['account.back'], exact: true }));
+    assert.equal(new URL(page.url()).pathname, '/account');
+    await shown(page.getByText('hontou@example.jp', { exact: true }));
+    await shown(page.getByRole('cell', { name: ja['event.email.changed'], exact: true }));
+    await capture('15-provisional-account');
+    await page.goto(`${base}/csm`);
+    assert.equal(new URL(page.url()).pathname, '/csm');
+    await shown(page.getByText(ja['top.welcome'].replace('{name}', '仮 薬局'), { exact: true }));
+
+    assert.deepEqual(a11y, [], a11y.join('\n'));
+  });
+});
