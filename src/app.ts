@@ -56,9 +56,9 @@ declare module 'fastify' {
   }
 }
 
-/** Never let a reset token reach a log line (T5). */
+/** Never let a token reach a log line (T5): the reset link's sysparm_tiny, and the registration and e-mail change links' token. */
 export function redactUrl(url: string): string {
-  return url.replace(/(sysparm_tiny=)[^&#]*/gi, '$1[REDACTED]');
+  return url.replace(/([?&](?:sysparm_tiny|token)=)[^&#]*/gi, '$1[REDACTED]');
 }
 
 export function loggerOptions(level: string): FastifyServerOptions['logger'] {

@@ -40,14 +40,20 @@ export function createMailWorker(d: MailWorkerDeps): MailWorker {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
   let stopped = true;
+  /** Set by stop(): the mail being sent is finished, the rest of the claimed batch is given back. */
+  let stopping = false;
   const inFlight = new Set<string>();
 
   /** Returns how many mails this round claimed. */
   async function deliver(): Promise<number> {
+    if (stopping) return 0;
     const now = d.now();
     const batch = await claimDueMails(d.db, d.dialect, now, now + (d.claimMs ?? 60_000), 20);
     for (const mail of batch) inFlight.add(mail.id);
     for (const mail of batch) {
+      // Shutting down: the mails not started yet stay in inFlight and stop() gives them back to the queue,
+      // so a slow SMTP server cannot hold the shutdown for a whole batch (nor leave claims to expire).
+      if (stopping) break;
       const attempts = mail.attempts + 1;
       try {
         const text = d.box.open(mail.body_enc);
@@ -108,6 +114,7 @@ export function createMailWorker(d: MailWorkerDeps): MailWorker {
   return {
     start() {
       stopped = false;
+      stopping = false;
       schedule(0);
     },
     runOnce,
@@ -116,10 +123,12 @@ export function createMailWorker(d: MailWorkerDeps): MailWorker {
     },
     async stop() {
       stopped = true;
+      stopping = true;
       clearTimeout(timer);
       timer = undefined;
       if (running) await running;
       await releaseClaims(d.db, [...inFlight]);
+      inFlight.clear();
     },
   };
 }
