@@ -25,6 +25,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     operator: Operator | null;
     operatorSessionHash: string | null;
+    /** A console session came with the request but had run out (idle or absolute timeout). */
+    operatorExpired: boolean;
   }
 }
 
@@ -39,7 +41,7 @@ export function adminContext(request: FastifyRequest, reply: FastifyReply): Admi
 /** Refuses (403 page) unless the operator has one of the roles; sends to the login page when nobody is logged in. */
 export function requireRole(...roles: Role[]) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!request.operator) return reply.redirect('/admin/login', 303);
+    if (!request.operator) return reply.redirect(request.operatorExpired ? '/admin/login?m=expired' : '/admin/login', 303);
     if (!roles.includes(request.operator.role)) {
       await request.server.services.audit({ event: 'admin.forbidden', outcome: 'refused', actor: `operator:${request.operator.username}`, ip: request.ip, userAgent: request.meta.userAgent, detail: { url: request.url.split('?')[0] } });
       const ctx = adminContext(request, reply);
@@ -53,6 +55,7 @@ export async function adminPlugin(app: FastifyInstance, opts: { services: Servic
   const idleMs = s.config.adminIdleMinutes * 60_000;
   app.decorateRequest('operator', null);
   app.decorateRequest('operatorSessionHash', null);
+  app.decorateRequest('operatorExpired', false);
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('cache-control', 'no-store');
@@ -63,7 +66,10 @@ export async function adminPlugin(app: FastifyInstance, opts: { services: Servic
     const session = await findOperatorSession(s.db, idHash);
     const now = s.now();
     if (!session || session.expires_at <= now || session.last_seen_at + idleMs <= now) {
-      if (session) await deleteOperatorSession(s.db, idHash);
+      if (session) {
+        await deleteOperatorSession(s.db, idHash);
+        request.operatorExpired = true;
+      }
       reply.clearCookie(adminCookieName(), baseCookie(getCookieNames()));
       return;
     }
@@ -95,7 +101,8 @@ export async function adminPlugin(app: FastifyInstance, opts: { services: Servic
   app.get('/login', async (request, reply) => {
     if (request.operator) return reply.redirect('/admin', 303);
     const m = queryParam(request, 'm');
-    return loginPage(request, reply, '', undefined, m === 'loggedOut' ? request.t('admin.login.loggedOut') : undefined);
+    const notice = m === 'loggedOut' ? request.t('admin.login.loggedOut') : m === 'expired' ? request.t('admin.login.expired') : undefined;
+    return loginPage(request, reply, '', undefined, notice);
   });
 
   app.post('/login', { preHandler: app.csrfProtection, config: { rateLimit: { max: 30, timeWindow: 60_000 } } }, async (request, reply) => {

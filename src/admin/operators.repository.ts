@@ -21,7 +21,8 @@ export async function listOperators(db: Db): Promise<Operator[]> {
 export async function recordOperatorFailure(db: Db, id: string, now: number, lockUntil: number | null): Promise<void> {
   await db
     .updateTable('operators')
-    .set((eb) => ({ failed_logins: eb('failed_logins', '+', 1), updated_at: now, ...(lockUntil ? { locked_until: lockUntil } : {}) }))
+    // Locking starts the count again (as for portal users): after the lock, one more wrong password must not lock again.
+    .set((eb) => ({ failed_logins: lockUntil ? 0 : eb('failed_logins', '+', 1), updated_at: now, ...(lockUntil ? { locked_until: lockUntil } : {}) }))
     .where('id', '=', id)
     .execute();
 }

@@ -291,6 +291,7 @@ export const en: Record<MessageKey, string> = {
   'admin.login.submit': 'Log in',
   'admin.login.failed': 'The operator ID or password is not correct. Repeated failures lock the account for a while.',
   'admin.login.loggedOut': 'You have logged out.',
+  'admin.login.expired': 'You were logged out after a period of inactivity.',
   'admin.forbidden': 'You are not allowed to use this page.',
   'admin.home.lead': 'Choose your task from the menu.',
   'admin.reason': 'Reason',

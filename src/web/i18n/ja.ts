@@ -289,6 +289,7 @@ export const ja = {
   'admin.login.submit': 'ログイン',
   'admin.login.failed': 'オペレーターIDまたはパスワードが正しくありません。連続して間違えると一定時間ロックされます。',
   'admin.login.loggedOut': 'ログアウトしました。',
+  'admin.login.expired': '一定時間操作がなかったため、ログアウトしました。',
   'admin.forbidden': 'この画面を利用する権限がありません。',
   'admin.home.lead': '担当の業務をメニューから選んでください。',
   'admin.reason': '理由',

@@ -1,0 +1,181 @@
+/**
+ * The operators' console in a real browser (Debian's Chromium, playwright-core), walked by visible texts and labels,
+ * with axe-core on every console screen and a full-page screenshot of each under test-results/console-NN-*.png:
+ * a call-center operator finds the account whose reset went to a provisional address and sees why no mail went
+ * out; an editor previews and publishes an お知らせ that then shows on the top page.
+ *
+ * The portal keeps the test BASE_URL (https), so the console cookie is __Host-asid/Secure; the browser uses
+ * http://localhost:PORT, which Chromium treats as a secure context (see reset-journey.test.ts).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { ja } from '../../src/web/i18n/ja.ts';
+import { requestReset, startTestPortal, type TestPortal } from '../helpers/test-app.ts';
+import { createOperator } from '../helpers/operators.ts';
+import { formatA11y, launchBrowser, screenshot, seriousA11yViolations } from '../helpers/browser.ts';
+
+const launched = await launchBrowser();
+const skip = launched.ok ? false : `browser tests skipped: ${launched.reason}`;
+if (!launched.ok) console.warn(skip);
+
+const WAIT = 5_000;
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+async function shown(locator: Locator): Promise<void> {
+  await locator.waitFor({ state: 'visible', timeout: WAIT });
+}
+
+/** Clicks something that loads a new page (a link or a form's button, PRG included) and waits for it. */
+async function follow(page: Page, locator: Locator): Promise<void> {
+  const navigated = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: WAIT });
+  await locator.click();
+  await navigated;
+  await page.waitForLoadState('load');
+}
+
+/** A form field by its visible label: the label text, then the optional required marker *. */
+const field = (page: Page, label: string) => page.getByLabel(new RegExp(`^${esc(label)}\\s*\\*?$`));
+const heading = (page: Page, name: string, level?: number) => page.getByRole('heading', { name, exact: true, ...(level ? { level } : {}) });
+const menu = (page: Page) => page.getByRole('navigation', { name: ja['admin.nav.label'] });
+
+describe('browser: the operators\' console in Chromium [sqlite]', { skip }, () => {
+  let browser: Browser;
+  let portal: TestPortal;
+  let base: string;
+  const contexts: BrowserContext[] = [];
+  const a11y: string[] = [];
+
+  async function newPage(): Promise<Page> {
+    // bypassCSP only so that axe-core can be injected.
+    const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1200, height: 800 }, bypassCSP: true });
+    context.setDefaultTimeout(WAIT);
+    contexts.push(context);
+    return context.newPage();
+  }
+
+  async function capture(page: Page, name: string): Promise<void> {
+    await screenshot(page, `console-${name}`);
+    const problems = await seriousA11yViolations(page);
+    if (problems.length) a11y.push(formatA11y(name, problems));
+  }
+
+  async function consoleLogin(page: Page, username: string, password: string, shot?: string): Promise<void> {
+    await page.goto(`${base}/admin`);
+    assert.equal(new URL(page.url()).pathname, '/admin/login', 'not logged in → the console login page');
+    await shown(heading(page, ja['admin.login.title'], 1));
+    await field(page, ja['admin.login.username']).fill(username);
+    await field(page, ja['admin.login.password']).fill(password);
+    if (shot) await capture(page, shot);
+    await follow(page, page.getByRole('button', { name: ja['admin.login.submit'], exact: true }));
+    assert.equal(new URL(page.url()).pathname, '/admin');
+  }
+
+  before(async () => {
+    if (!launched.ok) return;
+    browser = launched.browser;
+    portal = await startTestPortal('sqlite');
+    await portal.app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://localhost:${(portal.app.server.address() as AddressInfo).port}`;
+  });
+
+  after(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    if (launched.ok) await launched.browser.close();
+    if (portal) await portal.close();
+  });
+
+  test('issue4-2 W3: a call-center operator finds the account whose reset went to a provisional address and sees the reason', async () => {
+    await portal.createUser({ username: 'kari-clinic', email: 'kari-clinic@13', displayName: 'かり診療所', institutionCode: '1310123458' });
+    await requestReset(portal.client(), 'kari-clinic', 'kari-clinic@example.jp');
+    const op = await createOperator(portal, 'support', 'cc-browser', 'コールセンター田中');
+
+    const page = await newPage();
+    await consoleLogin(page, op.username, op.password, '01-login');
+    await shown(menu(page).getByText(ja['admin.operator'].replace('{name}', op.displayName).replace('{role}', ja['admin.role.support']), { exact: true }));
+    await capture(page, '02-home');
+
+    await follow(page, menu(page).getByRole('link', { name: ja['admin.nav.users'], exact: true }));
+    await field(page, ja['admin.users.search']).fill('1310123458');
+    await follow(page, page.getByRole('main').getByRole('button', { name: ja['admin.users.submit'], exact: true }));
+    const result = page.getByRole('row').filter({ hasText: 'kari-clinic@13' });
+    await shown(result.getByText(ja['admin.status.provisional'], { exact: true }));
+    await capture(page, '03-search');
+
+    await follow(page, result.getByRole('link', { name: 'kari-clinic', exact: true }));
+    await shown(heading(page, ja['admin.user.heading'].replace('{login}', 'kari-clinic'), 1));
+    await shown(page.getByRole('definition').filter({ hasText: ja['admin.status.provisional'] }));
+    // The reason the user got no mail, in the reset attempts table.
+    const attempt = page.getByRole('row').filter({ hasText: 'password_reset.requested' });
+    await shown(attempt.getByRole('cell', { name: ja['admin.outcome.provisional_address'], exact: true }));
+    await shown(page.getByText(ja['admin.user.cannotSend'], { exact: true }));
+    assert.equal(await page.getByRole('button', { name: ja['admin.user.sendReset'] }).count(), 0, 'no send-reset for a provisional address');
+    await capture(page, '04-account');
+
+    await follow(page, menu(page).getByRole('link', { name: ja['admin.nav.mail'], exact: true }));
+    await shown(heading(page, ja['admin.mail.heading'], 1));
+    await capture(page, '05-mail');
+    await follow(page, menu(page).getByRole('link', { name: ja['admin.nav.audit'], exact: true }));
+    await field(page, ja['admin.audit.account']).fill('kari-clinic');
+    await follow(page, page.getByRole('main').getByRole('button', { name: ja['admin.audit.submit'], exact: true }));
+    await shown(page.getByRole('row').filter({ hasText: 'provisional_address' }).first());
+    await capture(page, '06-audit');
+
+    // An editor's screen is not for the call center.
+    const refused = await page.goto(`${base}/admin/news`);
+    assert.equal(refused?.status(), 403);
+    await shown(page.getByText(ja['admin.forbidden'], { exact: true }));
+    assert.deepEqual(a11y, [], a11y.join('\n'));
+  });
+
+  test('issue4-5 W3: an editor previews and publishes an important お知らせ, which then shows on the top page', async () => {
+    const op = await createOperator(portal, 'editor', 'ed-browser', '広報担当');
+    const title = '電子処方箋管理サービスのメンテナンスについて';
+    const page = await newPage();
+    await consoleLogin(page, op.username, op.password);
+    assert.equal(await menu(page).getByRole('link', { name: ja['admin.nav.users'], exact: true }).count(), 0, 'no call-center menu for an editor');
+
+    await follow(page, menu(page).getByRole('link', { name: ja['admin.nav.news'], exact: true }));
+    await capture(page, '07-news-list');
+    await follow(page, page.getByRole('link', { name: ja['admin.content.new'], exact: true }));
+    await field(page, ja['admin.news.titleJa']).fill(title);
+    await field(page, ja['admin.news.bodyJa']).fill('メンテナンスのため、**一時的に**ご利用いただけません。\n\n- 開始：22時\n- 終了：翌6時');
+    await field(page, ja['admin.news.titleEn']).fill('Maintenance of the electronic prescription service');
+    await field(page, ja['admin.news.bodyEn']).fill('The service is **briefly** unavailable.');
+    await page.getByLabel(ja['admin.news.category']).selectOption('e-prescription');
+    await page.getByLabel(ja['admin.news.importance']).selectOption('important');
+    await follow(page, page.getByRole('button', { name: ja['admin.content.preview'], exact: true }));
+    const preview = page.getByRole('region', { name: ja['admin.content.previewHeading'] });
+    await shown(preview.getByText('一時的に', { exact: true }));
+    await shown(preview.getByRole('listitem').filter({ hasText: '開始：22時' }));
+    assert.equal(await field(page, ja['admin.news.titleJa']).inputValue(), title, 'the form keeps what was typed');
+    await capture(page, '08-news-preview');
+
+    await follow(page, page.getByRole('button', { name: ja['admin.content.publish'], exact: true }));
+    await shown(page.getByText(ja['admin.content.published'], { exact: true }));
+    await shown(page.getByRole('row').filter({ hasText: title }).getByText(ja['admin.content.statusPublished'], { exact: true }));
+    await capture(page, '09-news-published');
+
+    for (const [nav, screen] of [[ja['admin.nav.faq'], '10-faq-list'], [ja['admin.nav.pages'], '12-pages-list']] as const) {
+      await follow(page, menu(page).getByRole('link', { name: nav, exact: true }));
+      await capture(page, screen);
+      await follow(page, page.getByRole('link', { name: ja['admin.content.edit'], exact: true }).first());
+      await capture(page, screen === '10-faq-list' ? '11-faq-edit' : '13-page-edit');
+    }
+
+    // The public top page, in another browser: the お知らせ heads 最新のお知らせ with 重要.
+    const visitor = await newPage();
+    await visitor.goto(`${base}/csm`);
+    const latest = visitor.getByRole('region', { name: ja['top.latestNews'] });
+    const item = latest.getByRole('listitem').first();
+    await shown(item.getByRole('link', { name: title, exact: true }));
+    await shown(item.getByText(ja['content.news.important'], { exact: true }));
+    await capture(visitor, '14-top-with-news');
+    await follow(visitor, item.getByRole('link', { name: title, exact: true }));
+    await shown(heading(visitor, title, 1));
+    await shown(visitor.getByText('一時的に', { exact: true }));
+    assert.equal(await visitor.locator('main strong').first().innerText(), '一時的に');
+    assert.deepEqual(a11y, [], a11y.join('\n'));
+  });
+});
