@@ -1,3 +1,5 @@
+import { sql } from 'kysely';
+import { likePattern } from '../content/search-text.ts';
 /** SQL for accounts. Functions take `db` first so that the caller owns the transaction. */
 import type { Db } from '../db/database.ts';
 import type { User, UsersTable } from '../db/schema.ts';
@@ -158,10 +160,12 @@ export async function listUsers(db: Db, f: UserFilter): Promise<User[]> {
   if (f.status) q = q.where('status', '=', f.status);
   if (f.accountType) q = q.where('account_type', '=', f.accountType);
   if (f.search) {
-    const like = `%${f.search.toLowerCase()}%`;
+    const like = likePattern(f.search.toLowerCase());
+    const likeName = likePattern(f.search);
     q = q.where((eb) => eb.or([
-      eb('username', 'like', like), eb('user_id', 'like', like), eb('institution_code', 'like', like),
-      eb(eb.fn('lower', ['email']), 'like', like), eb('display_name', 'like', `%${f.search}%`), eb('institution_name', 'like', `%${f.search}%`),
+      sql<boolean>`username like ${like} escape '\\'`, sql<boolean>`user_id like ${like} escape '\\'`,
+      sql<boolean>`institution_code like ${like} escape '\\'`, sql<boolean>`lower(email) like ${like} escape '\\'`,
+      sql<boolean>`display_name like ${likeName} escape '\\'`, sql<boolean>`institution_name like ${likeName} escape '\\'`,
     ]));
   }
   return q.execute();

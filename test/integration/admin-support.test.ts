@@ -76,9 +76,9 @@ for (const target of targets) {
       assert.ok(page.text.includes(ja['admin.status.lockedUntil'].replace('{until}', jstTime(locked.locked_until))), 'ロック中（… まで）');
       const logins = tableAfter(page, ja['admin.user.logins']);
       assert.deepEqual(logins.map((r) => [r[1], r[2]]), [
-        ['account.locked', 'temporary'],
-        ...Array.from({ length: p.config.lockoutThreshold }, () => ['login', 'bad_password']),
-        ['login', 'ok'],
+        ['account.locked', ja['admin.outcome.temporary']],
+        ...Array.from({ length: p.config.lockoutThreshold }, () => ['login', ja['admin.outcome.bad_password']]),
+        ['login', ja['admin.outcome.ok']],
       ]);
       assert.equal(logins.at(-1)![3], u.ip, 'where the login came from');
     });
