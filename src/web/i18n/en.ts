@@ -118,7 +118,7 @@ export const en: Record<MessageKey, string> = {
   'reset.link.heading': 'This password change URL cannot be used',
   'reset.link.expired': 'The password change URL has expired ({ttl} after it was sent).',
   'reset.link.used': 'This password change URL has already been used.',
-  'reset.link.cancelled': 'A newer password change URL has been sent, so this one no longer works. Please use the URL in the latest mail.',
+  'reset.link.cancelled': 'This password change URL no longer works. If a newer one was sent, use the URL in the latest mail; if your account changed (for example its e-mail address), start the password reset again.',
   'reset.link.invalid': 'The password change URL is not correct. Please use the whole URL given in the mail.',
   'reset.link.restartHelp': 'If you reset your password again, we will send you a new password change URL.',
   'reset.restart': 'Start the password reset again',

@@ -116,7 +116,7 @@ export const ja = {
   'reset.link.heading': 'このパスワード変更用URLは使用できません',
   'reset.link.expired': 'パスワード変更用URLの有効期限（送信から{ttl}）が切れています。',
   'reset.link.used': 'このパスワード変更用URLは既に使用されています。',
-  'reset.link.cancelled': 'より新しいパスワード変更用URLが送信されたため、このURLは無効になりました。最新のメールに記載されたURLをご利用ください。',
+  'reset.link.cancelled': 'このパスワード変更用URLは無効になりました。より新しいURLが送信された場合は、最新のメールに記載されたURLをご利用ください。メールアドレスの変更などでアカウントの状態が変わった場合は、もう一度パスワードの再設定を行ってください。',
   'reset.link.invalid': 'パスワード変更用URLが正しくありません。メールに記載されたURLを省略せずにご利用ください。',
   'reset.link.restartHelp': 'もう一度パスワードの再設定を行うと、新しいパスワード変更用URLをお送りします。',
   'reset.restart': 'パスワードの再設定をやり直す',
