@@ -94,17 +94,23 @@ export function browserKey(request: FastifyRequest, reply: FastifyReply): string
 
 export function pageContext(request: FastifyRequest, reply: FastifyReply): PageContext {
   const t = request.t ?? translator('ja');
-  let csrfToken = '';
-  try {
-    csrfToken = reply.generateCsrf();
-  } catch {
-    // A page rendered before the cookie plugin ran (a framework error) has no form to protect.
-  }
+  let csrfToken: string | undefined;
   return {
     t,
     lang: request.lang ?? 'ja',
     path: request.url.length > 300 ? '/csm' : request.url.includes('sysparm_tiny') ? request.url.split('?')[0]! : request.url,
-    csrfToken,
+    // Made on first use (while the page renders, before it is sent): a page without a form sets no CSRF cookie
+    // and spends nothing on it, which is most of the cost of an anonymous top page.
+    get csrfToken() {
+      if (csrfToken === undefined) {
+        try {
+          csrfToken = reply.generateCsrf();
+        } catch {
+          csrfToken = ''; // rendered before the cookie plugin ran (a framework error): no form to protect
+        }
+      }
+      return csrfToken;
+    },
     user: request.user ? { displayName: request.user.display_name } : null,
   };
 }
