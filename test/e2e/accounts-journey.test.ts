@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { ja } from '../../src/web/i18n/ja.ts';
 import { BASE_URL, CAPTCHA, GOOD_PASSWORD, startTestPortal, type TestPortal } from '../helpers/test-app.ts';
-import { formatA11y, launchBrowser, screenshot, seriousA11yViolations } from '../helpers/browser.ts';
+import { formatA11y, launchBrowser, screenshot, seriousA11yViolations, esc, field, follow, shown, tileName, WAIT } from '../helpers/browser.ts';
 import { emailLinkOf, mailTo, namesIn, registrationLinkOf, SUBJECTS } from '../helpers/accounts.ts';
 
 const launched = await launchBrowser();
@@ -18,23 +18,10 @@ const skip = launched.ok ? false : `browser tests skipped: ${launched.reason}`;
 if (!launched.ok) console.warn(skip);
 
 const PASSWORD = 'Touroku2026Pass';
-const WAIT = 5_000;
 
-const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const tileName = (title: string, sub?: string) => new RegExp(`^${esc(title)}${sub ? `\\s*${esc(sub)}` : ''}$`);
 
-async function shown(locator: Locator): Promise<void> {
-  await locator.waitFor({ state: 'visible', timeout: WAIT });
-}
 
-async function follow(page: Page, locator: Locator): Promise<void> {
-  const navigated = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: WAIT });
-  await locator.click();
-  await navigated;
-  await page.waitForLoadState('load');
-}
 
-const field = (page: Page, label: string) => page.getByLabel(new RegExp(`^${esc(label)}\\s*\\*?$`));
 const heading = (page: Page, name: string, level?: number) => page.getByRole('heading', { name, exact: true, ...(level ? { level } : {}) });
 /** The error block tied to a field by aria-describedby. */
 async function errorsOf(input: Locator): Promise<string> {

@@ -14,29 +14,15 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { ja } from '../../src/web/i18n/ja.ts';
 import { requestReset, startTestPortal, type TestPortal } from '../helpers/test-app.ts';
 import { createOperator } from '../helpers/operators.ts';
-import { formatA11y, launchBrowser, screenshot, seriousA11yViolations } from '../helpers/browser.ts';
+import { formatA11y, launchBrowser, screenshot, seriousA11yViolations, esc, field, follow, shown, tileName, WAIT } from '../helpers/browser.ts';
 
 const launched = await launchBrowser();
 const skip = launched.ok ? false : `browser tests skipped: ${launched.reason}`;
 if (!launched.ok) console.warn(skip);
 
-const WAIT = 5_000;
-const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-async function shown(locator: Locator): Promise<void> {
-  await locator.waitFor({ state: 'visible', timeout: WAIT });
-}
 
-/** Clicks something that loads a new page (a link or a form's button, PRG included) and waits for it. */
-async function follow(page: Page, locator: Locator): Promise<void> {
-  const navigated = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: WAIT });
-  await locator.click();
-  await navigated;
-  await page.waitForLoadState('load');
-}
 
-/** A form field by its visible label: the label text, then the optional required marker *. */
-const field = (page: Page, label: string) => page.getByLabel(new RegExp(`^${esc(label)}\\s*\\*?$`));
 const heading = (page: Page, name: string, level?: number) => page.getByRole('heading', { name, exact: true, ...(level ? { level } : {}) });
 const menu = (page: Page) => page.getByRole('navigation', { name: ja['admin.nav.label'] });
 

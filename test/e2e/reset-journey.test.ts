@@ -13,33 +13,17 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { ja } from '../../src/web/i18n/ja.ts';
 import { BASE_URL, CAPTCHA, GOOD_PASSWORD, linkOf, startTestPortal, type TestPortal } from '../helpers/test-app.ts';
-import { focused, formatA11y, launchBrowser, screenshot, seriousA11yViolations } from '../helpers/browser.ts';
+import { focused, formatA11y, launchBrowser, screenshot, seriousA11yViolations, esc, field, follow, shown, tileName, WAIT } from '../helpers/browser.ts';
 
 const launched = await launchBrowser();
 const skip = launched.ok ? false : `browser tests skipped: ${launched.reason}`;
 if (!launched.ok) console.warn(skip);
 
 const NEW_PASSWORD = 'NewPassw0rd2026';
-const WAIT = 5_000;
 
-const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-/** A tile's link: its title, then its optional subtitle. */
-const tileName = (title: string, sub?: string) => new RegExp(`^${esc(title)}${sub ? `\\s*${esc(sub)}` : ''}$`);
 
-async function shown(locator: Locator): Promise<void> {
-  await locator.waitFor({ state: 'visible', timeout: WAIT });
-}
 
-/** Clicks something that loads a new page (a link or a form's button, PRG included) and waits for it. */
-async function follow(page: Page, locator: Locator): Promise<void> {
-  const navigated = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: WAIT });
-  await locator.click();
-  await navigated;
-  await page.waitForLoadState('load');
-}
 
-/** A form field by its visible label: the label text, then the required marker *. */
-const field = (page: Page, label: string) => page.getByLabel(new RegExp(`^${esc(label)}\\s*\\*?$`));
 const heading = (page: Page, name: string, level?: number) =>
   page.getByRole('heading', { name, exact: true, ...(level ? { level } : {}) });
 const currentStep = (page: Page) => page.getByRole('list', { name: ja['reset.steps'] }).locator('[aria-current="step"]');

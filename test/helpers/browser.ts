@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const RESULTS_DIR = join(process.cwd(), 'test-results');
@@ -87,3 +87,27 @@ export async function focused(page: Page): Promise<string> {
     return `${tag}:${(el.textContent ?? '').trim()}`;
   });
 }
+
+/** How long a page may take to show something (the suite runs on a loaded 2-core machine). */
+export const WAIT = 5_000;
+
+/** Escapes text for use inside a RegExp. */
+export const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** A tile's link: its title, then its optional subtitle. */
+export const tileName = (title: string, sub?: string) => new RegExp(`^${esc(title)}${sub ? `\\s*${esc(sub)}` : ''}$`);
+
+export async function shown(locator: Locator): Promise<void> {
+  await locator.waitFor({ state: 'visible', timeout: WAIT });
+}
+
+/** Clicks something that loads a new page (a link or a form's button, PRG included) and waits for it. */
+export async function follow(page: Page, locator: Locator): Promise<void> {
+  const navigated = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: WAIT });
+  await locator.click();
+  await navigated;
+  await page.waitForLoadState('load');
+}
+
+/** A form field by its visible label: the label text, then the optional required marker *. */
+export const field = (page: Page, label: string) => page.getByLabel(new RegExp(`^${esc(label)}\\s*\\*?$`));
