@@ -43,13 +43,3 @@ export async function consumeVerification(db: Db, id: string, now: number): Prom
     .executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;
 }
-
-export type VerificationState = 'valid' | 'expired' | 'used' | 'cancelled' | 'invalid';
-
-export function verificationState(v: EmailVerification | undefined, now: number): VerificationState {
-  if (!v) return 'invalid';
-  if (v.used_at !== null) return 'used';
-  if (v.cancelled_at !== null) return 'cancelled';
-  if (v.expires_at <= now) return 'expired';
-  return 'valid';
-}

@@ -2,6 +2,7 @@
 import type { ComponentChildren } from 'preact';
 import type { Operator } from '../db/schema.ts';
 import type { Lang, MessageKey, Translate } from '../web/i18n/i18n.ts';
+import { japanDateTime } from '../web/japan-time.ts';
 
 export interface AdminContext {
   t: Translate;
@@ -77,9 +78,5 @@ export function ReasonField({ t, id, error }: { t: Translate; id: string; error?
   );
 }
 
-export function jstTime(at: number | null): string {
-  if (at === null) return '-';
-  const d = new Date(at + 9 * 3600_000);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
-}
+/** Console times: Japan time, to the second. */
+export const jstTime = (at: number | null): string => japanDateTime(at, true);

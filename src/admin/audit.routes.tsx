@@ -8,17 +8,9 @@ import { searchAudit, type AuditFilter } from '../security/audit.repository.ts';
 import { Field, Notice } from '../web/components.tsx';
 import { queryParam } from '../web/forms.ts';
 import { sendPage } from '../web/render.ts';
+import { parseJapanDate } from '../web/japan-time.ts';
 import { adminContext, requireRole } from './admin.plugin.tsx';
 import { AdminLayout, jstTime } from './admin-layout.tsx';
-
-const JST = 9 * 3600_000;
-
-function parseDay(v: string | undefined): number | undefined | 'bad' {
-  if (!v) return undefined;
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) return 'bad';
-  const at = Date.parse(`${v}T00:00:00Z`) - JST;
-  return Number.isNaN(at) ? 'bad' : at;
-}
 
 /** A CSV cell: quoted, and a leading = + - @ neutralised so that spreadsheets do not run it as a formula. */
 function cell(v: string | number | null): string {
@@ -35,8 +27,8 @@ async function filterOf(s: Services, request: FastifyRequest): Promise<{ filter:
     from: (queryParam(request, 'from') ?? '').trim(),
     to: (queryParam(request, 'to') ?? '').trim(),
   };
-  const from = parseDay(values.from);
-  const to = parseDay(values.to);
+  const from = parseJapanDate(values.from);
+  const to = parseJapanDate(values.to);
   const filter: AuditFilter = { limit: 500, actor: values.operator || undefined, eventPrefix: values.event || undefined };
   if (from === 'bad' || to === 'bad') return { filter, values, error: 'date' };
   filter.from = from;

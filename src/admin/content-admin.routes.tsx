@@ -16,23 +16,12 @@ import { HttpError } from '../web/errors.ts';
 import { queryParam, readForm } from '../web/forms.ts';
 import type { MessageKey, Translate } from '../web/i18n/i18n.ts';
 import { sendPage } from '../web/render.ts';
+import { japanLocalInput, parseJapanLocalInput } from '../web/japan-time.ts';
 import { adminContext, requireRole } from './admin.plugin.tsx';
 import { AdminLayout, jstTime, type AdminContext } from './admin-layout.tsx';
 
-const JST = 9 * 3600_000;
 const CATEGORIES = ['general', 'online-qualification', 'e-prescription', 'ehr-sharing'] as const;
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
-
-function toLocal(at: number | null): string {
-  return at === null ? '' : new Date(at + JST).toISOString().slice(0, 16);
-}
-
-function fromLocal(v: string): number | undefined | 'bad' {
-  if (!v) return undefined;
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(v)) return 'bad';
-  const at = Date.parse(`${v}:00Z`) - JST;
-  return Number.isNaN(at) ? 'bad' : at;
-}
 
 function TextArea({ t, id, label, value, error, rows = 8 }: { t: Translate; id: string; label: string; value: string; error?: string | undefined; rows?: number }) {
   return (
@@ -131,8 +120,8 @@ export async function contentAdminRoutes(app: FastifyInstance, s: Services): Pro
   app.get<{ Params: { id: string } }>('/news/:id', view, async (request, reply) => {
     const n = await loadNews(request.params.id);
     const f: NewsForm = n
-      ? { title_ja: n.title_ja, title_en: n.title_en, body_ja: n.body_ja, body_en: n.body_en, category: n.category, importance: n.importance, publish_at: toLocal(n.publish_at), end_at: toLocal(n.end_at) }
-      : { title_ja: '', title_en: '', body_ja: '', body_en: '', category: 'general', importance: 'normal', publish_at: toLocal(s.now()), end_at: '' };
+      ? { title_ja: n.title_ja, title_en: n.title_en, body_ja: n.body_ja, body_en: n.body_en, category: n.category, importance: n.importance, publish_at: japanLocalInput(n.publish_at), end_at: japanLocalInput(n.end_at) }
+      : { title_ja: '', title_en: '', body_ja: '', body_en: '', category: 'general', importance: 'normal', publish_at: japanLocalInput(s.now()), end_at: '' };
     return newsPage(request, reply, request.params.id, f, {}, false);
   });
 
@@ -144,8 +133,8 @@ export async function contentAdminRoutes(app: FastifyInstance, s: Services): Pro
     const errors: Partial<Record<keyof NewsForm, string>> = {};
     const labels: Array<[keyof NewsForm, MessageKey]> = [['title_ja', 'admin.news.titleJa'], ['body_ja', 'admin.news.bodyJa'], ['title_en', 'admin.news.titleEn'], ['body_en', 'admin.news.bodyEn']];
     for (const [k, label] of labels) if (!f[k].trim()) errors[k] = t('admin.content.required', { label: t(label) });
-    const publishAt = fromLocal(f.publish_at);
-    const endAt = fromLocal(f.end_at);
+    const publishAt = parseJapanLocalInput(f.publish_at);
+    const endAt = parseJapanLocalInput(f.end_at);
     if (publishAt === 'bad' || publishAt === undefined) errors.publish_at = t('admin.content.badDate');
     if (endAt === 'bad') errors.end_at = t('admin.content.badDate');
     else if (typeof endAt === 'number' && typeof publishAt === 'number' && endAt <= publishAt) errors.end_at = t('admin.content.endBeforeStart');

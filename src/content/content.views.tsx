@@ -5,6 +5,7 @@ import { Field } from '../web/components.tsx';
 import { Layout, SERVICES, type PageContext } from '../web/layout.tsx';
 import type { MessageKey } from '../web/i18n/i18n.ts';
 import { Markdown } from './markdown.tsx';
+import { japanDate } from '../web/japan-time.ts';
 
 function Tile({ href, title, sub, kind }: { href: string; title: string; sub?: string; kind?: string }) {
   return (
@@ -17,14 +18,10 @@ function Tile({ href, title, sub, kind }: { href: string; title: string; sub?: s
   );
 }
 
-export function jstDate(at: number): string {
-  return new Date(at + 9 * 3600_000).toISOString().slice(0, 10);
-}
-
 export function NewsLine({ ctx, n }: { ctx: PageContext; n: News }) {
   return (
     <li>
-      <time dateTime={jstDate(n.publish_at)}>{jstDate(n.publish_at)}</time>{' '}
+      <time dateTime={japanDate(n.publish_at)}>{japanDate(n.publish_at)}</time>{' '}
       {n.importance === 'important' ? <span class="badge badge--important">{ctx.t('content.news.important')}</span> : null}{' '}
       <a href={`/csm/news/${n.id}`}>{ctx.lang === 'en' ? n.title_en : n.title_ja}</a>
     </li>
@@ -81,7 +78,7 @@ export function NewsArticle({ ctx, n }: { ctx: PageContext; n: News }) {
   return (
     <article>
       <p class="muted">
-        <time dateTime={jstDate(n.publish_at)}>{jstDate(n.publish_at)}</time> ・ {ctx.t(`content.news.category.${n.category}` as MessageKey)}
+        <time dateTime={japanDate(n.publish_at)}>{japanDate(n.publish_at)}</time> ・ {ctx.t(`content.news.category.${n.category}` as MessageKey)}
         {n.importance === 'important' ? <> ・ <span class="badge badge--important">{ctx.t('content.news.important')}</span></> : null}
       </p>
       <Markdown source={ctx.lang === 'en' ? n.body_en : n.body_ja} />

@@ -12,9 +12,11 @@ import { listCoordinatorCodes } from '../../accounts/users.repository.ts';
 import { listAuditForUser } from '../../security/audit.repository.ts';
 import { browserKey, pageContext } from '../../web/context.ts';
 import { HttpError } from '../../web/errors.ts';
+import { countTokenGuess, refuseTokenGuesser } from '../../security/token-guesses.ts';
 import { queryParam, readForm } from '../../web/forms.ts';
 import type { MessageKey, Translate } from '../../web/i18n/i18n.ts';
 import { sendPage } from '../../web/render.ts';
+import { japanDateTime } from '../../web/japan-time.ts';
 import { loadFlow } from '../recovery/recovery.flow.ts';
 import { openVerification, verificationOfFlow } from '../registration/registration.flow.ts';
 import { RegisterLinkProblemPage } from '../registration/registration.views.tsx';
@@ -40,12 +42,6 @@ const EVENT_KEYS: Record<string, MessageKey> = {
 function eventLabel(t: Translate, e: AuditEntry): string {
   const key = EVENT_KEYS[`${e.event}:${e.outcome}`] ?? EVENT_KEYS[e.event] ?? (e.event === 'login' ? 'event.login.failed' : 'event.other');
   return t(key);
-}
-
-function jst(at: number): string {
-  const d = new Date(at + 9 * 3600_000);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}`;
 }
 
 const SHOWN_EVENTS = new Set(['login', 'logout', 'account.locked', 'password_reset.requested', 'password_reset.completed', 'password.changed', 'email.change_requested', 'email.changed', 'password.migrated']);
@@ -85,7 +81,7 @@ export async function accountRoutes(app: FastifyInstance, s: Services): Promise<
       ...(user.account_type === 'coordinator' ? [[t('account.codes'), codes.join(', ') || t('account.none')] as [string, string]] : []),
     ];
     const events = (await listAuditForUser(s.db, user.id, 200)).filter((e) => SHOWN_EVENTS.has(e.event)).slice(0, 20)
-      .map((e) => ({ when: jst(e.at), what: eventLabel(t, e), from: e.ip ?? '-' }));
+      .map((e) => ({ when: japanDateTime(e.at), what: eventLabel(t, e), from: e.ip ?? '-' }));
     const m = queryParam(request, 'm');
     const notice = m === 'password' ? t('account.password.done') : m === 'email' ? t('account.email.done') : undefined;
     return sendPage(reply, AccountPage({ ctx: pageContext(request, reply), v: { rows, events, notice } }));
@@ -122,10 +118,10 @@ export async function accountRoutes(app: FastifyInstance, s: Services): Promise<
     const key = browserKey(request, reply);
     const token = queryParam(request, 'token');
     if (token !== undefined) {
-      if ((await s.counters.peek(`tokenguess:ip:${request.ip}`)) >= 30) throw new HttpError('RATE_LIMITED');
+      await refuseTokenGuesser(s, request.ip);
       const opened = await openVerification(s, token, 'email_change', key, request.lang, request.meta);
       if (opened.state !== 'valid') {
-        if (opened.state === 'invalid') await s.counters.hit(`tokenguess:ip:${request.ip}`, 3600_000);
+        if (opened.state === 'invalid') await countTokenGuess(s, request.ip);
         return linkProblem(request, reply, opened.state);
       }
       return reply.redirect(`/account/email/verify?flow=${opened.flow.id}`, 303);

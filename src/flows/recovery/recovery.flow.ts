@@ -12,6 +12,7 @@ import { lockStateOf } from '../../accounts/lock-state.ts';
 import { findUserById, findUserByLoginKey, setPasswordAfterReset } from '../../accounts/users.repository.ts';
 import { deleteSessionsOfUser } from '../../accounts/sessions.repository.ts';
 import { checkCaptchaAnswer, drawCaptchaColumns } from '../../security/captcha.ts';
+import { linkStateOf, type LinkState } from '../../security/link-state.ts';
 import { hashToken, hmac, isTokenShape, randomAlnum, randomId, sameDigest } from '../../security/tokens.ts';
 import { enqueueMail } from '../../mail/outbox.repository.ts';
 import { passwordResetMail } from '../../mail/templates/password-reset.ts';
@@ -38,7 +39,7 @@ export interface RequestMeta {
 /** Why a request for a reset mail sent nothing, or that it queued one: recorded in the audit trail only. */
 export type ResetOutcome = 'mail_queued' | 'unknown_user' | 'provisional_address' | 'email_mismatch' | 'account_locked' | 'rate_limited';
 
-export type LinkState = 'valid' | 'expired' | 'used' | 'cancelled' | 'invalid';
+export type { LinkState };
 
 const HOUR = 3600_000;
 
@@ -186,13 +187,6 @@ export async function queueResetMail(s: Services, trx: Db, user: User, lang: Lan
   });
   const mailId = await enqueueMail(trx, s.box, now, { kind: 'password_reset', userId: user.id, to: user.email, subject: mail.subject, text: mail.text });
   return { mailId, tokenId };
-}
-
-function linkStateOf(token: { expires_at: number; used_at: number | null; cancelled_at: number | null }, now: number): LinkState {
-  if (token.used_at !== null) return 'used';
-  if (token.cancelled_at !== null) return 'cancelled';
-  if (token.expires_at <= now) return 'expired';
-  return 'valid';
 }
 
 export type OpenLinkResult = { state: 'valid'; flow: Flow } | { state: Exclude<LinkState, 'valid'> };

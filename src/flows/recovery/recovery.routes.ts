@@ -15,6 +15,7 @@ import { formatDuration } from '../../mail/templates/contact-block.ts';
 import { browserKey, getCookieNames, pageContext } from '../../web/context.ts';
 import { readForm, queryParam } from '../../web/forms.ts';
 import { HttpError } from '../../web/errors.ts';
+import { countTokenGuess, refuseTokenGuesser } from '../../security/token-guesses.ts';
 import type { MessageKey } from '../../web/i18n/i18n.ts';
 import { sendPage } from '../../web/render.ts';
 import {
@@ -32,7 +33,6 @@ import {
 } from './recovery.flow.ts';
 import { DonePage, IdentifyPage, LinkProblemPage, ResetPage, SentPage, VerifyPage } from './recovery.views.tsx';
 
-const TOKEN_GUESSES_PER_IP_PER_HOUR = 30;
 const NOTICES = { expired: 'reset.flowExpired', order: 'reset.outOfOrder' } as const satisfies Record<string, MessageKey>;
 
 /** T5 and the reset pages: no referrer, nothing cached. */
@@ -168,12 +168,10 @@ export async function recoveryRoutes(app: FastifyInstance, s: Services): Promise
     const token = queryParam(request, 'sysparm_tiny');
     const key = browserKey(request, reply);
     if (token !== undefined) {
-      // T6: guessing tokens costs an address its access to links for an hour.
-      const guesses = await s.counters.peek(`tokenguess:ip:${request.ip}`);
-      if (guesses >= TOKEN_GUESSES_PER_IP_PER_HOUR) throw new HttpError('RATE_LIMITED');
+      await refuseTokenGuesser(s, request.ip);
       const opened = await openResetLink(s, token, key, request.lang, request.meta);
       if (opened.state !== 'valid') {
-        if (opened.state === 'invalid') await s.counters.hit(`tokenguess:ip:${request.ip}`, 3600_000);
+        if (opened.state === 'invalid') await countTokenGuess(s, request.ip);
         return linkProblem(request, reply, opened.state);
       }
       return reply.redirect(`/passwordreset.do?flow=${opened.flow.id}`, 303);

@@ -13,9 +13,10 @@ import { assignUnique, draftUserId, draftUsername } from '../../accounts/identif
 import { closeUser, findAccountsByEmail, findInstitutionAccount, insertCoordinatorCodes, insertUser } from '../../accounts/users.repository.ts';
 import {
   cancelOpenVerifications, consumeVerification, countVerificationsSince, findVerificationByHash, findVerificationById,
-  insertVerification, verificationState, type VerificationState,
+  insertVerification,
 } from '../../accounts/email-verifications.repository.ts';
 import { drawCaptchaColumns } from '../../security/captcha.ts';
+import { linkStateOf, type LinkState } from '../../security/link-state.ts';
 import { hashToken, isTokenShape, randomAlnum, randomId } from '../../security/tokens.ts';
 import { enqueueMail } from '../../mail/outbox.repository.ts';
 import { registrationCompleteMail, registrationDuplicateMail, registrationVerifyMail } from '../../mail/templates/account-mails.ts';
@@ -154,15 +155,15 @@ export async function submitRegistration(s: Services, flow: Flow, lang: Lang, in
   return outcome;
 }
 
-export type OpenVerification = { state: 'valid'; flow: Flow } | { state: Exclude<VerificationState, 'valid'> };
+export type OpenVerification = { state: 'valid'; flow: Flow } | { state: Exclude<LinkState, 'valid'> };
 
 /** The mailed link: checked, never used up by opening (T3); moves to a tokenless URL bound to this browser. */
 export async function openVerification(s: Services, token: unknown, purpose: 'register' | 'email_change', browserKey: string, lang: Lang, meta: RequestMeta): Promise<OpenVerification> {
   const now = s.now();
   const v = isTokenShape(token) ? await findVerificationByHash(s.db, hashToken(token)) : undefined;
-  const state = v && v.purpose === purpose ? verificationState(v, now) : 'invalid';
+  const state = v && v.purpose === purpose ? linkStateOf(v, now) : 'invalid';
   await s.audit({ event: `${purpose === 'register' ? 'registration' : 'email'}.link_opened`, outcome: state, userId: v?.user_id ?? null, ip: meta.ip, userAgent: meta.userAgent });
-  if (state !== 'valid' || !v) return { state: state as Exclude<VerificationState, 'valid'> };
+  if (state !== 'valid' || !v) return { state: state as Exclude<LinkState, 'valid'> };
   const id = randomAlnum(32);
   const flow: Flow = {
     id, kind: 'verify', state: 'reset', browser_hash: browserHash(s, browserKey), lang, identifier: v.email, user_id: v.user_id, token_id: v.id,
@@ -173,9 +174,9 @@ export async function openVerification(s: Services, token: unknown, purpose: 're
   return { state: 'valid', flow };
 }
 
-export async function verificationOfFlow(s: Services, flow: Flow): Promise<{ state: VerificationState; payload?: RegistrationInput & { lang: Lang } }> {
+export async function verificationOfFlow(s: Services, flow: Flow): Promise<{ state: LinkState; payload?: RegistrationInput & { lang: Lang } }> {
   const v = flow.token_id ? await findVerificationById(s.db, flow.token_id) : undefined;
-  const state = verificationState(v, s.now());
+  const state = linkStateOf(v, s.now());
   if (!v) return { state };
   return { state, payload: JSON.parse(s.box.open(v.payload_enc)) };
 }
@@ -183,7 +184,7 @@ export async function verificationOfFlow(s: Services, flow: Flow): Promise<{ sta
 export type CompleteRegistration =
   | { ok: true; user: User }
   | { ok: false; kind: 'fields'; password: PolicyViolation[] | 'required'; confirm?: 'required' | 'mismatch' }
-  | { ok: false; kind: 'link'; state: Exclude<VerificationState, 'valid'> };
+  | { ok: false; kind: 'link'; state: Exclude<LinkState, 'valid'> };
 
 /** Sets the password and creates the account; a provisional account of the same code is closed (superseded). */
 export async function completeRegistration(s: Services, flow: Flow, password: string, confirm: string, meta: RequestMeta): Promise<CompleteRegistration> {
@@ -221,7 +222,7 @@ export async function completeRegistration(s: Services, flow: Flow, password: st
     return user;
   });
   if (result === 'duplicate' || result === undefined) {
-    return { ok: false, kind: 'link', state: result === 'duplicate' ? 'used' : ((await verificationOfFlow(s, flow)).state as Exclude<VerificationState, 'valid'>) };
+    return { ok: false, kind: 'link', state: result === 'duplicate' ? 'used' : ((await verificationOfFlow(s, flow)).state as Exclude<LinkState, 'valid'>) };
   }
   s.mailWorker.kick();
   return { ok: true, user: result };

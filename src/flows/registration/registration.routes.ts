@@ -12,6 +12,7 @@ import { findUserById } from '../../accounts/users.repository.ts';
 import { checkCaptchaAnswer } from '../../security/captcha.ts';
 import { browserKey, getCookieNames, pageContext } from '../../web/context.ts';
 import { HttpError } from '../../web/errors.ts';
+import { countTokenGuess, refuseTokenGuesser } from '../../security/token-guesses.ts';
 import { queryParam, readForm } from '../../web/forms.ts';
 import type { MessageKey } from '../../web/i18n/i18n.ts';
 import { sendPage } from '../../web/render.ts';
@@ -104,10 +105,10 @@ export async function registrationRoutes(app: FastifyInstance, s: Services): Pro
     const key = browserKey(request, reply);
     const token = queryParam(request, 'token');
     if (token !== undefined) {
-      if ((await s.counters.peek(`tokenguess:ip:${request.ip}`)) >= 30) throw new HttpError('RATE_LIMITED');
+      await refuseTokenGuesser(s, request.ip);
       const opened = await openVerification(s, token, 'register', key, request.lang, request.meta);
       if (opened.state !== 'valid') {
-        if (opened.state === 'invalid') await s.counters.hit(`tokenguess:ip:${request.ip}`, 3600_000);
+        if (opened.state === 'invalid') await countTokenGuess(s, request.ip);
         return linkProblem(request, reply, opened.state);
       }
       return reply.redirect(`/register/verify?flow=${opened.flow.id}`, 303);

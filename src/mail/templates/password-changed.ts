@@ -1,12 +1,12 @@
 /** 「パスワード変更のお知らせ」(C4): no secret in it, and the contact block. */
 import { contactBlock, type MailBranding } from './contact-block.ts';
 import type { RenderedMail } from './password-reset.ts';
+import { japanDateTime } from '../../web/japan-time.ts';
 
 function formatTime(at: number, lang: 'ja' | 'en'): string {
-  const jst = new Date(at + 9 * 3600_000);
-  const p = (n: number) => String(n).padStart(2, '0');
-  const y = jst.getUTCFullYear(), mo = jst.getUTCMonth() + 1, d = jst.getUTCDate(), h = p(jst.getUTCHours()), mi = p(jst.getUTCMinutes());
-  return lang === 'ja' ? `${y}年${mo}月${d}日 ${h}:${mi}（日本時間）` : `${y}-${p(mo)}-${p(d)} ${h}:${mi} (Japan time)`;
+  const [date, time] = japanDateTime(at).split(' ') as [string, string];
+  const [y, mo, d] = date.split('-').map(Number) as [number, number, number];
+  return lang === 'ja' ? `${y}年${mo}月${d}日 ${time}（日本時間）` : `${date} ${time} (Japan time)`;
 }
 
 /** `by`: 'reset' ends every session; 'self' (changed while logged in) keeps the session in use. */

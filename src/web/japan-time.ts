@@ -1,0 +1,38 @@
+/** Times shown to people are Japan time (JST, UTC+9, no daylight saving); times stored are UTC epoch ms. */
+export const JST_OFFSET_MS = 9 * 3600_000;
+
+const p = (n: number) => String(n).padStart(2, '0');
+
+/** "2026-11-24" in Japan time. */
+export function japanDate(at: number): string {
+  return new Date(at + JST_OFFSET_MS).toISOString().slice(0, 10);
+}
+
+/** "2026-11-24 14:09" (or with seconds) in Japan time; "-" for no time. */
+export function japanDateTime(at: number | null, seconds = false): string {
+  if (at === null) return '-';
+  const d = new Date(at + JST_OFFSET_MS);
+  const hm = `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}${seconds ? `:${p(d.getUTCSeconds())}` : ''}`;
+  return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${hm}`;
+}
+
+/** "2026-11-24T14:09" in Japan time, for <input type=datetime-local>-style fields. */
+export function japanLocalInput(at: number | null): string {
+  return at === null ? '' : new Date(at + JST_OFFSET_MS).toISOString().slice(0, 16);
+}
+
+/** "2026-11-24" (a day in Japan) → its first millisecond; undefined when empty, 'bad' when malformed. */
+export function parseJapanDate(v: string | undefined): number | undefined | 'bad' {
+  if (!v) return undefined;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) return 'bad';
+  const at = Date.parse(`${v}T00:00:00Z`) - JST_OFFSET_MS;
+  return Number.isNaN(at) ? 'bad' : at;
+}
+
+/** "2026-11-24T14:09" (Japan time) → epoch ms; undefined when empty, 'bad' when malformed. */
+export function parseJapanLocalInput(v: string): number | undefined | 'bad' {
+  if (!v) return undefined;
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(v)) return 'bad';
+  const at = Date.parse(`${v}:00Z`) - JST_OFFSET_MS;
+  return Number.isNaN(at) ? 'bad' : at;
+}
