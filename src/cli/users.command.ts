@@ -86,6 +86,8 @@ export async function usersCommand(db: Db, dialect: Dialect, config: Config, sub
     const users = await listUsers(db, { status: values.status as User['status'] | undefined, accountType: values.type as User['account_type'] | undefined, search: values.search, limit });
     console.log(['username', 'user_id', 'type', 'status', 'institution_code', 'email', 'name'].join('\t'));
     for (const u of users) console.log([u.username, u.user_id ?? '-', u.account_type, u.status, u.institution_code ?? '-', u.email, u.display_name].join('\t'));
+    // Reading personal data is an operator action too (MHLW 6.0 §17): who listed what.
+    await appendAudit(db, dialect, now, { event: 'users.listed', outcome: 'ok', actor: `cli:${process.env.USER ?? 'operator'}`, detail: { filter: { status: values.status, type: values.type, search: values.search }, count: users.length } });
     console.log(`${users.length} account(s).`);
     return 0;
   }
@@ -100,6 +102,7 @@ export async function usersCommand(db: Db, dialect: Dialect, config: Config, sub
   if (!user) { console.error(`No account has the username or user ID "${login}".`); return 1; }
 
   if (sub === 'show') {
+    await audit('user.viewed', user.id, {});
     const codes = user.account_type === 'coordinator' ? await listCoordinatorCodes(db, user.id) : [];
     const lines = [
       `username          ${user.username}`, `user ID           ${user.user_id ?? '-'}`, `type              ${user.account_type}`,

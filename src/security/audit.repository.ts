@@ -35,6 +35,9 @@ export async function appendAudit(db: Db, dialect: Dialect, at: number, input: A
   const write = async (trx: Db) => {
     // One writer at a time keeps the chain linear across instances (SQLite serialises writers itself).
     if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`.execute(trx);
+    // SQLite: take the write lock before reading the chain's head. A read-then-write transaction fails at once
+    // with SQLITE_BUSY when another process (the CLI beside the server) writes in between; a write waits.
+    else await sql`update audit_log set seq = seq where seq = -1`.execute(trx);
     const last = await trx.selectFrom('audit_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
     const row = {
       seq: (last?.seq ?? 0) + 1,

@@ -72,6 +72,9 @@ describe('users CLI (real processes, SQLite)', () => {
 
     assert.equal(bad.code, 2);
     assert.equal(bad.stderr.trim(), '--status must be active, locked, provisional or closed');
+    const listed = query<{ actor: string; detail: string }>("select actor, detail from audit_log where event = 'users.listed' order by seq");
+    assert.equal(listed.length, 5, 'each successful list is audited; the refused ones are not');
+    assert.match(listed[0]!.actor, /^cli:/);
     assert.equal(zero.code, 2);
   });
 
@@ -89,6 +92,10 @@ describe('users CLI (real processes, SQLite)', () => {
     assert.match(sakura.stdout, /^old-portal hash {3}yes \(replaced at the first login\)$/m);
     assert.equal(unknown.code, 1);
     assert.equal(unknown.stderr.trim(), 'No account has the username or user ID "nobody".');
+    // Reading an account's personal data is audited with the operator (issue 3 point 6, A1).
+    const viewed = auditOf('ops-chain', 'user.viewed');
+    assert.equal(viewed.length, 1);
+    assert.match(viewed[0]!.actor, /^cli:/);
   });
 
   test('L2 A1 A2: users lock ends sessions and refuses login until users unlock; each is audited with the operator and reason', async () => {
