@@ -7,7 +7,6 @@ import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import formbody from '@fastify/formbody';
 import cookie from '@fastify/cookie';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import csrf from '@fastify/csrf-protection';
@@ -24,9 +23,11 @@ import type { MailTransport } from './mail/transports.ts';
 import { makeAudit, type Services } from './services.ts';
 import { countAuditEvent, createMetrics, operabilityRoutes } from './web/operability.ts';
 import { baseCookie, cookieNames, installRequestContext } from './web/context.ts';
+import { installSecurityHeaders } from './web/security-headers.ts';
 import { codeOf, HttpError, installErrorHandlers, sendError } from './web/errors.ts';
 import { contentRoutes } from './content/content.routes.ts';
 import { seedContent } from './content/seed-content.ts';
+import { createTopPageCache } from './content/top-page-cache.ts';
 import { loginRoutes } from './flows/login/login.routes.ts';
 import { recoveryRoutes } from './flows/recovery/recovery.routes.ts';
 import { registrationRoutes } from './flows/registration/registration.routes.ts';
@@ -105,6 +106,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     policy: POLICIES[config.passwordPolicy],
     branding: { baseUrl: config.baseUrl, callCenterPhone: config.callCenterPhone, contactLines: config.mailContactLines },
     mailWorker,
+    topPage: createTopPageCache(config.pageCacheSeconds * 1000),
     audit: makeAudit(db, dialect, now, (input) => countAuditEvent(metrics, input.event, input.outcome)),
   };
   app.decorate('services', services);
@@ -115,7 +117,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(formbody);
   const names = cookieNames(config.baseUrl);
   await app.register(cookie, { secret: config.sessionSecret });
-  await app.register(helmet, {
+  installSecurityHeaders(app, {
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {

@@ -42,6 +42,8 @@ export interface Config {
   mailClaimMs: number;
   /** Requests per minute per address on each form and link route (a flood guard; the finer limits are separate). */
   floodLimitPerMinute: number;
+  /** How long the anonymous top page may be served from memory (an edit through another instance shows within it). */
+  pageCacheSeconds: number;
   metricsToken: string | undefined;
   logLevel: string;
 }
@@ -165,6 +167,7 @@ export function loadConfig(env: Env = process.env, options: { persistSecret?: bo
     mailMaxAttempts: int(env, 'MAIL_MAX_ATTEMPTS', 10, 1, 100),
     mailClaimMs: int(env, 'MAIL_CLAIM_MS', 60_000, 500, 3600_000),
     floodLimitPerMinute: int(env, 'FLOOD_LIMIT_PER_MINUTE', 60, 1, 10_000_000),
+    pageCacheSeconds: int(env, 'PAGE_CACHE_SECONDS', 5, 0, 3600),
     metricsToken: env.METRICS_TOKEN || undefined,
     logLevel: env.LOG_LEVEL || 'info',
   };

@@ -5,6 +5,7 @@ import type { Policy } from './accounts/password-policy.ts';
 import type { CounterStore } from './security/counters.ts';
 import type { SecretBox } from './security/secret-box.ts';
 import { appendAudit, type AuditInput } from './security/audit.repository.ts';
+import type { TopPageCache } from './content/top-page-cache.ts';
 import type { MailWorker } from './mail/worker.ts';
 import type { MailBranding } from './mail/templates/contact-block.ts';
 
@@ -18,6 +19,8 @@ export interface Services {
   policy: Policy;
   branding: MailBranding;
   mailWorker: MailWorker;
+  /** The anonymous top page, rendered once per language (content/top-page-cache.ts). */
+  topPage: TopPageCache;
   /** Appends to the audit trail, in `trx` when given (the same transaction as the change). */
   audit(input: AuditInput, trx?: Db): Promise<void>;
 }

@@ -155,6 +155,7 @@ export async function contentAdminRoutes(app: FastifyInstance, s: Services): Pro
       else await insertNews(trx, { id, created_at: now, ...row });
       await s.audit({ event: action === 'publish' ? 'content.news.published' : 'content.news.saved', outcome: 'ok', ...actor(request), detail: { id, title: row.title_ja } }, trx);
     });
+    s.topPage.invalidate();
     return reply.redirect(`/admin/news?m=${action === 'publish' ? 'published' : 'saved'}`, 303);
   });
 
@@ -242,6 +243,7 @@ export async function contentAdminRoutes(app: FastifyInstance, s: Services): Pro
       else await insertFaq(trx, { id, created_at: now, ...row });
       await s.audit({ event: action === 'publish' ? 'content.faq.published' : 'content.faq.saved', outcome: 'ok', ...actor(request), detail: { id, question: row.question_ja } }, trx);
     });
+    s.topPage.invalidate();
     return reply.redirect(`/admin/faq?m=${action === 'publish' ? 'published' : 'saved'}`, 303);
   });
 
@@ -313,6 +315,7 @@ export async function contentAdminRoutes(app: FastifyInstance, s: Services): Pro
       await upsertPage(trx, { slug: p.slug, title_ja: f.title_ja.trim(), title_en: f.title_en.trim(), body_ja: f.body_ja, body_en: f.body_en, updated_at: now, updated_by: request.operator!.username });
       await s.audit({ event: 'content.page.published', outcome: 'ok', ...actor(request), detail: { slug: p.slug } }, trx);
     });
+    s.topPage.invalidate();
     return reply.redirect('/admin/pages?m=published', 303);
   });
 }

@@ -19,6 +19,20 @@ export async function listPublishedNews(db: Db, now: number, limit: number): Pro
     .execute();
 }
 
+/** The next time the published news change by themselves (a publish time or an end time still ahead), or null. */
+export async function nextNewsChange(db: Db, now: number): Promise<number | null> {
+  const r = await db
+    .selectFrom('news')
+    .select((eb) => [
+      eb.fn.min(eb.case().when('publish_at', '>', now).then(eb.ref('publish_at')).end()).as('publish'),
+      eb.fn.min(eb.case().when('end_at', '>', now).then(eb.ref('end_at')).end()).as('end'),
+    ])
+    .where('status', '=', 'published')
+    .executeTakeFirst();
+  const times = [r?.publish, r?.end].filter((v): v is number => v !== null && v !== undefined).map(Number);
+  return times.length ? Math.min(...times) : null;
+}
+
 export async function listAllNews(db: Db): Promise<News[]> {
   return db.selectFrom('news').selectAll().orderBy('publish_at', 'desc').execute();
 }

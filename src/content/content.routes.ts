@@ -7,8 +7,8 @@ import { HttpError } from '../web/errors.ts';
 import { queryParam } from '../web/forms.ts';
 import { isLang } from '../web/i18n/i18n.ts';
 import { SERVICES } from '../web/layout.tsx';
-import { sendPage } from '../web/render.ts';
-import { findNews, findPage, listPublishedNews, searchFaq } from './content.repository.ts';
+import { pageHtml, sendPage } from '../web/render.ts';
+import { findNews, findPage, listPublishedNews, nextNewsChange, searchFaq } from './content.repository.ts';
 import { ContentPage, FaqSearch, NewsArticle, NewsList, TopPage } from './content.views.tsx';
 import { Markdown } from './markdown.tsx';
 import { searchTerms } from './search-text.ts';
@@ -17,9 +17,21 @@ export async function contentRoutes(app: FastifyInstance, s: Services): Promise<
   app.get('/', async (_request, reply) => reply.redirect('/csm', 302));
 
   app.get('/csm', async (request, reply) => {
-    if (request.user) reply.header('cache-control', 'no-store');
-    const news = await listPublishedNews(s.db, s.now(), 5);
-    return sendPage(reply, TopPage({ ctx: pageContext(request, reply), news }));
+    if (request.user) {
+      reply.header('cache-control', 'no-store');
+      const news = await listPublishedNews(s.db, s.now(), 5);
+      return sendPage(reply, TopPage({ ctx: pageContext(request, reply), news }));
+    }
+    // A first-time visitor's top page is the same for everyone of a language: rendered once (top-page-cache.ts).
+    const now = s.now();
+    const shared = request.url === '/csm';
+    const cached = shared ? s.topPage.get(request.lang, now) : undefined;
+    if (cached !== undefined) return reply.code(200).type('text/html; charset=utf-8').send(cached);
+    const generation = s.topPage.generation();
+    const [news, nextChange] = await Promise.all([listPublishedNews(s.db, now, 5), shared ? nextNewsChange(s.db, now) : null]);
+    const html = pageHtml(TopPage({ ctx: pageContext(request, reply), news }));
+    if (shared && !reply.hasHeader('set-cookie')) s.topPage.set(request.lang, html, now, nextChange, generation);
+    return reply.code(200).type('text/html; charset=utf-8').send(html);
   });
 
   app.get('/csm/news', async (request, reply) => {
