@@ -21,6 +21,7 @@ import { createSecretBox } from './security/secret-box.ts';
 import { createMailWorker, type MailWorker } from './mail/worker.ts';
 import type { MailTransport } from './mail/transports.ts';
 import { makeAudit, type Services } from './services.ts';
+import { createAuditChainer } from './security/audit.repository.ts';
 import { countAuditEvent, createMetrics, operabilityRoutes } from './web/operability.ts';
 import { baseCookie, cookieNames, installRequestContext } from './web/context.ts';
 import { installSecurityHeaders } from './web/security-headers.ts';
@@ -30,6 +31,7 @@ import { seedContent } from './content/seed-content.ts';
 import { createTopPageCache } from './content/top-page-cache.ts';
 import { loginRoutes } from './flows/login/login.routes.ts';
 import { recoveryRoutes } from './flows/recovery/recovery.routes.ts';
+import { processResetRequests } from './flows/recovery/recovery.flow.ts';
 import { registrationRoutes } from './flows/registration/registration.routes.ts';
 import { accountRoutes } from './flows/account/account.routes.ts';
 import { adminPlugin } from './admin/admin.plugin.tsx';
@@ -98,7 +100,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const mailWorker = createMailWorker({
     db, dialect, box, transport: deps.transport, from: config.mailFrom, now, log: app.log,
     retryBaseMs: config.mailRetryBaseMs, maxAttempts: config.mailMaxAttempts, pollMs: deps.mailPollMs ?? 1000,
-    claimMs: config.mailClaimMs, onOutcome: (event) => countAuditEvent(metrics, event, event.slice(5)),
+    claimMs: config.mailClaimMs, prepare: () => processResetRequests(services),
+    onOutcome: (event) => countAuditEvent(metrics, event, event.slice(5)),
   });
   const services: Services = {
     config, db, dialect, now, box,
@@ -174,10 +177,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   sweeper.unref();
 
   app.addHook('onReady', async () => seedContent(db, now()));
+  const chainer = createAuditChainer(db, dialect, 250, (err) => app.log.error({ err }, 'audit chaining failed'));
+  app.addHook('onReady', async () => chainer.start());
   if (deps.runMailWorker !== false) app.addHook('onReady', async () => mailWorker.start());
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
     await mailWorker.stop();
+    await chainer.stop();
   });
   return app;
 }

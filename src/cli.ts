@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config.ts';
 import { migrateToLatest, openDatabase } from './db/database.ts';
 import { importLegacyCsv } from './accounts/legacy-import.ts';
-import { verifyAudit } from './security/audit.repository.ts';
+import { chainAllAudit, verifyAudit } from './security/audit.repository.ts';
 import { USERS_USAGE, usersCommand } from './cli/users.command.ts';
 import { OPERATORS_USAGE, operatorsCommand } from './cli/operators.command.ts';
 
@@ -80,7 +80,14 @@ async function main(argv: string[]): Promise<number> {
     console.error(`Unknown command: ${argv.join(' ')}\n\n${USAGE}`);
     return 2;
   } finally {
-    await db.destroy();
+    // What this command wrote to the audit trail is chained before it exits (the server's chainer would too).
+    try {
+      await chainAllAudit(db, dialect);
+    } catch (err) {
+      if (cmd !== 'migrate') console.error(`Warning: the audit trail was not chained now (${(err as Error).message}); a running portal chains it.`);
+    } finally {
+      await db.destroy();
+    }
   }
 }
 

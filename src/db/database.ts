@@ -11,6 +11,8 @@ import type { Database } from './schema.ts';
 import * as m0001 from './migrations/2026-11-24T0900_initial.ts';
 import * as m0002 from './migrations/2026-11-24T1200_registration.ts';
 import * as m0003 from './migrations/2026-11-24T1500_operators_content.ts';
+import * as m0004 from './migrations/2026-11-24T1800_audit_chain_async.ts';
+import * as m0005 from './migrations/2026-11-24T1900_reset_requests.ts';
 
 // BIGINT columns hold epoch milliseconds: read them as numbers, as SQLite does.
 pg.types.setTypeParser(20, Number);
@@ -46,6 +48,8 @@ const migrations: Record<string, Migration> = {
   '2026-11-24T0900_initial': m0001,
   '2026-11-24T1200_registration': m0002,
   '2026-11-24T1500_operators_content': m0003,
+  '2026-11-24T1800_audit_chain_async': m0004,
+  '2026-11-24T1900_reset_requests': m0005,
 };
 
 class StaticProvider implements MigrationProvider {
@@ -65,6 +69,11 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** The dialect behind a Kysely instance (for code given only the instance). */
+export function dialectOf(db: Db): Dialect {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
 }
 
 /** True when the database answers a trivial query. */

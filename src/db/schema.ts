@@ -2,7 +2,7 @@
  * Table types for Kysely. Times are epoch milliseconds, booleans 0/1, ids text,
  * so the same queries run on SQLite and PostgreSQL.
  */
-import type { Selectable } from 'kysely';
+import type { Generated, Selectable } from 'kysely';
 
 export interface UsersTable {
   id: string;
@@ -55,6 +55,19 @@ export interface FlowsTable {
   expires_at: number;
 }
 
+/** A stage-② submission waiting for the worker (the typed address only as an HMAC). */
+export interface ResetRequestsTable {
+  id: string;
+  flow_id: string;
+  identifier: string;
+  email_hmac: string;
+  lang: string;
+  ip: string;
+  user_agent: string;
+  ip_limited: number;
+  created_at: number;
+}
+
 export interface ResetTokensTable {
   id: string;
   user_id: string;
@@ -91,7 +104,8 @@ export interface MailEventsTable {
 }
 
 export interface AuditLogTable {
-  seq: number;
+  /** Order of insertion (numbered by the database). */
+  seq: Generated<number>;
   id: string;
   at: number;
   event: string;
@@ -102,8 +116,10 @@ export interface AuditLogTable {
   ip: string | null;
   user_agent: string | null;
   detail: string | null;
-  prev_hash: string;
-  hash: string;
+  /** Place in the hash chain, given by the chainer; null while the entry waits to be chained. */
+  chain: number | null;
+  prev_hash: string | null;
+  hash: string | null;
 }
 
 export interface CoordinatorInstitutionsTable {
@@ -197,6 +213,7 @@ export interface Database {
   sessions: SessionsTable;
   flows: FlowsTable;
   reset_tokens: ResetTokensTable;
+  reset_requests: ResetRequestsTable;
   outbox: OutboxTable;
   mail_events: MailEventsTable;
   audit_log: AuditLogTable;
@@ -222,3 +239,4 @@ export type Flow = Selectable<FlowsTable>;
 export type ResetToken = Selectable<ResetTokensTable>;
 export type OutboxMail = Selectable<OutboxTable>;
 export type AuditEntry = Selectable<AuditLogTable>;
+export type ResetRequest = Selectable<ResetRequestsTable>;

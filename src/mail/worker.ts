@@ -21,6 +21,11 @@ export interface MailWorkerDeps {
   maxAttempts: number;
   pollMs?: number;
   claimMs?: number;
+  /**
+   * Work that queues mail, run at the start of every round (the reset requests of stage ②); returns how many
+   * items it handled, so that a busy queue keeps the worker going.
+   */
+  prepare?: () => Promise<number>;
   /** Told of every delivery outcome (metrics). */
   onOutcome?: (event: 'mail.sent' | 'mail.retry' | 'mail.failed') => void;
 }
@@ -47,6 +52,13 @@ export function createMailWorker(d: MailWorkerDeps): MailWorker {
   /** Returns how many mails this round claimed. */
   async function deliver(): Promise<number> {
     if (stopping) return 0;
+    let prepared = 0;
+    try {
+      prepared = (await d.prepare?.()) ?? 0;
+    } catch (err) {
+      d.log.error({ err }, 'mail worker: preparing mail failed');
+    }
+    if (stopping) return prepared;
     const now = d.now();
     const batch = await claimDueMails(d.db, d.dialect, now, now + (d.claimMs ?? 60_000), 20);
     for (const mail of batch) inFlight.add(mail.id);
@@ -83,7 +95,7 @@ export function createMailWorker(d: MailWorkerDeps): MailWorker {
         inFlight.delete(mail.id);
       }
     }
-    return batch.length;
+    return batch.length + prepared;
   }
 
   function runOnce(): Promise<number> {

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
-import type { Db, Dialect } from '../db/database.ts';
+import { dialectOf, type Db, type Dialect } from '../db/database.ts';
 import type { AuditEntry } from '../db/schema.ts';
 import { randomId } from './tokens.ts';
 
@@ -21,26 +21,26 @@ export interface AuditInput {
 
 export const GENESIS = '0'.repeat(64);
 
-function entryHash(prev: string, e: Omit<AuditEntry, 'hash' | 'prev_hash'>): string {
+type Chained = Omit<AuditEntry, 'hash' | 'prev_hash' | 'seq'>;
+
+/** The hash of an entry at its place in the chain (entries from before the background chain: chain = their seq). */
+function entryHash(prev: string, e: Chained): string {
   const canonical = JSON.stringify([
-    e.seq, e.id, e.at, e.event, e.outcome, e.user_id, e.identifier, e.actor, e.ip, e.user_agent, e.detail,
+    e.chain, e.id, e.at, e.event, e.outcome, e.user_id, e.identifier, e.actor, e.ip, e.user_agent, e.detail,
   ]);
   return createHash('sha256').update(prev + '\n' + canonical, 'utf8').digest('hex');
 }
 
 const AUDIT_LOCK_KEY = 781_245_001;
 
-/** Appends one entry. Runs in the caller's transaction when given one, else in its own. */
-export async function appendAudit(db: Db, dialect: Dialect, at: number, input: AuditInput): Promise<void> {
-  const write = async (trx: Db) => {
-    // One writer at a time keeps the chain linear across instances (SQLite serialises writers itself).
-    if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`.execute(trx);
-    // SQLite: take the write lock before reading the chain's head. A read-then-write transaction fails at once
-    // with SQLITE_BUSY when another process (the CLI beside the server) writes in between; a write waits.
-    else await sql`update audit_log set seq = seq where seq = -1`.execute(trx);
-    const last = await trx.selectFrom('audit_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
-    const row = {
-      seq: (last?.seq ?? 0) + 1,
+/**
+ * Appends one entry, in the caller's transaction when given one: a single INSERT that takes no lock, so that
+ * audited requests never queue behind each other. The entry is chained within a moment by chainAudit.
+ */
+export async function appendAudit(db: Db, _dialect: Dialect, at: number, input: AuditInput): Promise<void> {
+  await db
+    .insertInto('audit_log')
+    .values({
       id: randomId(),
       at,
       event: input.event,
@@ -51,12 +51,92 @@ export async function appendAudit(db: Db, dialect: Dialect, at: number, input: A
       ip: input.ip ?? null,
       user_agent: input.userAgent ? input.userAgent.slice(0, 300) : null,
       detail: input.detail ? JSON.stringify(input.detail) : null,
-    };
-    const prev = last?.hash ?? GENESIS;
-    await trx.insertInto('audit_log').values({ ...row, prev_hash: prev, hash: entryHash(prev, row) }).execute();
+      chain: null,
+      prev_hash: null,
+      hash: null,
+    })
+    .execute();
+}
+
+/**
+ * Chains up to `limit` waiting entries, in the order they were inserted, after the chain's head; returns how many.
+ * One chainer at a time keeps the chain linear across instances: on PostgreSQL an advisory lock (with
+ * `wait: false` another instance's chainer is left to it), on SQLite the write lock.
+ */
+export async function chainAudit(db: Db, dialect: Dialect, o: { limit?: number; wait?: boolean } = {}): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    if (dialect === 'postgres') {
+      if (o.wait) await sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`.execute(trx);
+      else {
+        const got = await sql<{ got: boolean }>`select pg_try_advisory_xact_lock(${AUDIT_LOCK_KEY}) as got`.execute(trx);
+        if (!got.rows[0]?.got) return 0;
+      }
+    } else {
+      // Take the write lock before reading the head: a read-then-write transaction fails at once with SQLITE_BUSY
+      // when another process (the CLI beside the server) writes in between; a write waits.
+      await sql`update audit_log set chain = chain where seq = -1`.execute(trx);
+    }
+    const pending = await trx.selectFrom('audit_log').selectAll().where('chain', 'is', null).orderBy('seq').limit(o.limit ?? 500).execute();
+    if (pending.length === 0) return 0;
+    const head = await trx.selectFrom('audit_log').select(['chain', 'hash']).where('chain', 'is not', null).orderBy('chain', 'desc').limit(1).executeTakeFirst();
+    let chain = Number(head?.chain ?? 0);
+    let prev = head?.hash ?? GENESIS;
+    const rows = pending.map((e) => {
+      chain++;
+      const hash = entryHash(prev, { ...e, chain });
+      const row = { seq: e.seq, chain, prev_hash: prev, hash };
+      prev = hash;
+      return row;
+    });
+    // One statement per 200 entries (UPDATE … FROM a VALUES list works on both databases).
+    for (let i = 0; i < rows.length; i += 200) {
+      const part = rows.slice(i, i + 200);
+      const values = sql.join(part.map((r) => sql`(cast(${r.seq} as bigint), cast(${r.chain} as bigint), ${r.prev_hash}, ${r.hash})`));
+      await sql`with v(seq, chain, prev_hash, hash) as (values ${values})
+        update audit_log set chain = v.chain, prev_hash = v.prev_hash, hash = v.hash from v where audit_log.seq = v.seq`.execute(trx);
+    }
+    return pending.length;
+  });
+}
+
+/** Chains every waiting entry (before a verification, when a CLI command ends, at shutdown). */
+export async function chainAllAudit(db: Db, dialect: Dialect): Promise<void> {
+  while ((await chainAudit(db, dialect, { wait: true })) > 0);
+}
+
+export interface AuditChainer {
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/** Chains waiting entries every `everyMs` (each instance runs one; they take turns through the lock). */
+export function createAuditChainer(db: Db, dialect: Dialect, everyMs: number, onError: (err: unknown) => void): AuditChainer {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  const round = async () => {
+    try {
+      while ((await chainAudit(db, dialect)) === 500);
+    } catch (err) {
+      onError(err);
+    }
   };
-  if (db.isTransaction) await write(db);
-  else await db.transaction().execute(write);
+  return {
+    start() {
+      timer = setInterval(() => {
+        if (!running) running = round().finally(() => { running = undefined; });
+      }, everyMs);
+      timer.unref();
+    },
+    async stop() {
+      clearInterval(timer);
+      if (running) await running;
+      try {
+        await chainAllAudit(db, dialect);
+      } catch (err) {
+        onError(err);
+      }
+    },
+  };
 }
 
 export interface AuditProblem {
@@ -64,25 +144,30 @@ export interface AuditProblem {
   problem: 'altered' | 'removed-before' | 'broken-link';
 }
 
-/** Walks the whole chain and names every entry that was altered or that follows a removed one (A2). */
+/**
+ * Chains what waits, then walks the whole chain and names every entry that was altered or that follows a
+ * removed one (A2), by its seq.
+ */
 export async function verifyAudit(db: Db): Promise<{ count: number; problems: AuditProblem[] }> {
+  await chainAllAudit(db, dialectOf(db));
   const problems: AuditProblem[] = [];
   let prevHash = GENESIS;
-  let prevSeq = 0;
+  let prevChain = 0;
   let count = 0;
   let after = 0;
   for (;;) {
-    const rows = await db.selectFrom('audit_log').selectAll().where('seq', '>', after).orderBy('seq').limit(1000).execute();
+    const rows = await db.selectFrom('audit_log').selectAll().where('chain', '>', after).orderBy('chain').limit(1000).execute();
     if (rows.length === 0) break;
     for (const r of rows) {
       count++;
-      if (r.seq !== prevSeq + 1) problems.push({ seq: r.seq, problem: 'removed-before' });
+      const chain = Number(r.chain);
+      if (chain !== prevChain + 1) problems.push({ seq: r.seq, problem: 'removed-before' });
       else if (r.prev_hash !== prevHash) problems.push({ seq: r.seq, problem: 'broken-link' });
-      const { hash, prev_hash, ...rest } = r;
-      if (entryHash(prev_hash, rest) !== hash) problems.push({ seq: r.seq, problem: 'altered' });
-      prevHash = hash;
-      prevSeq = r.seq;
-      after = r.seq;
+      const { hash, prev_hash, seq: _seq, ...rest } = r;
+      if (entryHash(prev_hash ?? '', rest) !== hash) problems.push({ seq: r.seq, problem: 'altered' });
+      prevHash = hash ?? '';
+      prevChain = chain;
+      after = chain;
     }
   }
   return { count, problems };

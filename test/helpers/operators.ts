@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { hashPassword } from '../../src/accounts/passwords.ts';
 import { insertOperator } from '../../src/admin/operators.repository.ts';
 import { randomId } from '../../src/security/tokens.ts';
-import type { Client, Page, TestPortal } from './test-app.ts';
+import { resetRequestsDecided, type Client, type Page, type TestPortal } from './test-app.ts';
 
 export type Role = 'admin' | 'support' | 'editor';
 
@@ -70,6 +70,7 @@ export function visible(html: string): string {
 
 /** Audit rows with their actor, oldest first. */
 export async function auditRows(portal: TestPortal, event?: string) {
+  await resetRequestsDecided(portal.database.db);
   let q = portal.database.db.selectFrom('audit_log').selectAll().orderBy('seq');
   if (event) q = q.where('event', '=', event);
   return q.execute();

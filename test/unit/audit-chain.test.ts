@@ -1,8 +1,12 @@
-/** The hash-chained audit trail (A2): verifyAudit finds an altered and a removed entry. */
-import { after, before, test } from 'node:test';
+/**
+ * The hash-chained audit trail (A2): entries are appended without a lock and chained in the background, in the
+ * order they were inserted; verifyAudit finds an altered and a removed entry. On PostgreSQL, many writers and
+ * several chainers at once still make one unbroken chain.
+ */
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendAudit, GENESIS, verifyAudit } from '../../src/security/audit.repository.ts';
-import { freshDatabase, type TestDatabase } from '../helpers/db-targets.ts';
+import { appendAudit, chainAudit, GENESIS, verifyAudit } from '../../src/security/audit.repository.ts';
+import { dbTargets, freshDatabase, type TestDatabase } from '../helpers/db-targets.ts';
 
 let database: TestDatabase;
 before(async () => {
@@ -24,10 +28,15 @@ async function fill(n: number): Promise<void> {
 
 const rows = () => database.db.selectFrom('audit_log').selectAll().orderBy('seq').execute();
 
-test('A2: entries are chained from the genesis hash and an intact chain verifies', async () => {
+test('A2: entries wait unchained until the chainer runs, then are chained from the genesis hash in insertion order', async () => {
   await fill(6);
+  assert.deepEqual((await rows()).map((r) => [r.seq, r.chain, r.hash]), [1, 2, 3, 4, 5, 6].map((n) => [n, null, null]), 'an append is one INSERT, chained later');
+  assert.equal(await chainAudit(database.db, database.dialect, { limit: 4 }), 4);
+  assert.equal(await chainAudit(database.db, database.dialect), 2, 'the next round chains the rest');
+  assert.equal(await chainAudit(database.db, database.dialect), 0);
   const all = await rows();
   assert.deepEqual(all.map((r) => r.seq), [1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(all.map((r) => r.chain), [1, 2, 3, 4, 5, 6]);
   assert.equal(all[0]!.prev_hash, GENESIS);
   for (let i = 1; i < all.length; i++) assert.equal(all[i]!.prev_hash, all[i - 1]!.hash);
   assert.deepEqual(await verifyAudit(database.db), { count: 6, problems: [] });
@@ -63,4 +72,37 @@ test('A2: new entries keep chaining after the last one', async () => {
   const last = (await rows()).at(-1)!;
   assert.equal(last.seq, 7);
   assert.deepEqual((await verifyAudit(database.db)).problems, [{ seq: 5, problem: 'removed-before' }], 'the gap is still reported, nothing new');
+});
+
+const pg = (await dbTargets()).includes('postgres');
+
+describe('A2 on PostgreSQL: 400 entries from 20 writers while 3 chainers run make one chain', { skip: !pg && 'PostgreSQL does not answer' }, () => {
+  let p: TestDatabase;
+  before(async () => {
+    p = await freshDatabase('postgres');
+  });
+  after(async () => {
+    await p?.drop();
+  });
+
+  test('no entry is lost, none is chained twice, and the chain verifies', async () => {
+    let writing = true;
+    const writers = Array.from({ length: 20 }, async (_, w) => {
+      for (let i = 0; i < 20; i++) {
+        await p.db.transaction().execute(async (trx) => {
+          await appendAudit(trx, p.dialect, Date.now(), { event: 'test.concurrent', outcome: 'ok', identifier: `w${w}-${i}` });
+        });
+      }
+    });
+    const chainers = Array.from({ length: 3 }, async () => {
+      while (writing) await chainAudit(p.db, p.dialect);
+    });
+    await Promise.all(writers);
+    writing = false;
+    await Promise.all(chainers);
+    const r = await verifyAudit(p.db);
+    assert.deepEqual(r, { count: 400, problems: [] });
+    const chains = (await p.db.selectFrom('audit_log').select('chain').orderBy('chain').execute()).map((x) => Number(x.chain));
+    assert.deepEqual(chains, Array.from({ length: 400 }, (_, i) => i + 1));
+  });
 });

@@ -2,7 +2,7 @@
  * The password-reset flow of the seed: ① 特定 → ② 検証 → sent, then from the mailed link ③ リセット → done.
  * States and rules only: no HTTP here. Expected failures are returned as values.
  */
-import type { Flow, User } from '../../db/schema.ts';
+import type { Flow, ResetRequest, User } from '../../db/schema.ts';
 import type { Db } from '../../db/database.ts';
 import type { Services } from '../../services.ts';
 import { checkPassword, type PolicyViolation } from '../../accounts/password-policy.ts';
@@ -20,13 +20,16 @@ import { passwordChangedMail } from '../../mail/templates/password-changed.ts';
 import type { Lang } from '../../web/i18n/i18n.ts';
 import {
   cancelOpenTokens,
+  claimResetRequests,
   consumeResetToken,
+  deleteResetRequest,
   countTokensSince,
   expireFlowsOfUser,
   findFlow,
   findResetTokenByHash,
   findResetTokenById,
   insertFlow,
+  insertResetRequest,
   insertResetToken,
   updateFlow,
 } from './recovery.repository.ts';
@@ -126,50 +129,61 @@ export async function backToIdentify(s: Services, flow: Flow, lang: Lang): Promi
   await updateFlow(s.db, flow.id, { state: 'identify', ...captchaFields(s, flow.id, lang, flow.captcha_mode), updated_at: s.now() });
 }
 
+/** The address typed at stage ②, as it is kept: an HMAC of its normal form, compared with the account's. */
+function emailDigest(s: Services, email: string): string {
+  return hmac(s.config.sessionSecret, `reset-email:${normalizeEmail(email)}`);
+}
+
 /**
- * Stage ②: decides whether a mail goes out. Whatever the outcome the person sees the same page (R1);
- * the outcome is written to the audit trail for the call center. Nothing on the account changes (R4).
+ * Stage ②: records the request and moves the flow to "sent". Whatever the account (known or not, right address
+ * or not), this is the same work: one counter and one transaction writing the flow and one request row (R1, R2).
+ * Whether a mail goes out is decided a moment later by the worker (processResetRequests). Nothing on the account
+ * changes (R4).
  */
-export async function submitVerify(s: Services, flow: Flow, lang: Lang, email: string, meta: RequestMeta): Promise<ResetOutcome> {
+export async function submitVerify(s: Services, flow: Flow, lang: Lang, email: string, meta: RequestMeta): Promise<void> {
   const now = s.now();
-  const key = normalizeIdentifier(flow.identifier);
-  const user = key ? await findUserByLoginKey(s.db, key) : undefined;
   const ipCount = await s.counters.hit(`reset:ip:${meta.ip}`, HOUR);
-
-  let outcome: ResetOutcome;
-  if (ipCount > s.config.resetRequestsPerIpPerHour) outcome = 'rate_limited';
-  else if (!user) outcome = 'unknown_user';
-  else if (user.status === 'provisional' || isProvisionalPlaceholder(user.email)) outcome = 'provisional_address';
-  else if (normalizeEmail(user.email) !== normalizeEmail(email)) outcome = 'email_mismatch';
-  else if (lockStateOf(user, now) === 'indefinite') outcome = 'account_locked';
-  else if ((await countTokensSince(s.db, user.id, now - HOUR)) >= s.config.resetMailsPerAccountPerHour) outcome = 'rate_limited';
-  else outcome = 'mail_queued';
-
-  const audit = {
-    event: 'password_reset.requested',
-    outcome,
-    userId: user?.id ?? null,
-    identifier: key,
-    ip: meta.ip,
-    userAgent: meta.userAgent,
-    detail: outcome === 'rate_limited' ? { limit: ipCount > s.config.resetRequestsPerIpPerHour ? 'ip' : 'account' } : null,
-  };
-
-  if (outcome !== 'mail_queued' || !user) {
-    await s.db.transaction().execute(async (trx) => {
-      await updateFlow(trx, flow.id, { state: 'sent', lang, user_id: user?.id ?? null, updated_at: now });
-      await s.audit(audit, trx);
-    });
-    return outcome;
-  }
-
   await s.db.transaction().execute(async (trx) => {
-    const { mailId, tokenId } = await queueResetMail(s, trx, user, lang, now);
-    await updateFlow(trx, flow.id, { state: 'sent', lang, user_id: user.id, updated_at: now });
-    await s.audit({ ...audit, detail: { mailId, tokenId } }, trx);
+    await updateFlow(trx, flow.id, { state: 'sent', lang, updated_at: now });
+    await insertResetRequest(trx, {
+      id: randomId(), flow_id: flow.id, identifier: normalizeIdentifier(flow.identifier), email_hmac: emailDigest(s, email), lang,
+      ip: meta.ip, user_agent: meta.userAgent, ip_limited: ipCount > s.config.resetRequestsPerIpPerHour ? 1 : 0, created_at: now,
+    });
   });
   s.mailWorker.kick();
-  return outcome;
+}
+
+/**
+ * The worker's half of stage ②: decides each waiting request and, in the same transaction, issues the token
+ * and queues the seed's mail, writes the outcome to the audit trail for the call center, and removes the
+ * request. On PostgreSQL the requests are locked with SKIP LOCKED, so each is decided by exactly one instance.
+ * Returns how many were decided.
+ */
+export async function processResetRequests(s: Services, limit = 20): Promise<number> {
+  return s.db.transaction().execute(async (trx) => {
+    const requests = await claimResetRequests(trx, s.dialect, limit);
+    for (const r of requests) await decideResetRequest(s, trx, r);
+    return requests.length;
+  });
+}
+
+async function decideResetRequest(s: Services, trx: Db, r: ResetRequest): Promise<void> {
+  const now = s.now();
+  const user = r.identifier ? await findUserByLoginKey(trx, r.identifier) : undefined;
+  let outcome: ResetOutcome;
+  if (r.ip_limited) outcome = 'rate_limited';
+  else if (!user) outcome = 'unknown_user';
+  else if (user.status === 'provisional' || isProvisionalPlaceholder(user.email)) outcome = 'provisional_address';
+  else if (!sameDigest(emailDigest(s, user.email), r.email_hmac)) outcome = 'email_mismatch';
+  else if (lockStateOf(user, now) === 'indefinite') outcome = 'account_locked';
+  else if ((await countTokensSince(trx, user.id, now - HOUR)) >= s.config.resetMailsPerAccountPerHour) outcome = 'rate_limited';
+  else outcome = 'mail_queued';
+
+  let detail: Record<string, unknown> | null = outcome === 'rate_limited' ? { limit: r.ip_limited ? 'ip' : 'account' } : null;
+  if (outcome === 'mail_queued' && user) detail = await queueResetMail(s, trx, user, r.lang === 'en' ? 'en' : 'ja', now);
+  if (user) await updateFlow(trx, r.flow_id, { user_id: user.id });
+  await s.audit({ event: 'password_reset.requested', outcome, userId: user?.id ?? null, identifier: r.identifier, ip: r.ip, userAgent: r.user_agent, detail }, trx);
+  await deleteResetRequest(trx, r.id);
 }
 
 /**

@@ -1,6 +1,6 @@
 /** SQL for password-reset flows and reset tokens. */
-import type { Db } from '../../db/database.ts';
-import type { Flow, FlowsTable, ResetToken, ResetTokensTable } from '../../db/schema.ts';
+import type { Db, Dialect } from '../../db/database.ts';
+import type { Flow, FlowsTable, ResetRequest, ResetRequestsTable, ResetToken, ResetTokensTable } from '../../db/schema.ts';
 
 export async function insertFlow(db: Db, flow: FlowsTable): Promise<void> {
   await db.insertInto('flows').values(flow).execute();
@@ -74,4 +74,19 @@ export async function countTokensSince(db: Db, userId: string, since: number): P
     .where('created_at', '>=', since)
     .executeTakeFirstOrThrow();
   return Number(r.n);
+}
+
+export async function insertResetRequest(db: Db, r: ResetRequestsTable): Promise<void> {
+  await db.insertInto('reset_requests').values(r).execute();
+}
+
+/** The oldest waiting requests, in the caller's transaction; on PostgreSQL locked so that no other instance takes them. */
+export async function claimResetRequests(trx: Db, dialect: Dialect, limit: number): Promise<ResetRequest[]> {
+  let q = trx.selectFrom('reset_requests').selectAll().orderBy('created_at').limit(limit);
+  if (dialect === 'postgres') q = q.forUpdate().skipLocked();
+  return q.execute();
+}
+
+export async function deleteResetRequest(db: Db, id: string): Promise<void> {
+  await db.deleteFrom('reset_requests').where('id', '=', id).execute();
 }
