@@ -37,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return cmd ? 0 : 2;
   }
-  const { db, dialect } = openDatabase(config.databaseUrl);
+  const { db, dialect } = openDatabase(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
   try {
     if (cmd === 'migrate') {
       const applied = await migrateToLatest(db);

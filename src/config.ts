@@ -24,6 +24,8 @@ export interface Config {
   mailContactLines: string[] | undefined;
   sessionSecret: string;
   passwordPolicy: PolicyName;
+  /** SQLite only: NORMAL (default) or FULL, whether each commit waits for the disk (database.ts). */
+  sqliteSynchronous: 'normal' | 'full';
   trustProxy: boolean | string;
   captchaTestAnswer: string | undefined;
   resetTokenTtlMinutes: number;
@@ -106,6 +108,10 @@ export function loadConfig(env: Env = process.env, options: { persistSecret?: bo
   const mailFrom = env.MAIL_FROM || 'from@mail.iryohokenjyohoportalsite.jp';
   if (!/^[^\s@<>]+@[^\s@<>]+$/.test(mailFrom)) throw new ConfigError('MAIL_FROM must be an e-mail address');
 
+  const sqliteSynchronous = (env.SQLITE_SYNCHRONOUS || 'normal').toLowerCase();
+  if (sqliteSynchronous !== 'normal' && sqliteSynchronous !== 'full') {
+    throw new ConfigError(`SQLITE_SYNCHRONOUS must be normal or full (got "${env.SQLITE_SYNCHRONOUS}")`);
+  }
   const passwordPolicy = (env.PASSWORD_POLICY || 'portal') as PolicyName;
   if (!POLICIES.includes(passwordPolicy)) {
     throw new ConfigError(`PASSWORD_POLICY must be one of ${POLICIES.join(', ')} (got "${env.PASSWORD_POLICY}")`);
@@ -151,6 +157,7 @@ export function loadConfig(env: Env = process.env, options: { persistSecret?: bo
     mailContactLines: contact ? contact.split('\\n') : undefined,
     sessionSecret,
     passwordPolicy,
+    sqliteSynchronous,
     trustProxy,
     captchaTestAnswer,
     resetTokenTtlMinutes: int(env, 'RESET_TOKEN_TTL_MINUTES', 60, 5, 24 * 60),

@@ -12,7 +12,7 @@ export interface Runtime extends OpenedDatabase {
 }
 
 export async function openRuntime(config: Config): Promise<Runtime> {
-  const opened = openDatabase(config.databaseUrl);
+  const opened = openDatabase(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
   await migrateToLatest(opened.db);
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true }) : undefined;
   if (redis) await redis.connect();

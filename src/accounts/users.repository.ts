@@ -45,14 +45,15 @@ export async function countUsers(db: Db): Promise<number> {
 }
 
 /** Records a failed login; returns the new count. */
+/** Counts a failed login; returns the new count (0 when no account has this id). */
 export async function recordLoginFailure(db: Db, id: string, now: number): Promise<number> {
-  await db
+  const r = await db
     .updateTable('users')
     .set((eb) => ({ failed_logins: eb('failed_logins', '+', 1), updated_at: now }))
     .where('id', '=', id)
-    .execute();
-  const r = await db.selectFrom('users').select('failed_logins').where('id', '=', id).executeTakeFirstOrThrow();
-  return r.failed_logins;
+    .returning('failed_logins')
+    .executeTakeFirst();
+  return r?.failed_logins ?? 0;
 }
 
 /** Locks until `until`; the failure count starts again, so that after the lock one typo does not lock again (L2). */

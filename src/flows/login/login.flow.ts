@@ -26,46 +26,53 @@ export async function logIn(s: Services, identifier: string, password: string, p
   }
   const user = await findUserByLoginKey(s.db, key);
   const now = s.now();
-  if (!user || lockStateOf(user, now) !== 'none') {
-    // Same work as a real check, so that timing does not tell (L1).
-    await burnVerification(password);
-    await s.counters.hit(ipKey, WINDOW);
-    await s.audit({ event: 'login', outcome: user ? 'locked' : 'unknown_user', userId: user?.id ?? null, ...base });
-    return { ok: false, reason: 'invalid' };
-  }
-  const legacy = user.legacy_hash !== null;
-  const matches = legacy ? await verifyLegacyPassword(user.legacy_hash!, password) : await verifyPassword(user.password_hash, password);
+  const checkable = user !== undefined && lockStateOf(user, now) === 'none';
+  const legacy = checkable && user.legacy_hash !== null;
+  // Whatever the account, the same work (L1, R2): one password verification (against a dummy argon2id hash for an
+  // unknown or locked account) and then one transaction.
+  let matches = false;
+  if (!checkable) await burnVerification(password);
+  else matches = legacy ? await verifyLegacyPassword(user.legacy_hash!, password) : await verifyPassword(user.password_hash, password);
+
   if (!matches) {
     await s.counters.hit(ipKey, WINDOW);
-    const failures = await recordLoginFailure(s.db, user.id, now);
-    await s.audit({ event: 'login', outcome: 'bad_password', userId: user.id, ...base, detail: { failures } });
-    if (failures >= s.config.lockoutThreshold) {
-      const until = now + s.config.lockoutMinutes * 60_000;
-      await lockUserUntil(s.db, user.id, until, now);
-      await s.audit({ event: 'account.locked', outcome: 'temporary', userId: user.id, ...base, detail: { until: new Date(until).toISOString(), failures } });
-    }
+    const outcome = !user ? 'unknown_user' : checkable ? 'bad_password' : 'locked';
+    await s.db.transaction().execute(async (trx) => {
+      // For an unknown or locked account the same statement runs and finds no row to count.
+      const failures = await recordLoginFailure(trx, checkable ? user.id : '', now);
+      await s.audit({ event: 'login', outcome, userId: user?.id ?? null, ...base, ...(checkable ? { detail: { failures } } : {}) }, trx);
+      if (checkable && failures >= s.config.lockoutThreshold) {
+        const until = now + s.config.lockoutMinutes * 60_000;
+        await lockUserUntil(trx, user.id, until, now);
+        await s.audit({ event: 'account.locked', outcome: 'temporary', userId: user.id, ...base, detail: { until: new Date(until).toISOString(), failures } }, trx);
+      }
+    });
     return { ok: false, reason: 'invalid' };
   }
-  await recordLoginSuccess(s.db, user, now);
-  if (legacy) {
-    // The old portal's bcrypt hash is verified once, then replaced by argon2id.
-    await replaceLegacyHash(s.db, user.id, await hashPassword(password), now);
-    await s.audit({ event: 'password.migrated', outcome: 'ok', userId: user.id, ip: meta.ip, userAgent: meta.userAgent });
-  } else if (needsRehash(user.password_hash)) await updatePasswordHash(s.db, user.id, await hashPassword(password), now);
-  // L3: a new session id at every login; the old one (if any) ends.
-  if (previousSessionHash) await deleteSession(s.db, previousSessionHash);
+
+  // The old portal's bcrypt hash is verified once, then replaced by argon2id (hashed before the transaction).
+  const newHash = legacy || needsRehash(user!.password_hash) ? await hashPassword(password) : undefined;
   const sessionId = randomId(32);
-  await insertSession(s.db, {
-    id_hash: hashToken(sessionId),
-    user_id: user.id,
-    created_at: now,
-    last_seen_at: now,
-    expires_at: now + s.config.sessionAbsoluteHours * 3600_000,
-    ip: meta.ip,
-    user_agent: meta.userAgent,
+  await s.db.transaction().execute(async (trx) => {
+    await recordLoginSuccess(trx, user!, now);
+    if (legacy) {
+      await replaceLegacyHash(trx, user!.id, newHash!, now);
+      await s.audit({ event: 'password.migrated', outcome: 'ok', userId: user!.id, ip: meta.ip, userAgent: meta.userAgent }, trx);
+    } else if (newHash) await updatePasswordHash(trx, user!.id, newHash, now);
+    // L3: a new session id at every login; the old one (if any) ends.
+    if (previousSessionHash) await deleteSession(trx, previousSessionHash);
+    await insertSession(trx, {
+      id_hash: hashToken(sessionId),
+      user_id: user!.id,
+      created_at: now,
+      last_seen_at: now,
+      expires_at: now + s.config.sessionAbsoluteHours * 3600_000,
+      ip: meta.ip,
+      user_agent: meta.userAgent,
+    });
+    await s.audit({ event: 'login', outcome: 'ok', userId: user!.id, ...base }, trx);
   });
-  await s.audit({ event: 'login', outcome: 'ok', userId: user.id, ...base });
-  return { ok: true, sessionId, user };
+  return { ok: true, sessionId, user: user! };
 }
 
 export async function logOut(s: Services, sessionHash: string, userId: string, meta: RequestMeta): Promise<void> {

@@ -73,8 +73,10 @@ export async function startRecovery(s: Services, browserKey: string, lang: Lang,
     updated_at: now,
     expires_at: now + s.config.flowTtlMinutes * 60_000,
   };
-  await insertFlow(s.db, flow);
-  await s.audit({ event: 'password_reset.started', outcome: 'ok', ip: meta.ip, userAgent: meta.userAgent, detail: { flow: id.slice(0, 8) } });
+  await s.db.transaction().execute(async (trx) => {
+    await insertFlow(trx, flow);
+    await s.audit({ event: 'password_reset.started', outcome: 'ok', ip: meta.ip, userAgent: meta.userAgent, detail: { flow: id.slice(0, 8) } }, trx);
+  });
   return flow;
 }
 
@@ -110,17 +112,19 @@ export async function submitIdentify(s: Services, flow: Flow, lang: Lang, identi
     const next = await redrawCaptcha(s, flow, lang, flow.captcha_mode, identifier.trim());
     return { ok: false, captcha: expired ? 'expired' : 'wrong', flow: next };
   }
-  await updateFlow(s.db, flow.id, {
-    state: 'verify',
-    identifier: identifier.trim(),
-    lang,
-    captcha_hash: null,
-    captcha_svg: null,
-    captcha_spoken: null,
-    captcha_expires_at: null,
-    updated_at: now,
+  await s.db.transaction().execute(async (trx) => {
+    await updateFlow(trx, flow.id, {
+      state: 'verify',
+      identifier: identifier.trim(),
+      lang,
+      captcha_hash: null,
+      captcha_svg: null,
+      captcha_spoken: null,
+      captcha_expires_at: null,
+      updated_at: now,
+    });
+    await s.audit({ event: 'password_reset.identified', outcome: 'ok', identifier: typed, ip: meta.ip, userAgent: meta.userAgent }, trx);
   });
-  await s.audit({ event: 'password_reset.identified', outcome: 'ok', identifier: typed, ip: meta.ip, userAgent: meta.userAgent });
   return { ok: true };
 }
 
