@@ -46,6 +46,9 @@ export interface FlowsTable {
   user_id: string | null;
   token_id: string | null;
   captcha_hash: string | null;
+  /** The CAPTCHA's answer, sealed: its picture is drawn from it when fetched. */
+  captcha_answer: string | null;
+  /** No longer written (pictures are drawn when fetched); kept for flows made before. */
   captcha_svg: string | null;
   captcha_spoken: string | null;
   captcha_mode: 'image' | 'text';

@@ -3,7 +3,7 @@
  * to its flow; the picture (paths, no text) and a spelled-out form for the non-visual
  * alternative are kept beside it until it is used or expires.
  */
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import svgCaptcha from 'svg-captcha';
 import { hmac, sameDigest } from './tokens.ts';
 
@@ -48,7 +48,28 @@ for (const ch of CAPTCHA_CHARS) {
   glyphs.set(ch, { width: (g.advanceWidth ?? 0) * fontScale, commands: g.getPath(0, 0, FONT_SIZE).commands });
 }
 
-const rnd = (min: number, max: number) => Math.round(min + Math.random() * (max - min));
+/** sfc32, seeded from 128 bits of a hex string: the same seed draws the same picture. */
+function seededRandom(seedHex: string): () => number {
+  let a = parseInt(seedHex.slice(0, 8), 16) | 0;
+  let b = parseInt(seedHex.slice(8, 16), 16) | 0;
+  let c = parseInt(seedHex.slice(16, 24), 16) | 0;
+  let d = parseInt(seedHex.slice(24, 32), 16) | 0;
+  const next = () => {
+    a |= 0; b |= 0; c |= 0; d |= 0;
+    const t = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    c = (c + t) | 0;
+    return (t >>> 0) / 4294967296;
+  };
+  for (let i = 0; i < 12; i++) next();
+  return next;
+}
+
+let random: () => number = Math.random;
+const rnd = (min: number, max: number) => Math.round(min + random() * (max - min));
 
 function hue2rgb(p: number, q: number, t: number): number {
   if (t < 0) t += 1;
@@ -79,7 +100,7 @@ function charPath(ch: string, x: number, y: number): string {
   const Y = (v: number, r: number) => Math.round((v + top + r) * UNIT);
   let d = '';
   for (const c of g.commands) {
-    const r = Math.random() * 0.2 - 0.1;
+    const r = random() * 0.2 - 0.1;
     if (c.type === 'M' || c.type === 'L') d += `${c.type}${X(c.x!, r)} ${Y(c.y!, r)}`;
     else if (c.type === 'Q') d += `Q${X(c.x1!, r)} ${Y(c.y1!, r)} ${X(c.x!, r)} ${Y(c.y!, r)}`;
     else if (c.type === 'C') d += `C${X(c.x1!, r)} ${Y(c.y1!, r)} ${X(c.x2!, 0)} ${Y(c.y2!, 0)} ${X(c.x!, r)} ${Y(c.y!, r)}`;
@@ -88,31 +109,55 @@ function charPath(ch: string, x: number, y: number): string {
   return d;
 }
 
-/**
- * Draws a new challenge; with a test answer (never in production) that is the text drawn. The picture is
- * svg-captcha's (its font, coloured characters among two noise curves on white, in random order), made from
- * outlines prepared once: a tenth of the time of svg-captcha itself, which is a fifth of a reset's under load.
- */
-export function drawCaptcha(testAnswer?: string): DrawnCaptcha {
+/** A new answer; with a test answer (never in production) that is the text. */
+export function newCaptchaAnswer(testAnswer?: string): string {
   let answer = testAnswer ?? '';
   if (!testAnswer) for (let i = 0; i < CAPTCHA_LENGTH; i++) answer += CAPTCHA_CHARS[randomInt(CAPTCHA_CHARS.length)];
-  const parts: string[] = [];
-  for (let i = 0; i < 2; i++) {
-    const p = (x: number, y: number) => `${x * UNIT} ${y * UNIT}`;
-    parts.push(`<path d="M${p(rnd(1, 21), rnd(1, HEIGHT - 1))} C${p(rnd(WIDTH / 2 - 21, WIDTH / 2 + 21), rnd(1, HEIGHT - 1))},${p(rnd(WIDTH / 2 - 21, WIDTH / 2 + 21), rnd(1, HEIGHT - 1))},${p(rnd(WIDTH - 21, WIDTH - 1), rnd(1, HEIGHT - 1))}" stroke="${color()}" stroke-width="${UNIT}" fill="none"/>`);
+  return answer;
+}
+
+/**
+ * The picture of an answer: svg-captcha's (its font, coloured characters among two noise curves on white, in
+ * random order), made from outlines prepared once (a fifth of svg-captcha's time). Its randomness comes from
+ * `seedHex`: the same challenge is the same picture on every fetch and on every instance, so fetching it again
+ * gives nothing to average, and only the answer (sealed) needs to be kept.
+ */
+export function drawCaptchaPicture(answer: string, seedHex: string): string {
+  random = seededRandom(seedHex);
+  try {
+    const parts: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const p = (x: number, y: number) => `${x * UNIT} ${y * UNIT}`;
+      parts.push(`<path d="M${p(rnd(1, 21), rnd(1, HEIGHT - 1))} C${p(rnd(WIDTH / 2 - 21, WIDTH / 2 + 21), rnd(1, HEIGHT - 1))},${p(rnd(WIDTH / 2 - 21, WIDTH / 2 + 21), rnd(1, HEIGHT - 1))},${p(rnd(WIDTH - 21, WIDTH - 1), rnd(1, HEIGHT - 1))}" stroke="${color()}" stroke-width="${UNIT}" fill="none"/>`);
+    }
+    const spacing = (WIDTH - 2) / (answer.length + 1);
+    for (let i = 0; i < answer.length; i++) {
+      const ch = answer[i]!.toLowerCase();
+      if (!glyphs.has(ch)) throw new Error('a CAPTCHA character outside CAPTCHA_CHARS');
+      parts.push(`<path fill="${color()}" d="${charPath(ch, spacing * (i + 1), HEIGHT / 2)}"/>`);
+    }
+    for (let i = parts.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [parts[i], parts[j]] = [parts[j]!, parts[i]!];
+    }
+    return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0,0,${WIDTH * UNIT},${HEIGHT * UNIT}"><rect width="100%" height="100%" fill="#ffffff"/>${parts.join('')}</svg>`;
+  } finally {
+    random = Math.random;
   }
-  const spacing = (WIDTH - 2) / (answer.length + 1);
-  for (let i = 0; i < answer.length; i++) {
-    const ch = answer[i]!.toLowerCase();
-    if (!glyphs.has(ch)) throw new Error('a CAPTCHA character outside CAPTCHA_CHARS');
-    parts.push(`<path fill="${color()}" d="${charPath(ch, spacing * (i + 1), HEIGHT / 2)}"/>`);
-  }
-  for (let i = parts.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [parts[i], parts[j]] = [parts[j]!, parts[i]!];
-  }
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0,0,${WIDTH * UNIT},${HEIGHT * UNIT}"><rect width="100%" height="100%" fill="#ffffff"/>${parts.join('')}</svg>`;
-  return { answer, svg };
+}
+
+/** A new challenge with a random picture (tests and tools). */
+export function drawCaptcha(testAnswer?: string): DrawnCaptcha {
+  const answer = newCaptchaAnswer(testAnswer);
+  return { answer, svg: drawCaptchaPicture(answer, randomBytes(16).toString('hex')) };
+}
+
+/**
+ * The picture's seed for a flow's current challenge: from its sealed answer, which is new at every challenge
+ * (a fresh nonce even when the answer repeats), so a new challenge is a new picture.
+ */
+export function captchaSeed(secret: string, flowId: string, sealedAnswer: string): string {
+  return hmac(secret, `captcha-picture:${flowId}:${sealedAnswer}`);
 }
 
 /** The answer spelled out character by character, for people who cannot see the picture. */
@@ -136,15 +181,17 @@ export function checkCaptchaAnswer(secret: string, flowId: string, typed: string
 }
 
 /**
- * The flow columns of a newly drawn challenge. Only the answer's HMAC can check an answer; the picture and the
- * spelled-out form (which show the answer) are sealed with the server key, so the database holds no answer in clear (R6).
+ * The flow columns of a new challenge. Only the answer's HMAC can check an answer; the answer itself (from which
+ * the picture is drawn when fetched) and the spelled-out form are sealed with the server key, so the database
+ * holds no answer in clear (R6).
  */
 export function drawCaptchaColumns(o: { secret: string; seal: (v: string) => string; flowId: string; lang: string; mode: 'image' | 'text'; testAnswer?: string | undefined; now: number }) {
-  const drawn = drawCaptcha(o.testAnswer);
+  const answer = newCaptchaAnswer(o.testAnswer);
   return {
-    captcha_hash: hashCaptchaAnswer(o.secret, o.flowId, drawn.answer),
-    captcha_svg: o.seal(drawn.svg),
-    captcha_spoken: o.mode === 'text' ? o.seal(spellCaptcha(drawn.answer, o.lang)) : null,
+    captcha_hash: hashCaptchaAnswer(o.secret, o.flowId, answer),
+    captcha_answer: o.seal(answer),
+    captcha_svg: null,
+    captcha_spoken: o.mode === 'text' ? o.seal(spellCaptcha(answer, o.lang)) : null,
     captcha_mode: o.mode,
     captcha_expires_at: o.now + CAPTCHA_TTL_MS,
   };

