@@ -113,9 +113,11 @@ export interface AuditChainer {
 export function createAuditChainer(db: Db, dialect: Dialect, everyMs: number, onError: (err: unknown) => void): AuditChainer {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
+  // Batches of 100, letting requests run in between: a long batch would hold the event loop (and on SQLite the
+  // database) and show in the requests' tail latency.
   const round = async () => {
     try {
-      while ((await chainAudit(db, dialect)) === 500);
+      while ((await chainAudit(db, dialect, { limit: 100 })) === 100) await new Promise((resolve) => setImmediate(resolve));
     } catch (err) {
       onError(err);
     }

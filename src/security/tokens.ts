@@ -1,12 +1,18 @@
 /** Random secrets and their one-way hashes (T1). */
-import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /** A CSPRNG string over [A-Za-z0-9]; 32 characters carry about 190 bits. */
 export function randomAlnum(length = 32): string {
   let out = '';
-  for (let i = 0; i < length; i++) out += ALNUM[randomInt(ALNUM.length)];
+  while (out.length < length) {
+    // One buffer of random bytes; bytes ≥ 248 (= 4 × 62) are skipped so that every character is equally likely.
+    for (const b of randomBytes(length + 8)) {
+      if (b < 248) out += ALNUM[b % 62];
+      if (out.length === length) break;
+    }
+  }
   return out;
 }
 

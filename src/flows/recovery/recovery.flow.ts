@@ -56,7 +56,7 @@ function captchaFields(s: Services, flowId: string, lang: Lang, mode: 'image' | 
 }
 
 /** Starts stage ① with a fresh CAPTCHA. */
-export async function startRecovery(s: Services, browserKey: string, lang: Lang, meta: RequestMeta): Promise<Flow> {
+export async function startRecovery(s: Services, browserKey: string, lang: Lang, _meta: RequestMeta): Promise<Flow> {
   const now = s.now();
   const id = randomAlnum(32);
   const flow: Flow = {
@@ -73,10 +73,9 @@ export async function startRecovery(s: Services, browserKey: string, lang: Lang,
     updated_at: now,
     expires_at: now + s.config.flowTtlMinutes * 60_000,
   };
-  await s.db.transaction().execute(async (trx) => {
-    await insertFlow(trx, flow);
-    await s.audit({ event: 'password_reset.started', outcome: 'ok', ip: meta.ip, userAgent: meta.userAgent, detail: { flow: id.slice(0, 8) } }, trx);
-  });
+  // Not audited: opening the page is not a security event (stage ① and ② are), and an anonymous GET should not
+  // write to the audit trail.
+  await insertFlow(s.db, flow);
   return flow;
 }
 
@@ -164,7 +163,7 @@ export async function submitVerify(s: Services, flow: Flow, lang: Lang, email: s
  * request. On PostgreSQL the requests are locked with SKIP LOCKED, so each is decided by exactly one instance.
  * Returns how many were decided.
  */
-export async function processResetRequests(s: Services, limit = 20): Promise<number> {
+export async function processResetRequests(s: Services, limit = 10): Promise<number> {
   return s.db.transaction().execute(async (trx) => {
     const requests = await claimResetRequests(trx, s.dialect, limit);
     for (const r of requests) await decideResetRequest(s, trx, r);
