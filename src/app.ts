@@ -110,7 +110,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     branding: { baseUrl: config.baseUrl, callCenterPhone: config.callCenterPhone, contactLines: config.mailContactLines },
     mailWorker,
     topPage: createTopPageCache(config.pageCacheSeconds * 1000),
-    audit: makeAudit(db, dialect, now, (input) => countAuditEvent(metrics, input.event, input.outcome)),
+    ...makeAudit(db, now, (input) => countAuditEvent(metrics, input.event, input.outcome)),
   };
   app.decorate('services', services);
   app.decorate('mailWorker', mailWorker);

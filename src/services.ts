@@ -4,7 +4,7 @@ import type { Db, Dialect } from './db/database.ts';
 import type { Policy } from './accounts/password-policy.ts';
 import type { CounterStore } from './security/counters.ts';
 import type { SecretBox } from './security/secret-box.ts';
-import { appendAudit, type AuditInput } from './security/audit.repository.ts';
+import { appendAudits, type AuditInput } from './security/audit.repository.ts';
 import type { TopPageCache } from './content/top-page-cache.ts';
 import type { MailWorker } from './mail/worker.ts';
 import type { MailBranding } from './mail/templates/contact-block.ts';
@@ -23,11 +23,14 @@ export interface Services {
   topPage: TopPageCache;
   /** Appends to the audit trail, in `trx` when given (the same transaction as the change). */
   audit(input: AuditInput, trx?: Db): Promise<void>;
+  /** Several entries with one INSERT, in this order. */
+  auditMany(inputs: AuditInput[], trx?: Db): Promise<void>;
 }
 
-export function makeAudit(db: Db, dialect: Dialect, now: () => number, observe?: (input: AuditInput) => void): Services['audit'] {
-  return async (input, trx) => {
-    await appendAudit(trx ?? db, dialect, now(), input);
-    observe?.(input);
+export function makeAudit(db: Db, now: () => number, observe?: (input: AuditInput) => void): Pick<Services, 'audit' | 'auditMany'> {
+  const auditMany: Services['auditMany'] = async (inputs, trx) => {
+    await appendAudits(trx ?? db, now(), inputs);
+    if (observe) for (const input of inputs) observe(input);
   };
+  return { auditMany, audit: (input, trx) => auditMany([input], trx) };
 }

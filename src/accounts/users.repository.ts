@@ -17,6 +17,24 @@ export async function findUserByLoginKey(db: Db, key: string): Promise<User | un
     .executeTakeFirst();
 }
 
+/** findUserByLoginKey for several keys at once: each key that names an account maps to it. */
+export async function findUsersByLoginKeys(db: Db, keys: string[]): Promise<Map<string, User>> {
+  const wanted = [...new Set(keys.filter(Boolean))];
+  const found = new Map<string, User>();
+  if (wanted.length === 0) return found;
+  const users = await db
+    .selectFrom('users')
+    .selectAll()
+    .where((eb) => eb.or([eb('username', 'in', wanted), eb('user_id', 'in', wanted)]))
+    .where('status', '!=', 'closed')
+    .execute();
+  for (const u of users) {
+    if (wanted.includes(u.username)) found.set(u.username, u);
+    if (u.user_id && wanted.includes(u.user_id)) found.set(u.user_id, u);
+  }
+  return found;
+}
+
 /** True when the name is used by any account, closed ones included (names are never reused). */
 export async function isNameEverUsed(db: Db, key: string): Promise<boolean> {
   const r = await db

@@ -39,6 +39,19 @@ export async function enqueueMail(db: Db, box: SecretBox, now: number, mail: New
   return id;
 }
 
+/** Queues several mails (ids given by the caller) with one statement for the mails and one for their events. */
+export async function enqueueMails(db: Db, box: SecretBox, now: number, mails: Array<NewMail & { id: string }>): Promise<void> {
+  if (mails.length === 0) return;
+  await db
+    .insertInto('outbox')
+    .values(mails.map((m) => ({
+      id: m.id, kind: m.kind, user_id: m.userId, to_addr: m.to, subject: m.subject, body_enc: box.seal(m.text),
+      status: 'queued', attempts: 0, next_attempt_at: now, claimed_until: null, last_error: null, created_at: now, sent_at: null,
+    })))
+    .execute();
+  await db.insertInto('mail_events').values(mails.map((m) => ({ id: randomId(), outbox_id: m.id, at: now, event: 'queued', detail: null }))).execute();
+}
+
 export async function addMailEvent(db: Db, outboxId: string, at: number, event: 'queued' | 'sent' | 'retry' | 'failed', detail: string | null): Promise<void> {
   await db.insertInto('mail_events').values({ id: randomId(), outbox_id: outboxId, at, event, detail }).execute();
 }

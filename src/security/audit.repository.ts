@@ -38,9 +38,15 @@ const AUDIT_LOCK_KEY = 781_245_001;
  * audited requests never queue behind each other. The entry is chained within a moment by chainAudit.
  */
 export async function appendAudit(db: Db, _dialect: Dialect, at: number, input: AuditInput): Promise<void> {
+  await appendAudits(db, at, [input]);
+}
+
+/** Appends several entries with one INSERT (in this order). */
+export async function appendAudits(db: Db, at: number, inputs: AuditInput[]): Promise<void> {
+  if (inputs.length === 0) return;
   await db
     .insertInto('audit_log')
-    .values({
+    .values(inputs.map((input) => ({
       id: randomId(),
       at,
       event: input.event,
@@ -54,7 +60,7 @@ export async function appendAudit(db: Db, _dialect: Dialect, at: number, input: 
       chain: null,
       prev_hash: null,
       hash: null,
-    })
+    })))
     .execute();
 }
 

@@ -2,28 +2,30 @@
  * The password-reset flow of the seed: ① 特定 → ② 検証 → sent, then from the mailed link ③ リセット → done.
  * States and rules only: no HTTP here. Expected failures are returned as values.
  */
-import type { Flow, ResetRequest, User } from '../../db/schema.ts';
+import type { Flow, ResetTokensTable, User } from '../../db/schema.ts';
+import type { AuditInput } from '../../security/audit.repository.ts';
 import type { Db } from '../../db/database.ts';
 import type { Services } from '../../services.ts';
 import { checkPassword, type PolicyViolation } from '../../accounts/password-policy.ts';
 import { hashPassword } from '../../accounts/passwords.ts';
 import { isProvisionalPlaceholder, normalizeEmail, normalizeIdentifier } from '../../accounts/identity.ts';
 import { lockStateOf } from '../../accounts/lock-state.ts';
-import { findUserById, findUserByLoginKey, setPasswordAfterReset } from '../../accounts/users.repository.ts';
+import { findUserById, findUsersByLoginKeys, setPasswordAfterReset } from '../../accounts/users.repository.ts';
 import { deleteSessionsOfUser } from '../../accounts/sessions.repository.ts';
 import { checkCaptchaAnswer, drawCaptchaColumns } from '../../security/captcha.ts';
 import { linkStateOf, type LinkState } from '../../security/link-state.ts';
 import { hashToken, hmac, isTokenShape, randomAlnum, randomId, sameDigest } from '../../security/tokens.ts';
-import { enqueueMail } from '../../mail/outbox.repository.ts';
+import { enqueueMail, enqueueMails, type NewMail } from '../../mail/outbox.repository.ts';
 import { passwordResetMail } from '../../mail/templates/password-reset.ts';
 import { passwordChangedMail } from '../../mail/templates/password-changed.ts';
 import type { Lang } from '../../web/i18n/i18n.ts';
 import {
   cancelOpenTokens,
+  cancelOpenTokensOfUsers,
   claimResetRequests,
   consumeResetToken,
-  deleteResetRequest,
-  countTokensSince,
+  countTokensSinceByUser,
+  deleteResetRequests,
   expireFlowsOfUser,
   findFlow,
   findResetTokenByHash,
@@ -31,6 +33,7 @@ import {
   insertFlow,
   insertResetRequest,
   insertResetToken,
+  insertResetTokens,
   updateFlow,
 } from './recovery.repository.ts';
 
@@ -158,36 +161,69 @@ export async function submitVerify(s: Services, flow: Flow, lang: Lang, email: s
 }
 
 /**
- * The worker's half of stage ②: decides each waiting request and, in the same transaction, issues the token
- * and queues the seed's mail, writes the outcome to the audit trail for the call center, and removes the
- * request. On PostgreSQL the requests are locked with SKIP LOCKED, so each is decided by exactly one instance.
- * Returns how many were decided.
+ * The worker's half of stage ②: decides a batch of waiting requests and, in one transaction, issues the tokens
+ * and queues the seed's mails, writes each outcome to the audit trail for the call center, and removes the
+ * requests: a handful of statements per batch, not per request. On PostgreSQL the requests are locked with
+ * SKIP LOCKED, so each is decided by exactly one instance. Returns how many were decided.
  */
 export async function processResetRequests(s: Services, limit = 10): Promise<number> {
   return s.db.transaction().execute(async (trx) => {
     const requests = await claimResetRequests(trx, s.dialect, limit);
-    for (const r of requests) await decideResetRequest(s, trx, r);
+    if (requests.length === 0) return 0;
+    const now = s.now();
+    const users = await findUsersByLoginKeys(trx, requests.map((r) => r.identifier));
+    const recent = await countTokensSinceByUser(trx, [...new Set([...users.values()].map((u) => u.id))], now - HOUR);
+    const tokens: ResetTokensTable[] = [];
+    const mails: Array<NewMail & { id: string }> = [];
+    const audits: AuditInput[] = [];
+    const lastTokenOf = new Map<string, ResetTokensTable>();
+    for (const r of requests) {
+      const user = r.identifier ? users.get(r.identifier) : undefined;
+      const issued = user ? (recent.get(user.id) ?? 0) : 0;
+      let outcome: ResetOutcome;
+      if (r.ip_limited) outcome = 'rate_limited';
+      else if (!user) outcome = 'unknown_user';
+      else if (user.status === 'provisional' || isProvisionalPlaceholder(user.email)) outcome = 'provisional_address';
+      else if (!sameDigest(emailDigest(s, user.email), r.email_hmac)) outcome = 'email_mismatch';
+      else if (lockStateOf(user, now) === 'indefinite') outcome = 'account_locked';
+      else if (issued >= s.config.resetMailsPerAccountPerHour) outcome = 'rate_limited';
+      else outcome = 'mail_queued';
+      let detail: Record<string, unknown> | null = outcome === 'rate_limited' ? { limit: r.ip_limited ? 'ip' : 'account' } : null;
+      if (outcome === 'mail_queued' && user) {
+        const { token, mail } = resetMailOf(s, user, r.lang === 'en' ? 'en' : 'ja', now);
+        // Two requests for one account in a batch: the newer token replaces the older one (T2).
+        const older = lastTokenOf.get(user.id);
+        if (older) older.cancelled_at = now;
+        lastTokenOf.set(user.id, token);
+        recent.set(user.id, issued + 1);
+        tokens.push(token);
+        mails.push(mail);
+        detail = { mailId: mail.id, tokenId: token.id };
+      }
+      audits.push({ event: 'password_reset.requested', outcome, userId: user?.id ?? null, identifier: r.identifier, ip: r.ip, userAgent: r.user_agent, detail });
+    }
+    if (tokens.length) {
+      await cancelOpenTokensOfUsers(trx, [...lastTokenOf.keys()], now);
+      await insertResetTokens(trx, tokens);
+      await enqueueMails(trx, s.box, now, mails);
+    }
+    await s.auditMany(audits, trx);
+    await deleteResetRequests(trx, requests.map((r) => r.id));
     return requests.length;
   });
 }
 
-async function decideResetRequest(s: Services, trx: Db, r: ResetRequest): Promise<void> {
-  const now = s.now();
-  const user = r.identifier ? await findUserByLoginKey(trx, r.identifier) : undefined;
-  let outcome: ResetOutcome;
-  if (r.ip_limited) outcome = 'rate_limited';
-  else if (!user) outcome = 'unknown_user';
-  else if (user.status === 'provisional' || isProvisionalPlaceholder(user.email)) outcome = 'provisional_address';
-  else if (!sameDigest(emailDigest(s, user.email), r.email_hmac)) outcome = 'email_mismatch';
-  else if (lockStateOf(user, now) === 'indefinite') outcome = 'account_locked';
-  else if ((await countTokensSince(trx, user.id, now - HOUR)) >= s.config.resetMailsPerAccountPerHour) outcome = 'rate_limited';
-  else outcome = 'mail_queued';
-
-  let detail: Record<string, unknown> | null = outcome === 'rate_limited' ? { limit: r.ip_limited ? 'ip' : 'account' } : null;
-  if (outcome === 'mail_queued' && user) detail = await queueResetMail(s, trx, user, r.lang === 'en' ? 'en' : 'ja', now);
-  if (user) await updateFlow(trx, r.flow_id, { user_id: user.id });
-  await s.audit({ event: 'password_reset.requested', outcome, userId: user?.id ?? null, identifier: r.identifier, ip: r.ip, userAgent: r.user_agent, detail }, trx);
-  await deleteResetRequest(trx, r.id);
+/** A new reset token for the account and the seed's mail carrying its link (nothing written yet). */
+function resetMailOf(s: Services, user: User, lang: Lang, now: number): { token: ResetTokensTable; mail: NewMail & { id: string } } {
+  const secret = randomAlnum(32);
+  const mail = passwordResetMail(lang, `${s.config.baseUrl}/passwordreset.do?sysparm_tiny=${secret}`, s.config.resetTokenTtlMinutes, s.branding);
+  return {
+    token: {
+      id: randomId(), user_id: user.id, token_hash: hashToken(secret), created_at: now,
+      expires_at: now + s.config.resetTokenTtlMinutes * 60_000, used_at: null, cancelled_at: null,
+    },
+    mail: { id: randomId(), kind: 'password_reset', userId: user.id, to: user.email, subject: mail.subject, text: mail.text },
+  };
 }
 
 /**
@@ -195,16 +231,11 @@ async function decideResetRequest(s: Services, trx: Db, r: ResetRequest): Promis
  * caller's transaction. Also used by the call center's "send a reset link" action.
  */
 export async function queueResetMail(s: Services, trx: Db, user: User, lang: Lang, now: number): Promise<{ mailId: string; tokenId: string }> {
-  const token = randomAlnum(32);
-  const tokenId = randomId();
-  const mail = passwordResetMail(lang, `${s.config.baseUrl}/passwordreset.do?sysparm_tiny=${token}`, s.config.resetTokenTtlMinutes, s.branding);
+  const { token, mail } = resetMailOf(s, user, lang, now);
   await cancelOpenTokens(trx, user.id, now, null);
-  await insertResetToken(trx, {
-    id: tokenId, user_id: user.id, token_hash: hashToken(token), created_at: now,
-    expires_at: now + s.config.resetTokenTtlMinutes * 60_000, used_at: null, cancelled_at: null,
-  });
-  const mailId = await enqueueMail(trx, s.box, now, { kind: 'password_reset', userId: user.id, to: user.email, subject: mail.subject, text: mail.text });
-  return { mailId, tokenId };
+  await insertResetToken(trx, token);
+  await enqueueMails(trx, s.box, now, [mail]);
+  return { mailId: mail.id, tokenId: token.id };
 }
 
 export type OpenLinkResult = { state: 'valid'; flow: Flow } | { state: Exclude<LinkState, 'valid'> };

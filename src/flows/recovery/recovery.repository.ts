@@ -87,6 +87,35 @@ export async function claimResetRequests(trx: Db, dialect: Dialect, limit: numbe
   return q.execute();
 }
 
-export async function deleteResetRequest(db: Db, id: string): Promise<void> {
-  await db.deleteFrom('reset_requests').where('id', '=', id).execute();
+export async function deleteResetRequests(db: Db, ids: string[]): Promise<void> {
+  if (ids.length) await db.deleteFrom('reset_requests').where('id', 'in', ids).execute();
+}
+
+export async function insertResetTokens(db: Db, tokens: ResetTokensTable[]): Promise<void> {
+  if (tokens.length) await db.insertInto('reset_tokens').values(tokens).execute();
+}
+
+/** Cancels every open token of these accounts (new ones replace them: T2). */
+export async function cancelOpenTokensOfUsers(db: Db, userIds: string[], now: number): Promise<void> {
+  if (userIds.length === 0) return;
+  await db
+    .updateTable('reset_tokens')
+    .set({ cancelled_at: now })
+    .where('user_id', 'in', userIds)
+    .where('used_at', 'is', null)
+    .where('cancelled_at', 'is', null)
+    .execute();
+}
+
+/** Tokens issued since `since`, per account. */
+export async function countTokensSinceByUser(db: Db, userIds: string[], since: number): Promise<Map<string, number>> {
+  if (userIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('reset_tokens')
+    .select(['user_id', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('user_id', 'in', userIds)
+    .where('created_at', '>=', since)
+    .groupBy('user_id')
+    .execute();
+  return new Map(rows.map((r) => [r.user_id, Number(r.n)]));
 }
