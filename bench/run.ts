@@ -137,8 +137,10 @@ async function runTarget(target: TargetName, sink: Sink): Promise<TargetResults>
 
     log(`${target}: reset ①+②`);
     since = Date.now();
-    const resetRun = await withPortal(db, sink, (portal, csrf) => benchReset(portal.url, csrf, users, CONNECTIONS.reset, d));
-    const reset = { ...resetRun, outcomes: await resetOutcomes(db.db, since) };
+    const reset = await withPortal(db, sink, async (portal, csrf) => {
+      const r = await benchReset(portal.url, csrf, users, CONNECTIONS.reset, d);
+      return { ...r, outcomes: await resetOutcomes(db.db, since) };
+    });
 
     log(`${target}: mails to the SMTP sink (${MAILS})`);
     const mail = await mailRun(target, sink);

@@ -61,6 +61,14 @@ export async function queueResetMails(db: Db, count: number, baseUrl: string): P
 
 /** How the portal decided each reset request (audit trail), e.g. { mail_queued: 12000 }. */
 export async function resetOutcomes(db: Db, since: number): Promise<Record<string, number>> {
+  // Stage ② only records the request; the portal's worker decides it a moment later (while the portal runs).
+  const until = Date.now() + 120_000;
+  for (;;) {
+    const waiting = await db.selectFrom('reset_requests').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    if (Number(waiting.n) === 0) break;
+    if (Date.now() > until) throw new Error(`${waiting.n} reset requests still undecided`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   const rows = await db
     .selectFrom('audit_log')
     .select(['outcome', sql<number>`count(*)`.as('n')])

@@ -139,6 +139,12 @@ export function createMailWorker(d: MailWorkerDeps): MailWorker {
       clearTimeout(timer);
       timer = undefined;
       if (running) await running;
+      // Requests already answered are decided before the process ends (their mails wait in the outbox).
+      try {
+        for (let i = 0; i < 100 && ((await d.prepare?.()) ?? 0) > 0; i++);
+      } catch (err) {
+        d.log.error({ err }, 'mail worker: preparing mail at shutdown failed');
+      }
       await releaseClaims(d.db, [...inFlight]);
       inFlight.clear();
     },
