@@ -1,4 +1,5 @@
 /** env → config → buildApp → listen: the only file that listens. */
+import './threadpool.ts'; // first: sizes libuv's thread pool before anything uses it
 import { buildApp, loggerOptions } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { POLICIES } from './accounts/password-policy.ts';

@@ -3,6 +3,7 @@ import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { THREADPOOL_SIZE } from '../../src/threadpool.ts';
 import { childEnv, freePort, peakRssMiB, ROOT, sleep, spawnTs } from './processes.ts';
 
 export interface Argon2Limit {
@@ -15,7 +16,8 @@ export interface Argon2Limit {
 
 /** (a) Verifications per second of a bare argon2id loop (the portal's parameters), same cores, same duration. */
 export async function measureArgon2Limit(seconds: number, concurrency: number): Promise<Argon2Limit> {
-  const child = spawnTs('bench/lib/argon2-loop.ts', childEnv({}), { args: [String(seconds), String(concurrency)] });
+  // The same thread pool as the portal's (src/threadpool.ts: one thread per core unless UV_THREADPOOL_SIZE is set).
+  const child = spawnTs('bench/lib/argon2-loop.ts', childEnv({ UV_THREADPOOL_SIZE: THREADPOOL_SIZE }), { args: [String(seconds), String(concurrency)] });
   const code = await new Promise<number | null>((resolve) => child.proc.once('exit', (c) => resolve(c)));
   const line = child.output().trim().split('\n').pop() ?? '';
   if (code !== 0) throw new Error(`the argon2id loop failed (${code}):\n${child.output()}`);

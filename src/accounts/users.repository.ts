@@ -18,16 +18,19 @@ export async function findUserByLoginKey(db: Db, key: string): Promise<User | un
 }
 
 /** findUserByLoginKey for several keys at once: each key that names an account maps to it. */
-export async function findUsersByLoginKeys(db: Db, keys: string[]): Promise<Map<string, User>> {
+export async function findUsersByLoginKeys(db: Db, keys: string[], o: { lock?: boolean } = {}): Promise<Map<string, User>> {
   const wanted = [...new Set(keys.filter(Boolean))];
   const found = new Map<string, User>();
   if (wanted.length === 0) return found;
-  const users = await db
+  let q = db
     .selectFrom('users')
     .selectAll()
     .where((eb) => eb.or([eb('username', 'in', wanted), eb('user_id', 'in', wanted)]))
     .where('status', '!=', 'closed')
-    .execute();
+    .orderBy('id');
+  // PostgreSQL: the rows stay locked until the caller's transaction ends (in id order, so two callers never deadlock).
+  if (o.lock) q = q.forUpdate();
+  const users = await q.execute();
   for (const u of users) {
     if (wanted.includes(u.username)) found.set(u.username, u);
     if (u.user_id && wanted.includes(u.user_id)) found.set(u.user_id, u);
@@ -43,6 +46,11 @@ export async function isNameEverUsed(db: Db, key: string): Promise<boolean> {
     .where((eb) => eb.or([eb('username', '=', key), eb('user_id', '=', key)]))
     .executeTakeFirst();
   return r !== undefined;
+}
+
+/** PostgreSQL: locks the account's row until the caller's transaction ends (SQLite transactions are serial already). */
+export async function lockUser(db: Db, id: string): Promise<void> {
+  await db.selectFrom('users').select('id').where('id', '=', id).forUpdate().execute();
 }
 
 export async function findUserById(db: Db, id: string): Promise<User | undefined> {

@@ -10,7 +10,7 @@ import { checkPassword, type PolicyViolation } from '../../accounts/password-pol
 import { hashPassword } from '../../accounts/passwords.ts';
 import { isProvisionalPlaceholder, normalizeEmail, normalizeIdentifier } from '../../accounts/identity.ts';
 import { lockStateOf } from '../../accounts/lock-state.ts';
-import { findUserById, findUsersByLoginKeys, setPasswordAfterReset } from '../../accounts/users.repository.ts';
+import { findUserById, findUsersByLoginKeys, lockUser, setPasswordAfterReset } from '../../accounts/users.repository.ts';
 import { deleteSessionsOfUser } from '../../accounts/sessions.repository.ts';
 import { checkCaptchaAnswer, drawCaptchaColumns } from '../../security/captcha.ts';
 import { linkStateOf, type LinkState } from '../../security/link-state.ts';
@@ -171,7 +171,9 @@ export async function processResetRequests(s: Services, limit = 10): Promise<num
     const requests = await claimResetRequests(trx, s.dialect, limit);
     if (requests.length === 0) return 0;
     const now = s.now();
-    const users = await findUsersByLoginKeys(trx, requests.map((r) => r.identifier));
+    // The accounts are locked (PostgreSQL) before their recent tokens are counted: another instance deciding a
+    // request for the same account waits, then sees these tokens (R3's per-account limit, T2's single open link).
+    const users = await findUsersByLoginKeys(trx, requests.map((r) => r.identifier), { lock: s.dialect === 'postgres' });
     const recent = await countTokensSinceByUser(trx, [...new Set([...users.values()].map((u) => u.id))], now - HOUR);
     const tokens: ResetTokensTable[] = [];
     const mails: Array<NewMail & { id: string }> = [];
@@ -232,6 +234,7 @@ function resetMailOf(s: Services, user: User, lang: Lang, now: number): { token:
  */
 export async function queueResetMail(s: Services, trx: Db, user: User, lang: Lang, now: number): Promise<{ mailId: string; tokenId: string }> {
   const { token, mail } = resetMailOf(s, user, lang, now);
+  if (s.dialect === 'postgres') await lockUser(trx, user.id);
   await cancelOpenTokens(trx, user.id, now, null);
   await insertResetToken(trx, token);
   await enqueueMails(trx, s.box, now, [mail]);
