@@ -54,7 +54,8 @@ export async function logIn(s: Services, identifier: string, password: string, p
   const newHash = legacy || needsRehash(user!.password_hash) ? await hashPassword(password) : undefined;
   const sessionId = randomId(32);
   await s.db.transaction().execute(async (trx) => {
-    await recordLoginSuccess(trx, user!, now);
+    // Most logins find nothing to clear (no failures, no lock): no write then.
+    if (user!.failed_logins !== 0 || user!.locked_until !== null || user!.status === 'locked') await recordLoginSuccess(trx, user!, now);
     if (legacy) {
       await replaceLegacyHash(trx, user!.id, newHash!, now);
       await s.audit({ event: 'password.migrated', outcome: 'ok', userId: user!.id, ip: meta.ip, userAgent: meta.userAgent }, trx);
