@@ -84,13 +84,22 @@ class StaticProvider implements MigrationProvider {
 
 /** Applies every pending migration; returns the names applied. Throws on failure. */
 export async function migrateToLatest(db: Db): Promise<string[]> {
+  return migrate(db);
+}
+
+/** Applies the migrations up to and including `name` (tests of an upgrade from an older schema). */
+export async function migrateUpTo(db: Db, name: string): Promise<string[]> {
+  return migrate(db, name);
+}
+
+async function migrate(db: Db, upTo?: string): Promise<string[]> {
   // On PostgreSQL the migration tables are those of the current schema: without this, Kysely takes the
   // tables of any other schema of the database (another app, or a parallel test) for ours.
   const schema = db.getExecutor().adapter instanceof PostgresAdapter
     ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s
     : undefined;
   const migrator = new Migrator({ db, provider: new StaticProvider(), ...(schema ? { migrationTableSchema: schema } : {}) });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = upTo ? await migrator.migrateTo(upTo) : await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

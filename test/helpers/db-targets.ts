@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { migrateToLatest, openDatabase, type OpenedDatabase } from '../../src/db/database.ts';
+import { migrateToLatest, migrateUpTo, openDatabase, type OpenedDatabase } from '../../src/db/database.ts';
 
 export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -61,12 +61,13 @@ export interface TestDatabase extends OpenedDatabase {
 }
 
 /** A fresh, migrated database: a temporary SQLite file, or a new PostgreSQL schema. */
-export async function freshDatabase(target: TargetName): Promise<TestDatabase> {
+/** `upTo`: only the migrations up to that one (an older schema, to test an upgrade). */
+export async function freshDatabase(target: TargetName, upTo?: string): Promise<TestDatabase> {
   if (target === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'iryo-test-'));
     const url = `sqlite:${join(dir, 'portal.db')}`;
     const opened = openDatabase(url);
-    await migrateToLatest(opened.db);
+    await (upTo ? migrateUpTo(opened.db, upTo) : migrateToLatest(opened.db));
     return { ...opened, url, schema: undefined, async drop() { await opened.db.destroy(); rmSync(dir, { recursive: true, force: true }); } };
   }
   const schema = `t_${randomBytes(6).toString('hex')}`;
@@ -75,7 +76,7 @@ export async function freshDatabase(target: TargetName): Promise<TestDatabase> {
   await admin.query(`create schema ${schema}`);
   await admin.end();
   const opened = openDatabase(PG_URL, { schema, poolSize: 5 });
-  await migrateToLatest(opened.db);
+  await (upTo ? migrateUpTo(opened.db, upTo) : migrateToLatest(opened.db));
   return {
     ...opened,
     url: PG_URL,

@@ -106,3 +106,37 @@ describe('A2 on PostgreSQL: 400 entries from 20 writers while 3 chainers run mak
     assert.deepEqual(chains, Array.from({ length: 400 }, (_, i) => i + 1));
   });
 });
+
+for (const target of await dbTargets()) {
+  describe(`A2: a trail written before the background chain, after the upgrade [${target}]`, () => {
+    let old: TestDatabase;
+    before(async () => {
+      old = await freshDatabase(target, '2026-11-24T1500_operators_content');
+    });
+    after(async () => {
+      await old?.drop();
+    });
+
+    test('still verifies, is named by seq when altered, and new entries continue the chain', async () => {
+      // Entries as the portal wrote them before: seq numbered by the writer, each hash over [seq, …] and the previous hash.
+      const { createHash } = await import('node:crypto');
+      let prev = GENESIS;
+      for (let seq = 1; seq <= 3; seq++) {
+        const row = { seq, id: `old-${seq}`, at: 1_700_000_000_000 + seq, event: 'user.created', outcome: 'ok', user_id: null, identifier: `u${seq}`, actor: 'cli:test', ip: null, user_agent: null, detail: null };
+        const hash = createHash('sha256').update(prev + '\n' + JSON.stringify([row.seq, row.id, row.at, row.event, row.outcome, row.user_id, row.identifier, row.actor, row.ip, row.user_agent, row.detail]), 'utf8').digest('hex');
+        await (old.db as unknown as import('kysely').Kysely<any>).insertInto('audit_log').values({ ...row, prev_hash: prev, hash }).execute();
+        prev = hash;
+      }
+      const { migrateToLatest } = await import('../../src/db/database.ts');
+      await migrateToLatest(old.db);
+      assert.deepEqual(await verifyAudit(old.db), { count: 3, problems: [] }, 'the old chain verifies after the migration');
+      await appendAudit(old.db, old.dialect, Date.now(), { event: 'user.created', outcome: 'ok', identifier: 'u4' });
+      const r = await verifyAudit(old.db);
+      assert.deepEqual(r, { count: 4, problems: [] }, 'a new entry continues it');
+      const all = await old.db.selectFrom('audit_log').select(['seq', 'chain']).orderBy('seq').execute();
+      assert.deepEqual(all.map((x) => [Number(x.seq), Number(x.chain)]), [[1, 1], [2, 2], [3, 3], [4, 4]], 'the database numbers the new entry after the old ones');
+      await old.db.updateTable('audit_log').set({ identifier: 'forged' }).where('seq', '=', 2).execute();
+      assert.deepEqual((await verifyAudit(old.db)).problems, [{ seq: 2, problem: 'altered' }]);
+    });
+  });
+}
