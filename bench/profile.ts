@@ -30,7 +30,7 @@ const profDir = mkdtempSync(join(tmpdir(), 'iryo-prof-'));
 const sink = await startSink();
 const db = await openBenchDatabase(target);
 const users = await createBenchUsers(db.db, 'bench', 200);
-const portal = await startPortal({ databaseUrl: db.serverUrl, smtpUrl: sink.url, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] });
+const portal = await startPortal({ databaseUrl: db.serverUrl, smtpUrl: sink.url, nodeArgs: ['--cpu-prof', '--cpu-prof-interval=200', `--cpu-prof-dir=${profDir}`] });
 let summary = '';
 // V8's profile clock and process.hrtime are both CLOCK_MONOTONIC: the load window (µs) selects its samples.
 let windowStart = 0;
