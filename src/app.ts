@@ -177,7 +177,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   sweeper.unref();
 
   app.addHook('onReady', async () => seedContent(db, now()));
-  const chainer = createAuditChainer(db, dialect, 250, (err) => app.log.error({ err }, 'audit chaining failed'));
+  const chainer = createAuditChainer(db, dialect, 250, (err) => app.log.error({ err }, 'audit chaining failed'),
+    // The head in the log is the trail's anchor outside the database (audit verify --head CHAIN:HASH).
+    (head) => app.log.info({ auditHead: `${head.chain}:${head.hash}` }, 'audit chain head'));
   app.addHook('onReady', async () => chainer.start());
   if (deps.runMailWorker !== false) app.addHook('onReady', async () => mailWorker.start());
   app.addHook('onClose', async () => {

@@ -116,14 +116,27 @@ export interface AuditChainer {
 }
 
 /** Chains waiting entries every `everyMs` (each instance runs one; they take turns through the lock). */
-export function createAuditChainer(db: Db, dialect: Dialect, everyMs: number, onError: (err: unknown) => void): AuditChainer {
+/**
+ * Chains waiting entries every `everyMs` (each instance runs one; they take turns through the lock). After a round
+ * that chained anything, `onHead` is told the new head: written to the log, it is the anchor outside the database
+ * that `audit verify --head` checks (deleting the newest entries leaves no trace in the chain itself).
+ */
+export function createAuditChainer(db: Db, dialect: Dialect, everyMs: number, onError: (err: unknown) => void, onHead?: (head: AuditHead) => void): AuditChainer {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   // Batches of 100, letting requests run in between: a long batch would hold the event loop (and on SQLite the
   // database) and show in the requests' tail latency.
   const round = async () => {
     try {
-      while ((await chainAudit(db, dialect, { limit: 100 })) === 100) await new Promise((resolve) => setImmediate(resolve));
+      let chained = 0;
+      for (let n = await chainAudit(db, dialect, { limit: 100 }); n > 0; n = n === 100 ? await chainAudit(db, dialect, { limit: 100 }) : 0) {
+        chained += n;
+        if (n === 100) await new Promise((resolve) => setImmediate(resolve));
+      }
+      if (chained > 0 && onHead) {
+        const head = await auditHead(db);
+        if (head) onHead(head);
+      }
     } catch (err) {
       onError(err);
     }
@@ -147,9 +160,37 @@ export function createAuditChainer(db: Db, dialect: Dialect, everyMs: number, on
   };
 }
 
+export interface AuditHead {
+  chain: number;
+  hash: string;
+}
+
+/** The newest chained entry: its place in the chain and its hash ("CHAIN:HASH" is what operators keep elsewhere). */
+export async function auditHead(db: Db): Promise<AuditHead | undefined> {
+  const r = await db.selectFrom('audit_log').select(['chain', 'hash']).where('chain', 'is not', null).orderBy('chain', 'desc').limit(1).executeTakeFirst();
+  return r && r.hash ? { chain: Number(r.chain), hash: r.hash } : undefined;
+}
+
+export function parseAuditHead(text: string): AuditHead | undefined {
+  const m = /^(\d{1,15}):([0-9a-f]{64})$/.exec(text.trim());
+  return m ? { chain: Number(m[1]), hash: m[2]! } : undefined;
+}
+
 export interface AuditProblem {
   seq: number;
   problem: 'altered' | 'removed-before' | 'broken-link';
+}
+
+export type HeadCheck = { ok: true } | { ok: false; problem: 'missing'; last: number } | { ok: false; problem: 'different'; seq: number };
+
+/**
+ * Checks a head recorded earlier (from the log, or `audit head`): the chain must still reach it, and the entry at
+ * that place must have that hash. Call after verifyAudit (which chains what waits).
+ */
+export async function checkAuditHead(db: Db, head: AuditHead): Promise<HeadCheck> {
+  const at = await db.selectFrom('audit_log').select(['seq', 'hash']).where('chain', '=', head.chain).executeTakeFirst();
+  if (!at) return { ok: false, problem: 'missing', last: (await auditHead(db))?.chain ?? 0 };
+  return at.hash === head.hash ? { ok: true } : { ok: false, problem: 'different', seq: at.seq };
 }
 
 /**

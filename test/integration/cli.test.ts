@@ -154,6 +154,37 @@ describe('CLI (real processes, SQLite)', () => {
     assert.equal(r.stderr.trim().split('\n').length, 1);
   });
 
+  test('A2: audit head prints CHAIN:HASH; verify --head finds the newest entries removed after it was recorded, and a rewritten head', async () => {
+    await cli(dir, ['users', 'list']); // one more audited command, so that there is something after the head
+    const head = await cli(dir, ['audit', 'head']);
+    assert.equal(head.code, 0, head.stderr);
+    const m = /^(\d+):([0-9a-f]{64})$/.exec(head.stdout.trim());
+    assert.ok(m, head.stdout);
+    const recorded = head.stdout.trim();
+    const ok = await cli(dir, ['audit', 'verify', '--head', recorded]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, new RegExp(`reaching the recorded head ${m[1]}\\.`));
+
+    const bad = await cli(dir, ['audit', 'verify', '--head', 'nonsense']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^Usage: audit verify \[--head CHAIN:HASH\]/);
+
+    const db = new Database(file());
+    try {
+      // Someone with the database deletes the newest entry: the chain alone still verifies…
+      db.prepare('delete from audit_log where chain = ?').run(Number(m[1]));
+      const plain = await cli(dir, ['audit', 'verify']);
+      assert.equal(plain.code, 0, 'without an anchor the removal of the newest entries cannot be seen');
+      // …but not against the head kept outside.
+      const anchored = await cli(dir, ['audit', 'verify', '--head', recorded]);
+      assert.equal(anchored.code, 1);
+      assert.match(anchored.stderr, new RegExp(`^The chain ends at ${Number(m[1]) - 1}, before the recorded head ${m[1]}: the newest entries were removed\\.$`, 'm'));
+      assert.match(anchored.stderr, /Audit trail NOT intact: 1 problem\(s\)/);
+    } finally {
+      db.close();
+    }
+  });
+
   test('A2: audit verify — intact → 0; an altered outcome → 1 naming the entry; restored → 0; a removed entry → 1 naming where', async () => {
     const intact = await cli(dir, ['audit', 'verify']);
     assert.equal(intact.code, 0, intact.stderr);

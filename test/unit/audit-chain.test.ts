@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendAudit, chainAudit, GENESIS, verifyAudit } from '../../src/security/audit.repository.ts';
+import { appendAudit, auditHead, chainAudit, createAuditChainer, GENESIS, verifyAudit, type AuditHead } from '../../src/security/audit.repository.ts';
 import { dbTargets, freshDatabase, type TestDatabase } from '../helpers/db-targets.ts';
 
 let database: TestDatabase;
@@ -72,6 +72,25 @@ test('A2: new entries keep chaining after the last one', async () => {
   const last = (await rows()).at(-1)!;
   assert.equal(last.seq, 7);
   assert.deepEqual((await verifyAudit(database.db)).problems, [{ seq: 5, problem: 'removed-before' }], 'the gap is still reported, nothing new');
+});
+
+test('A2: the running chainer chains new entries within a moment and reports the new head (logged by the server as the anchor)', async () => {
+  const heads: AuditHead[] = [];
+  const errors: unknown[] = [];
+  const chainer = createAuditChainer(database.db, database.dialect, 20, (err) => errors.push(err), (h) => heads.push(h));
+  chainer.start();
+  try {
+    await appendAudit(database.db, database.dialect, Date.now(), { event: 'test.head', outcome: 'ok' });
+    for (let i = 0; i < 100 && heads.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  } finally {
+    await chainer.stop();
+  }
+  assert.deepEqual(errors, []);
+  assert.ok(heads.length >= 1, 'a head was reported');
+  assert.deepEqual(heads.at(-1), await auditHead(database.db));
+  const last = await database.db.selectFrom('audit_log').select(['event', 'chain']).orderBy('seq', 'desc').limit(1).executeTakeFirstOrThrow();
+  assert.equal(last.event, 'test.head');
+  assert.equal(Number(last.chain), heads.at(-1)!.chain, 'the new entry is the head');
 });
 
 const pg = (await dbTargets()).includes('postgres');
