@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { dbTargets, type TargetName } from '../test/helpers/db-targets.ts';
 import { createBenchUsers, loginOutcomes, openBenchDatabase, queueResetMails, resetOutcomes, type BenchDatabase } from './lib/database.ts';
 import { fetchCsrf, send, type Csrf } from './lib/http.ts';
-import { measureArgon2Limit, startBareFastify, startSink, type Sink } from './lib/limits.ts';
+import { measureArgon2Limit, startBareFastify, startBareLogin, startSink, type Sink } from './lib/limits.ts';
 import { LIFTED_LIMITS, startPortal, type Portal } from './lib/portal.ts';
 import { watchOtherWork } from './lib/machine.ts';
 import { ROOT } from './lib/processes.ts';
@@ -134,6 +134,14 @@ async function runTarget(target: TargetName, sink: Sink): Promise<TargetResults>
     const login = { ...loginRun, outcomes: await loginOutcomes(db.db, since) };
     const argonAfter = await measureArgon2Limit(d.seconds, CONNECTIONS.login);
     const argon2 = { ...(argonAfter.rate > argonBefore.rate ? argonAfter : argonBefore), runs: [argonBefore.rate, argonAfter.rate] };
+    log(`${target}: bare Fastify with only an argon2id login route (a reference beside (a))`);
+    const bare = await startBareLogin();
+    let bareLogin: TargetResults['bareLogin'];
+    try {
+      bareLogin = { ...(await benchLogin(bare.url, { cookie: 'x=y', token: '' }, users, CONNECTIONS.login, d)), peakRss: bare.peakRss() };
+    } finally {
+      await bare.stop();
+    }
 
     log(`${target}: reset ①+②`);
     since = Date.now();
@@ -145,7 +153,7 @@ async function runTarget(target: TargetName, sink: Sink): Promise<TargetResults>
     log(`${target}: mails to the SMTP sink (${MAILS})`);
     const mail = await mailRun(target, sink);
 
-    const r: Omit<TargetResults, 'checks'> = { target, csm, bareCsm, loginPage, login, argon2, reset, mail, timing };
+    const r: Omit<TargetResults, 'checks'> = { target, csm, bareCsm, loginPage, login, argon2, bareLogin, reset, mail, timing };
     return { ...r, checks: checksOf(r) };
   } finally {
     await db.drop();
@@ -163,6 +171,7 @@ function sanityProblems(t: TargetResults): string[] {
   onlyStatus('bare GET /csm', t.bareCsm.statuses, '200');
   onlyStatus('GET /login', t.loginPage.statuses, '200');
   onlyStatus('POST /login', t.login.statuses, '303');
+  onlyStatus('bare POST /login', t.bareLogin.statuses, '303');
   onlyStatus('reset start', t.reset.statuses.start, '303');
   onlyStatus('reset ①', t.reset.statuses.identify, '303');
   onlyStatus('reset ②', t.reset.statuses.verify, '303');

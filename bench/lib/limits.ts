@@ -105,3 +105,15 @@ export async function startSink(): Promise<Sink> {
     },
   };
 }
+
+/** The reference beside (a): bare Fastify with only a POST /login that verifies the password (bare-login.ts). */
+export async function startBareLogin(): Promise<BareServer> {
+  const port = await freePort();
+  const child = spawnTs('bench/lib/bare-login.ts', childEnv({ UV_THREADPOOL_SIZE: THREADPOOL_SIZE }), { args: [String(port)] });
+  const until = Date.now() + 30_000;
+  while (!child.output().includes('ready')) {
+    if (child.proc.exitCode !== null || Date.now() > until) throw new Error(`bare login did not start:\n${child.output()}`);
+    await sleep(50);
+  }
+  return { url: `http://127.0.0.1:${port}`, peakRss: () => peakRssMiB(child.pid), stop: () => child.stop() };
+}

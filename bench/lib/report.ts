@@ -36,6 +36,8 @@ export interface TargetResults {
   login: LoadResult & { peakRss: number; outcomes: Record<string, number> };
   /** The better of a run before and a run after the logins (`runs`: both rates). */
   argon2: Argon2Limit & { runs: number[] };
+  /** A reference beside (a): bare Fastify with only a POST /login verifying the password (no database, CSRF or session). */
+  bareLogin: LoadResult & { peakRss: number };
   reset: ResetResult & { peakRss: number; outcomes: Record<string, number> };
   mail: MailResult;
   timing: {
@@ -88,6 +90,7 @@ export function markdownTables(res: BenchResults): string {
       `| GET /csm | ${db} | ${t.csm.connections} | ${int(t.csm.rps)} req/s | ${ms(t.csm.p50)} | ${ms(t.csm.p99)} | ${mb(t.csm.peakRss)} | (b) bare Fastify, same ${int(t.bareCsm.bytes)} bytes: ${int(t.bareCsm.rps)} req/s | ${pct(t.checks.b.ratio)} ${mark(t.checks.b.pass)} | ≥ 50% |`,
       `| GET /login | ${db} | ${t.loginPage.connections} | ${int(t.loginPage.rps)} req/s | ${ms(t.loginPage.p50)} | ${ms(t.loginPage.p99)} | ${mb(t.loginPage.peakRss)} | — | — | — |`,
       `| POST /login, valid password | ${db} | ${t.login.connections} | ${int(t.login.rps)} logins/s | ${ms(t.login.p50)} | ${ms(t.login.p99)} | ${mb(t.login.peakRss)} | (a) bare argon2id verify loop, ${t.argon2.concurrency} in flight: ${int(t.argon2.rate)} /s | ${pct(t.checks.a.ratio)} ${mark(t.checks.a.pass)} | ≥ 90% |`,
+      `| └ reference: bare Fastify, only an argon2id POST /login | — | ${t.bareLogin.connections} | ${int(t.bareLogin.rps)} logins/s | ${ms(t.bareLogin.p50)} | ${ms(t.bareLogin.p99)} | ${mb(t.bareLogin.peakRss)} | its own ratio to (a): ${pct(t.bareLogin.rps / t.argon2.rate)}; the portal's login to it: ${pct(t.login.rps / t.bareLogin.rps)} | — | — |`,
       `| Reset ①+② (pair) | ${db} | ${t.reset.connections} | ${int(t.reset.resetsPerSecond)} resets/s | ${ms(t.reset.p50)} | ${ms(t.reset.p99)} | ${mb(t.reset.peakRss)} | (c) p99 of the pair | ${ms(t.reset.p99)} ${mark(t.checks.c.pass)} | p99 < 50 ms |`,
       `| Mails to the SMTP sink | ${db} | — | ${int(t.mail.rate)} mails/s | — | — | ${mb(t.mail.peakRss)} | — | — | — |`,
     );
