@@ -1,7 +1,8 @@
 // Frozen: never edit a migration that has landed; add a new one.
 // The audit trail is chained in the background (security/audit.repository.ts): an entry is one INSERT in the
 // caller's transaction, with no lock; one chainer at a time gives it its place in the chain (`chain`) and its
-// hashes. `seq` becomes the order of insertion, numbered by the database. Existing entries keep their hashes:
+// hashes. `seq` becomes the order of insertion, numbered by the database. Each insert touches as few indexes as
+// possible (the table, account, event, and the small index of entries waiting to be chained). Existing entries keep their hashes:
 // their chain position is their old seq, which their hash already covers.
 import { PostgresAdapter, sql, type Kysely } from 'kysely';
 
@@ -9,8 +10,10 @@ export async function up(db: Kysely<any>): Promise<void> {
   const pg = db.getExecutor().adapter instanceof PostgresAdapter;
   await db.schema
     .createTable('audit_log_next')
-    .addColumn('seq', pg ? 'bigint' : 'integer', (c) => (pg ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey().autoIncrement()))
-    .addColumn('id', 'text', (c) => c.notNull().unique())
+    // SQLite: the rowid itself (no AUTOINCREMENT, whose counter table would be one more page written per entry).
+    .addColumn('seq', pg ? 'bigint' : 'integer', (c) => (pg ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey()))
+    // Random 128-bit ids: no unique index to maintain on every insert (entries are found by seq, account or event).
+    .addColumn('id', 'text', (c) => c.notNull())
     .addColumn('at', 'bigint', (c) => c.notNull())
     .addColumn('event', 'text', (c) => c.notNull())
     .addColumn('outcome', 'text', (c) => c.notNull())
