@@ -13,6 +13,27 @@ export interface LoadResult {
   statuses: Record<string, number>;
   errors: number;
   timeouts: number;
+  /** Every response's latency (ms); dropped before the results are written. */
+  latencies?: number[];
+}
+
+/** Several runs as one: responses over the summed time, percentiles over every response of every run. */
+export function combineLoads(runs: LoadResult[]): LoadResult {
+  const latencies = runs.flatMap((r) => r.latencies ?? []);
+  const seconds = runs.reduce((a, r) => a + r.seconds, 0);
+  const statuses: Record<string, number> = {};
+  for (const r of runs) for (const [k, v] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
+  return {
+    connections: runs[0]!.connections,
+    seconds,
+    responses: latencies.length,
+    rps: latencies.length / seconds,
+    p50: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
+    statuses,
+    errors: runs.reduce((a, r) => a + r.errors, 0),
+    timeouts: runs.reduce((a, r) => a + r.timeouts, 0),
+  };
 }
 
 export interface LoadOptions extends autocannon.Options {
@@ -47,6 +68,7 @@ async function once(o: LoadOptions, record: boolean): Promise<LoadResult> {
     statuses,
     errors: result.errors,
     timeouts: result.timeouts,
+    latencies,
   };
 }
 
