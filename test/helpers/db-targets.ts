@@ -76,7 +76,17 @@ export async function freshDatabase(target: TargetName, upTo?: string): Promise<
   await admin.query(`create schema ${schema}`);
   await admin.end();
   const opened = openDatabase(PG_URL, { schema, poolSize: 5 });
-  await (upTo ? migrateUpTo(opened.db, upTo) : migrateToLatest(opened.db));
+  // Kysely's migrator looks at the tables of every schema of the database; another test dropping its schema at
+  // that instant makes PostgreSQL answer "schema … does not exist" (3F000) for that other schema. Try again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await (upTo ? migrateUpTo(opened.db, upTo) : migrateToLatest(opened.db));
+      break;
+    } catch (err) {
+      if ((err as { code?: string }).code !== '3F000' || attempt === 5) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
+  }
   return {
     ...opened,
     url: PG_URL,
