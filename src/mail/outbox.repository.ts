@@ -124,6 +124,9 @@ export interface OutboxStats {
   failed: number;
   sentLast24h: number;
   oldestUndeliveredAt: number | null;
+  /** Stage-② reset requests not decided yet (the worker turns them into mail), and the oldest one's time. */
+  resetRequestsWaiting: number;
+  oldestResetRequestAt: number | null;
 }
 
 export async function outboxStats(db: Db, now: number): Promise<OutboxStats> {
@@ -140,7 +143,11 @@ export async function outboxStats(db: Db, now: number): Promise<OutboxStats> {
     }
     if (r.status === 'failed') failed += n;
   }
-  return { queued, failed, sentLast24h: Number(sent.n), oldestUndeliveredAt: oldest };
+  const waiting = await db.selectFrom('reset_requests').select([(eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.min('created_at').as('oldest')]).executeTakeFirstOrThrow();
+  return {
+    queued, failed, sentLast24h: Number(sent.n), oldestUndeliveredAt: oldest,
+    resetRequestsWaiting: Number(waiting.n), oldestResetRequestAt: waiting.oldest === null ? null : Number(waiting.oldest),
+  };
 }
 
 /** Mail not delivered yet or given up on, oldest first (no bodies). */

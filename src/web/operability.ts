@@ -73,7 +73,11 @@ export async function operabilityRoutes(app: FastifyInstance, s: Services, m: Me
     let mail: Record<string, number | null> | null = null;
     if (database) {
       const st = await outboxStats(s.db, s.now());
-      mail = { queued: st.queued, failed: st.failed, oldestUndeliveredSeconds: st.oldestUndeliveredAt === null ? null : Math.round((s.now() - st.oldestUndeliveredAt) / 1000) };
+      const age = (at: number | null) => (at === null ? null : Math.round((s.now() - at) / 1000));
+      mail = {
+        queued: st.queued, failed: st.failed, oldestUndeliveredSeconds: age(st.oldestUndeliveredAt),
+        resetRequestsWaiting: st.resetRequestsWaiting, oldestResetRequestSeconds: age(st.oldestResetRequestAt),
+      };
     }
     const ready = database && redisOk !== false;
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', database, redis: redisOk, mail });
@@ -95,6 +99,12 @@ export async function operabilityRoutes(app: FastifyInstance, s: Services, m: Me
       '# HELP iryo_outbox_oldest_undelivered_seconds Age of the oldest undelivered mail',
       '# TYPE iryo_outbox_oldest_undelivered_seconds gauge',
       `iryo_outbox_oldest_undelivered_seconds ${st.oldestUndeliveredAt === null ? 0 : Math.round((s.now() - st.oldestUndeliveredAt) / 1000)}`,
+      '# HELP iryo_reset_requests_waiting Stage-2 reset requests the worker has not decided yet',
+      '# TYPE iryo_reset_requests_waiting gauge',
+      `iryo_reset_requests_waiting ${st.resetRequestsWaiting}`,
+      '# HELP iryo_reset_requests_oldest_seconds Age of the oldest undecided reset request',
+      '# TYPE iryo_reset_requests_oldest_seconds gauge',
+      `iryo_reset_requests_oldest_seconds ${st.oldestResetRequestAt === null ? 0 : Math.round((s.now() - st.oldestResetRequestAt) / 1000)}`,
       '',
     ].join('\n');
     return reply.type(m.registry.contentType).header('cache-control', 'no-store').send(text + extra);
