@@ -41,6 +41,21 @@ export interface MailWorker {
 
 const MAX_BACKOFF_MS = 3600_000;
 
+/**
+ * The error as operators read it in the console. Connecting to a name with several addresses (localhost: ::1 and
+ * 127.0.0.1) fails with an AggregateError whose own message is empty: its inner errors say what happened.
+ */
+export function describeError(err: unknown): string {
+  if (err instanceof AggregateError && err.errors.length) {
+    return [...new Set(err.errors.map(describeError))].join('; ');
+  }
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return err.message || (typeof code === 'string' ? code : '') || err.name;
+  }
+  return String(err);
+}
+
 export function createMailWorker(d: MailWorkerDeps): MailWorker {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
@@ -78,7 +93,7 @@ export function createMailWorker(d: MailWorkerDeps): MailWorker {
         d.log.info({ mailId: mail.id, kind: mail.kind, where }, 'mail delivered');
         d.onOutcome?.('mail.sent');
       } catch (err) {
-        const error = (err instanceof Error ? err.message : String(err)).slice(0, 500);
+        const error = describeError(err).slice(0, 500);
         await d.db.transaction().execute(async (trx) => {
           if (attempts >= d.maxAttempts) {
             await markMailFailed(trx, mail.id, d.now(), attempts, error);

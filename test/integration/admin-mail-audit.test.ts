@@ -37,7 +37,8 @@ async function eventFor(p: TestPortal, to: string, event: string) {
     const [mail] = await outboxOf(p, to);
     if (mail) {
       const events = await p.database.db.selectFrom('mail_events').select('event').where('outbox_id', '=', mail.id).execute();
-      if (events.some((e) => e.event === event)) return mail;
+      // Read the row again: the one read above may predate the transaction that wrote the event (and last_error).
+      if (events.some((e) => e.event === event)) return (await outboxOf(p, to)).find((m) => m.id === mail.id)!;
     }
     await sleep(25);
   }
