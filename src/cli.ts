@@ -48,8 +48,8 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     await migrateToLatest(db);
-    if (cmd === 'users') return await usersCommand(db, dialect, config, sub, rest);
-    if (cmd === 'operators') return await operatorsCommand(db, dialect, sub, rest);
+    if (cmd === 'users') return await usersCommand(db, config, sub, rest);
+    if (cmd === 'operators') return await operatorsCommand(db, sub, rest);
     if (cmd === 'import' && sub === 'legacy') {
       const file = rest[0];
       if (!file) {
@@ -63,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
         console.error(`Cannot read ${file}: ${(err as Error).message}`);
         return 1;
       }
-      const r = await importLegacyCsv(db, dialect, text, Date.now());
+      const r = await importLegacyCsv(db, text, Date.now());
       for (const x of r.rejected) console.error(`line ${x.line}: rejected: ${x.reason}`);
       console.log(`Read ${r.rows} row(s): imported ${r.imported} (${r.provisional} provisional), unchanged ${r.unchanged}, rejected ${r.rejected.length}.`);
       return r.rejected.length ? 1 : 0;

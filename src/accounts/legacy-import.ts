@@ -6,7 +6,7 @@
  *   institution_code,institution_name,contact_name,email,username,password_bcrypt
  * `email` may be a provisional placeholder ending in @01 … @48; `password_bcrypt` may be empty.
  */
-import type { Db, Dialect } from '../db/database.ts';
+import type { Db } from '../db/database.ts';
 import type { User } from '../db/schema.ts';
 import { appendAudit } from '../security/audit.repository.ts';
 import { randomId } from '../security/tokens.ts';
@@ -66,7 +66,7 @@ export function parseCsv(text: string): Array<{ line: number; fields: string[] }
 
 const BCRYPT = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
 
-export async function importLegacyCsv(db: Db, dialect: Dialect, text: string, now: number): Promise<ImportReport> {
+export async function importLegacyCsv(db: Db, text: string, now: number): Promise<ImportReport> {
   const records = parseCsv(text);
   const report: ImportReport = { rows: 0, imported: 0, provisional: 0, unchanged: 0, rejected: [] };
   const header = records.shift();
@@ -120,7 +120,7 @@ export async function importLegacyCsv(db: Db, dialect: Dialect, text: string, no
       await db.transaction().execute(async (trx) => {
         for (const { user } of chunk) {
           await insertUser(trx, user);
-          await appendAudit(trx, dialect, now, { event: 'user.imported', outcome: user.status, userId: user.id, actor: 'cli', detail: { institutionCode: user.institution_code, legacyPassword: user.legacy_hash !== null } });
+          await appendAudit(trx, now, { event: 'user.imported', outcome: user.status, userId: user.id, actor: 'cli', detail: { institutionCode: user.institution_code, legacyPassword: user.legacy_hash !== null } });
         }
       });
       report.imported += chunk.length;

@@ -1,6 +1,6 @@
 /** `npm run cli -- operators …`: the console's accounts (管理者 admin, サポート support, 編集者 editor). */
 import { parseArgs } from 'node:util';
-import type { Db, Dialect } from '../db/database.ts';
+import type { Db } from '../db/database.ts';
 import { checkPassword, POLICIES } from '../accounts/password-policy.ts';
 import { hashPassword } from '../accounts/passwords.ts';
 import { findOperatorByUsername, insertOperator, listOperators } from '../admin/operators.repository.ts';
@@ -13,7 +13,7 @@ export const OPERATORS_USAGE = `  operators create --username U --password P --r
 
 const ROLES = ['admin', 'support', 'editor'] as const;
 
-export async function operatorsCommand(db: Db, dialect: Dialect, sub: string | undefined, args: string[]): Promise<number> {
+export async function operatorsCommand(db: Db, sub: string | undefined, args: string[]): Promise<number> {
   if (sub === 'list') {
     const ops = await listOperators(db);
     console.log(['username', 'role', 'status', 'name'].join('\t'));
@@ -50,7 +50,7 @@ export async function operatorsCommand(db: Db, dialect: Dialect, sub: string | u
     id, username, display_name: values.name?.trim() || username, role, password_hash: await hashPassword(values.password!),
     status: 'active', failed_logins: 0, locked_until: null, created_at: now, updated_at: now,
   });
-  await appendAudit(db, dialect, now, { event: 'operator.created', outcome: 'ok', actor: `cli:${process.env.USER ?? 'operator'}`, detail: { operator: username, role } });
+  await appendAudit(db, now, { event: 'operator.created', outcome: 'ok', actor: `cli:${process.env.USER ?? 'operator'}`, detail: { operator: username, role } });
   console.log(`Created operator "${username}" with the role ${role}. The console is at /admin.`);
   return 0;
 }

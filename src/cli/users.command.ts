@@ -1,7 +1,7 @@
 /** `npm run cli -- users …`: create, list, show, lock, unlock, set-email. Every change is audited (actor cli). */
 import { parseArgs } from 'node:util';
 import type { Config } from '../config.ts';
-import type { Db, Dialect } from '../db/database.ts';
+import type { Db } from '../db/database.ts';
 import { POLICIES } from '../accounts/password-policy.ts';
 import { createUser } from '../accounts/create-user.ts';
 import { isEmailAddress, isProvisionalPlaceholder, normalizeIdentifier } from '../accounts/identity.ts';
@@ -39,9 +39,9 @@ function iso(at: number | null): string {
   return at === null ? '-' : new Date(at).toISOString();
 }
 
-export async function usersCommand(db: Db, dialect: Dialect, config: Config, sub: string | undefined, args: string[]): Promise<number> {
+export async function usersCommand(db: Db, config: Config, sub: string | undefined, args: string[]): Promise<number> {
   const now = Date.now();
-  const audit = (event: string, userId: string, detail: Record<string, unknown>) => appendAudit(db, dialect, now, { event, outcome: 'ok', userId, actor: `cli:${process.env.USER ?? 'operator'}`, detail });
+  const audit = (event: string, userId: string, detail: Record<string, unknown>) => appendAudit(db, now, { event, outcome: 'ok', userId, actor: `cli:${process.env.USER ?? 'operator'}`, detail });
 
   if (sub === 'create') {
     const { values } = parseArgs({
@@ -87,7 +87,7 @@ export async function usersCommand(db: Db, dialect: Dialect, config: Config, sub
     console.log(['username', 'user_id', 'type', 'status', 'institution_code', 'email', 'name'].join('\t'));
     for (const u of users) console.log([u.username, u.user_id ?? '-', u.account_type, u.status, u.institution_code ?? '-', u.email, u.display_name].join('\t'));
     // Reading personal data is an operator action too (MHLW 6.0 §17): who listed what.
-    await appendAudit(db, dialect, now, { event: 'users.listed', outcome: 'ok', actor: `cli:${process.env.USER ?? 'operator'}`, detail: { filter: { status: values.status, type: values.type, search: values.search }, count: users.length } });
+    await appendAudit(db, now, { event: 'users.listed', outcome: 'ok', actor: `cli:${process.env.USER ?? 'operator'}`, detail: { filter: { status: values.status, type: values.type, search: values.search }, count: users.length } });
     console.log(`${users.length} account(s).`);
     return 0;
   }
@@ -134,7 +134,7 @@ export async function usersCommand(db: Db, dialect: Dialect, config: Config, sub
       await lockUserIndefinitely(trx, user.id, now);
       const sessions = await deleteSessionsOfUser(trx, user.id);
       await cancelOpenTokens(trx, user.id, now, null);
-      await appendAudit(trx, dialect, now, { event: 'user.locked', outcome: 'ok', userId: user.id, actor: `cli:${process.env.USER ?? 'operator'}`, detail: { reason, sessionsEnded: sessions } });
+      await appendAudit(trx, now, { event: 'user.locked', outcome: 'ok', userId: user.id, actor: `cli:${process.env.USER ?? 'operator'}`, detail: { reason, sessionsEnded: sessions } });
     });
     console.log(`Locked ${describe(user)} until an operator unlocks it; its sessions and reset links have ended.`);
     return 0;
@@ -153,7 +153,7 @@ export async function usersCommand(db: Db, dialect: Dialect, config: Config, sub
   await db.transaction().execute(async (trx) => {
     await setEmailByOperator(trx, user, email, provisional, now);
     await cancelOpenTokens(trx, user.id, now, null);
-    await appendAudit(trx, dialect, now, { event: 'user.email_set', outcome: 'ok', userId: user.id, actor: `cli:${process.env.USER ?? 'operator'}`, detail: { reason, provisional } });
+    await appendAudit(trx, now, { event: 'user.email_set', outcome: 'ok', userId: user.id, actor: `cli:${process.env.USER ?? 'operator'}`, detail: { reason, provisional } });
   });
   console.log(`Set the e-mail of ${describe(user)} to ${email}${provisional ? ' (a provisional placeholder: no mail will be sent)' : ''}; open reset links have ended.`);
   return 0;

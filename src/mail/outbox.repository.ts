@@ -17,25 +17,7 @@ export interface NewMail {
 
 export async function enqueueMail(db: Db, box: SecretBox, now: number, mail: NewMail): Promise<string> {
   const id = randomId();
-  await db
-    .insertInto('outbox')
-    .values({
-      id,
-      kind: mail.kind,
-      user_id: mail.userId,
-      to_addr: mail.to,
-      subject: mail.subject,
-      body_enc: box.seal(mail.text),
-      status: 'queued',
-      attempts: 0,
-      next_attempt_at: now,
-      claimed_until: null,
-      last_error: null,
-      created_at: now,
-      sent_at: null,
-    })
-    .execute();
-  await addMailEvent(db, id, now, 'queued', null);
+  await enqueueMails(db, box, now, [{ ...mail, id }]);
   return id;
 }
 

@@ -37,7 +37,7 @@ const AUDIT_LOCK_KEY = 781_245_001;
  * Appends one entry, in the caller's transaction when given one: a single INSERT that takes no lock, so that
  * audited requests never queue behind each other. The entry is chained within a moment by chainAudit.
  */
-export async function appendAudit(db: Db, _dialect: Dialect, at: number, input: AuditInput): Promise<void> {
+export async function appendAudit(db: Db, at: number, input: AuditInput): Promise<void> {
   await appendAudits(db, at, [input]);
 }
 
@@ -70,6 +70,8 @@ export async function appendAudits(db: Db, at: number, inputs: AuditInput[]): Pr
  * `wait: false` another instance's chainer is left to it), on SQLite the write lock.
  */
 export async function chainAudit(db: Db, dialect: Dialect, o: { limit?: number; wait?: boolean } = {}): Promise<number> {
+  // Nothing waiting (the usual case between bursts): a read, no lock taken.
+  if (!(await db.selectFrom('audit_log').select('seq').where('chain', 'is', null).limit(1).executeTakeFirst())) return 0;
   return db.transaction().execute(async (trx) => {
     if (dialect === 'postgres') {
       if (o.wait) await sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`.execute(trx);
@@ -129,9 +131,11 @@ export function createAuditChainer(db: Db, dialect: Dialect, everyMs: number, on
   const round = async () => {
     try {
       let chained = 0;
-      for (let n = await chainAudit(db, dialect, { limit: 100 }); n > 0; n = n === 100 ? await chainAudit(db, dialect, { limit: 100 }) : 0) {
+      for (;;) {
+        const n = await chainAudit(db, dialect, { limit: 100 });
         chained += n;
-        if (n === 100) await new Promise((resolve) => setImmediate(resolve));
+        if (n < 100) break;
+        await new Promise((resolve) => setImmediate(resolve));
       }
       if (chained > 0 && onHead) {
         const head = await auditHead(db);

@@ -243,7 +243,7 @@ for (const name of layouts) {
         if (where.secretFrom === 'file') writeFileSync(join(dir, 'data', 'session-secret'), `${secret}\n`, { mode: 0o600 });
         const kept = await createUser(opened.db, POLICIES.portal, Date.now(), { username: 'kept-user', email: 'kept@example.jp', password: PASSWORD });
         assert.ok(kept.ok);
-        await appendAudit(opened.db, opened.dialect, Date.now(), { event: 'user.created', outcome: 'ok', userId: kept.user.id, actor: 'cli:test' });
+        await appendAudit(opened.db, Date.now(), { event: 'user.created', outcome: 'ok', userId: kept.user.id, actor: 'cli:test' });
         const mailId = await enqueueMail(opened.db, createSecretBox(secret), Date.now(), { kind: 'notice', userId: null, to: 'kept@example.jp', subject: '件名', text: '封をした本文' });
 
         // Online: the portal's connection is open and the last writes are still in the WAL, so a plain copy of

@@ -75,7 +75,7 @@ for (const target of targets) {
     after(async () => { await p.close(); });
 
     test('issue3-4 A1: every bad row is named with its line and reason; the good rows are imported whole; a second run changes nothing', async () => {
-      const first = await importLegacyCsv(p.database.db, p.database.dialect, CSV, p.clock.now());
+      const first = await importLegacyCsv(p.database.db, CSV, p.clock.now());
       checkReport(first);
       assert.deepEqual({ imported: first.imported, provisional: first.provisional, unchanged: first.unchanged }, { imported: 4, provisional: 2, unchanged: 0 });
 
@@ -95,7 +95,7 @@ for (const target of targets) {
 
       const count = async () => (await p.database.db.selectFrom('users').select('id').execute()).length;
       const before = await count();
-      const second = await importLegacyCsv(p.database.db, p.database.dialect, CSV, p.clock.now());
+      const second = await importLegacyCsv(p.database.db, CSV, p.clock.now());
       checkReport(second);
       assert.deepEqual({ imported: second.imported, provisional: second.provisional, unchanged: second.unchanged }, { imported: 0, provisional: 0, unchanged: 4 });
       assert.equal(await count(), before);
@@ -118,14 +118,14 @@ for (const target of targets) {
         `${code('224000003')},三番薬局,三番 次郎,three@example.jp,imp-three,`,
       ].join('\n');
       const auditBefore = (await p.audit()).length;
-      const r = await importLegacyCsv(db, p.database.dialect, csv, p.clock.now());
+      const r = await importLegacyCsv(db, csv, p.clock.now());
       assert.deepEqual(r.rejected.map((x) => x.line), [2, 3, 4]);
       for (const x of r.rejected) assert.match(x.reason, /^not written: .*refused by a test trigger/);
       assert.equal(r.imported, 0);
       assert.equal(await userRow(p, 'imp-one'), undefined, 'the row before the failure is undone too');
       assert.equal((await p.audit()).length, auditBefore, 'no audit entry of an undone row');
       await sql`drop trigger boom${sql.raw(target === 'postgres' ? ' on users' : '')}`.execute(db);
-      const retry = await importLegacyCsv(db, p.database.dialect, csv, p.clock.now());
+      const retry = await importLegacyCsv(db, csv, p.clock.now());
       assert.deepEqual({ imported: retry.imported, rejected: retry.rejected }, { imported: 3, rejected: [] });
     });
 

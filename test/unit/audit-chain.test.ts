@@ -19,7 +19,7 @@ after(async () => {
 async function fill(n: number): Promise<void> {
   const t0 = Date.UTC(2026, 10, 24, 9, 0, 0);
   for (let i = 0; i < n; i++) {
-    await appendAudit(database.db, database.dialect, t0 + i * 1000, {
+    await appendAudit(database.db, t0 + i * 1000, {
       event: 'password_reset.requested', outcome: i % 2 ? 'mail_queued' : 'unknown_user',
       identifier: `user${i}`, ip: '203.0.113.7', userAgent: 'UA', detail: { n: i },
     });
@@ -80,7 +80,7 @@ test('A2: the running chainer chains new entries within a moment and reports the
   const chainer = createAuditChainer(database.db, database.dialect, 20, (err) => errors.push(err), (h) => heads.push(h));
   chainer.start();
   try {
-    await appendAudit(database.db, database.dialect, Date.now(), { event: 'test.head', outcome: 'ok' });
+    await appendAudit(database.db, Date.now(), { event: 'test.head', outcome: 'ok' });
     for (let i = 0; i < 100 && heads.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
   } finally {
     await chainer.stop();
@@ -109,7 +109,7 @@ describe('A2 on PostgreSQL: 400 entries from 20 writers while 3 chainers run mak
     const writers = Array.from({ length: 20 }, async (_, w) => {
       for (let i = 0; i < 20; i++) {
         await p.db.transaction().execute(async (trx) => {
-          await appendAudit(trx, p.dialect, Date.now(), { event: 'test.concurrent', outcome: 'ok', identifier: `w${w}-${i}` });
+          await appendAudit(trx, Date.now(), { event: 'test.concurrent', outcome: 'ok', identifier: `w${w}-${i}` });
         });
       }
     });
@@ -149,7 +149,7 @@ for (const target of await dbTargets()) {
       const { migrateToLatest } = await import('../../src/db/database.ts');
       await migrateToLatest(old.db);
       assert.deepEqual(await verifyAudit(old.db), { count: 3, problems: [] }, 'the old chain verifies after the migration');
-      await appendAudit(old.db, old.dialect, Date.now(), { event: 'user.created', outcome: 'ok', identifier: 'u4' });
+      await appendAudit(old.db, Date.now(), { event: 'user.created', outcome: 'ok', identifier: 'u4' });
       const r = await verifyAudit(old.db);
       assert.deepEqual(r, { count: 4, problems: [] }, 'a new entry continues it');
       const all = await old.db.selectFrom('audit_log').select(['seq', 'chain']).orderBy('seq').execute();

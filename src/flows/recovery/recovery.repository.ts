@@ -66,16 +66,6 @@ export async function consumeResetToken(db: Db, id: string, now: number): Promis
   return Number(r.numUpdatedRows) === 1;
 }
 
-export async function countTokensSince(db: Db, userId: string, since: number): Promise<number> {
-  const r = await db
-    .selectFrom('reset_tokens')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('user_id', '=', userId)
-    .where('created_at', '>=', since)
-    .executeTakeFirstOrThrow();
-  return Number(r.n);
-}
-
 export async function insertResetRequest(db: Db, r: ResetRequestsTable): Promise<void> {
   await db.insertInto('reset_requests').values(r).execute();
 }
