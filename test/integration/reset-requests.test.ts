@@ -194,22 +194,36 @@ for (const target of targets) {
   });
 }
 
+/**
+ * Two instances on one PostgreSQL schema, neither worker running (the tests drive processResetRequests): the test
+ * portal, and a second app with its own connections to the same database.
+ */
+async function twoInstances(env: Record<string, string>): Promise<{ p: TestPortal; second: FastifyInstance; close(): Promise<void> }> {
+  const p = await startTestPortal('postgres', { env });
+  await p.app.mailWorker.stop();
+  const db2: OpenedDatabase = openDatabase(p.database.url, { schema: p.database.schema!, poolSize: 3 });
+  const second = await buildApp({ config: p.config, db: db2.db, dialect: db2.dialect, transport: createSmtpTransport(p.sink.url), now: p.clock.now, runMailWorker: false });
+  await second.ready();
+  return {
+    p,
+    second,
+    async close() {
+      await second.close();
+      await db2.db.destroy();
+      await p.close();
+    },
+  };
+}
+
 describe('reset requests decided by two instances at the same time [postgres]', { skip: targets.includes('postgres') ? false : 'PostgreSQL does not answer' }, () => {
   let p: TestPortal;
   let second: FastifyInstance;
-  let db2: OpenedDatabase;
+  let closeBoth: () => Promise<void>;
   before(async () => {
-    p = await startTestPortal('postgres', { env: { RESET_MAILS_PER_ACCOUNT_PER_HOUR: '100' } });
-    await p.app.mailWorker.stop();
-    // A second instance: its own connections to the same database, its worker not started (driven below).
-    db2 = openDatabase(p.database.url, { schema: p.database.schema!, poolSize: 3 });
-    second = await buildApp({ config: p.config, db: db2.db, dialect: db2.dialect, transport: createSmtpTransport(p.sink.url), now: p.clock.now, runMailWorker: false });
-    await second.ready();
+    ({ p, second, close: closeBoth } = await twoInstances({ RESET_MAILS_PER_ACCOUNT_PER_HOUR: '100' }));
   });
   after(async () => {
-    await second?.close();
-    await db2?.db.destroy();
-    await p?.close();
+    await closeBoth?.();
   });
 
   /** 20 waiting requests (10 right addresses, 5 wrong, 5 unknown), half answered by each instance; returns each request's expected outcome. */
@@ -275,18 +289,12 @@ describe('reset requests decided by two instances at the same time [postgres]', 
 describe('one account asked for by requests on two instances at once [postgres]', { skip: targets.includes('postgres') ? false : 'PostgreSQL does not answer' }, () => {
   let p: TestPortal;
   let second: FastifyInstance;
-  let db2: OpenedDatabase;
+  let closeBoth: () => Promise<void>;
   before(async () => {
-    p = await startTestPortal('postgres'); // RESET_MAILS_PER_ACCOUNT_PER_HOUR: the default, 3
-    await p.app.mailWorker.stop();
-    db2 = openDatabase(p.database.url, { schema: p.database.schema!, poolSize: 3 });
-    second = await buildApp({ config: p.config, db: db2.db, dialect: db2.dialect, transport: createSmtpTransport(p.sink.url), now: p.clock.now, runMailWorker: false });
-    await second.ready();
+    ({ p, second, close: closeBoth } = await twoInstances({})); // RESET_MAILS_PER_ACCOUNT_PER_HOUR: the default, 3
   });
   after(async () => {
-    await second?.close();
-    await db2?.db.destroy();
-    await p?.close();
+    await closeBoth?.();
   });
 
   test('R3 T2: four requests for one account decided by both instances at the same time — 3 mails (the hourly limit), the fourth rate-limited, and only the newest link open', async () => {
