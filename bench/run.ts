@@ -14,6 +14,7 @@ import { fetchCsrf, send, type Csrf } from './lib/http.ts';
 import { measureArgon2Limit, startBareFastify, startBareLogin, startSink, type Sink } from './lib/limits.ts';
 import { LIFTED_LIMITS, startPortal, type Portal } from './lib/portal.ts';
 import { watchOtherWork } from './lib/machine.ts';
+import { probePlatform } from './lib/platform.ts';
 import { ROOT } from './lib/processes.ts';
 import { checksOf, markdownTables, type BenchResults, type MailResult, type TargetResults } from './lib/report.ts';
 import { benchGet, benchLogin, benchReset, sampleLoginTiming, sampleResetTiming, type Durations } from './lib/scenarios.ts';
@@ -221,6 +222,8 @@ const targets = (only ? [only] : (['sqlite', 'postgres'] as TargetName[])).filte
   return false;
 });
 
+log('platform probe: system call, loopback round trip, PostgreSQL commits');
+const platform = await probePlatform(targets.includes('postgres'));
 const loadBefore = os.loadavg()[0]!;
 const otherWork = watchOtherWork(os.availableParallelism());
 const sink = await startSink();
@@ -241,6 +244,7 @@ const res: BenchResults = {
     loadBefore,
     loadAfter: os.loadavg()[0]!,
     otherWork: otherWork(),
+    platform,
   },
   settings: { seconds: d.seconds, warmup: d.warmup, loginRounds: ROUNDS, samples: SAMPLES, mails: MAILS, connections: CONNECTIONS, liftedLimits: LIFTED_LIMITS, peakRssPerBenchmark: peakResetWorked },
   targets: results,

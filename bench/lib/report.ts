@@ -1,6 +1,7 @@
 /** The results: their shape (bench/results/latest.json) and the Markdown tables printed and kept in the README. */
 import type { Argon2Limit } from './limits.ts';
 import type { OtherWork } from './machine.ts';
+import type { PlatformProbe } from './platform.ts';
 import type { LoadResult } from './load.ts';
 import type { ResetResult, TimingComparison } from './scenarios.ts';
 
@@ -17,6 +18,8 @@ export interface Machine {
   loadAfter: number;
   /** CPU time used by processes other than the benchmark's and PostgreSQL's while it ran (Linux). */
   otherWork: OtherWork | undefined;
+  /** What the machine charges for a system call, a loopback round trip and a PostgreSQL commit (bench/lib/platform.ts). */
+  platform: PlatformProbe;
 }
 
 export interface MailResult {
@@ -111,5 +114,7 @@ export function markdownTables(res: BenchResults): string {
   const m = res.machine;
   const machine = `Machine: ${m.cpu} (\`/proc/cpuinfo\`), nproc ${m.nproc}, Node ${m.node}, ${m.os}; run ended ${m.date}; 1-min load average ${m.loadBefore.toFixed(2)} before the run, ${m.loadAfter.toFixed(2)} at its end (the run itself keeps both cores busy: about 2)${m.otherWork ? `; other processes used ${m.otherWork.cpuSeconds.toFixed(0)} CPU-seconds during the run (${(m.otherWork.share * 100).toFixed(1)}% of the machine)` : ''}.`;
   const settings = `Runs of ${res.settings.seconds} s after ${res.settings.warmup} s of warm-up, each benchmark against a portal process of its own; the logins, limit (a) and the bare login route in ${res.settings.loginRounds} interleaved rounds (each figure the total of its rounds, so that a drift of the machine's speed weighs on all three alike); limit (b) the better of a run before and a run after (a disturbance only lowers a figure); p50/p99 over every response; peak RSS = VmHWM of the server process from the end of its start-up${res.settings.peakRssPerBenchmark ? '' : ' (could not be reset: since its start)'}.`;
-  return [machine, '', settings, '', ...rows, '', ...timing].join('\n');
+  const p = m.platform;
+  const platform = `Platform probe, before the benchmarks (bench/lib/platform.ts): a system call (write(2) of 64 bytes to /dev/null) takes ${p.syscallMicros.toFixed(2)} µs; a 64-byte request and answer between two Node processes over loopback TCP ${p.roundTripMicros.toFixed(0)} µs${p.pgCommitsPerSecond === undefined ? '' : `; PostgreSQL commits ${Math.round(p.pgCommitsPerSecond).toLocaleString('en-US')} one-row INSERT transactions/s for pgbench (16 connections, nothing else running)`}. Every request is a chain of such steps, so these figures bound what any server gets on this machine.`;
+  return [machine, '', platform, '', settings, '', ...rows, '', ...timing].join('\n');
 }
