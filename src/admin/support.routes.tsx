@@ -83,7 +83,20 @@ export async function supportRoutes(app: FastifyInstance, s: Services): Promise<
     ) }));
   });
 
-  async function userPage(request: FastifyRequest, reply: FastifyReply, user: User, notice?: string, errors: Record<string, string> = {}, status = 200) {
+  /**
+   * Which actions an account allows. A closed account (superseded by a new registration) allows none, as in the
+   * CLI: unlocking it would reopen it beside the account that replaced it. Unlocking needs something to clear.
+   */
+  function allowed(user: User) {
+    const closed = user.status === 'closed';
+    return {
+      closed,
+      unlock: !closed && (user.status === 'locked' || user.failed_logins > 0),
+      mail: !closed && !(user.status === 'provisional' || isProvisionalPlaceholder(user.email)),
+    };
+  }
+
+  async function userPage(request: FastifyRequest, reply: FastifyReply, user: User, notice?: string, errors: Record<string, string> = {}, status = 200, problem?: string) {
     const ctx = adminContext(request, reply);
     const { t } = ctx;
     const now = s.now();
@@ -92,7 +105,7 @@ export async function supportRoutes(app: FastifyInstance, s: Services): Promise<
     const resets = audit.filter((e) => e.event.startsWith('password_reset.requested') || e.event === 'password_reset.completed' || e.event === 'password_reset.link_opened' || e.event === 'support.reset_sent').slice(0, 20);
     const mails = await listMailsOfUser(s.db, user.id, 30);
     const events = await listMailEvents(s.db, mails.map((m) => m.id));
-    const canMail = !(user.status === 'provisional' || isProvisionalPlaceholder(user.email));
+    const can = allowed(user);
     const action = (name: string, label: MessageKey, help?: MessageKey) => (
       <form method="post" action={`/admin/users/${user.id}/${name}`} class="action-box" novalidate>
         <Csrf token={ctx.csrfToken} />
@@ -105,6 +118,7 @@ export async function supportRoutes(app: FastifyInstance, s: Services): Promise<
     return sendPage(reply, AdminLayout({ ctx, title: t('admin.user.heading', { login: user.user_id ?? user.username }), children: (
       <>
         {notice ? <Notice kind="success"><p>{notice}</p></Notice> : null}
+        {problem ? <Notice kind="error"><p>{problem}</p></Notice> : null}
         <h2>{t('admin.user.summary')}</h2>
         <dl class="summary">
           <dt>{t('admin.col.username')}</dt><dd>{user.username}</dd>
@@ -132,9 +146,13 @@ export async function supportRoutes(app: FastifyInstance, s: Services): Promise<
         <h2>{t('admin.user.logins')}</h2>
         <AuditTable t={t} rows={logins} />
         <h2>{t('admin.user.actions')}</h2>
-        {action('unlock', 'admin.user.unlock')}
-        {canMail ? action('send-reset', 'admin.user.sendReset') : <p class="muted">{t('admin.user.cannotSend')}</p>}
-        {canMail ? action('mark-email-wrong', 'admin.user.markWrong', 'admin.user.markWrongHelp') : null}
+        {can.closed ? <p class="muted">{t('admin.user.closedNoActions')}</p> : (
+          <>
+            {can.unlock ? action('unlock', 'admin.user.unlock') : <p class="muted">{t('admin.user.notLocked')}</p>}
+            {can.mail ? action('send-reset', 'admin.user.sendReset') : <p class="muted">{t('admin.user.cannotSend')}</p>}
+            {can.mail ? action('mark-email-wrong', 'admin.user.markWrong', 'admin.user.markWrongHelp') : null}
+          </>
+        )}
       </>
     ) }), status);
   }
@@ -159,6 +177,11 @@ export async function supportRoutes(app: FastifyInstance, s: Services): Promise<
     const { t } = request;
     const { values } = readForm(request, { reason: 500 });
     const reason = values.reason.trim();
+    // An action the account does not allow (a stale page, or a hand-made request) changes nothing: 409.
+    const can = allowed(user);
+    if (can.closed) return userPage(request, reply, user, undefined, {}, 409, t('admin.user.closedNoActions'));
+    if (action === 'unlock' && !can.unlock) return userPage(request, reply, user, undefined, {}, 409, t('admin.user.notLocked'));
+    if (action !== 'unlock' && !can.mail) return userPage(request, reply, user, undefined, {}, 409, t('admin.user.cannotSend'));
     if (!reason) return userPage(request, reply, user, undefined, { [action]: t('admin.reasonRequired') }, 400);
     const now = s.now();
     const actor = `operator:${request.operator!.username}`;
@@ -171,7 +194,6 @@ export async function supportRoutes(app: FastifyInstance, s: Services): Promise<
       });
       what = 'admin.user.unlock';
     } else if (action === 'send-reset') {
-      if (user.status === 'provisional' || isProvisionalPlaceholder(user.email)) return userPage(request, reply, user, undefined, {}, 409);
       await s.db.transaction().execute(async (trx) => {
         const { mailId } = await queueResetMail(s, trx, user, request.lang, now);
         await s.audit({ event: 'support.reset_sent', outcome: 'mail_queued', userId: user.id, ...meta, detail: { reason, mailId } }, trx);

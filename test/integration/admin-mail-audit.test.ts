@@ -153,6 +153,7 @@ for (const target of targets) {
       await createOperator(p, 'support', 'ausato', '別の人');
       user = await p.createUser({ username: 'au-user', email: 'au-user@example.jp' });
       await logIn(browser(p), 'au-user', GOOD_PASSWORD);
+      await logIn(browser(p), 'au-user', 'Wrong2026Pass'); // one failure: something for the unlock below to clear
       await requestReset(browser(p), 'au-user', 'au-user@example.jp');
       await requestReset(browser(p), '=HYPERLINK("http://evil.example","x")', 'x@example.jp');
       await requestReset(browser(p), '@SUM(1+1)', 'x@example.jp');
@@ -238,7 +239,10 @@ for (const target of targets) {
         const user = await p.createUser({ username: 'tp-user' });
         const c = await consoleAs(p, op);
         await c.get(`/admin/users/${user.id}`);
-        for (const reason of ['一回目', '二回目', '三回目']) await c.post(`/admin/users/${user.id}/unlock`, { reason });
+        for (const reason of ['一回目', '二回目', '三回目']) {
+          await logIn(browser(p), 'tp-user', 'Wrong2026Pass'); // a failure for the unlock to clear
+          await c.post(`/admin/users/${user.id}/unlock`, { reason });
+        }
         assert.deepEqual((await verifyAudit(p.database.db)).problems, []);
         const [first, second] = (await auditRows(p, 'support.unlocked')).map((r) => r.seq);
         const db = p.database.db;

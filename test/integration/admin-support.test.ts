@@ -152,6 +152,47 @@ for (const target of targets) {
       assert.ok(landed.text.includes(ja['nav.logout']), 'logged in');
     });
 
+    test('L2 A1: unlock is offered only when there is something to clear; a hand-made unlock of an unlocked account is a 409 that changes and audits nothing', async () => {
+      await login();
+      const user = await p.createUser({ username: 'cc-fine', email: 'cc-fine@example.jp' });
+      const page = await c.get(`/admin/users/${user.id}`);
+      assert.ok(page.text.includes(ja['admin.user.notLocked']));
+      assert.ok(!page.body.includes(`action="/admin/users/${user.id}/unlock"`), 'no unlock form');
+      assert.ok(page.body.includes(`action="/admin/users/${user.id}/send-reset"`), 'the other actions stay');
+      const refused = await c.post(`/admin/users/${user.id}/unlock`, { reason: '念のため' });
+      assert.equal(refused.status, 409);
+      assert.ok(refused.text.includes(ja['admin.user.notLocked']));
+      assert.equal((await auditRows(p, 'support.unlocked')).filter((r) => r.user_id === user.id).length, 0);
+
+      // One failed login is something to clear: the form appears.
+      await logIn(browser(p), 'cc-fine', 'Wrong2026Pass');
+      const failed = await c.get(`/admin/users/${user.id}`);
+      assert.ok(failed.body.includes(`action="/admin/users/${user.id}/unlock"`), 'unlock form after a failure');
+      assert.equal((await c.post(`/admin/users/${user.id}/unlock`, { reason: '失敗回数のリセット' })).status, 200);
+      assert.equal((await userRow(p, 'cc-fine'))!.failed_logins, 0);
+    });
+
+    test('A1: a closed account (superseded by a new registration) offers no action, and none can be forced: 409, it stays closed, no mail, no audit', async () => {
+      await login();
+      const user = await p.createUser({ username: 'cc-closed', email: 'cc-closed@example.jp' });
+      await p.database.db.updateTable('users').set({ status: 'closed' }).where('id', '=', user.id).execute();
+      const page = await c.get(`/admin/users/${user.id}`);
+      assert.equal(page.status, 200);
+      assert.ok(page.text.includes(ja['admin.user.closedNoActions']));
+      for (const action of ['unlock', 'send-reset', 'mark-email-wrong']) assert.ok(!page.body.includes(`/admin/users/${user.id}/${action}"`), `no ${action} form`);
+      const supportRows = async () => (await auditRows(p)).filter((r) => r.user_id === user.id && r.event.startsWith('support.') && r.event !== 'support.viewed').length;
+      for (const action of ['unlock', 'send-reset', 'mark-email-wrong']) {
+        const res = await c.post(`/admin/users/${user.id}/${action}`, { reason: '本人から電話' });
+        assert.equal(res.status, 409, action);
+        assert.ok(res.text.includes(ja['admin.user.closedNoActions']), action);
+      }
+      const row = (await userRow(p, 'cc-closed'))!;
+      assert.equal(row.status, 'closed');
+      assert.equal(row.email, 'cc-closed@example.jp');
+      assert.equal(await supportRows(), 0);
+      assert.deepEqual(await outboxTo(p, 'cc-closed@example.jp'), []);
+    });
+
     test('T1 T4 A1: send-reset queues the seed mail with a working link to the registered address, audited with the reason', async () => {
       await login();
       const user = await p.createUser({ username: 'cc-send', email: 'cc-send@example.jp' });

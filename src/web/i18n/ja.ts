@@ -341,6 +341,8 @@ export const ja = {
   'admin.user.sendReset': '登録アドレスにパスワード変更用URLを送る',
   'admin.user.markWrong': 'メールアドレスを誤りとして扱う',
   'admin.user.markWrongHelp': '誤りとして扱うと、パスワード再設定でメールを送らず、利用者はログイン後にメールアドレスの再登録を求められます。',
+  'admin.user.notLocked': 'このアカウントはロックされておらず、ログインの失敗もありません。解除するものはありません。',
+  'admin.user.closedNoActions': 'このアカウントは閉鎖されています（新しい登録に置き換えられました）。操作はできません。',
   'admin.user.cannotSend': '仮アカウント、または誤りとされたアドレスのため、メールを送信できません。',
   'admin.user.none': '記録はありません。',
   'admin.outcome.mail_queued': 'メール送信（キュー登録）',
