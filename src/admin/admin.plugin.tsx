@@ -2,7 +2,7 @@
  * The operators' console under /admin: an encapsulated Fastify plugin. Its hooks (operator session with a
  * shorter idle timeout, role checks) never reach the public routes, and portal users' sessions mean nothing here.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Operator } from '../db/schema.ts';
 import type { Services } from '../services.ts';
 import { burnVerification, verifyPassword } from '../accounts/passwords.ts';
@@ -11,6 +11,7 @@ import { baseCookie, getCookieNames } from '../web/context.ts';
 import { Csrf, Field, Notice } from '../web/components.tsx';
 import { readForm, queryParam } from '../web/forms.ts';
 import { sendPage } from '../web/render.ts';
+import { codeOf, ERRORS, type ErrorCode } from '../web/errors.ts';
 import { AdminLayout, MENU, type AdminContext, type Role } from './admin-layout.tsx';
 import {
   deleteOperatorSession, findOperatorById, findOperatorByUsername, findOperatorSession, insertOperatorSession,
@@ -56,6 +57,25 @@ export async function adminPlugin(app: FastifyInstance, opts: { services: Servic
   app.decorateRequest('operator', null);
   app.decorateRequest('operatorSessionHash', null);
   app.decorateRequest('operatorExpired', false);
+
+  // Errors under /admin are shown in the console's own layout (menu, operator, logout), not the public one.
+  function consoleError(request: FastifyRequest, reply: FastifyReply, code: ErrorCode) {
+    const { status, key } = ERRORS[code];
+    const ctx = adminContext(request, reply);
+    return sendPage(reply.header('cache-control', 'no-store'), AdminLayout({ ctx, title: ctx.t('error.title'), children: (
+      <>
+        <Notice kind="error"><p>{ctx.t(key, { requestId: request.id })}</p></Notice>
+        <p><a href="/admin">{ctx.t('admin.toConsoleTop')}</a></p>
+      </>
+    ) }), status);
+  }
+  app.setNotFoundHandler((request, reply) => consoleError(request, reply, 'NOT_FOUND'));
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const code = codeOf(err);
+    if (code === 'INTERNAL') request.log.error({ err, reqId: request.id }, 'unhandled error');
+    else request.log.info({ code, reason: err.code ?? err.message }, 'request refused');
+    return consoleError(request, reply, code);
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('cache-control', 'no-store');

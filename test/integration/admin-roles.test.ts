@@ -111,6 +111,8 @@ for (const target of targets) {
     for (const who of ['anonymous', 'portal user', 'support', 'editor', 'admin'] as const) {
       test(`issue4-1 L5 A1: every console route as ${who} → ${who === 'anonymous' || who === 'portal user' ? '303 to the console login' : 'its screen, or 403 for another role'}; a refusal changes nothing`, async () => {
         const user = await p.createUser({ username: `rb-${who.replace(' ', '-')}-target`, email: `rb-${who.replace(' ', '-')}@example.jp` });
+        // One failed login: something for the unlock route to clear (it refuses an account with nothing to clear).
+        await p.database.db.updateTable('users').set({ failed_logins: 1 }).where('id', '=', user.id).execute();
         const f: Fixture = { userId: user.id };
         const c = await clientAs(who);
         const wrong: string[] = [];

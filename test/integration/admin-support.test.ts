@@ -261,7 +261,15 @@ for (const target of targets) {
       await c.get(`/admin/users/${user.id}`);
       const _csrf = c.csrf();
       const before = (await auditRows(p)).filter((r) => r.event.startsWith('support.')).length;
-      assert.equal((await c.get('/admin/users/no-such-id')).status, 404);
+      const missing = await c.get('/admin/users/no-such-id');
+      assert.equal(missing.status, 404);
+      // In the console's own layout (its menu and the way back), not the public site's.
+      assert.match(missing.body, /<body class="admin"/);
+      assert.ok(missing.text.includes(ja['admin.toConsoleTop']));
+      assert.ok(missing.text.includes(ja['error.title']));
+      const noRoute = await c.get('/admin/no-such-page');
+      assert.equal(noRoute.status, 404);
+      assert.match(noRoute.body, /<body class="admin"/);
       assert.equal((await c.get('/admin/users/..%2f..%2fetc')).status, 404);
       assert.equal((await c.post(`/admin/users/${user.id}/delete`, { _csrf, reason: 'x' })).status, 404);
       assert.equal((await c.post('/admin/users/no-such-id/unlock', { _csrf, reason: 'x' })).status, 404);

@@ -345,6 +345,7 @@ export const en: Record<MessageKey, string> = {
   'admin.user.markWrongHelp': 'A wrong address gets no reset mail, and the user must register a new address after logging in.',
   'admin.user.notLocked': 'This account is not locked and has no failed logins: there is nothing to unlock.',
   'admin.user.closedNoActions': 'This account is closed (superseded by a new registration): no action can be taken on it.',
+  'admin.toConsoleTop': 'To the console home',
   'admin.user.cannotSend': 'No mail can be sent: the account is provisional or its address is marked wrong.',
   'admin.user.none': 'Nothing recorded.',
   'admin.outcome.mail_queued': 'Mail queued',

@@ -343,6 +343,7 @@ export const ja = {
   'admin.user.markWrongHelp': '誤りとして扱うと、パスワード再設定でメールを送らず、利用者はログイン後にメールアドレスの再登録を求められます。',
   'admin.user.notLocked': 'このアカウントはロックされておらず、ログインの失敗もありません。解除するものはありません。',
   'admin.user.closedNoActions': 'このアカウントは閉鎖されています（新しい登録に置き換えられました）。操作はできません。',
+  'admin.toConsoleTop': '管理コンソールのトップへ',
   'admin.user.cannotSend': '仮アカウント、または誤りとされたアドレスのため、メールを送信できません。',
   'admin.user.none': '記録はありません。',
   'admin.outcome.mail_queued': 'メール送信（キュー登録）',
