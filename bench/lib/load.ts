@@ -17,23 +17,33 @@ export interface LoadResult {
   latencies?: number[];
 }
 
-/** Several runs as one: responses over the summed time, percentiles over every response of every run. */
-export function combineLoads(runs: LoadResult[]): LoadResult {
-  const latencies = runs.flatMap((r) => r.latencies ?? []);
-  const seconds = runs.reduce((a, r) => a + r.seconds, 0);
-  const statuses: Record<string, number> = {};
-  for (const r of runs) for (const [k, v] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
+function loadResult(connections: number, seconds: number, latencies: number[], statuses: Record<string, number>, errors: number, timeouts: number): LoadResult {
   return {
-    connections: runs[0]!.connections,
+    connections,
     seconds,
     responses: latencies.length,
     rps: latencies.length / seconds,
     p50: quantile(latencies, 0.5),
     p99: quantile(latencies, 0.99),
     statuses,
-    errors: runs.reduce((a, r) => a + r.errors, 0),
-    timeouts: runs.reduce((a, r) => a + r.timeouts, 0),
+    errors,
+    timeouts,
+    latencies,
   };
+}
+
+/** Several runs as one: responses over the summed time, percentiles over every response of every run. */
+export function combineLoads(runs: LoadResult[]): LoadResult {
+  const statuses: Record<string, number> = {};
+  for (const r of runs) for (const [k, v] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
+  return loadResult(
+    runs[0]!.connections,
+    runs.reduce((a, r) => a + r.seconds, 0),
+    runs.flatMap((r) => r.latencies ?? []),
+    statuses,
+    runs.reduce((a, r) => a + r.errors, 0),
+    runs.reduce((a, r) => a + r.timeouts, 0),
+  );
 }
 
 export interface LoadOptions extends autocannon.Options {
@@ -58,18 +68,7 @@ async function once(o: LoadOptions, record: boolean): Promise<LoadResult> {
   });
   const result = await instance;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return {
-    connections: options.connections ?? 10,
-    seconds,
-    responses: latencies.length,
-    rps: latencies.length / seconds,
-    p50: quantile(latencies, 0.5),
-    p99: quantile(latencies, 0.99),
-    statuses,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    latencies,
-  };
+  return loadResult(options.connections ?? 10, seconds, latencies, statuses, result.errors, result.timeouts);
 }
 
 /** A warm-up run (JIT, connection pools, SQLite page cache), then the measured run. */

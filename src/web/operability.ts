@@ -89,24 +89,15 @@ export async function operabilityRoutes(app: FastifyInstance, s: Services, m: Me
     if (!allowed) return reply.code(403).type('text/plain').send('forbidden\n');
     const st = await outboxStats(s.db, s.now());
     const text = await m.registry.metrics();
+    const age = (at: number | null) => (at === null ? 0 : Math.round((s.now() - at) / 1000));
+    const gauge = (name: string, help: string, value: number) => `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${name} ${value}\n`;
     const extra = [
-      '# HELP iryo_outbox_depth Mails queued or being sent',
-      '# TYPE iryo_outbox_depth gauge',
-      `iryo_outbox_depth ${st.queued}`,
-      '# HELP iryo_outbox_failed Mails given up after all retries',
-      '# TYPE iryo_outbox_failed gauge',
-      `iryo_outbox_failed ${st.failed}`,
-      '# HELP iryo_outbox_oldest_undelivered_seconds Age of the oldest undelivered mail',
-      '# TYPE iryo_outbox_oldest_undelivered_seconds gauge',
-      `iryo_outbox_oldest_undelivered_seconds ${st.oldestUndeliveredAt === null ? 0 : Math.round((s.now() - st.oldestUndeliveredAt) / 1000)}`,
-      '# HELP iryo_reset_requests_waiting Stage-2 reset requests the worker has not decided yet',
-      '# TYPE iryo_reset_requests_waiting gauge',
-      `iryo_reset_requests_waiting ${st.resetRequestsWaiting}`,
-      '# HELP iryo_reset_requests_oldest_seconds Age of the oldest undecided reset request',
-      '# TYPE iryo_reset_requests_oldest_seconds gauge',
-      `iryo_reset_requests_oldest_seconds ${st.oldestResetRequestAt === null ? 0 : Math.round((s.now() - st.oldestResetRequestAt) / 1000)}`,
-      '',
-    ].join('\n');
+      gauge('iryo_outbox_depth', 'Mails queued or being sent', st.queued),
+      gauge('iryo_outbox_failed', 'Mails given up after all retries', st.failed),
+      gauge('iryo_outbox_oldest_undelivered_seconds', 'Age of the oldest undelivered mail', age(st.oldestUndeliveredAt)),
+      gauge('iryo_reset_requests_waiting', 'Stage-2 reset requests the worker has not decided yet', st.resetRequestsWaiting),
+      gauge('iryo_reset_requests_oldest_seconds', 'Age of the oldest undecided reset request', age(st.oldestResetRequestAt)),
+    ].join('');
     return reply.type(m.registry.contentType).header('cache-control', 'no-store').send(text + extra);
   });
 }
