@@ -36,3 +36,12 @@ export async function deleteOtherSessions(db: Db, userId: string, keepIdHash: st
   const r = await db.deleteFrom('sessions').where('user_id', '=', userId).where('id_hash', '!=', keepIdHash).executeTakeFirst();
   return Number(r.numDeletedRows);
 }
+
+/**
+ * Gives a session a new id (L3, V4) after a change of privilege (password changed, address confirmed): the old
+ * cookie stops working, the session keeps its creation time and absolute expiry. False when it no longer exists.
+ */
+export async function rotateSession(db: Db, oldIdHash: string, newIdHash: string, now: number): Promise<boolean> {
+  const r = await db.updateTable('sessions').set({ id_hash: newIdHash, last_seen_at: now }).where('id_hash', '=', oldIdHash).executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}

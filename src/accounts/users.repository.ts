@@ -3,6 +3,7 @@ import { likePattern } from '../content/search-text.ts';
 /** SQL for accounts. Functions take `db` first so that the caller owns the transaction. */
 import type { Db } from '../db/database.ts';
 import type { User, UsersTable } from '../db/schema.ts';
+import { deleteSessionsOfUser } from './sessions.repository.ts';
 
 /**
  * Finds the account a person means by what they typed: institution users by ユーザー名,
@@ -139,8 +140,10 @@ export async function findAccountsByEmail(db: Db, email: string): Promise<User[]
     .execute();
 }
 
-export async function closeUser(db: Db, id: string, now: number): Promise<void> {
+/** Closes the account; its sessions end with it, in the caller's transaction (V1). Returns how many ended. */
+export async function closeUser(db: Db, id: string, now: number): Promise<number> {
   await db.updateTable('users').set({ status: 'closed', updated_at: now }).where('id', '=', id).execute();
+  return deleteSessionsOfUser(db, id);
 }
 
 export async function setUserEmail(db: Db, user: User, email: string, now: number): Promise<void> {
@@ -198,9 +201,10 @@ export async function listUsers(db: Db, f: UserFilter): Promise<User[]> {
   return q.execute();
 }
 
-/** An operator's lock: no end date, until an operator unlocks. */
-export async function lockUserIndefinitely(db: Db, id: string, now: number): Promise<void> {
+/** An operator's lock: no end date, until an operator unlocks. Its sessions end with it (V1); returns how many. */
+export async function lockUserIndefinitely(db: Db, id: string, now: number): Promise<number> {
   await db.updateTable('users').set({ status: 'locked', locked_until: null, updated_at: now }).where('id', '=', id).execute();
+  return deleteSessionsOfUser(db, id);
 }
 
 export async function unlockUser(db: Db, user: User, now: number, provisional: boolean): Promise<void> {

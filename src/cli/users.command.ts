@@ -5,7 +5,6 @@ import type { Db } from '../db/database.ts';
 import { POLICIES } from '../accounts/password-policy.ts';
 import { createUser } from '../accounts/create-user.ts';
 import { isEmailAddress, isProvisionalPlaceholder, normalizeIdentifier } from '../accounts/identity.ts';
-import { deleteSessionsOfUser } from '../accounts/sessions.repository.ts';
 import {
   findUserByAnyName, listCoordinatorCodes, listUsers, lockUserIndefinitely, setEmailByOperator, unlockUser,
 } from '../accounts/users.repository.ts';
@@ -131,8 +130,7 @@ export async function usersCommand(db: Db, config: Config, sub: string | undefin
 
   if (sub === 'lock') {
     await db.transaction().execute(async (trx) => {
-      await lockUserIndefinitely(trx, user.id, now);
-      const sessions = await deleteSessionsOfUser(trx, user.id);
+      const sessions = await lockUserIndefinitely(trx, user.id, now);
       await cancelOpenTokens(trx, user.id, now, null);
       await appendAudit(trx, now, { event: 'user.locked', outcome: 'ok', userId: user.id, actor: `cli:${process.env.USER ?? 'operator'}`, detail: { reason, sessionsEnded: sessions } });
     });

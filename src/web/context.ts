@@ -70,12 +70,27 @@ export function installRequestContext(app: FastifyInstance, s: Services): void {
       return;
     }
     const user = await findUserById(s.db, session.user_id);
-    if (!user) return;
+    if (!user || !keepsSession(user)) {
+      // A closed or operator-locked account is logged out at its next request, whatever ended it (V2).
+      await deleteSession(s.db, idHash);
+      reply.clearCookie(names.session, baseCookie(names));
+      return;
+    }
     request.user = user;
     request.sessionHash = idHash;
     // Writing on every request would make every page a database write; a minute of slack is enough.
     if (now - session.last_seen_at > 60_000) await touchSession(s.db, idHash, now);
   });
+}
+
+/**
+ * Whether a session of this account may go on (V2): active accounts, provisional ones (restricted to registering a
+ * real address by the account routes) and temporary lockouts from failed logins — those are for guessers at the
+ * login form, and must not let them log the owner out. Closed accounts, operator locks and any other status end it.
+ */
+export function keepsSession(user: User): boolean {
+  if (user.status === 'active' || user.status === 'provisional') return true;
+  return user.status === 'locked' && user.locked_until !== null;
 }
 
 export function getCookieNames(): CookieNames {
