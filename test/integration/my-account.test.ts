@@ -64,10 +64,10 @@ for (const target of targets) {
 
       const form = await c.open('/account/email');
       assert.ok(form.text.includes(ja['account.email.current'].replace('{email}', 'me-old@example.jp')));
-      assert.deepEqual(fieldErrors(await c.submit({ email: '' }), 'email'), [ja['reg.required'].replace('{label}', ja['account.email.new'])]);
-      assert.deepEqual(fieldErrors(await c.submit({ email: 'ME-OLD@example.jp' }), 'email'), [ja['account.email.same']]);
-      assert.deepEqual(fieldErrors(await c.submit({ email: 'me new@example' }), 'email'), [ja['reset.emailInvalid']]);
-      const sent = await c.submit({ email: 'me-new@example.jp' });
+      assert.deepEqual(fieldErrors(await c.submit({ email: '', current: GOOD_PASSWORD }), 'email'), [ja['reg.required'].replace('{label}', ja['account.email.new'])]);
+      assert.deepEqual(fieldErrors(await c.submit({ email: 'ME-OLD@example.jp', current: GOOD_PASSWORD }), 'email'), [ja['account.email.same']]);
+      assert.deepEqual(fieldErrors(await c.submit({ email: 'me new@example', current: GOOD_PASSWORD }), 'email'), [ja['reset.emailInvalid']]);
+      const sent = await c.submit({ email: 'me-new@example.jp', current: GOOD_PASSWORD });
       assert.equal(sent.status, 200);
       assert.ok(sent.text.includes(ja['account.email.sent'].replace('{email}', 'me-new@example.jp')));
       const link = emailLinkOf(await mailTo(p, 'me-new@example.jp', SUBJECTS.emailVerify));
@@ -104,8 +104,8 @@ for (const target of targets) {
       const c = browser(p);
       await logIn(c, 'me-many', GOOD_PASSWORD);
       await c.open('/account/email');
-      for (let i = 0; i < 3; i++) assert.equal((await c.submit({ email: 'me-many-new@example.jp' })).status, 200);
-      const refused = await c.submit({ email: 'me-many-new@example.jp' });
+      for (let i = 0; i < 3; i++) assert.equal((await c.submit({ email: 'me-many-new@example.jp', current: GOOD_PASSWORD })).status, 200);
+      const refused = await c.submit({ email: 'me-many-new@example.jp', current: GOOD_PASSWORD });
       assert.equal(refused.status, 429);
       assert.deepEqual(fieldErrors(refused, 'email'), [ja['account.email.tooMany']]);
       assert.equal((await outboxTo(p, 'me-many-new@example.jp')).length, 3);
@@ -160,6 +160,103 @@ for (const target of targets) {
       const row = (await p.audit('password.changed')).find((a) => a.user_id === user.id && a.outcome === 'ok');
       assert.ok(row && JSON.parse(row.detail!).otherSessionsEnded >= 1);
       assert.ok(!JSON.stringify(await p.audit()).includes(NEW_PASSWORD), 'no password in the audit');
+    });
+
+    test('V3 P3 A1: the change of e-mail asks for the current password; a wrong one is a 400 under the field, changes nothing, is audited', async () => {
+      const user = await p.createUser({ username: 'me-reauth', email: 'me-reauth@example.jp' });
+      const c = browser(p);
+      await logIn(c, 'me-reauth', GOOD_PASSWORD);
+      const form = await c.open('/account/email');
+      assert.match(form.body, /id="current-password" name="current" type="password"[^>]*autocomplete="current-password"/);
+      assert.ok(form.text.includes(ja['account.email.currentHelp']), 'help before typing (W1)');
+      const missing = await c.submit({ email: 'me-reauth-new@example.jp', current: '' });
+      assert.equal(missing.status, 400);
+      assert.deepEqual(fieldErrors(missing, 'current-password'), [ja['field.passwordRequired']]);
+      const wrong = await c.submit({ email: 'me-reauth-new@example.jp', current: 'NotMine2026Pass' });
+      assert.equal(wrong.status, 400);
+      assert.deepEqual(fieldErrors(wrong, 'current-password'), [ja['account.password.currentWrong']]);
+      assert.deepEqual(fieldErrors(wrong, 'email'), [], 'the address itself was fine');
+      assert.match(wrong.body, /name="email" type="email" value="me-reauth-new@example.jp"/, 'what was typed is kept');
+      assert.deepEqual(await outboxTo(p, 'me-reauth-new@example.jp'), [], 'no link goes out');
+      assert.equal(await p.database.db.selectFrom('email_verifications').select('id').where('user_id', '=', user.id).executeTakeFirst(), undefined);
+      const refused = (await p.audit('email.change_requested')).filter((a) => a.user_id === user.id);
+      assert.deepEqual(refused.map((a) => a.outcome), ['wrong_current']);
+      assert.equal(refused[0]!.ip, c.ip);
+      assert.ok(!JSON.stringify(await p.audit()).includes('NotMine2026Pass'), 'no password in the audit');
+      const account = await c.open('/account');
+      assert.ok(account.text.includes(ja['event.email.changeFailed']), 'the user sees the refused attempt');
+      await c.open('/account/email');
+      const ok = await c.submit({ email: 'me-reauth-new@example.jp', current: GOOD_PASSWORD });
+      assert.equal(ok.status, 200);
+      await mailTo(p, 'me-reauth-new@example.jp', SUBJECTS.emailVerify);
+    });
+
+    test('V3: wrong current passwords are counted per account; over the limit the forms refuse (429) even the right one', async () => {
+      await p.createUser({ username: 'me-guess', email: 'me-guess@example.jp' });
+      const c = browser(p);
+      await logIn(c, 'me-guess', GOOD_PASSWORD);
+      await c.open('/account/email');
+      for (let i = 0; i < p.config.lockoutThreshold; i++) assert.equal((await c.submit({ email: 'me-guess-new@example.jp', current: `Guess${i}2026Pass` })).status, 400);
+      const blocked = await c.submit({ email: 'me-guess-new@example.jp', current: GOOD_PASSWORD });
+      assert.equal(blocked.status, 429);
+      assert.deepEqual(fieldErrors(blocked, 'current-password'), [ja['account.reauth.throttled']]);
+      await c.open('/account/password');
+      const pw = await c.submit({ current: GOOD_PASSWORD, password: NEW_PASSWORD, confirm: NEW_PASSWORD });
+      assert.equal(pw.status, 429, 'the password form shares the count');
+      assert.deepEqual(await outboxTo(p, 'me-guess-new@example.jp'), []);
+      p.clock.advance(p.config.lockoutMinutes * 60_000 + 1000);
+      const relogged = browser(p);
+      await logIn(relogged, 'me-guess', GOOD_PASSWORD);
+      await relogged.open('/account/email');
+      assert.equal((await relogged.submit({ email: 'me-guess-new@example.jp', current: GOOD_PASSWORD })).status, 200, 'after the window it works again');
+    });
+
+    test('V4 L3 C3: a password change gives this session a new id — the old cookie is logged out, the new one works, other sessions end', async () => {
+      await p.createUser({ username: 'me-rotate', email: 'me-rotate@example.jp', displayName: '更新 太郎' });
+      const c = browser(p);
+      const other = browser(p);
+      await logIn(c, 'me-rotate', GOOD_PASSWORD);
+      await logIn(other, 'me-rotate', GOOD_PASSWORD);
+      const oldSid = c.cookies.get('__Host-sid')!;
+      assert.ok(oldSid);
+      await c.open('/account/password');
+      const ok = await c.post('/account/password', { current: GOOD_PASSWORD, password: NEW_PASSWORD, confirm: NEW_PASSWORD });
+      assert.equal(ok.status, 303);
+      const set = [ok.headers['set-cookie']].flat().find((h) => String(h).startsWith('__Host-sid='));
+      assert.ok(set, 'a new session cookie is set');
+      assert.match(String(set), /HttpOnly/i);
+      assert.match(String(set), /Secure/i);
+      assert.match(String(set), /SameSite=Lax/i);
+      const newSid = c.cookies.get('__Host-sid')!;
+      assert.notEqual(newSid, oldSid);
+      assert.ok(newSid.length >= 22, '≥128 bits');
+      const page = await c.open('/account?m=password');
+      assert.ok(page.text.includes(ja['account.password.done']), 'the new cookie works');
+      const stale = p.client();
+      stale.cookies.set('__Host-sid', oldSid);
+      assert.equal((await stale.get('/account')).location, '/login?m=loginRequired', 'the old cookie no longer works');
+      assert.equal((await other.get('/account')).location, '/login?m=loginRequired', 'the other session has ended');
+    });
+
+    test('V4 L3: confirming a new address in the logged-in browser renews its session id (a provisional session becomes a full one)', async () => {
+      await p.createUser({ username: 'me-prov-rotate', email: 'me-prov-rotate@30', displayName: '仮 次郎' });
+      const c = browser(p);
+      await logIn(c, 'me-prov-rotate', GOOD_PASSWORD);
+      const oldSid = c.cookies.get('__Host-sid')!;
+      await c.open('/account/email');
+      await c.submit({ email: 'me-prov-rotate@example.jp', current: GOOD_PASSWORD });
+      const link = emailLinkOf(await mailTo(p, 'me-prov-rotate@example.jp', SUBJECTS.emailVerify));
+      await c.open(pathOf(link));
+      const done = await c.submit({});
+      assert.ok(done.text.includes(ja['account.email.done']));
+      const newSid = c.cookies.get('__Host-sid')!;
+      assert.notEqual(newSid, oldSid, 'a new session id');
+      const top = await c.get('/csm');
+      assert.equal(top.status, 200);
+      assert.ok(top.text.includes(ja['nav.user'].replace('{name}', '仮 次郎')), 'the new cookie is logged in, no longer restricted');
+      const stale = p.client();
+      stale.cookies.set('__Host-sid', oldSid);
+      assert.equal((await stale.get('/account')).location, '/login?m=loginRequired', 'the old cookie no longer works');
     });
   });
 }

@@ -71,10 +71,10 @@ for (const target of targets) {
       const c = browser(p);
       await logIn(c, 'prov-fix', GOOD_PASSWORD);
       await c.open('/account/email');
-      const placeholder = await c.submit({ email: 'someone@12' });
+      const placeholder = await c.submit({ email: 'someone@12', current: GOOD_PASSWORD });
       assert.equal(placeholder.status, 400);
       assert.deepEqual(fieldErrors(placeholder, 'email'), [ja['reset.emailInvalid']], 'a placeholder is not an address');
-      const sentPage = await c.submit({ email: 'prov-fix@example.jp' });
+      const sentPage = await c.submit({ email: 'prov-fix@example.jp', current: GOOD_PASSWORD });
       assert.equal(sentPage.status, 200);
       assert.ok(sentPage.text.includes(ja['account.email.sent'].replace('{email}', 'prov-fix@example.jp')));
       assert.equal((await userRow(p, 'prov-fix'))!.email, 'prov-fix@48', 'nothing changes before the link is followed');

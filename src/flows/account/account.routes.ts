@@ -1,7 +1,7 @@
 /**
  * HTTP for アカウント情報 (login required):
  *   GET /account                           details, coordinated codes, recent security events
- *   GET|POST /account/email                change of address (provisional accounts are sent here first)
+ *   GET|POST /account/email                change of address, current password required (provisional accounts are sent here first)
  *   GET /account/email/verify?token=…      mailed link → 303 ?flow=… ; GET shows, POST confirms (a GET changes nothing)
  *   GET|POST /account/password             change of password
  */
@@ -10,7 +10,7 @@ import type { Services } from '../../services.ts';
 import type { AuditEntry, User } from '../../db/schema.ts';
 import { listCoordinatorCodes } from '../../accounts/users.repository.ts';
 import { listAuditForUser } from '../../security/audit.repository.ts';
-import { browserKey, pageContext } from '../../web/context.ts';
+import { baseCookie, browserKey, getCookieNames, pageContext } from '../../web/context.ts';
 import { HttpError } from '../../web/errors.ts';
 import { countTokenGuess, refuseTokenGuesser } from '../../security/token-guesses.ts';
 import { queryParam, readForm } from '../../web/forms.ts';
@@ -20,7 +20,8 @@ import { japanDateTime } from '../../web/japan-time.ts';
 import { loadFlow } from '../recovery/recovery.flow.ts';
 import { openVerification, verificationOfFlow } from '../registration/registration.flow.ts';
 import { RegisterLinkProblemPage } from '../registration/registration.views.tsx';
-import { changeOwnPassword, confirmEmailChange, isProvisional, requestEmailChange } from './account.flow.ts';
+import { changeOwnPassword, confirmEmailChange, isProvisional, requestEmailChange, type EmailChangeResult } from './account.flow.ts';
+import type { ReauthResult } from './reauth.ts';
 import { AccountPage, EmailConfirmPage, EmailDonePage, EmailPage, PasswordPage } from './account.views.tsx';
 
 /** Paths a provisional account may use before it has a real address. */
@@ -36,6 +37,7 @@ const EVENT_KEYS: Record<string, MessageKey> = {
   'password.changed:wrong_current': 'event.password.changeFailed',
   'password.migrated': 'event.password.migrated',
   'email.change_requested': 'event.email.change_requested',
+  'email.change_requested:wrong_current': 'event.email.changeFailed',
   'email.changed': 'event.email.changed',
 };
 
@@ -46,7 +48,17 @@ function eventLabel(t: Translate, e: AuditEntry): string {
 
 const SHOWN_EVENTS = new Set(['login', 'logout', 'account.locked', 'password_reset.requested', 'password_reset.completed', 'password.changed', 'email.change_requested', 'email.changed', 'password.migrated']);
 
+function reauthMessage(t: Translate, r: Exclude<ReauthResult, 'ok'>): string {
+  return r === 'required' ? t('field.passwordRequired') : r === 'throttled' ? t('account.reauth.throttled') : t('account.password.currentWrong');
+}
+
 export async function accountRoutes(app: FastifyInstance, s: Services): Promise<void> {
+  /** The renewed session's cookie (V4), with the options of the login's (L3). */
+  function setSessionCookie(reply: FastifyReply, sessionId: string) {
+    const names = getCookieNames();
+    reply.setCookie(names.session, sessionId, { ...baseCookie(names), maxAge: s.config.sessionAbsoluteHours * 3600 });
+  }
+
   // A provisional account replaces its placeholder address before anything else (issue: provisional accounts).
   app.addHook('preHandler', async (request, reply) => {
     const user = request.user;
@@ -90,20 +102,27 @@ export async function accountRoutes(app: FastifyInstance, s: Services): Promise<
   app.get('/account/email', async (request, reply) => {
     const user = requireUser(request, reply);
     if (!user) return reply;
-    return sendPage(reply, EmailPage({ ctx: pageContext(request, reply), v: { current: user.email, provisional: isProvisional(user), value: '' } }));
+    return sendPage(reply, EmailPage({ ctx: pageContext(request, reply), v: { current: user.email, login: user.user_id ?? user.username, provisional: isProvisional(user), value: '', errors: {} } }));
   });
 
   app.post('/account/email', { preHandler: app.csrfProtection, config: { rateLimit: { max: 30, timeWindow: 60_000 } } }, async (request, reply) => {
     const user = requireUser(request, reply);
     if (!user) return reply;
     const { t } = request;
-    const { values, tooLong } = readForm(request, { email: 254 });
-    const result = tooLong.length ? ({ ok: false, problem: 'invalid' } as const) : await requestEmailChange(s, user, values.email, request.lang, request.meta);
+    const { values, tooLong } = readForm(request, { email: 254, current: 1000 });
+    // An over-long field is refused without looking further (a password of 1000+ characters is not this one).
+    const result: EmailChangeResult = tooLong.length
+      ? { ok: false, ...(tooLong.includes('email') ? { problem: 'invalid' as const } : {}), ...(tooLong.includes('current') ? { current: 'wrong' as const } : {}) }
+      : await requestEmailChange(s, user, values.email, values.current, request.lang, request.meta);
     const ctx = pageContext(request, reply);
-    if (result.ok) return sendPage(reply, EmailPage({ ctx, v: { current: user.email, provisional: isProvisional(user), value: '', sentTo: result.email } }));
-    const error = result.problem === 'required' ? t('reg.required', { label: t('account.email.new') })
-      : result.problem === 'same' ? t('account.email.same') : result.problem === 'too_many' ? t('account.email.tooMany') : t('reset.emailInvalid');
-    return sendPage(reply, EmailPage({ ctx, v: { current: user.email, provisional: isProvisional(user), value: values.email, error } }), result.problem === 'too_many' ? 429 : 400);
+    const login = user.user_id ?? user.username;
+    if (result.ok) return sendPage(reply, EmailPage({ ctx, v: { current: user.email, login, provisional: isProvisional(user), value: '', errors: {}, sentTo: result.email } }));
+    const p = result.problem;
+    const email = p === undefined ? undefined : p === 'required' ? t('reg.required', { label: t('account.email.new') })
+      : p === 'same' ? t('account.email.same') : p === 'too_many' ? t('account.email.tooMany') : t('reset.emailInvalid');
+    const current = result.current ? reauthMessage(t, result.current) : undefined;
+    const status = p === 'too_many' || result.current === 'throttled' ? 429 : 400;
+    return sendPage(reply, EmailPage({ ctx, v: { current: user.email, login, provisional: isProvisional(user), value: values.email, errors: { email, current } } }), status);
   });
 
   function linkProblem(request: FastifyRequest, reply: FastifyReply, state: 'expired' | 'used' | 'cancelled' | 'invalid') {
@@ -140,8 +159,10 @@ export async function accountRoutes(app: FastifyInstance, s: Services): Promise<
     const loaded = await loadFlow(s, queryParam(request, 'flow'), browserKey(request, reply), 'verify');
     if (!loaded.ok) return linkProblem(request, reply, loaded.reason === 'expired' ? 'expired' : 'invalid');
     if (loaded.flow.state === 'done') return reply.redirect(`/account/email/verify?flow=${loaded.flow.id}`, 303);
-    const result = await confirmEmailChange(s, loaded.flow, request.meta);
+    const session = request.user && request.sessionHash ? { userId: request.user.id, idHash: request.sessionHash } : undefined;
+    const result = await confirmEmailChange(s, loaded.flow, request.meta, session);
     if (!result.ok) return linkProblem(request, reply, result.state);
+    if (result.sessionId) setSessionCookie(reply, result.sessionId);
     return reply.redirect(`/account/email/verify?flow=${loaded.flow.id}`, 303);
   });
 
@@ -159,13 +180,17 @@ export async function accountRoutes(app: FastifyInstance, s: Services): Promise<
     const result = tooLong.length
       ? ({ ok: false, password: ['policy.tooLong'] } as const)
       : await changeOwnPassword(s, user, request.sessionHash, values.current, values.password, values.confirm, request.lang, request.meta);
-    if (result.ok) return reply.redirect('/account?m=password', 303);
+    if (result.ok) {
+      setSessionCookie(reply, result.sessionId);
+      return reply.redirect('/account?m=password', 303);
+    }
     const params = { min: s.policy.min, max: s.policy.max };
     const errors = {
-      ...('current' in result && result.current ? { current: result.current === 'required' ? t('field.passwordRequired') : t('account.password.currentWrong') } : {}),
+      ...('current' in result && result.current ? { current: reauthMessage(t, result.current) } : {}),
       ...(result.password ? { password: result.password === 'required' ? [t('reset.newPasswordRequired')] : result.password.map((k) => t(k, params)) } : {}),
       ...('confirm' in result && result.confirm ? { confirm: result.confirm === 'required' ? t('reset.confirmRequired') : t('reset.mismatch') } : {}),
     };
-    return sendPage(reply, PasswordPage({ ctx: pageContext(request, reply), v: { ruleKey: s.policy.ruleKey as MessageKey, username: user.user_id ?? user.username, errors } }), 400);
+    const status = 'current' in result && result.current === 'throttled' ? 429 : 400;
+    return sendPage(reply, PasswordPage({ ctx: pageContext(request, reply), v: { ruleKey: s.policy.ruleKey as MessageKey, username: user.user_id ?? user.username, errors } }), status);
   });
 }

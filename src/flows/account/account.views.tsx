@@ -36,9 +36,11 @@ export function AccountPage({ ctx, v }: { ctx: PageContext; v: AccountView }) {
 
 export interface EmailFormView {
   current: string;
+  /** The ユーザー名 (coordinators: ユーザーID), for password managers beside the current password. */
+  login: string;
   provisional: boolean;
   value: string;
-  error?: string | undefined;
+  errors: { email?: string | undefined; current?: string | undefined };
   sentTo?: string | undefined;
 }
 
@@ -55,11 +57,14 @@ export function EmailPage({ ctx, v }: { ctx: PageContext; v: EmailFormView }) {
           </Notice>
         ) : <p>{t('account.email.current', { email: v.current })}</p>}
         {v.sentTo ? <Notice kind="success"><p>{t('account.email.sent', { email: v.sentTo })}</p></Notice> : null}
-        <ErrorSummary t={t} show={Boolean(v.error)} />
+        <ErrorSummary t={t} show={Boolean(v.errors.email || v.errors.current)} />
         <form method="post" action="/account/email" novalidate>
           <Csrf token={ctx.csrfToken} />
+          <input type="text" name="username" value={v.login} autocomplete="username" readOnly hidden />
           <Field t={t} id="email" name="email" type="email" label={t('account.email.new')} help={t('reg.emailHelp')} required value={v.value}
-            autocomplete="email" maxLength={254} error={v.error} />
+            autocomplete="email" maxLength={254} error={v.errors.email} />
+          <Field t={t} id="current-password" name="current" type="password" label={t('account.password.current')} help={t('account.email.currentHelp')}
+            required autocomplete="current-password" maxLength={1000} error={v.errors.current} passwordToggle />
           <div class="actions"><button type="submit" class="button button--primary">{t('account.email.submit')}</button></div>
         </form>
         {v.provisional ? null : <p><a href="/account">{t('account.back')}</a></p>}

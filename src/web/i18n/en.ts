@@ -259,6 +259,10 @@ export const en: Record<MessageKey, string> = {
   'account.email.confirmSubmit': 'Confirm the change',
   'account.email.tooMany': 'Too many requests to change the address. Please wait a while and try again.',
   'account.loginRequired': 'Please log in to see this page.',
+  // Re-authentication on /account (issue 10 item 7)
+  'account.email.currentHelp': 'To confirm it is you, enter your current password.',
+  'account.reauth.throttled': 'The current password was wrong too many times. Please wait a while and try again.',
+  'event.email.changeFailed': 'Change of e-mail refused (wrong current password)',
   'content.faq.search': 'Search the FAQ',
   'content.faq.searchHelp': 'Enter keywords (for example password). Separate words with spaces to find questions containing all of them.',
   'content.faq.searchSubmit': 'Search',

@@ -257,6 +257,10 @@ export const ja = {
   'account.email.confirmSubmit': '変更を確定する',
   'account.email.tooMany': 'メールアドレス変更の申請回数が多すぎます。しばらく時間をおいてから再度お試しください。',
   'account.loginRequired': 'この画面を表示するにはログインしてください。',
+  // Re-authentication on /account (issue 10 item 7)
+  'account.email.currentHelp': '本人確認のため、現在のパスワードを入力してください。',
+  'account.reauth.throttled': '現在のパスワードの誤りが続いたため、しばらく受け付けません。時間をおいてから再度お試しください。',
+  'event.email.changeFailed': 'メールアドレス変更の失敗（現在のパスワードの誤り）',
   'content.faq.search': 'よくある質問を検索',
   'content.faq.searchHelp': 'キーワードを入力してください（例：パスワード）。スペースで区切ると、すべてを含む質問を表示します。',
   'content.faq.searchSubmit': '検索',
