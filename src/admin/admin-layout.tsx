@@ -9,12 +9,17 @@ export interface AdminContext {
   lang: Lang;
   csrfToken: string;
   operator: Operator | null;
+  /** Counts shown beside menu entries (e.g. pending registrations), filled when the operator's role sees them. */
+  counts?: Partial<Record<MenuCount, number>> | undefined;
 }
+
+export type MenuCount = 'pendingCases';
 
 export type Role = Operator['role'];
 
-export const MENU: Array<{ href: string; key: MessageKey; roles: Role[] }> = [
+export const MENU: Array<{ href: string; key: MessageKey; roles: Role[]; count?: MenuCount }> = [
   { href: '/admin/users', key: 'admin.nav.users', roles: ['admin', 'support'] },
+  { href: '/admin/registration-cases', key: 'admin.nav.cases', roles: ['admin', 'support'], count: 'pendingCases' },
   { href: '/admin/mail', key: 'admin.nav.mail', roles: ['admin', 'support'] },
   { href: '/admin/audit', key: 'admin.nav.audit', roles: ['admin', 'support'] },
   { href: '/admin/news', key: 'admin.nav.news', roles: ['admin', 'editor'] },
@@ -42,7 +47,7 @@ export function AdminLayout({ ctx, title, children }: { ctx: AdminContext; title
             {operator ? (
               <nav class="header__nav" aria-label={t('admin.nav.label')}>
                 <ul>
-                  {MENU.filter((m) => m.roles.includes(operator.role)).map((m) => <li><a href={m.href}>{t(m.key)}</a></li>)}
+                  {MENU.filter((m) => m.roles.includes(operator.role)).map((m) => <li><a href={m.href}>{menuLabel(ctx, m)}</a></li>)}
                   <li class="header__user">{t('admin.operator', { name: operator.display_name, role: t(`admin.role.${operator.role}` as MessageKey) })}</li>
                   <li>
                     <form method="post" action="/admin/logout" class="inline-form">
@@ -64,6 +69,12 @@ export function AdminLayout({ ctx, title, children }: { ctx: AdminContext; title
       </body>
     </html>
   );
+}
+
+/** A menu entry's text, with its count when there is something waiting (「登録確認待ち（2件）」). */
+export function menuLabel(ctx: AdminContext, m: { key: MessageKey; count?: MenuCount }): string {
+  const n = m.count ? ctx.counts?.[m.count] : undefined;
+  return n ? `${ctx.t(m.key)}${ctx.t('admin.nav.count', { n })}` : ctx.t(m.key);
 }
 
 /** The reason box every operator action asks for (audited with the action). */

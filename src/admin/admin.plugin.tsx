@@ -12,12 +12,13 @@ import { Csrf, Field, Notice } from '../web/components.tsx';
 import { readForm, queryParam } from '../web/forms.ts';
 import { sendPage } from '../web/render.ts';
 import { codeOf, ERRORS, type ErrorCode } from '../web/errors.ts';
-import { AdminLayout, MENU, type AdminContext, type Role } from './admin-layout.tsx';
+import { AdminLayout, MENU, menuLabel, type AdminContext, type Role } from './admin-layout.tsx';
 import {
   deleteOperatorSession, findOperatorById, findOperatorByUsername, findOperatorSession, insertOperatorSession,
   recordOperatorFailure, recordOperatorSuccess, touchOperatorSession,
 } from './operators.repository.ts';
 import { supportRoutes } from './support.routes.tsx';
+import { menuCounts, registrationCaseRoutes } from './registration-cases.routes.tsx';
 import { mailRoutes } from './mail.routes.tsx';
 import { auditRoutes } from './audit.routes.tsx';
 import { contentAdminRoutes } from './content-admin.routes.tsx';
@@ -28,6 +29,8 @@ declare module 'fastify' {
     operatorSessionHash: string | null;
     /** A console session came with the request but had run out (idle or absolute timeout). */
     operatorExpired: boolean;
+    /** Counts for the menu (registration-cases.routes.tsx), read once per console request. */
+    adminCounts: AdminContext['counts'] | null;
   }
 }
 
@@ -36,7 +39,7 @@ export function adminCookieName(): string {
 }
 
 export function adminContext(request: FastifyRequest, reply: FastifyReply): AdminContext {
-  return { t: request.t, lang: request.lang, csrfToken: reply.generateCsrf(), operator: request.operator };
+  return { t: request.t, lang: request.lang, csrfToken: reply.generateCsrf(), operator: request.operator, counts: request.adminCounts ?? undefined };
 }
 
 /** Refuses (403 page) unless the operator has one of the roles; sends to the login page when nobody is logged in. */
@@ -57,6 +60,7 @@ export async function adminPlugin(app: FastifyInstance, opts: { services: Servic
   app.decorateRequest('operator', null);
   app.decorateRequest('operatorSessionHash', null);
   app.decorateRequest('operatorExpired', false);
+  app.decorateRequest('adminCounts', null);
 
   // Errors under /admin are shown in the console's own layout (menu, operator, logout), not the public one.
   function consoleError(request: FastifyRequest, reply: FastifyReply, code: ErrorCode) {
@@ -97,6 +101,7 @@ export async function adminPlugin(app: FastifyInstance, opts: { services: Servic
     if (!operator || operator.status !== 'active') return;
     request.operator = operator;
     request.operatorSessionHash = idHash;
+    request.adminCounts = await menuCounts(s, operator);
     if (now - session.last_seen_at > 30_000) await touchOperatorSession(s.db, idHash, now);
   });
 
@@ -170,12 +175,13 @@ export async function adminPlugin(app: FastifyInstance, opts: { services: Servic
     return sendPage(reply, AdminLayout({ ctx, title: ctx.t('admin.title'), children: (
       <>
         <p>{ctx.t('admin.home.lead')}</p>
-        <ul class="tiles">{items.map((m) => <li class="tile"><a href={m.href}><span class="tile__title">{ctx.t(m.key)}</span></a></li>)}</ul>
+        <ul class="tiles">{items.map((m) => <li class="tile"><a href={m.href}><span class="tile__title">{menuLabel(ctx, m)}</span></a></li>)}</ul>
       </>
     ) }));
   });
 
   await supportRoutes(app, s);
+  await registrationCaseRoutes(app, s);
   await mailRoutes(app, s);
   await auditRoutes(app, s);
   await contentAdminRoutes(app, s);

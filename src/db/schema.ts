@@ -144,6 +144,31 @@ export interface EmailVerificationsTable {
   cancelled_at: number | null;
 }
 
+/** A registration for a code held by a provisional account, waiting for the call center's call-back (issue 10 item 5). */
+export interface RegistrationCasesTable {
+  id: string;
+  /** The e-mail verification whose link the registrant followed (one case per link). */
+  verification_id: string;
+  institution_code: string;
+  /** The provisional account that holds the code. */
+  holder_id: string;
+  status: 'pending' | 'approved' | 'rejected';
+  institution_name: string;
+  contact_name: string;
+  email: string;
+  phone: string;
+  lang: string;
+  /** argon2id of the password the registrant chose; null once the case is decided. */
+  password_hash: string | null;
+  ip: string;
+  created_at: number;
+  decided_at: number | null;
+  /** `operator:<username>` */
+  decided_by: string | null;
+  decision_reason: string | null;
+  new_user_id: string | null;
+}
+
 export interface OperatorsTable {
   id: string;
   username: string;
@@ -222,6 +247,7 @@ export interface Database {
   audit_log: AuditLogTable;
   coordinator_institutions: CoordinatorInstitutionsTable;
   email_verifications: EmailVerificationsTable;
+  registration_cases: RegistrationCasesTable;
   operators: OperatorsTable;
   operator_sessions: OperatorSessionsTable;
   news: NewsTable;
@@ -235,6 +261,7 @@ export type Faq = Selectable<FaqTable>;
 export type Page = Selectable<PagesTable>;
 
 export type EmailVerification = Selectable<EmailVerificationsTable>;
+export type RegistrationCase = Selectable<RegistrationCasesTable>;
 
 export type User = Selectable<UsersTable>;
 export type Session = Selectable<SessionsTable>;

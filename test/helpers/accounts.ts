@@ -22,6 +22,8 @@ export const SUBJECTS = {
   emailChanged: '【医療機関等向け総合ポータルサイト】メールアドレス変更のお知らせ',
   passwordChanged: '【医療機関等向け総合ポータルサイト】パスワード変更のお知らせ',
   reset: '【医療機関等向け総合ポータルサイト】パスワード変更用URL',
+  casePending: '【医療機関等向け総合ポータルサイト】ユーザー登録のお申し込みを受け付けました（確認のお電話）',
+  caseRejected: '【医療機関等向け総合ポータルサイト】ユーザー登録のお申し込みについて（開設できませんでした）',
 } as const;
 
 export interface RegistrationFields {

@@ -43,6 +43,7 @@ const ROUTES: Route[] = [
   { method: 'POST', path: (f) => `/admin/users/${f.userId}/unlock`, fields: { reason: '境界テスト' }, roles: SUPPORT, ok: 200 },
   { method: 'POST', path: (f) => `/admin/users/${f.userId}/send-reset`, fields: { reason: '境界テスト' }, roles: SUPPORT, ok: 200 },
   { method: 'POST', path: (f) => `/admin/users/${f.userId}/mark-email-wrong`, fields: { reason: '境界テスト' }, roles: SUPPORT, ok: 200 },
+  { method: 'GET', path: () => '/admin/registration-cases', roles: SUPPORT, ok: 200 },
   { method: 'GET', path: () => '/admin/mail', roles: SUPPORT, ok: 200 },
   { method: 'POST', path: () => '/admin/mail/retry', roles: SUPPORT, ok: 303, location: /^\/admin\/mail\?retried=\d+$/ },
   { method: 'POST', path: () => '/admin/mail/no-such-mail/retry', roles: SUPPORT, ok: 303, location: '/admin/mail?retried=0' },
@@ -148,9 +149,9 @@ for (const target of targets) {
     test('issue4-1: the menu lists only what the role may use', async () => {
       const links = (page: Page) => [...page.body.matchAll(/<nav class="header__nav"[\s\S]*?<\/nav>/g)].flatMap((n) => [...n[0].matchAll(/<a href="([^"]+)"/g)].map((m) => m[1]));
       const expected: Record<Role, string[]> = {
-        support: ['/admin/users', '/admin/mail', '/admin/audit'],
+        support: ['/admin/users', '/admin/registration-cases', '/admin/mail', '/admin/audit'],
         editor: ['/admin/news', '/admin/faq', '/admin/pages'],
-        admin: ['/admin/users', '/admin/mail', '/admin/audit', '/admin/news', '/admin/faq', '/admin/pages'],
+        admin: ['/admin/users', '/admin/registration-cases', '/admin/mail', '/admin/audit', '/admin/news', '/admin/faq', '/admin/pages'],
       };
       for (const role of ALL) {
         const c = await consoleAs(p, ops[role]);

@@ -2,14 +2,14 @@
  * Provisional accounts (仮アカウント, issue 3 §3), on every database target: after logging in, nothing but the
  * replacement of the placeholder address (@01 … @48) is reachable; the new address is verified by link; until
  * then password reset sends nothing and the audit says why (R1, A1). Registering the code of a provisional
- * account supersedes it (issue 3 §2).
+ * account waits for the call center's call-back before it supersedes it (issue 10 item 5; registration-cases.test.ts).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ja } from '../../src/web/i18n/ja.ts';
 import { dbTargets } from '../helpers/db-targets.ts';
 import { BASE_URL, GOOD_PASSWORD, linkOf, pathOf, requestReset, startTestPortal, type Client, type TestPortal } from '../helpers/test-app.ts';
-import { emailLinkOf, fieldErrors, logIn, mailTo, outboxTo, registerFully, SUBJECTS, userRow } from '../helpers/accounts.ts';
+import { emailLinkOf, fieldErrors, logIn, mailTo, outboxTo, register, registrationLinkOf, SUBJECTS, userRow } from '../helpers/accounts.ts';
 
 let ipSeq = 0;
 function browser(p: TestPortal): Client {
@@ -110,25 +110,22 @@ for (const target of targets) {
       assert.ok((await p.audit('password_reset.requested')).some((a) => a.user_id === user.id && a.outcome === 'mail_queued'));
     });
 
-    test('issue3-2 A1: registering the code of a provisional account supersedes it (closed, audited); the old login stops working', async () => {
+    test('V5 issue3-2 A1: registering the code of a provisional account no longer supersedes it by itself: it waits for the call-back', async () => {
       const code = '2714001233';
       const prov = await p.createUser({ username: 'prov-super', email: 'naniwa@13', institutionCode: code, displayName: '旧 花子' });
       const c = browser(p);
-      const { username } = await registerFully(p, c, { code, name: 'なにわ歯科医院', contact: '労働 花子', email: 'naniwa@example.jp' }, 'Kaigan2026Shika');
-      assert.ok(!(await p.audit('registration.requested')).some((a) => a.identifier === 'naniwa@example.jp' && a.outcome === 'duplicate'));
-      const old = (await userRow(p, 'prov-super'))!;
-      assert.equal(old.status, 'closed');
-      const superseded = (await p.audit('account.superseded')).find((a) => a.user_id === prov.id);
-      assert.equal(superseded?.outcome, 'closed');
-      assert.equal(JSON.parse(superseded!.detail!).institutionCode, code);
-      const refused = await logIn(browser(p), 'prov-super', GOOD_PASSWORD);
-      assert.equal(refused.status, 401);
-      assert.ok(refused.text.includes(ja['login.failed'].replace('{threshold}', '5').replace('{minutes}', '15')));
-      const fresh = await logIn(browser(p), username, 'Kaigan2026Shika');
-      assert.equal(fresh.status, 200);
-      assert.ok(fresh.text.includes(ja['nav.user'].replace('{name}', '労働 花子')));
+      const sent = await register(c, { code, name: 'なにわ歯科医院', contact: '労働 花子', email: 'naniwa@example.jp' });
+      assert.ok(sent.text.includes(ja['reg.sent.heading']));
+      await c.open(pathOf(registrationLinkOf(await mailTo(p, 'naniwa@example.jp', SUBJECTS.verify))));
+      const done = await c.submit({ password: 'Kaigan2026Shika', confirm: 'Kaigan2026Shika' });
+      assert.ok(done.text.includes(ja['reg.case.heading']));
+      await mailTo(p, 'naniwa@example.jp', SUBJECTS.casePending);
+      assert.equal((await userRow(p, 'prov-super'))!.status, 'provisional', 'not closed');
+      assert.equal((await p.audit('account.superseded')).filter((a) => a.user_id === prov.id).length, 0);
+      const still = await logIn(browser(p), 'prov-super', GOOD_PASSWORD);
+      assert.ok(still.text.includes(ja['account.provisional.heading']), 'the old login still works (restricted)');
       const open = await p.database.db.selectFrom('users').select('username').where('institution_code', '=', code).where('status', '!=', 'closed').execute();
-      assert.deepEqual(open.map((u) => u.username), [username], 'one open account per code');
+      assert.deepEqual(open.map((u) => u.username), ['prov-super'], 'one open account per code, still the provisional one');
     });
   });
 }

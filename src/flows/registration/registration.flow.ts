@@ -2,15 +2,16 @@
  * 新規ユーザー登録: the form (with CAPTCHA) → a verification link (24 h, token rules of the reset link)
  * → set a password → the account, with a system-assigned ユーザー名 (coordinators also a ユーザーID).
  * A code or address that already has an account gets the same page; its owner gets a mail (no enumeration).
+ * A code held by a provisional account gets the same pages and mails up to the link; then it waits for a call-back.
  */
 import type { Services } from '../../services.ts';
-import type { Flow, User } from '../../db/schema.ts';
+import type { Flow, RegistrationCase, User } from '../../db/schema.ts';
 import { checkPassword, type PolicyViolation } from '../../accounts/password-policy.ts';
 import { hashPassword } from '../../accounts/passwords.ts';
 import { isEmailAddress, isProvisionalPlaceholder, normalizeEmail } from '../../accounts/identity.ts';
 import { normalizeInstitutionCode, validateInstitutionCode, type InstitutionCodeProblem } from '../../accounts/institution-code.ts';
 import { assignUnique, draftUserId, draftUsername } from '../../accounts/identifiers.ts';
-import { closeUser, findAccountsByEmail, findInstitutionAccount, insertCoordinatorCodes, insertUser } from '../../accounts/users.repository.ts';
+import { findAccountsByEmail, findInstitutionAccount, insertCoordinatorCodes, insertUser } from '../../accounts/users.repository.ts';
 import {
   cancelOpenVerifications, consumeVerification, countVerificationsSince, findVerificationByHash, findVerificationById,
   insertVerification,
@@ -23,6 +24,8 @@ import { registrationCompleteMail, registrationDuplicateMail, registrationVerify
 import type { Lang, MessageKey } from '../../web/i18n/i18n.ts';
 import { browserHash, type RequestMeta } from '../recovery/recovery.flow.ts';
 import { insertFlow, updateFlow } from '../recovery/recovery.repository.ts';
+import { isProvisionalHolder, openCase } from './registration-cases.flow.ts';
+import { findCaseByVerification } from './registration-cases.repository.ts';
 
 const HOUR = 3600_000;
 export const VERIFY_TTL_MS = 24 * HOUR;
@@ -183,10 +186,14 @@ export async function verificationOfFlow(s: Services, flow: Flow): Promise<{ sta
 
 export type CompleteRegistration =
   | { ok: true; user: User }
+  | { ok: true; pendingCase: RegistrationCase }
   | { ok: false; kind: 'fields'; password: PolicyViolation[] | 'required'; confirm?: 'required' | 'mismatch' }
   | { ok: false; kind: 'link'; state: Exclude<LinkState, 'valid'> };
 
-/** Sets the password and creates the account; a provisional account of the same code is closed (superseded). */
+/**
+ * Sets the password and creates the account. For a code held by a provisional account it opens a pending case
+ * instead (V5): the provisional account stays until the call center approves (registration-cases.flow.ts).
+ */
 export async function completeRegistration(s: Services, flow: Flow, password: string, confirm: string, meta: RequestMeta): Promise<CompleteRegistration> {
   const { state, payload } = await verificationOfFlow(s, flow);
   if (state !== 'valid' || !payload) return { ok: false, kind: 'link', state: state === 'valid' ? 'invalid' : state };
@@ -200,10 +207,11 @@ export async function completeRegistration(s: Services, flow: Flow, password: st
     if (!(await consumeVerification(trx, flow.token_id!, now))) return undefined;
     if (payload.accountType === 'institution') {
       const holder = await findInstitutionAccount(trx, payload.code);
-      if (holder && holder.status !== 'provisional') return 'duplicate' as const;
+      if (holder && !isProvisionalHolder(holder)) return 'duplicate' as const;
       if (holder) {
-        await closeUser(trx, holder.id, now);
-        await s.audit({ event: 'account.superseded', outcome: 'closed', userId: holder.id, ip: meta.ip, userAgent: meta.userAgent, detail: { institutionCode: payload.code } }, trx);
+        const pendingCase = await openCase(s, trx, holder, { ...payload, lang: payload.lang === 'en' ? 'en' : 'ja' }, flow.token_id!, hash, meta);
+        await updateFlow(trx, flow.id, { state: 'done', updated_at: now });
+        return { pendingCase };
       }
     }
     const username = await assignUnique(trx, draftUsername);
@@ -225,5 +233,20 @@ export async function completeRegistration(s: Services, flow: Flow, password: st
     return { ok: false, kind: 'link', state: result === 'duplicate' ? 'used' : ((await verificationOfFlow(s, flow)).state as Exclude<LinkState, 'valid'>) };
   }
   s.mailWorker.kick();
-  return { ok: true, user: result };
+  return 'pendingCase' in result ? { ok: true, pendingCase: result.pendingCase } : { ok: true, user: result };
+}
+
+/**
+ * Whether completing this registration will open a pending case (shown on the password page, after the link:
+ * only the holder of the registrant's address sees it).
+ */
+export async function needsCallBack(s: Services, payload: RegistrationInput): Promise<boolean> {
+  if (payload.accountType !== 'institution' || !payload.code) return false;
+  const holder = await findInstitutionAccount(s.db, payload.code);
+  return holder !== undefined && isProvisionalHolder(holder);
+}
+
+/** The case a completed verification link opened, if it opened one (the registrant's completion page). */
+export async function caseOfFlow(s: Services, flow: Flow): Promise<RegistrationCase | undefined> {
+  return flow.token_id ? findCaseByVerification(s.db, flow.token_id) : undefined;
 }

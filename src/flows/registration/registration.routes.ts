@@ -3,7 +3,8 @@
  *   GET  /register                   starts a flow (303 to ?flow=…)       POST /register?flow=…  the form
  *   GET  /register/captcha?flow=…    the CAPTCHA picture
  *   GET  /register/verify?token=…    the mailed link → 303 /register/verify?flow=… (tokenless)
- *   GET|POST /register/verify?flow=… set the password; then the completion page with the ユーザー名 / ユーザーID
+ *   GET|POST /register/verify?flow=… set the password; then the completion page with the ユーザー名 / ユーザーID, or, for a
+ *                                    code held by a provisional account, the page saying the call center will call back
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.ts';
@@ -20,10 +21,10 @@ import { loadFlow } from '../recovery/recovery.flow.ts';
 import { captchaImage } from '../recovery/recovery.routes.ts';
 import { updateFlow } from '../recovery/recovery.repository.ts';
 import {
-  completeRegistration, openVerification, redrawRegistrationCaptcha, startRegistration, submitRegistration, validateRegistration, verificationOfFlow,
-  type FieldMessage,
+  caseOfFlow, completeRegistration, needsCallBack, openVerification, redrawRegistrationCaptcha, startRegistration, submitRegistration, validateRegistration,
+  verificationOfFlow, type FieldMessage,
 } from './registration.flow.ts';
-import { RegisterDonePage, RegisterLinkProblemPage, RegisterPage, RegisterSentPage, SetPasswordPage, type RegisterFormView } from './registration.views.tsx';
+import { RegisterDonePage, RegisterLinkProblemPage, RegisterPage, RegisterPendingPage, RegisterSentPage, SetPasswordPage, type RegisterFormView } from './registration.views.tsx';
 
 const FIELDS = { accountType: 20, code: 40, name: 200, contact: 100, email: 254, phone: 30, codes: 12_000, captcha: 20, action: 20 } as const;
 const EMPTY = { accountType: 'institution', code: '', name: '', contact: '', email: '', phone: '', codes: '' };
@@ -118,12 +119,15 @@ export async function registrationRoutes(app: FastifyInstance, s: Services): Pro
     const ctx = pageContext(request, reply);
     if (loaded.flow.state === 'done') {
       const user = loaded.flow.user_id ? await findUserById(s.db, loaded.flow.user_id) : undefined;
-      if (!user) return linkProblem(request, reply, 'invalid');
-      return sendPage(reply, RegisterDonePage({ ctx, username: user.username, userId: user.user_id }));
+      if (user) return sendPage(reply, RegisterDonePage({ ctx, username: user.username, userId: user.user_id }));
+      const pending = await caseOfFlow(s, loaded.flow);
+      if (!pending) return linkProblem(request, reply, 'invalid');
+      return sendPage(reply, RegisterPendingPage({ ctx, code: pending.institution_code, email: pending.email, phone: s.config.callCenterPhone }));
     }
     const { state, payload } = await verificationOfFlow(s, loaded.flow);
     if (state !== 'valid' || !payload) return linkProblem(request, reply, state === 'valid' ? 'invalid' : state);
-    return sendPage(reply, SetPasswordPage({ ctx, v: { flowId: loaded.flow.id, summary: summaryOf(ctx.t, payload), ruleKey: s.policy.ruleKey as MessageKey, errors: {} } }));
+    const callBack = await needsCallBack(s, payload);
+    return sendPage(reply, SetPasswordPage({ ctx, v: { flowId: loaded.flow.id, summary: summaryOf(ctx.t, payload), ruleKey: s.policy.ruleKey as MessageKey, errors: {}, callBack } }));
   });
 
   app.post('/register/verify', { preHandler: app.csrfProtection, config: flood }, async (request, reply) => {
@@ -147,7 +151,7 @@ export async function registrationRoutes(app: FastifyInstance, s: Services): Pro
     const ctx = pageContext(request, reply);
     await updateFlow(s.db, flow.id, { updated_at: s.now() });
     return sendPage(reply, SetPasswordPage({ ctx, v: {
-      flowId: flow.id, summary: payload ? summaryOf(ctx.t, payload) : [], ruleKey: s.policy.ruleKey as MessageKey,
+      flowId: flow.id, summary: payload ? summaryOf(ctx.t, payload) : [], ruleKey: s.policy.ruleKey as MessageKey, callBack: payload ? await needsCallBack(s, payload) : false,
       errors: { ...(password.length ? { password } : {}), ...(confirm ? { confirm } : {}) },
     } }), 400);
   });

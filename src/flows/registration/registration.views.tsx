@@ -94,6 +94,8 @@ export interface SetPasswordView {
   summary: Array<[string, string]>;
   ruleKey: MessageKey;
   errors: { password?: string[]; confirm?: string };
+  /** The code is held by a provisional account: the account opens after the call center's call-back (V5). */
+  callBack?: boolean;
 }
 
 export function SetPasswordPage({ ctx, v }: { ctx: PageContext; v: SetPasswordView }) {
@@ -103,6 +105,7 @@ export function SetPasswordPage({ ctx, v }: { ctx: PageContext; v: SetPasswordVi
       <div class="container container--narrow">
         <h1>{t('reg.verify.heading')}</h1>
         <p>{t('reg.verify.lead')}</p>
+        {v.callBack ? <Notice kind="info"><p>{t('reg.case.verifyNote')}</p></Notice> : null}
         <ErrorSummary t={t} show={Boolean(v.errors.password?.length || v.errors.confirm)} />
         <h2>{t('reg.summary')}</h2>
         <dl class="summary">{v.summary.map(([k, val]) => <><dt>{k}</dt><dd>{val}</dd></>)}</dl>
@@ -132,6 +135,25 @@ export function RegisterDonePage({ ctx, username, userId }: { ctx: PageContext; 
         {userId ? <p>{t('reg.done.coordinatorNote')}</p> : null}
         <p>{t('reg.done.p1')}</p>
         <div class="actions"><a class="button button--primary" href="/login">{t('reg.done.toLogin')}</a></div>
+      </div>
+    </Layout>
+  );
+}
+
+/** After the password, for a code held by a provisional account: nothing opens until the call-back (V5). */
+export function RegisterPendingPage({ ctx, code, email, phone }: { ctx: PageContext; code: string; email: string; phone: string }) {
+  const { t } = ctx;
+  return (
+    <Layout ctx={ctx} title={t('reg.case.heading')}>
+      <div class="container container--narrow">
+        <h1>{t('reg.case.heading')}</h1>
+        <Notice kind="info">
+          <p>{t('reg.case.p1', { code })}</p>
+          <p>{t('reg.case.p2')}</p>
+        </Notice>
+        <p>{t('reg.case.p3', { email })}</p>
+        <p>{t('reg.case.p4', { phone })}</p>
+        <p><a href="/csm">{t('content.backToTop')}</a></p>
       </div>
     </Layout>
   );

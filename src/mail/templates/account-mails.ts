@@ -4,7 +4,8 @@ import type { RenderedMail } from './password-reset.ts';
 
 type Lang = 'ja' | 'en';
 
-function footer(lang: Lang, b: MailBranding): string[] {
+/** The close of every account mail: the portal link, the send-only notes and the contact block. */
+export function footer(lang: Lang, b: MailBranding): string[] {
   return lang === 'ja'
     ? ['■医療機関等向け総合ポータルサイト', `${b.baseUrl}/csm`, '', '※本メールは送信専用です。本メールへの返信にはご回答できません。',
        '※本メールにお心当たりのない場合やご不明な点がある場合は以下よりお問い合わせください。', '', contactBlock('ja', b), '']
