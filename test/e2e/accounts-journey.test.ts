@@ -166,11 +166,14 @@ describe('browser: accounts in Chromium [sqlite]', { skip }, () => {
     assert.equal(new URL(page.url()).pathname, '/account/email');
 
     await field(page, ja['account.email.new']).fill('kari@14');
+    await field(page, ja['account.password.current']).fill(GOOD_PASSWORD);
     await follow(page, page.getByRole('button', { name: ja['account.email.submit'], exact: true }));
     assert.equal((await errorsOf(field(page, ja['account.email.new']))).trim(), ja['reset.emailInvalid']);
     await capture('11-provisional-error');
 
     await field(page, ja['account.email.new']).fill('hontou@example.jp');
+    // Re-authentication (V3): the current password is asked again with every attempt.
+    await field(page, ja['account.password.current']).fill(GOOD_PASSWORD);
     await follow(page, page.getByRole('button', { name: ja['account.email.submit'], exact: true }));
     await shown(page.getByText(ja['account.email.sent'].replace('{email}', 'hontou@example.jp'), { exact: true }));
     await capture('12-provisional-sent');
