@@ -12,6 +12,7 @@ import { ja } from '../../src/web/i18n/ja.ts';
 import { BASE_URL, CAPTCHA, GOOD_PASSWORD, startTestPortal, type TestPortal } from '../helpers/test-app.ts';
 import { formatA11y, launchBrowser, screenshot, seriousA11yViolations, esc, field, follow, shown, tileName, WAIT } from '../helpers/browser.ts';
 import { emailLinkOf, mailTo, namesIn, registrationLinkOf, SUBJECTS } from '../helpers/accounts.ts';
+import { createOperator } from '../helpers/operators.ts';
 
 const launched = await launchBrowser();
 const skip = launched.ok ? false : `browser tests skipped: ${launched.reason}`;
@@ -196,6 +197,75 @@ describe('browser: accounts in Chromium [sqlite]', { skip }, () => {
     assert.equal(new URL(page.url()).pathname, '/csm');
     await shown(page.getByText(ja['top.welcome'].replace('{name}', '仮 薬局'), { exact: true }));
 
+    assert.deepEqual(a11y, [], a11y.join('\n'));
+  });
+
+  test('V5 V6 W3: a registration for a code held by a provisional account waits; the call center calls back and approves it in the console', async () => {
+    await portal.createUser({ username: 'kari-shika', email: 'kari-shika@22', institutionCode: '2714001233', institutionName: 'なにわ歯科（旧）', displayName: '旧 担当', phone: '06-1234-5678' });
+    const op = await createOperator(portal, 'support', 'cc-browser', 'コールセンター山田');
+    const page = await newPage();
+    const a11y: string[] = [];
+    async function capture(name: string): Promise<void> {
+      await screenshot(page, `accounts-${name}`);
+      const problems = await seriousA11yViolations(page);
+      if (problems.length) a11y.push(formatA11y(name, problems));
+    }
+
+    await page.goto(`${base}/register`);
+    await page.getByRole('radio', { name: ja['reg.type.institution'] }).check();
+    await field(page, ja['reg.code']).fill('2714001233');
+    await field(page, ja['reg.name']).fill('なにわ歯科医院');
+    await field(page, ja['reg.contact']).fill('浪速 花子');
+    await field(page, ja['reg.email']).fill('naniwa@example.jp');
+    await field(page, ja['reg.phone']).fill('090-1111-2222');
+    await field(page, ja['reset.captcha']).fill(CAPTCHA);
+    await follow(page, page.getByRole('button', { name: ja['reg.submit'], exact: true }));
+    await shown(heading(page, ja['reg.sent.heading'], 1));
+
+    await page.goto(onServer(registrationLinkOf(await mailTo(portal, 'naniwa@example.jp', SUBJECTS.verify))));
+    await shown(page.getByText(ja['reg.case.verifyNote'], { exact: true }));
+    await field(page, ja['reset.newPassword']).fill(PASSWORD);
+    await field(page, ja['reset.confirmPassword']).fill(PASSWORD);
+    await capture('20-case-set-password');
+    await follow(page, page.getByRole('button', { name: ja['reg.verify.submit'], exact: true }));
+    await shown(heading(page, ja['reg.case.heading'], 1));
+    await capture('21-case-received');
+    await mailTo(portal, 'naniwa@example.jp', SUBJECTS.casePending);
+
+    const desk = await newPage();
+    const deskShot = async (name: string) => {
+      await screenshot(desk, `accounts-${name}`);
+      const problems = await seriousA11yViolations(desk);
+      if (problems.length) a11y.push(formatA11y(name, problems));
+    };
+    await desk.goto(`${base}/admin/login`);
+    await field(desk, ja['admin.login.username']).fill(op.username);
+    await field(desk, ja['admin.login.password']).fill(op.password);
+    await follow(desk, desk.getByRole('button', { name: ja['admin.login.submit'], exact: true }));
+    const nav = desk.getByRole('navigation', { name: ja['admin.nav.label'] });
+    await follow(desk, nav.getByRole('link', { name: `${ja['admin.nav.cases']}${ja['admin.nav.count'].replace('{n}', '1')}`, exact: true }));
+    await shown(desk.getByRole('row').filter({ hasText: 'なにわ歯科医院' }));
+    await deskShot('22-console-cases');
+    await follow(desk, desk.getByRole('link', { name: ja['admin.cases.open'], exact: true }));
+    await shown(desk.getByText(ja['admin.cases.callBack'].replace('{phone}', '06-1234-5678'), { exact: true }));
+    await shown(desk.getByRole('row').filter({ hasText: '浪速 花子' }).filter({ hasText: '旧 担当' }));
+    // Approving without the checklist is refused, with the reason named under it.
+    await desk.locator('#reason-approve').fill('06-1234-5678 に折り返し、院長が申込を確認');
+    await follow(desk, desk.getByRole('button', { name: ja['admin.cases.approve'], exact: true }));
+    await shown(desk.getByText(ja['admin.cases.checksRequired'], { exact: true }));
+    await deskShot('23-console-case-refused');
+    for (const k of ['admin.cases.check.called', 'admin.cases.check.institution', 'admin.cases.check.contact'] as const) await desk.getByRole('checkbox', { name: ja[k] }).check();
+    await desk.locator('#reason-approve').fill('06-1234-5678 に折り返し、院長が申込を確認');
+    await follow(desk, desk.getByRole('button', { name: ja['admin.cases.approve'], exact: true }));
+    await shown(desk.getByText(ja['admin.cases.approved'], { exact: true }));
+    await deskShot('24-console-case-approved');
+
+    const { username } = namesIn((await mailTo(portal, 'naniwa@example.jp', SUBJECTS.complete)).text);
+    await page.goto(`${base}/login`);
+    await field(page, ja['login.username']).fill(username!);
+    await field(page, ja['login.password']).fill(PASSWORD);
+    await follow(page, page.getByRole('button', { name: ja['login.submit'], exact: true }));
+    await shown(page.getByText(ja['top.welcome'].replace('{name}', '浪速 花子'), { exact: true }));
     assert.deepEqual(a11y, [], a11y.join('\n'));
   });
 });
