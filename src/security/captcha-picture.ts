@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import opentype, { type PathCommand } from 'opentype.js';
-import { Resvg } from '@resvg/resvg-js';
+import { renderAsync } from '@resvg/resvg-js';
 import { CAPTCHA_CHARS } from './captcha.ts';
 
 /** The size on the page (CSS pixels); the PNG has twice as many pixels each way, for sharp high-density screens. */
@@ -107,12 +107,12 @@ const num = (v: number) => (Math.round(v * 10) / 10).toString();
 /**
  * The picture of `answer` as PNG bytes. All randomness comes from `seedHex`: the same challenge is the same picture
  * on every fetch and on every instance (nothing to average by fetching it again), and only the sealed answer needs
- * to be kept.
+ * to be kept. resvg rasterises on libuv's thread pool, so the ~10 ms of a picture do not hold the event loop.
  */
-export function drawCaptchaPng(answer: string, seedHex: string): Buffer {
+export async function drawCaptchaPng(answer: string, seedHex: string): Promise<Buffer> {
   const svg = drawCaptchaSvg(answer, seedHex);
-  const png = new Resvg(svg, { fitTo: { mode: 'zoom', value: SCALE }, font: { loadSystemFonts: false } }).render().asPng();
-  return Buffer.from(png);
+  const image = await renderAsync(svg, { fitTo: { mode: 'zoom', value: SCALE }, font: { loadSystemFonts: false } });
+  return Buffer.from(image.asPng());
 }
 
 /** The intermediate SVG (exported for the benchmark only; never sent to a browser). */

@@ -51,9 +51,9 @@ function pngSize(png: Buffer): { width: number; height: number } {
 }
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-test('K1: the picture is a PNG of 360×120 pixels, twice its size on the page (180×60), with no markup and no text of the answer', () => {
+test('K1: the picture is a PNG of 360×120 pixels, twice its size on the page (180×60), with no markup and no text of the answer', async () => {
   const seed = 'a1'.repeat(16);
-  const png = drawCaptchaPng('w7rbh', seed);
+  const png = await drawCaptchaPng('w7rbh', seed);
   assert.ok(png.subarray(0, 8).equals(PNG_MAGIC), 'PNG magic bytes');
   assert.deepEqual(pngSize(png), { width: PICTURE_WIDTH * 2, height: PICTURE_HEIGHT * 2 });
   const latin = png.toString('latin1');
@@ -61,19 +61,19 @@ test('K1: the picture is a PNG of 360×120 pixels, twice its size on the page (1
   assert.ok(png.length > 2000 && png.length < 200_000, `a picture of reasonable size (${png.length} bytes)`);
 });
 
-test('R6 K1: the same seed draws identical bytes (nothing to average); another seed, or the same seed for another answer, draws another picture', () => {
+test('R6 K1: the same seed draws identical bytes (nothing to average); another seed, or the same seed for another answer, draws another picture', async () => {
   const box = createSecretBox(SECRET);
   const sealed = box.seal('w7rbh');
   const seed = captchaSeed(SECRET, FLOW, sealed);
-  const first = drawCaptchaPng('w7rbh', seed);
-  assert.ok(first.equals(drawCaptchaPng('w7rbh', seed)), 'same seed, same bytes');
+  const first = await drawCaptchaPng('w7rbh', seed);
+  assert.ok(first.equals(await drawCaptchaPng('w7rbh', seed)), 'same seed, same bytes');
   const next = captchaSeed(SECRET, FLOW, box.seal('w7rbh'));
   assert.notEqual(next, seed, 'a new challenge with the same answer has a new seed');
-  assert.ok(!first.equals(drawCaptchaPng('w7rbh', next)), 'another seed, another picture');
-  assert.ok(!first.equals(drawCaptchaPng('w7rbx', seed)), 'another answer, another picture');
+  assert.ok(!first.equals(await drawCaptchaPng('w7rbh', next)), 'another seed, another picture');
+  assert.ok(!first.equals(await drawCaptchaPng('w7rbx', seed)), 'another answer, another picture');
 });
 
-test('K1: every character of the alphabet can be drawn; a character outside it is refused', () => {
-  for (let i = 0; i < CAPTCHA_CHARS.length; i += 5) drawCaptchaPng(CAPTCHA_CHARS.slice(i, i + 5).padEnd(5, 'a'), 'b2'.repeat(16));
-  assert.throws(() => drawCaptchaPng('w7rb0', 'c3'.repeat(16)), /outside CAPTCHA_CHARS/);
+test('K1: every character of the alphabet can be drawn; a character outside it is refused', async () => {
+  for (let i = 0; i < CAPTCHA_CHARS.length; i += 5) await drawCaptchaPng(CAPTCHA_CHARS.slice(i, i + 5).padEnd(5, 'a'), 'b2'.repeat(16));
+  await assert.rejects(drawCaptchaPng('w7rb0', 'c3'.repeat(16)), /outside CAPTCHA_CHARS/);
 });

@@ -57,7 +57,7 @@ export function captchaImage(s: Services, kind: 'recovery' | 'registration') {
     if (!loaded.ok || !loaded.flow.captcha_hash || !loaded.flow.captcha_answer) throw new HttpError('NOT_FOUND');
     reply.header('cache-control', 'no-store');
     const sealed = loaded.flow.captcha_answer;
-    return reply.type('image/png').send(drawCaptchaPng(s.box.open(sealed), captchaSeed(s.config.sessionSecret, loaded.flow.id, sealed)));
+    return reply.type('image/png').send(await drawCaptchaPng(s.box.open(sealed), captchaSeed(s.config.sessionSecret, loaded.flow.id, sealed)));
   };
 }
 
@@ -130,7 +130,8 @@ export async function recoveryRoutes(app: FastifyInstance, s: Services): Promise
     return renderStage(request, reply, loaded.flow, { notice });
   });
 
-  app.get('/password-reset/captcha', captchaImage(s, 'recovery'));
+  // A picture is ~10 ms of CPU: fetching it is limited like the forms.
+  app.get('/password-reset/captcha', { config: flood }, captchaImage(s, 'recovery'));
   app.get('/password-reset/pow', { config: flood }, powChallenge(s, 'recovery'));
 
   app.post('/password-reset', { preHandler: app.csrfProtection, config: flood }, async (request, reply) => {

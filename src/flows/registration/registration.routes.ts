@@ -57,7 +57,7 @@ export async function registrationRoutes(app: FastifyInstance, s: Services): Pro
     return form(request, reply, loaded.flow, EMPTY, {});
   });
 
-  app.get('/register/captcha', captchaImage(s, 'registration'));
+  app.get('/register/captcha', { config: flood }, captchaImage(s, 'registration'));
   app.get('/register/pow', { config: flood }, powChallenge(s, 'registration'));
 
   app.post('/register', { preHandler: app.csrfProtection, config: flood }, async (request, reply) => {
