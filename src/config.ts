@@ -38,6 +38,8 @@ export interface Config {
   resetMailsPerAccountPerHour: number;
   resetRequestsPerIpPerHour: number;
   loginFailuresPerIpPer15Min: number;
+  /** Passes of the CAPTCHA's proof-of-work alternative per address per hour (K3); one per flow in any case. */
+  powPassesPerIpPerHour: number;
   mailRetryBaseMs: number;
   mailMaxAttempts: number;
   /** How long a worker owns a claimed mail; after that (its instance died) another worker takes it over. */
@@ -170,6 +172,7 @@ export function loadConfig(env: Env = process.env, options: { persistSecret?: bo
     resetMailsPerAccountPerHour: int(env, 'RESET_MAILS_PER_ACCOUNT_PER_HOUR', 3, 1, 1000),
     resetRequestsPerIpPerHour: int(env, 'RESET_REQUESTS_PER_IP_PER_HOUR', 20, 1, 100000),
     loginFailuresPerIpPer15Min: int(env, 'LOGIN_FAILURES_PER_IP_PER_15MIN', 50, 1, 100000),
+    powPassesPerIpPerHour: int(env, 'POW_PASSES_PER_IP_PER_HOUR', 3, 1, 1000),
     mailRetryBaseMs: int(env, 'MAIL_RETRY_BASE_MS', 5000, 10, 3600000),
     mailMaxAttempts: int(env, 'MAIL_MAX_ATTEMPTS', 10, 1, 100),
     mailClaimMs: int(env, 'MAIL_CLAIM_MS', 60_000, 500, 3600_000),

@@ -52,8 +52,8 @@ export const FAQ: FaqItem[] = [
   {
     q: { ja: '表示されている文字（CAPTCHA）が読みにくいです。', en: 'The characters (CAPTCHA) are hard to read.' },
     a: {
-      ja: '「別の文字を表示」を押下すると、表示の文字を変更できます。画像が見えない場合は「文字を読み上げ用に表示」を押下すると、文字を1文字ずつ文章で表示します。',
-      en: 'Press "Show other characters" to get new ones. If you cannot see the picture, press "Show the characters as text for reading aloud" to have them spelled out.',
+      ja: '「別の文字を表示」を押下すると、表示の文字を変更できます。画像が見えない場合は「画像の文字を入力せずに確認する」を押下すると、ブラウザーでの計算（数秒）により文字を入力せずに確認できます。JavaScript が使えない場合はコールセンターにお問い合わせください。',
+      en: 'Press "Show other characters" to get new ones. If you cannot see the picture, press "Confirm without typing the characters": your browser confirms by computing for a few seconds, with no characters to type. Without JavaScript, please call the call center.',
     },
   },
   {

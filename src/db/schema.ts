@@ -50,7 +50,9 @@ export interface FlowsTable {
   captcha_answer: string | null;
   /** No longer written (pictures are drawn when fetched); kept for flows made before. */
   captcha_svg: string | null;
+  /** No longer written: the spelled-out answer handed it to scripts (K2); kept for flows made before. */
   captcha_spoken: string | null;
+  /** Always 'image' now (the non-visual alternative is a proof of work, K2); 'text' only in older flows. */
   captcha_mode: 'image' | 'text';
   captcha_expires_at: number | null;
   created_at: number;

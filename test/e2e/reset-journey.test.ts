@@ -215,14 +215,45 @@ describe('browser: the reset journey in Chromium [sqlite]', { skip }, () => {
     await field(page, ja['reset.username']).fill('clinic03');
     await follow(page, page.getByRole('button', { name: ja['reset.captchaRefresh'] }));
     assert.equal(await field(page, ja['reset.username']).inputValue(), 'clinic03');
+    // No JavaScript: the proof-of-work button stays hidden and the page points to the call center (K2).
+    assert.equal(await page.getByRole('button', { name: ja['captcha.pow.button'] }).count(), 0);
+    await shown(page.getByText(ja['reset.captchaPhoneHelp'].replace('{phone}', portal.config.callCenterPhone), { exact: true }));
+    // K4: Enter in the CAPTCHA field presses 「次へ」 (the form's first submit button), not the redraw.
     await field(page, ja['reset.captcha']).fill(CAPTCHA);
-    await follow(page, page.getByRole('button', { name: ja['reset.next'], exact: true }));
+    const navigated = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: WAIT });
+    await field(page, ja['reset.captcha']).press('Enter');
+    await navigated;
     await shown(heading(page, ja['reset.verify.heading'], 2));
     await field(page, ja['reset.email']).fill('clinic03@example.jp');
     await follow(page, page.getByRole('button', { name: ja['reset.next'], exact: true }));
     await shown(heading(page, ja['reset.sent.heading'], 2));
     const mail = await portal.sink.waitFor((m) => m.to.includes('clinic03@example.jp'));
     assert.match(mail.subject, /パスワード変更用URL/);
+  });
+
+  test('K2 K4 W2: under the real CSP, 「画像の文字を入力せずに確認する」 solves the proof of work in the browser, says so in the live region, and ① passes without the characters; Enter in the username field presses 「次へ」', async () => {
+    await portal.createUser({ username: 'clinic04', email: 'clinic04@example.jp' });
+    const page = await newPage(); // no bypassCSP: captcha-pow.js runs under script-src 'self'
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    await page.goto(`${base}/password-reset`);
+    await field(page, ja['reset.username']).fill('clinic04');
+    const status = page.getByRole('status').filter({ hasText: ja['captcha.pow.done'] });
+    const started = Date.now();
+    await page.getByRole('button', { name: ja['captcha.pow.button'], exact: true }).click();
+    await status.waitFor({ state: 'visible', timeout: 60_000 });
+    const took = Date.now() - started;
+    console.log(`proof of work solved in the browser in ${took} ms`);
+    assert.equal(await field(page, ja['reset.captcha']).inputValue(), '', 'no characters typed');
+    await screenshot(page, '09-identify-proof-of-work');
+    const navigated = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: WAIT });
+    await field(page, ja['reset.username']).press('Enter');
+    await navigated;
+    await shown(heading(page, ja['reset.verify.heading'], 2));
+    assert.deepEqual(errors, [], errors.join('\n'));
+    const identified = (await portal.audit('password_reset.identified')).filter((a) => a.identifier === 'clinic04');
+    assert.deepEqual(identified.map((a) => JSON.parse(a.detail ?? '{}').captcha), ['proof_of_work']);
   });
 
   test('L6 P3: under the real CSP the pages work (script, styles, CAPTCHA image) with no CSP error, and inline script is refused', async () => {

@@ -125,6 +125,8 @@ export interface Page {
   status: number;
   headers: LightMyRequestResponse['headers'];
   body: string;
+  /** The body's bytes (a picture). */
+  raw: Buffer;
   location: string | undefined;
   /** The visible text, tags removed and entities decoded (roughly what a person reads). */
   text: string;
@@ -166,6 +168,7 @@ export class Client {
       status: res.statusCode,
       headers: res.headers,
       body: res.body,
+      raw: res.rawPayload,
       location: res.headers.location as string | undefined,
       text: toText(res.body),
     };

@@ -11,6 +11,8 @@ import { openDatabase, type OpenedDatabase } from '../../src/db/database.ts';
 import { createSmtpTransport } from '../../src/mail/transports.ts';
 import { ja } from '../../src/web/i18n/ja.ts';
 import { dbTargets, redisAvailable, REDIS_URL } from '../helpers/db-targets.ts';
+import { solveChallenge, type Challenge } from 'altcha-lib';
+import { deriveKey } from 'altcha-lib/algorithms/pbkdf2';
 import { Client, GOOD_PASSWORD, requestReset, startTestPortal, type TestPortal } from '../helpers/test-app.ts';
 
 const targets = await dbTargets();
@@ -70,6 +72,38 @@ for (const target of targets) {
       const queued = await p.database.db.selectFrom('outbox').innerJoin('users', 'users.id', 'outbox.user_id')
         .select('users.username').where('users.username', '=', 'r3-third').execute();
       assert.equal(queued.length, 0, 'no mail for the limited request');
+    });
+
+    test('K2 K3: a solved proof of work used on one instance is refused on the other, and the per-IP passes count on both', async () => {
+      await p.createUser({ username: 'k3-shared', email: 'k3-shared@example.jp' });
+      const flowOf = (c: Client) => /flow=([A-Za-z0-9]{32})/.exec(c.formAction())![1]!;
+      async function solved(c: Client): Promise<string> {
+        const { challenge } = JSON.parse((await c.get(`/password-reset/pow?flow=${flowOf(c)}`)).body) as { challenge: Challenge };
+        const solution = await solveChallenge({ challenge, deriveKey });
+        return Buffer.from(JSON.stringify({ challenge, solution })).toString('base64');
+      }
+      const heading = (page: { body: string }) => /<h2>([^<]*)<\/h2>/.exec(page.body)?.[1];
+      const [a, b] = pair('203.0.113.74');
+      await a.open('/password-reset');
+      const pow = await solved(a);
+      assert.equal(heading(await a.submit({ stage: 'identify', action: 'next', username: 'k3-shared', captcha: '', pow })), ja['reset.verify.heading']);
+      await a.submit({ stage: 'verify', action: 'back', email: '' });
+      // The same browser (its cookies) on the other instance posts the same solution again.
+      b.cookies = new Map(a.cookies);
+      await b.open(`/password-reset?flow=${flowOf(a)}`);
+      const replay = await b.submit({ stage: 'identify', action: 'next', username: 'k3-shared', captcha: '', pow });
+      assert.equal(replay.status, 400);
+      assert.ok(replay.text.includes(ja['captcha.pow.invalid']));
+      // POW_PASSES_PER_IP_PER_HOUR is 3: one pass above, one more on each instance, then the address is limited on both.
+      for (const c of [a, b]) {
+        await c.open('/password-reset');
+        assert.equal(heading(await c.submit({ stage: 'identify', action: 'next', username: 'k3-shared', captcha: '', pow: await solved(c) })), ja['reset.verify.heading']);
+      }
+      for (const c of [a, b]) {
+        c.cookies.clear();
+        await c.open('/password-reset');
+        assert.deepEqual(JSON.parse((await c.get(`/password-reset/pow?flow=${flowOf(c)}`)).body), { limited: true });
+      }
     });
 
     test('L2: login failures from one address on one instance throttle it on the other (429)', async () => {

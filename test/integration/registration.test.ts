@@ -255,9 +255,9 @@ for (const target of targets) {
       const redrawn = await c.get(`/register/captcha?${c.formAction().split('?')[1]}`);
       for (const picture of [before, redrawn]) {
         assert.equal(picture.status, 200);
-        assert.match(String(picture.headers['content-type']), /^image\/svg\+xml/);
+        assert.match(String(picture.headers['content-type']), /^image\/png/);
       }
-      assert.notEqual(redrawn.body, before.body, 'a new picture after a wrong answer');
+      assert.ok(!redrawn.raw.equals(before.raw), 'a new picture after a wrong answer');
       assert.deepEqual(await outboxTo(p, 'reg-captcha@example.jp'), []);
 
       const email = 'reg-limit@example.jp';
@@ -280,14 +280,18 @@ for (const target of targets) {
       await assert.rejects(assignUnique(p.database.db, () => 'abcd-2345'), /could not assign a unique name/);
     });
 
-    test('W2: the CAPTCHA of the form can be read out as text instead of the picture', async () => {
+    test('W2 K2: the form offers the non-visual alternative (a proof of work) instead of spelling the characters out', async () => {
       const c = browser(p);
-      await c.open('/register');
-      const text = await c.submit({ action: 'textmode', accountType: 'institution', code: '', name: '', contact: '', email: 'w2@example.jp', phone: '', codes: '', captcha: '' });
-      assert.equal(text.status, 200);
-      assert.ok(text.text.includes(ja['reset.captchaSpokenLead']));
-      assert.doesNotMatch(text.body, /<img class="captcha__image"/);
-      assert.match(text.body, /name="email" type="email" value="w2@example.jp"/, 'what was typed is kept');
+      const page = await c.open('/register');
+      assert.equal(page.status, 200);
+      assert.ok(page.text.includes(ja['captcha.pow.lead']));
+      assert.ok(/<button type="button" [^>]*data-pow-start[^>]*>画像の文字を入力せずに確認する<\/button>/.test(page.body), 'the button is a plain button');
+      assert.ok(/role="status" aria-live="polite"/.test(page.body), 'progress is announced');
+      assert.ok(/<input type="hidden" name="pow" value\/>/.test(page.body), 'a hidden field for the solution');
+      assert.ok(page.text.includes(ja['reset.captchaPhoneHelp'].replace('{phone}', '0800-080-4583')), 'without JavaScript: the call center');
+      // The old text mode is gone: the action is refused, and the page says so in its language (B1).
+      const old = await c.submit({ action: 'textmode', accountType: 'institution', code: '', name: '', contact: '', email: 'w2@example.jp', phone: '', codes: '', captcha: '' });
+      assert.equal(old.status, 400);
     });
 
     test('R3: over 10 registrations per IP per hour, the same page and no mail', async () => {

@@ -1,10 +1,11 @@
-/** The CAPTCHA of stage ① (R6, W2): forgiving normalisation, an answer kept only as a flow-bound HMAC. */
+/** The CAPTCHA of stage ① (R6, K1): forgiving normalisation, an answer kept only as a flow-bound HMAC, a PNG picture. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSecretBox } from '../../src/security/secret-box.ts';
 import {
-  CAPTCHA_CHARS, CAPTCHA_LENGTH, captchaSeed, checkCaptchaAnswer, drawCaptcha, drawCaptchaPicture, hashCaptchaAnswer, normalizeCaptchaAnswer, spellCaptcha,
+  CAPTCHA_CHARS, CAPTCHA_LENGTH, captchaSeed, checkCaptchaAnswer, hashCaptchaAnswer, newCaptchaAnswer, normalizeCaptchaAnswer,
 } from '../../src/security/captcha.ts';
+import { drawCaptchaPng, PICTURE_HEIGHT, PICTURE_WIDTH } from '../../src/security/captcha-picture.ts';
 
 const SECRET = 's'.repeat(40);
 const FLOW = 'F'.repeat(32);
@@ -31,38 +32,48 @@ test('R6: the stored hash is a 64-hex HMAC bound to the flow and the server secr
   assert.ok(!checkCaptchaAnswer(SECRET, FLOW, 'w7rbh', 'not-hex'), 'a damaged hash');
 });
 
-test('R6: a drawn CAPTCHA has 5 unambiguous characters and a picture without its text', () => {
+test('R6: a new answer has 5 unambiguous characters', () => {
   const answers = new Set<string>();
   for (let i = 0; i < 20; i++) {
-    const { answer, svg } = drawCaptcha();
+    const answer = newCaptchaAnswer();
     assert.equal(answer.length, CAPTCHA_LENGTH);
     for (const ch of answer) assert.ok(CAPTCHA_CHARS.includes(ch), ch);
-    assert.match(svg, /^<svg[\s\S]*<\/svg>$/);
-    assert.doesNotMatch(svg, /<text/);
-    assert.ok(!svg.includes(answer));
     answers.add(answer);
   }
   assert.ok(answers.size > 1, 'answers are random');
   for (const ch of '01ilogq9') assert.ok(!CAPTCHA_CHARS.includes(ch), `no look-alike ${ch}`);
+  assert.equal(newCaptchaAnswer('w7rbh'), 'w7rbh', 'a test answer is the text');
 });
 
-test('R6: with a test answer the text is fixed but every picture differs', () => {
-  const a = drawCaptcha('w7rbh');
-  const b = drawCaptcha('w7rbh');
-  assert.equal(a.answer, 'w7rbh');
-  assert.notEqual(a.svg, b.svg);
+/** Width and height from a PNG's IHDR chunk. */
+function pngSize(png: Buffer): { width: number; height: number } {
+  return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
+}
+const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+test('K1: the picture is a PNG of 360×120 pixels, twice its size on the page (180×60), with no markup and no text of the answer', async () => {
+  const seed = 'a1'.repeat(16);
+  const png = await drawCaptchaPng('w7rbh', seed);
+  assert.ok(png.subarray(0, 8).equals(PNG_MAGIC), 'PNG magic bytes');
+  assert.deepEqual(pngSize(png), { width: PICTURE_WIDTH * 2, height: PICTURE_HEIGHT * 2 });
+  const latin = png.toString('latin1');
+  for (const marker of ['<svg', '<path', '<text', 'w7rbh', 'W7RBH']) assert.ok(!latin.includes(marker), `no ${marker} in the bytes`);
+  assert.ok(png.length > 2000 && png.length < 200_000, `a picture of reasonable size (${png.length} bytes)`);
 });
 
-test('R6: a challenge is the same picture on every fetch (nothing to average); a new challenge is another picture, even with the same answer', () => {
+test('R6 K1: the same seed draws identical bytes (nothing to average); another seed, or the same seed for another answer, draws another picture', async () => {
   const box = createSecretBox(SECRET);
-  const seed = captchaSeed(SECRET, FLOW, box.seal('w7rbh'));
-  assert.equal(drawCaptchaPicture('w7rbh', seed), drawCaptchaPicture('w7rbh', seed));
+  const sealed = box.seal('w7rbh');
+  const seed = captchaSeed(SECRET, FLOW, sealed);
+  const first = await drawCaptchaPng('w7rbh', seed);
+  assert.ok(first.equals(await drawCaptchaPng('w7rbh', seed)), 'same seed, same bytes');
   const next = captchaSeed(SECRET, FLOW, box.seal('w7rbh'));
-  assert.notEqual(drawCaptchaPicture('w7rbh', next), drawCaptchaPicture('w7rbh', seed));
-  assert.doesNotMatch(drawCaptchaPicture('w7rbh', seed), /w7rbh|<text/);
+  assert.notEqual(next, seed, 'a new challenge with the same answer has a new seed');
+  assert.ok(!first.equals(await drawCaptchaPng('w7rbh', next)), 'another seed, another picture');
+  assert.ok(!first.equals(await drawCaptchaPng('w7rbx', seed)), 'another answer, another picture');
 });
 
-test('W2: the non-visual alternative spells the answer character by character', () => {
-  assert.equal(spellCaptcha('w7rbh', 'ja'), 'ダブリュー、なな、アール、ビー、エイチ');
-  assert.equal(spellCaptcha('W7RBH', 'en'), 'whiskey, seven, romeo, bravo, hotel');
+test('K1: every character of the alphabet can be drawn; a character outside it is refused', async () => {
+  for (let i = 0; i < CAPTCHA_CHARS.length; i += 5) await drawCaptchaPng(CAPTCHA_CHARS.slice(i, i + 5).padEnd(5, 'a'), 'b2'.repeat(16));
+  await assert.rejects(drawCaptchaPng('w7rb0', 'c3'.repeat(16)), /outside CAPTCHA_CHARS/);
 });

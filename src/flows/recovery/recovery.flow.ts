@@ -13,6 +13,7 @@ import { lockStateOf } from '../../accounts/lock-state.ts';
 import { findUserById, findUsersByLoginKeys, lockUser, setPasswordAfterReset } from '../../accounts/users.repository.ts';
 import { deleteSessionsOfUser } from '../../accounts/sessions.repository.ts';
 import { checkCaptchaAnswer, drawCaptchaColumns } from '../../security/captcha.ts';
+import { checkPow, type PowOutcome } from '../../security/proof-of-work.ts';
 import { linkStateOf, type LinkState } from '../../security/link-state.ts';
 import { hashToken, hmac, isTokenShape, randomAlnum, randomId, sameDigest } from '../../security/tokens.ts';
 import { enqueueMail, enqueueMails, type NewMail } from '../../mail/outbox.repository.ts';
@@ -54,8 +55,8 @@ export function browserHash(s: Services, browserKey: string): string {
   return hmac(s.config.sessionSecret, `browser:${browserKey}`);
 }
 
-function captchaFields(s: Services, flowId: string, lang: Lang, mode: 'image' | 'text') {
-  return drawCaptchaColumns({ secret: s.config.sessionSecret, seal: s.box.seal, flowId, lang, mode, testAnswer: s.config.captchaTestAnswer, now: s.now() });
+function captchaFields(s: Services, flowId: string) {
+  return drawCaptchaColumns({ secret: s.config.sessionSecret, seal: s.box.seal, flowId, testAnswer: s.config.captchaTestAnswer, now: s.now() });
 }
 
 /** Starts stage ① with a fresh CAPTCHA. */
@@ -71,7 +72,7 @@ export async function startRecovery(s: Services, browserKey: string, lang: Lang,
     identifier: '',
     user_id: null,
     token_id: null,
-    ...captchaFields(s, id, lang, 'image'),
+    ...captchaFields(s, id),
     created_at: now,
     updated_at: now,
     expires_at: now + s.config.flowTtlMinutes * 60_000,
@@ -93,26 +94,44 @@ export async function loadFlow(s: Services, id: unknown, browserKey: string | un
   return { ok: true, flow };
 }
 
-/** Draws a new CAPTCHA (the refresh button, a wrong or expired answer: R6), in picture or text form (W2). */
-export async function redrawCaptcha(s: Services, flow: Flow, lang: Lang, mode: 'image' | 'text', identifier?: string): Promise<Flow> {
-  const fields = captchaFields(s, flow.id, lang, mode);
+/** Draws a new CAPTCHA (the refresh button, a wrong or expired answer: R6). */
+export async function redrawCaptcha(s: Services, flow: Flow, lang: Lang, identifier?: string): Promise<Flow> {
+  const fields = captchaFields(s, flow.id);
   const patch = { ...fields, lang, updated_at: s.now(), ...(identifier !== undefined ? { identifier } : {}) };
   await updateFlow(s.db, flow.id, patch);
   return { ...flow, ...patch };
 }
 
-export type IdentifyResult = { ok: true } | { ok: false; captcha: 'wrong' | 'expired'; flow: Flow };
+/** How stage ① is passed: the characters of the picture, or the proof of work solved by the browser (K2). */
+export type CaptchaProof = { kind: 'typed'; answer: string } | { kind: 'pow'; value: string };
+
+export type CaptchaFailure = 'wrong' | 'expired' | `pow_${Exclude<PowOutcome, 'ok'>}`;
+
+export type IdentifyResult = { ok: true } | { ok: false; captcha: CaptchaFailure; flow: Flow };
+
+/**
+ * Checks a flow's CAPTCHA by either proof. The picture's challenge is used up either way by the caller (R6); a
+ * proof of work is checked against its own limits and single use (proof-of-work.ts).
+ */
+export async function checkCaptchaProof(s: Services, flow: Flow, proof: CaptchaProof, ip: string): Promise<'ok' | CaptchaFailure> {
+  if (proof.kind === 'pow') {
+    const outcome = await checkPow(s, flow, proof.value, ip);
+    return outcome === 'ok' ? 'ok' : `pow_${outcome}`;
+  }
+  const expired = flow.captcha_expires_at === null || flow.captcha_expires_at <= s.now() || !flow.captcha_hash;
+  if (expired) return 'expired';
+  return checkCaptchaAnswer(s.config.sessionSecret, flow.id, proof.answer, flow.captcha_hash!) ? 'ok' : 'wrong';
+}
 
 /** Stage ①: keeps what was typed as identifier and checks the CAPTCHA, which is used up either way. */
-export async function submitIdentify(s: Services, flow: Flow, lang: Lang, identifier: string, answer: string, meta: RequestMeta): Promise<IdentifyResult> {
+export async function submitIdentify(s: Services, flow: Flow, lang: Lang, identifier: string, proof: CaptchaProof, meta: RequestMeta): Promise<IdentifyResult> {
   const typed = normalizeIdentifier(identifier);
   const now = s.now();
-  const expired = flow.captcha_expires_at === null || flow.captcha_expires_at <= now || !flow.captcha_hash;
-  const right = !expired && checkCaptchaAnswer(s.config.sessionSecret, flow.id, answer, flow.captcha_hash!);
-  if (!right) {
-    await s.audit({ event: 'password_reset.captcha', outcome: expired ? 'expired' : 'wrong', identifier: typed, ip: meta.ip, userAgent: meta.userAgent });
-    const next = await redrawCaptcha(s, flow, lang, flow.captcha_mode, identifier.trim());
-    return { ok: false, captcha: expired ? 'expired' : 'wrong', flow: next };
+  const checked = await checkCaptchaProof(s, flow, proof, meta.ip);
+  if (checked !== 'ok') {
+    await s.audit({ event: 'password_reset.captcha', outcome: checked, identifier: typed, ip: meta.ip, userAgent: meta.userAgent });
+    const next = await redrawCaptcha(s, flow, lang, identifier.trim());
+    return { ok: false, captcha: checked, flow: next };
   }
   await s.db.transaction().execute(async (trx) => {
     await updateFlow(trx, flow.id, {
@@ -126,14 +145,14 @@ export async function submitIdentify(s: Services, flow: Flow, lang: Lang, identi
       captcha_expires_at: null,
       updated_at: now,
     });
-    await s.audit({ event: 'password_reset.identified', outcome: 'ok', identifier: typed, ip: meta.ip, userAgent: meta.userAgent }, trx);
+    await s.audit({ event: 'password_reset.identified', outcome: 'ok', identifier: typed, ip: meta.ip, userAgent: meta.userAgent, detail: { captcha: proof.kind === 'pow' ? 'proof_of_work' : 'picture' } }, trx);
   });
   return { ok: true };
 }
 
 /** Stage ② "back": returns to stage ① with the username kept (W4) and a new CAPTCHA. */
 export async function backToIdentify(s: Services, flow: Flow, lang: Lang): Promise<void> {
-  await updateFlow(s.db, flow.id, { state: 'identify', ...captchaFields(s, flow.id, lang, flow.captcha_mode), updated_at: s.now() });
+  await updateFlow(s.db, flow.id, { state: 'identify', ...captchaFields(s, flow.id), updated_at: s.now() });
 }
 
 /** The address typed at stage ②, as it is kept: an HMAC of its normal form, compared with the account's. */

@@ -2,8 +2,9 @@
  * HTTP for the password reset. Each handler: flow → parse → check → call the flow → render or 303.
  *   GET  /password-reset                 starts a flow (303 to ?flow=…)
  *   GET  /password-reset?flow=…          the stage the flow is in (①, ② or sent)
- *   POST /password-reset?flow=…          stage ① or ② (and CAPTCHA refresh / text mode / back)
- *   GET  /password-reset/captcha?flow=…  the CAPTCHA picture (changes nothing)
+ *   POST /password-reset?flow=…          stage ① or ② (and CAPTCHA refresh / back)
+ *   GET  /password-reset/captcha?flow=…  the CAPTCHA picture, a PNG (changes nothing)
+ *   GET  /password-reset/pow?flow=…      a proof-of-work challenge for the non-visual alternative (JSON; stores nothing)
  *   GET  /passwordreset.do?sysparm_tiny=…  the mailed link: 303 to a tokenless URL bound to a flow (T5)
  *   GET|POST /passwordreset.do?flow=…    stage ③ and the success page
  */
@@ -15,7 +16,9 @@ import { formatDuration } from '../../mail/templates/contact-block.ts';
 import { browserKey, getCookieNames, pageContext } from '../../web/context.ts';
 import { readForm, queryParam } from '../../web/forms.ts';
 import { HttpError } from '../../web/errors.ts';
-import { captchaSeed, drawCaptchaPicture } from '../../security/captcha.ts';
+import { captchaSeed } from '../../security/captcha.ts';
+import { drawCaptchaPng } from '../../security/captcha-picture.ts';
+import { newPowChallenge, POW_FIELD_MAX, powLimited } from '../../security/proof-of-work.ts';
 import { countTokenGuess, refuseTokenGuesser } from '../../security/token-guesses.ts';
 import type { MessageKey } from '../../web/i18n/i18n.ts';
 import { sendPage } from '../../web/render.ts';
@@ -27,6 +30,8 @@ import {
   redrawCaptcha,
   startRecovery,
   submitIdentify,
+  type CaptchaFailure,
+  type CaptchaProof,
   submitVerify,
   tokenStateOfFlow,
   type CompleteResult,
@@ -42,16 +47,47 @@ function privatePage(reply: FastifyReply): void {
   reply.header('referrer-policy', 'no-referrer');
 }
 
-/** The CAPTCHA picture of a flow of this browser (a GET: it changes nothing). */
+/**
+ * The CAPTCHA picture of a flow of this browser, a PNG drawn from the sealed answer (a GET: it changes nothing).
+ * A flow of an older version that kept an SVG has no picture here; its next redraw makes one.
+ */
 export function captchaImage(s: Services, kind: 'recovery' | 'registration') {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const loaded = await loadFlow(s, queryParam(request, 'flow'), request.cookies[getCookieNames().browser], kind);
-    if (!loaded.ok || !loaded.flow.captcha_hash || !(loaded.flow.captcha_answer || loaded.flow.captcha_svg)) throw new HttpError('NOT_FOUND');
+    if (!loaded.ok || !loaded.flow.captcha_hash || !loaded.flow.captcha_answer) throw new HttpError('NOT_FOUND');
     reply.header('cache-control', 'no-store');
-    const { captcha_answer: answer, captcha_svg: svg } = loaded.flow;
-    const picture = answer ? drawCaptchaPicture(s.box.open(answer), captchaSeed(s.config.sessionSecret, loaded.flow.id, answer)) : s.box.open(svg!);
-    return reply.type('image/svg+xml').send(picture);
+    const sealed = loaded.flow.captcha_answer;
+    return reply.type('image/png').send(await drawCaptchaPng(s.box.open(sealed), captchaSeed(s.config.sessionSecret, loaded.flow.id, sealed)));
   };
+}
+
+/**
+ * A proof-of-work challenge for the flow (K2), fetched by /static/captcha-pow.js when the person asks for it.
+ * Stateless (signed for the flow, it expires); when the flow or the address has used its passes (K3), it says so
+ * instead, and the page tells the person to type the characters or call.
+ */
+export function powChallenge(s: Services, kind: 'recovery' | 'registration') {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const loaded = await loadFlow(s, queryParam(request, 'flow'), request.cookies[getCookieNames().browser], kind);
+    if (!loaded.ok || loaded.flow.state !== 'identify') throw new HttpError('NOT_FOUND');
+    reply.header('cache-control', 'no-store');
+    if (await powLimited(s, loaded.flow, request.ip)) return reply.type('application/json').send({ limited: true });
+    return reply.type('application/json').send({ challenge: await newPowChallenge(s, loaded.flow) });
+  };
+}
+
+/** The message under the CAPTCHA field for a failed check, in the page's language. */
+export function captchaFailureMessage(t: FastifyRequest['t'], failure: CaptchaFailure, phone: string): string {
+  const key: Record<CaptchaFailure, MessageKey> = {
+    wrong: 'reset.captchaWrong', expired: 'reset.captchaExpired', pow_invalid: 'captcha.pow.invalid',
+    pow_expired: 'captcha.pow.expired', pow_replayed: 'captcha.pow.invalid', pow_limited: 'captcha.pow.limited',
+  };
+  return t(key[failure], { phone });
+}
+
+/** The proof posted with a form: a proof-of-work solution when the browser filled one in, else the typed characters. */
+export function captchaProofOf(f: { captcha: string; pow: string }): CaptchaProof {
+  return f.pow.trim() ? { kind: 'pow', value: f.pow.trim() } : { kind: 'typed', answer: f.captcha };
 }
 
 export async function recoveryRoutes(app: FastifyInstance, s: Services): Promise<void> {
@@ -59,15 +95,14 @@ export async function recoveryRoutes(app: FastifyInstance, s: Services): Promise
   const flood = { rateLimit: { max: s.config.floodLimitPerMinute, timeWindow: 60_000 } };
 
   function renderStage(request: FastifyRequest, reply: FastifyReply, flow: Flow, opts: {
-    status?: number; notice?: MessageKey | undefined; usernameError?: string; captchaError?: string; email?: string; emailError?: string;
+    status?: number; notice?: MessageKey | undefined; usernameError?: string; captchaError?: string; pow?: string; email?: string; emailError?: string;
   } = {}) {
     privatePage(reply);
     const ctx = pageContext(request, reply);
     const status = opts.status ?? 200;
     if (flow.state === 'identify') {
       return sendPage(reply, IdentifyPage({ ctx, v: {
-        flowId: flow.id, username: flow.identifier, mode: flow.captcha_mode, spoken: flow.captcha_spoken ? s.box.open(flow.captcha_spoken) : null,
-        phone: s.config.callCenterPhone, notice: opts.notice,
+        flowId: flow.id, username: flow.identifier, phone: s.config.callCenterPhone, pow: opts.pow, notice: opts.notice,
         errors: { ...(opts.usernameError ? { username: opts.usernameError } : {}), ...(opts.captchaError ? { captcha: opts.captchaError } : {}) },
       } }), status);
     }
@@ -95,7 +130,9 @@ export async function recoveryRoutes(app: FastifyInstance, s: Services): Promise
     return renderStage(request, reply, loaded.flow, { notice });
   });
 
-  app.get('/password-reset/captcha', captchaImage(s, 'recovery'));
+  // A picture is ~10 ms of CPU: fetching it is limited like the forms.
+  app.get('/password-reset/captcha', { config: flood }, captchaImage(s, 'recovery'));
+  app.get('/password-reset/pow', { config: flood }, powChallenge(s, 'recovery'));
 
   app.post('/password-reset', { preHandler: app.csrfProtection, config: flood }, async (request, reply) => {
     const key = browserKey(request, reply);
@@ -103,7 +140,7 @@ export async function recoveryRoutes(app: FastifyInstance, s: Services): Promise
     if (!loaded.ok) return reply.redirect('/password-reset?m=expired', 303);
     let flow = loaded.flow;
     const { t, lang } = request;
-    const form = readForm(request, { stage: 20, action: 20, username: 100, captcha: 20, email: 254 });
+    const form = readForm(request, { stage: 20, action: 20, username: 100, captcha: 20, pow: POW_FIELD_MAX, email: 254 });
     const f = form.values;
     const action = f.action || 'next';
 
@@ -111,26 +148,27 @@ export async function recoveryRoutes(app: FastifyInstance, s: Services): Promise
     if (f.stage !== flow.state) return renderStage(request, reply, flow, { status: 409, notice: NOTICES.order });
 
     if (flow.state === 'identify') {
-      if (action === 'refresh' || action === 'textmode' || action === 'imagemode') {
-        const mode = action === 'textmode' ? 'text' : action === 'imagemode' ? 'image' : flow.captcha_mode;
-        flow = await redrawCaptcha(s, flow, lang, mode, f.username.trim());
+      if (action === 'refresh') {
+        flow = await redrawCaptcha(s, flow, lang, f.username.trim());
         return renderStage(request, reply, flow);
       }
       if (action !== 'next') throw new HttpError('BAD_REQUEST', 'unknown action');
       const usernameError = !f.username.trim() ? t('field.usernameRequired') : form.tooLong.includes('username') ? t('field.tooLong', { max: 100 }) : undefined;
-      const captchaMissing = !f.captcha.trim();
+      const captchaMissing = !f.captcha.trim() && !f.pow.trim();
       if (usernameError || captchaMissing) {
         // A CAPTCHA seen once is not shown again (R6), even when only the username was missing.
-        flow = await redrawCaptcha(s, flow, lang, flow.captcha_mode, f.username.trim());
+        flow = await redrawCaptcha(s, flow, lang, f.username.trim());
         return renderStage(request, reply, flow, {
           status: 400,
           ...(usernameError ? { usernameError } : {}),
           ...(captchaMissing ? { captchaError: t('reset.captchaRequired') } : {}),
+          // A solved proof of work is not checked (nor used up) while the username is missing: it comes back with the form.
+          ...(f.pow.trim() && !form.tooLong.includes('pow') ? { pow: f.pow.trim() } : {}),
         });
       }
-      const result = await submitIdentify(s, flow, lang, f.username, f.captcha, request.meta);
+      const result = await submitIdentify(s, flow, lang, f.username, captchaProofOf(f), request.meta);
       if (!result.ok) {
-        return renderStage(request, reply, result.flow, { status: 400, captchaError: t(result.captcha === 'expired' ? 'reset.captchaExpired' : 'reset.captchaWrong') });
+        return renderStage(request, reply, result.flow, { status: result.captcha === 'pow_limited' ? 429 : 400, captchaError: captchaFailureMessage(t, result.captcha, s.config.callCenterPhone) });
       }
       return reply.redirect(`/password-reset?flow=${flow.id}`, 303);
     }

@@ -2,6 +2,7 @@
 import type { ComponentChildren } from 'preact';
 import { Csrf, ErrorSummary, Field, Notice } from '../../web/components.tsx';
 import { Layout, type PageContext } from '../../web/layout.tsx';
+import { CaptchaBlock, CaptchaRedrawButton } from '../../web/captcha-block.tsx';
 import type { MessageKey } from '../../web/i18n/i18n.ts';
 
 /** The step indicator ① 特定 ② 検証 ③ リセット. */
@@ -39,9 +40,9 @@ function ResetFrame({ ctx, step, children }: { ctx: PageContext; step: 1 | 2 | 3
 export interface IdentifyView {
   flowId: string;
   username: string;
-  mode: 'image' | 'text';
-  spoken: string | null;
   phone: string;
+  /** A solved proof of work that came back unused (the username was missing). */
+  pow?: string | undefined;
   notice?: MessageKey | undefined;
   errors: { username?: string; captcha?: string };
 }
@@ -62,30 +63,10 @@ export function IdentifyPage({ ctx, v }: { ctx: PageContext; v: IdentifyView }) 
         <input type="hidden" name="stage" value="identify" />
         <Field t={t} id="username" name="username" label={t('reset.username')} help={t('reset.usernameHelp')} required
           value={v.username} autocomplete="username" maxLength={100} error={v.errors.username} autofocus={!v.username} />
-        <div class="captcha">
-          {v.mode === 'image' ? (
-            <img class="captcha__image" src={`/password-reset/captcha?flow=${v.flowId}&r=${Date.now().toString(36)}`} alt={t('reset.captchaAlt')} width={180} height={60} />
-          ) : (
-            <p class="captcha__spoken" id="captcha-spoken">
-              {t('reset.captchaSpokenLead')} <strong lang={ctx.lang}>{v.spoken}</strong>
-            </p>
-          )}
-          <div class="captcha__actions">
-            <button type="submit" name="action" value="refresh" class="button button--secondary" formnovalidate>
-              <span aria-hidden="true">↻ </span>{t('reset.captchaRefresh')}
-            </button>
-            {v.mode === 'image' ? (
-              <button type="submit" name="action" value="textmode" class="button button--secondary" formnovalidate>{t('reset.captchaTextMode')}</button>
-            ) : (
-              <button type="submit" name="action" value="imagemode" class="button button--secondary" formnovalidate>{t('reset.captchaImageMode')}</button>
-            )}
-          </div>
-        </div>
-        <Field t={t} id="captcha" name="captcha" label={t('reset.captcha')} help={t('reset.captchaHelp')} required
-          value="" autocomplete="off" maxLength={20} error={v.errors.captcha} autofocus={Boolean(v.username)} />
-        <p class="muted">{t('reset.captchaPhoneHelp', { phone: v.phone })}</p>
+        <CaptchaBlock t={t} base="/password-reset" flowId={v.flowId} phone={v.phone} error={v.errors.captcha} pow={v.pow} autofocus={Boolean(v.username)} />
         <div class="actions">
           <button type="submit" name="action" value="next" class="button button--primary">{t('reset.next')}</button>
+          <CaptchaRedrawButton t={t} />
         </div>
       </form>
     </ResetFrame>

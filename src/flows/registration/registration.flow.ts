@@ -85,8 +85,8 @@ export function validateRegistration(raw: Record<'accountType' | 'code' | 'name'
   return { input: { accountType: accountType ?? 'institution', code, name, contact, email, phone, codes }, errors };
 }
 
-function captchaFields(s: Services, flowId: string, lang: Lang, mode: 'image' | 'text') {
-  return drawCaptchaColumns({ secret: s.config.sessionSecret, seal: s.box.seal, flowId, lang, mode, testAnswer: s.config.captchaTestAnswer, now: s.now() });
+function captchaFields(s: Services, flowId: string) {
+  return drawCaptchaColumns({ secret: s.config.sessionSecret, seal: s.box.seal, flowId, testAnswer: s.config.captchaTestAnswer, now: s.now() });
 }
 
 export async function startRegistration(s: Services, browserKey: string, lang: Lang): Promise<Flow> {
@@ -94,14 +94,14 @@ export async function startRegistration(s: Services, browserKey: string, lang: L
   const id = randomAlnum(32);
   const flow: Flow = {
     id, kind: 'registration', state: 'identify', browser_hash: browserHash(s, browserKey), lang, identifier: '', user_id: null, token_id: null,
-    ...captchaFields(s, id, lang, 'image'), created_at: now, updated_at: now, expires_at: now + s.config.flowTtlMinutes * 60_000,
+    ...captchaFields(s, id), created_at: now, updated_at: now, expires_at: now + s.config.flowTtlMinutes * 60_000,
   };
   await insertFlow(s.db, flow);
   return flow;
 }
 
-export async function redrawRegistrationCaptcha(s: Services, flow: Flow, lang: Lang, mode: 'image' | 'text'): Promise<Flow> {
-  const patch = { ...captchaFields(s, flow.id, lang, mode), updated_at: s.now() };
+export async function redrawRegistrationCaptcha(s: Services, flow: Flow): Promise<Flow> {
+  const patch = { ...captchaFields(s, flow.id), updated_at: s.now() };
   await updateFlow(s.db, flow.id, patch);
   return { ...flow, ...patch };
 }

@@ -1,7 +1,7 @@
 /**
  * HTTP for 新規ユーザー登録.
  *   GET  /register                   starts a flow (303 to ?flow=…)       POST /register?flow=…  the form
- *   GET  /register/captcha?flow=…    the CAPTCHA picture
+ *   GET  /register/captcha?flow=…    the CAPTCHA picture (PNG)     GET /register/pow?flow=…  a proof-of-work challenge
  *   GET  /register/verify?token=…    the mailed link → 303 /register/verify?flow=… (tokenless)
  *   GET|POST /register/verify?flow=… set the password; then the completion page with the ユーザー名 / ユーザーID, or, for a
  *                                    code held by a provisional account, the page saying the call center will call back
@@ -10,15 +10,15 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.ts';
 import type { Flow } from '../../db/schema.ts';
 import { findUserById } from '../../accounts/users.repository.ts';
-import { checkCaptchaAnswer } from '../../security/captcha.ts';
 import { browserKey, getCookieNames, pageContext } from '../../web/context.ts';
 import { HttpError } from '../../web/errors.ts';
 import { countTokenGuess, refuseTokenGuesser } from '../../security/token-guesses.ts';
 import { queryParam, readForm } from '../../web/forms.ts';
 import type { MessageKey } from '../../web/i18n/i18n.ts';
 import { sendPage } from '../../web/render.ts';
-import { loadFlow } from '../recovery/recovery.flow.ts';
-import { captchaImage } from '../recovery/recovery.routes.ts';
+import { checkCaptchaProof, loadFlow } from '../recovery/recovery.flow.ts';
+import { captchaFailureMessage, captchaImage, captchaProofOf, powChallenge } from '../recovery/recovery.routes.ts';
+import { POW_FIELD_MAX } from '../../security/proof-of-work.ts';
 import { updateFlow } from '../recovery/recovery.repository.ts';
 import {
   caseOfFlow, completeRegistration, needsCallBack, openVerification, redrawRegistrationCaptcha, startRegistration, submitRegistration, validateRegistration,
@@ -26,7 +26,7 @@ import {
 } from './registration.flow.ts';
 import { RegisterDonePage, RegisterLinkProblemPage, RegisterPage, RegisterPendingPage, RegisterSentPage, SetPasswordPage, type RegisterFormView } from './registration.views.tsx';
 
-const FIELDS = { accountType: 20, code: 40, name: 200, contact: 100, email: 254, phone: 30, codes: 12_000, captcha: 20, action: 20 } as const;
+const FIELDS = { accountType: 20, code: 40, name: 200, contact: 100, email: 254, phone: 30, codes: 12_000, captcha: 20, pow: POW_FIELD_MAX, action: 20 } as const;
 const EMPTY = { accountType: 'institution', code: '', name: '', contact: '', email: '', phone: '', codes: '' };
 
 function noStore(reply: FastifyReply) {
@@ -37,9 +37,9 @@ function noStore(reply: FastifyReply) {
 export async function registrationRoutes(app: FastifyInstance, s: Services): Promise<void> {
   const flood = { rateLimit: { max: s.config.floodLimitPerMinute, timeWindow: 60_000 } };
 
-  function form(request: FastifyRequest, reply: FastifyReply, flow: Flow, values: RegisterFormView['values'], errors: RegisterFormView['errors'], status = 200) {
+  function form(request: FastifyRequest, reply: FastifyReply, flow: Flow, values: RegisterFormView['values'], errors: RegisterFormView['errors'], status = 200, pow?: string) {
     noStore(reply);
-    return sendPage(reply, RegisterPage({ ctx: pageContext(request, reply), v: { flowId: flow.id, values, errors, mode: flow.captcha_mode, spoken: flow.captcha_spoken ? s.box.open(flow.captcha_spoken) : null, phone: s.config.callCenterPhone } }), status);
+    return sendPage(reply, RegisterPage({ ctx: pageContext(request, reply), v: { flowId: flow.id, values, errors, pow, phone: s.config.callCenterPhone } }), status);
   }
 
   app.get('/register', { config: flood }, async (request, reply) => {
@@ -58,7 +58,8 @@ export async function registrationRoutes(app: FastifyInstance, s: Services): Pro
     return form(request, reply, loaded.flow, EMPTY, {});
   });
 
-  app.get('/register/captcha', captchaImage(s, 'registration'));
+  app.get('/register/captcha', { config: flood }, captchaImage(s, 'registration'));
+  app.get('/register/pow', { config: flood }, powChallenge(s, 'registration'));
 
   app.post('/register', { preHandler: app.csrfProtection, config: flood }, async (request, reply) => {
     const key = browserKey(request, reply);
@@ -71,8 +72,8 @@ export async function registrationRoutes(app: FastifyInstance, s: Services): Pro
     const f = read.values;
     const values = { accountType: f.accountType, code: f.code, name: f.name, contact: f.contact, email: f.email, phone: f.phone, codes: f.codes };
     const action = f.action || 'next';
-    if (action === 'refresh' || action === 'textmode' || action === 'imagemode') {
-      flow = await redrawRegistrationCaptcha(s, flow, lang, action === 'textmode' ? 'text' : action === 'imagemode' ? 'image' : flow.captcha_mode);
+    if (action === 'refresh') {
+      flow = await redrawRegistrationCaptcha(s, flow);
       return form(request, reply, flow, values, {});
     }
     if (action !== 'next') throw new HttpError('BAD_REQUEST', 'unknown action');
@@ -82,13 +83,17 @@ export async function registrationRoutes(app: FastifyInstance, s: Services): Pro
     const shown: RegisterFormView['errors'] = {};
     for (const [field, list] of Object.entries(errors)) shown[field as keyof typeof errors] = msgs(list);
     for (const field of read.tooLong) if (field in EMPTY) (shown[field as keyof typeof errors] ??= []).push(t('field.tooLong', { max: FIELDS[field] }));
-    const captchaOk = Boolean(flow.captcha_hash && flow.captcha_expires_at && flow.captcha_expires_at > s.now() && checkCaptchaAnswer(s.config.sessionSecret, flow.id, f.captcha, flow.captcha_hash));
-    if (!f.captcha.trim()) shown.captcha = [t('reset.captchaRequired')];
-    else if (!captchaOk) shown.captcha = [t('reset.captchaWrong')];
+    const proof = captchaProofOf(f);
+    // A solved proof of work is used up only with a form that is otherwise right (one pass per flow, K3); with
+    // another field's error it comes back unused. Typed characters are checked every time.
+    const keepPow = proof.kind === 'pow' && Object.keys(shown).length > 0 && !read.tooLong.includes('pow');
+    const checked = keepPow ? 'ok' : proof.kind === 'typed' && !f.captcha.trim() ? 'missing' : await checkCaptchaProof(s, flow, proof, request.ip);
+    if (checked === 'missing') shown.captcha = [t('reset.captchaRequired')];
+    else if (checked !== 'ok') shown.captcha = [captchaFailureMessage(t, checked, s.config.callCenterPhone)];
     if (Object.keys(shown).length) {
       // A CAPTCHA is used once (R6): a new one comes with every re-shown form.
-      flow = await redrawRegistrationCaptcha(s, flow, lang, flow.captcha_mode);
-      return form(request, reply, flow, values, shown, 400);
+      flow = await redrawRegistrationCaptcha(s, flow);
+      return form(request, reply, flow, values, shown, checked === 'pow_limited' ? 429 : 400, keepPow && proof.kind === 'pow' ? proof.value : undefined);
     }
     await submitRegistration(s, flow, lang, input, request.meta);
     return reply.redirect(`/register?flow=${flow.id}`, 303);

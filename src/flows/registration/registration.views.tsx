@@ -1,14 +1,15 @@
 /** Screens of 新規ユーザー登録: the form, the sent page, the password page and the completion page. */
 import { Csrf, ErrorSummary, Field, Notice } from '../../web/components.tsx';
 import { Layout, type PageContext } from '../../web/layout.tsx';
+import { CaptchaBlock, CaptchaRedrawButton } from '../../web/captcha-block.tsx';
 import type { MessageKey } from '../../web/i18n/i18n.ts';
 
 export interface RegisterFormView {
   flowId: string;
   values: Record<'accountType' | 'code' | 'name' | 'contact' | 'email' | 'phone' | 'codes', string>;
   errors: Partial<Record<'accountType' | 'code' | 'name' | 'contact' | 'email' | 'phone' | 'codes' | 'captcha', string[]>>;
-  mode: 'image' | 'text';
-  spoken: string | null;
+  /** A solved proof of work that came back unused (another field had an error). */
+  pow?: string | undefined;
   phone: string;
 }
 
@@ -51,22 +52,10 @@ export function RegisterPage({ ctx, v }: { ctx: PageContext; v: RegisterFormView
             <textarea id="codes" name="codes" rows={5} cols={20} aria-describedby={`codes-help${codesErr ? ' codes-error' : ''}`} aria-invalid={codesErr ? 'true' : undefined}>{v.values.codes}</textarea>
             {errorBlock('codes', e.codes)}
           </div>
-          <div class="captcha">
-            {v.mode === 'image' ? (
-              <img class="captcha__image" src={`/register/captcha?flow=${v.flowId}&r=${Date.now().toString(36)}`} alt={t('reset.captchaAlt')} width={180} height={60} />
-            ) : (
-              <p class="captcha__spoken">{t('reset.captchaSpokenLead')} <strong>{v.spoken}</strong></p>
-            )}
-            <div class="captcha__actions">
-              <button type="submit" name="action" value="refresh" class="button button--secondary" formnovalidate><span aria-hidden="true">↻ </span>{t('reset.captchaRefresh')}</button>
-              {v.mode === 'image'
-                ? <button type="submit" name="action" value="textmode" class="button button--secondary" formnovalidate>{t('reset.captchaTextMode')}</button>
-                : <button type="submit" name="action" value="imagemode" class="button button--secondary" formnovalidate>{t('reset.captchaImageMode')}</button>}
-            </div>
-          </div>
-          <Field t={t} id="captcha" name="captcha" label={t('reset.captcha')} help={t('reset.captchaHelp')} required value="" maxLength={20} autocomplete="off" error={e.captcha} />
+          <CaptchaBlock t={t} base="/register" flowId={v.flowId} phone={v.phone} error={e.captcha} pow={v.pow} />
           <div class="actions">
             <button type="submit" name="action" value="next" class="button button--primary">{t('reg.submit')}</button>
+            <CaptchaRedrawButton t={t} />
           </div>
         </form>
       </div>
