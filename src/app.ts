@@ -79,6 +79,19 @@ export function loggerOptions(level: string): FastifyServerOptions['logger'] {
   };
 }
 
+/**
+ * Without TRUST_PROXY the portal sees the proxy's address as every client's (limits and the audit trail then
+ * lump everyone together): the first request that carries X-Forwarded-For logs one warning (S4).
+ */
+function warnForwardedWithoutTrust(app: FastifyInstance): void {
+  let warned = false;
+  app.addHook('onRequest', async (request) => {
+    if (warned || request.headers['x-forwarded-for'] === undefined) return;
+    warned = true;
+    request.log.warn({ peer: request.socket.remoteAddress }, 'a request came with X-Forwarded-For but TRUST_PROXY is not set: every client is seen as the proxy; set TRUST_PROXY to the proxy\'s address (e.g. 127.0.0.1)');
+  });
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, db, dialect } = deps;
   const now = deps.now ?? Date.now;
@@ -156,6 +169,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     maxAge: 3600_000,
   });
 
+  if (config.trustProxy === false) warnForwardedWithoutTrust(app);
   installRequestContext(app, services);
   await operabilityRoutes(app, services, metrics, deps.redis, config.metricsToken);
   installErrorHandlers(app);
