@@ -148,6 +148,8 @@ export const en: Record<MessageKey, string> = {
   'error.unsupportedMediaType': 'This kind of submission is not supported. Please use the form on the page.',
   'error.notFound': 'The page you are looking for was not found. Please check the URL.',
   'error.methodNotAllowed': 'This action is not available on this page.',
+  'error.badEncoding': 'What you sent contains characters that cannot be read (broken encoding or control characters). Please enter it again in the form on the page.',
+  'error.adminAddress': 'The operators\' console cannot be used from this address. Please connect from an allowed network.',
   'error.rateLimited': 'Too many requests. Please wait a while and try again.',
   'error.internal': 'A system error occurred. Please try again later. If it persists, tell the call center the reference number {requestId}.',
   'error.toTop': 'To the top page',
