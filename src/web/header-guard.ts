@@ -18,11 +18,17 @@ function isWritable(value: unknown): boolean {
 }
 
 export function installHeaderGuard(app: FastifyInstance): void {
-  app.addHook('onSend', async (request, reply) => {
-    const bad = Object.entries(reply.getHeaders()).filter(([, v]) => v !== undefined && !isWritable(v)).map(([k]) => k);
-    if (!bad.length) return;
+  // A callback hook, not an async one: it runs on every response, and most find nothing to do.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    const headers = reply.getHeaders();
+    let bad: string[] | undefined;
+    for (const name in headers) {
+      const v = headers[name];
+      if (v !== undefined && !isWritable(v)) (bad ??= []).push(name);
+    }
+    if (!bad) return done(null, payload);
     for (const name of bad) reply.removeHeader(name);
     request.log.info({ headers: bad }, 'response header refused (request data not writable in a header)');
-    throw new HttpError('BAD_REQUEST', `header ${bad.join(', ')} not writable`);
+    done(new HttpError('BAD_REQUEST', `header ${bad.join(', ')} not writable`));
   });
 }
