@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditEntry, User } from '../db/schema.ts';
 import type { Services } from '../services.ts';
 import { isProvisionalPlaceholder, normalizeIdentifier } from '../accounts/identity.ts';
-import { lockOriginOf, lockStateOf, supportMayUnlock } from '../accounts/lock-state.ts';
+import { isOperatorLock, lockOriginOf, lockStateOf, supportMayUnlock } from '../accounts/lock-state.ts';
 import { findUserById, listUsers, lockUserIndefinitely, unlockUser, markEmailWrong } from '../accounts/users.repository.ts';
 import { deleteSessionsOfUser } from '../accounts/sessions.repository.ts';
 import { cancelOpenTokens } from '../flows/recovery/recovery.repository.ts';
@@ -159,7 +159,7 @@ export async function supportRoutes(app: FastifyInstance, s: Services): Promise<
             {!can.unlock ? <p class="muted">{t('admin.user.notLocked')}</p> : can.unlockHeld ? <p class="muted">{t('admin.user.lockHeldByAdmin')}</p> : action('unlock', 'admin.user.unlock')}
             {can.lock ? action('lock', 'admin.user.lock', 'admin.user.lockHelp') : null}
             {can.mail ? action('send-reset', 'admin.user.sendReset') : <p class="muted">{t('admin.user.cannotSend')}</p>}
-            {can.mail ? action('mark-email-wrong', 'admin.user.markWrong', 'admin.user.markWrongHelp') : null}
+            {can.mail && !isOperatorLock(user) ? action('mark-email-wrong', 'admin.user.markWrong', 'admin.user.markWrongHelp') : null}
           </>
         )}
       </>
@@ -193,6 +193,8 @@ export async function supportRoutes(app: FastifyInstance, s: Services): Promise<
     if (action === 'unlock' && !can.unlock) return userPage(request, reply, user, undefined, {}, 409, t('admin.user.notLocked'));
     if (action === 'unlock' && can.unlockHeld) return userPage(request, reply, user, undefined, {}, 409, t('admin.user.lockHeldByAdmin'));
     if (action === 'lock' && !can.lock) return userPage(request, reply, user, undefined, {}, 409, t('admin.user.alreadyLocked'));
+    // Marking the address wrong makes the account provisional, which would silently drop an operator's lock (S12).
+    if (action === 'mark-email-wrong' && isOperatorLock(user)) return userPage(request, reply, user, undefined, {}, 409, t('admin.user.unlockFirst'));
     if ((action === 'send-reset' || action === 'mark-email-wrong') && !can.mail) return userPage(request, reply, user, undefined, {}, 409, t('admin.user.cannotSend'));
     if (!reason) return userPage(request, reply, user, undefined, { [action]: t('admin.reasonRequired') }, 400);
     const now = s.now();

@@ -19,7 +19,8 @@ export const OPERATORS_USAGE = `  operators create --username U --password P --r
   operators list
   operators disable USERNAME --reason TEXT   no login any more; the operator's console sessions end at once
   operators enable USERNAME --reason TEXT
-  operators reset-password USERNAME          the new password is read from stdin (typed, not shown; or piped)`;
+  operators reset-password USERNAME [--reason TEXT]
+                               the new password is read from stdin (typed, not shown; or piped); sessions end`;
 
 const ROLES = ['admin', 'support', 'editor'] as const;
 

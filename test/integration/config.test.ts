@@ -161,11 +161,13 @@ test('a database that cannot be opened, or a port in use, stops the server with 
 test('a real start: demo accounts printed, login and reset over HTTP, mail as .eml, no token in the logs (T5), SIGTERM stops it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'iryo-srv-'));
   const port = await freePort();
-  const server = startServer({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dir, DATABASE_URL: `sqlite:${join(dir, 'p.db')}`, NODE_ENV: 'test', CAPTCHA_TEST_ANSWER: CAPTCHA });
+  const server = startServer({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dir, DATABASE_URL: `sqlite:${join(dir, 'p.db')}`, NODE_ENV: 'test', CAPTCHA_TEST_ANSWER: CAPTCHA, TRUST_PROXY: 'true' });
   try {
     const password = await until('the demo accounts', () => /ユーザー名\/ID: demo\s+パスワード: (\S+)/.exec(server.output())?.[1]);
     assert.match(server.output(), new RegExp(`http://localhost:${port}/csm`));
     assert.ok(server.output().includes(join(dir, 'outbox')), 'says where mails go');
+    // S4: outside production TRUST_PROXY=true is accepted, with one warning line at start.
+    assert.equal(server.output().split('\n').filter((l) => l.startsWith('Warning: TRUST_PROXY=true ')).length, 1);
 
     // Log in as demo over real HTTP.
     const web = new Http(`http://127.0.0.1:${port}`);

@@ -62,8 +62,14 @@ for (const target of await dbTargets()) {
       const forced = await s.post(`/admin/users/${user.id}/unlock`, { reason: '本人から電話' });
       assert.equal(forced.status, 409);
       assert.ok(forced.text.includes(ja['admin.user.lockHeldByAdmin']));
+      // Marking the address wrong would make the account provisional and so drop the lock: refused too.
+      assert.ok(!page.body.includes(`action="/admin/users/${user.id}/mark-email-wrong"`), 'no mark-wrong form while an operator lock holds');
+      const marked = await s.post(`/admin/users/${user.id}/mark-email-wrong`, { reason: '宛先不明' });
+      assert.equal(marked.status, 409);
+      assert.ok(marked.text.includes(ja['admin.user.unlockFirst']));
       assert.equal((await userRow(p, 's12-admin-lock'))!.status, 'locked');
       assert.equal(await unlockedRows(user.id), 0, 'nothing audited');
+      assert.ok(!(await auditRows(p, 'support.email_marked_wrong')).some((r) => r.user_id === user.id));
 
       const done = await a.post(`/admin/users/${user.id}/unlock`, { reason: '確認済み' });
       assert.equal(done.status, 200);

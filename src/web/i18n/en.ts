@@ -350,6 +350,7 @@ export const en: Record<MessageKey, string> = {
   'admin.user.lockHelp': 'No login is possible; open sessions and password reset links end. The lock lasts until an operator lifts it; a password reset does not lift it.',
   'admin.user.alreadyLocked': 'This account is already locked by an operator.',
   'admin.user.lockHeldByAdmin': 'This lock was set by an administrator or from the command line: support cannot lift it. Please ask an administrator to unlock the account.',
+  'admin.user.unlockFirst': 'This account is locked by an operator. To mark its address wrong, unlock it first.',
   'admin.user.lockedBy': 'Locked by',
   'admin.lockOrigin.failures': 'Repeated failed logins (automatic)',
   'admin.lockOrigin.support': 'Support',

@@ -348,6 +348,7 @@ export const ja = {
   'admin.user.lockHelp': 'ログインできなくなり、ログイン中のセッションとパスワード変更用URLは無効になります。解除されるまで続き、パスワードを再設定しても解除されません。',
   'admin.user.alreadyLocked': 'このアカウントはすでに運用担当者によってロックされています。',
   'admin.user.lockHeldByAdmin': 'このロックは管理者またはコマンドラインで設定されたため、サポート担当者は解除できません。管理者に解除を依頼してください。',
+  'admin.user.unlockFirst': 'このアカウントは運用担当者によってロックされています。メールアドレスを誤りとして扱うには、先にロックを解除してください。',
   'admin.user.lockedBy': 'ロックした人',
   'admin.lockOrigin.failures': 'ログイン失敗の繰り返し（自動）',
   'admin.lockOrigin.support': 'サポート担当者',
