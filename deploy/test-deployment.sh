@@ -15,8 +15,8 @@
 # KEEP_WORK=1 keeps the temporary directory (logs) for a look after a failure.
 # Installs nginx with apt-get when it is missing and this runs as root (the package's service is not started).
 #
-# The instances run with NODE_ENV=test and CAPTCHA_TEST_ANSWER so that a script can pass the CAPTCHA; a
-# production start refuses CAPTCHA_TEST_ANSWER (NODE_ENV=production), everything else is as in production.
+# The instances run with NODE_ENV=test and CAPTCHA_TEST_ANSWER so that a script can pass the CAPTCHA (the answer
+# is accepted only with NODE_ENV=test); everything else is as in production.
 set -Eeuo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

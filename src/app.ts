@@ -5,7 +5,6 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import formbody from '@fastify/formbody';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
@@ -25,6 +24,8 @@ import { createAuditChainer } from './security/audit.repository.ts';
 import { countAuditEvent, createMetrics, operabilityRoutes } from './web/operability.ts';
 import { baseCookie, cookieNames, installRequestContext } from './web/context.ts';
 import { installSecurityHeaders } from './web/security-headers.ts';
+import { installStrictUrlencoded, parseQueryStrict } from './web/strict-urlencoded.ts';
+import { installHeaderGuard } from './web/header-guard.ts';
 import { codeOf, HttpError, installErrorHandlers, sendError } from './web/errors.ts';
 import { contentRoutes } from './content/content.routes.ts';
 import { seedContent } from './content/seed-content.ts';
@@ -79,6 +80,19 @@ export function loggerOptions(level: string): FastifyServerOptions['logger'] {
   };
 }
 
+/**
+ * Without TRUST_PROXY the portal sees the proxy's address as every client's (limits and the audit trail then
+ * lump everyone together): the first request that carries X-Forwarded-For logs one warning (S4).
+ */
+function warnForwardedWithoutTrust(app: FastifyInstance): void {
+  let warned = false;
+  app.addHook('onRequest', async (request) => {
+    if (warned || request.headers['x-forwarded-for'] === undefined) return;
+    warned = true;
+    request.log.warn({ peer: request.socket.remoteAddress }, 'a request came with X-Forwarded-For but TRUST_PROXY is not set: every client is seen as the proxy; set TRUST_PROXY to the proxy\'s address (e.g. 127.0.0.1)');
+  });
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, db, dialect } = deps;
   const now = deps.now ?? Date.now;
@@ -87,7 +101,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: config.trustProxy,
     bodyLimit: 64 * 1024,
     genReqId: () => randomUUID(),
-    routerOptions: { maxParamLength: 200 },
+    // Query strings are read strictly (S9): an unreadable one is refused once the page's language is known.
+    routerOptions: { maxParamLength: 200, querystringParser: parseQueryStrict },
     // Malformed URLs (bad percent-encoding) get the same HTML error page as everything else (B1).
     frameworkErrors: (err, request, reply) => {
       request.log.info({ code: err.code }, 'request refused');
@@ -115,9 +130,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('services', services);
   app.decorate('mailWorker', mailWorker);
 
-  // Only HTML forms are accepted: any other content type is a 415 (B1).
+  // Only HTML forms are accepted (parsed strictly in installStrictUrlencoded): any other content type is a 415 (B1).
   app.removeAllContentTypeParsers();
-  await app.register(formbody);
   const names = cookieNames(config.baseUrl);
   await app.register(cookie, { secret: config.sessionSecret });
   installSecurityHeaders(app, {
@@ -156,7 +170,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     maxAge: 3600_000,
   });
 
+  if (config.trustProxy === false) warnForwardedWithoutTrust(app);
   installRequestContext(app, services);
+  installStrictUrlencoded(app);
+  installHeaderGuard(app);
   await operabilityRoutes(app, services, metrics, deps.redis, config.metricsToken);
   installErrorHandlers(app);
   await contentRoutes(app, services);

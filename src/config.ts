@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { PolicyName } from './accounts/password-policy.ts';
+import { parseAddressList, type AddressList } from './security/address-list.ts';
 
 export interface Config {
   nodeEnv: string;
@@ -50,11 +51,24 @@ export interface Config {
   pageCacheSeconds: number;
   metricsToken: string | undefined;
   logLevel: string;
+  /** ADMIN_ALLOW_CIDRS: when set, /admin answers only these client addresses (as Fastify sees them under TRUST_PROXY). */
+  adminAllowCidrs: AddressList | undefined;
+  /** MAIL_FILE_OUTBOX=allow: production without SMTP_URL writes mails as .eml files on purpose (S8). */
+  mailFileOutbox: boolean;
+  /** Settings that are allowed but unsafe outside tests; server.ts prints each at start. */
+  warnings: string[];
 }
 
 export class ConfigError extends Error {}
 
 const POLICIES = ['portal', 'mhlw', 'nist'] as const;
+const NODE_ENVS = ['development', 'test', 'production'] as const;
+
+/**
+ * The SESSION_SECRET of deploy/systemd/iryo-portal.env.example (a test keeps the two in step): a production start
+ * with it is refused, as is any value that still starts with CHANGE-ME (S8).
+ */
+export const SESSION_SECRET_PLACEHOLDER = 'CHANGE-ME-to-48-random-characters-from-openssl-rand';
 
 type Env = Record<string, string | undefined>;
 
@@ -78,8 +92,13 @@ function readOrCreateSecret(dataDir: string): string {
 
 /** Reads the configuration; throws ConfigError naming the first bad setting. */
 export function loadConfig(env: Env = process.env, options: { persistSecret?: boolean } = {}): Config {
-  const nodeEnv = env.NODE_ENV ?? 'development';
+  const nodeEnv = env.NODE_ENV || 'development';
+  // A typo such as "prod" would silently run without the production checks and HSTS (S8).
+  if (!(NODE_ENVS as readonly string[]).includes(nodeEnv)) {
+    throw new ConfigError(`NODE_ENV must be one of ${NODE_ENVS.join(', ')} (got "${nodeEnv}")`);
+  }
   const production = nodeEnv === 'production';
+  const warnings: string[] = [];
   const port = int(env, 'PORT', 3000, 0, 65535);
   const host = env.HOST || '127.0.0.1';
   const dataDir = resolve(env.DATA_DIR || 'data');
@@ -120,8 +139,9 @@ export function loadConfig(env: Env = process.env, options: { persistSecret?: bo
   }
 
   const captchaTestAnswer = env.CAPTCHA_TEST_ANSWER || undefined;
-  if (captchaTestAnswer && production) {
-    throw new ConfigError('CAPTCHA_TEST_ANSWER must not be set when NODE_ENV=production');
+  // A fixed answer switches the CAPTCHA off: only an automated test may ask for it (S8).
+  if (captchaTestAnswer && nodeEnv !== 'test') {
+    throw new ConfigError(`CAPTCHA_TEST_ANSWER may only be set when NODE_ENV=test (NODE_ENV is ${nodeEnv})`);
   }
   if (captchaTestAnswer && !/^[A-Za-z0-9]{1,10}$/.test(captchaTestAnswer)) {
     throw new ConfigError('CAPTCHA_TEST_ANSWER must be 1 to 10 letters or digits');
@@ -131,16 +151,39 @@ export function loadConfig(env: Env = process.env, options: { persistSecret?: bo
   if (sessionSecret !== undefined && sessionSecret.length < 32) {
     throw new ConfigError('SESSION_SECRET must be at least 32 characters');
   }
+  if (production && sessionSecret && (sessionSecret === SESSION_SECRET_PLACEHOLDER || /^CHANGE-ME/i.test(sessionSecret))) {
+    throw new ConfigError('SESSION_SECRET is still the placeholder of iryo-portal.env.example: set a random value (openssl rand -base64 48)');
+  }
+  const mailFileOutboxRaw = env.MAIL_FILE_OUTBOX || undefined;
+  if (mailFileOutboxRaw !== undefined && mailFileOutboxRaw !== 'allow') {
+    throw new ConfigError(`MAIL_FILE_OUTBOX must be "allow" or unset (got "${mailFileOutboxRaw}")`);
+  }
+  const mailFileOutbox = mailFileOutboxRaw === 'allow';
+  // The file outbox keeps working reset links in clear on the disk: a production start needs SMTP, or says so (S8).
+  if (production && !smtpUrl && !mailFileOutbox) {
+    throw new ConfigError('SMTP_URL must be set when NODE_ENV=production (or set MAIL_FILE_OUTBOX=allow to write mails as .eml files on purpose)');
+  }
   if (!sessionSecret) {
     sessionSecret = options.persistSecret === false ? randomBytes(32).toString('base64url') : readOrCreateSecret(dataDir);
   }
 
-  const tp = env.TRUST_PROXY;
+  const tp = env.TRUST_PROXY?.trim();
   let trustProxy: boolean | string = false;
-  if (tp === 'true' || tp === '1') trustProxy = true;
-  else if (tp && tp !== 'false' && tp !== '0') {
-    if (!/^[0-9a-fA-F.:/, ]+$/.test(tp)) throw new ConfigError('TRUST_PROXY must be true, false or a list of addresses/CIDRs');
-    trustProxy = tp;
+  if (tp === 'true' || tp === '1') {
+    // "Trust every hop" lets any client write its own address in X-Forwarded-For (S4).
+    if (production) throw new ConfigError('TRUST_PROXY must list the proxy\'s addresses or CIDR ranges when NODE_ENV=production (true trusts every client; e.g. 127.0.0.1)');
+    warnings.push('TRUST_PROXY=true trusts X-Forwarded-For from any client: list the proxy\'s addresses instead (refused in production)');
+    trustProxy = true;
+  } else if (tp && tp !== 'false' && tp !== '0') {
+    const parsed = parseAddressList(tp);
+    if (!parsed.ok) throw new ConfigError(`TRUST_PROXY must be a comma-separated list of IP addresses or CIDR ranges, or loopback (bad entry "${parsed.bad}")`);
+    trustProxy = parsed.list.entries.join(',');
+  }
+  let adminAllowCidrs: AddressList | undefined;
+  if (env.ADMIN_ALLOW_CIDRS?.trim()) {
+    const parsed = parseAddressList(env.ADMIN_ALLOW_CIDRS);
+    if (!parsed.ok) throw new ConfigError(`ADMIN_ALLOW_CIDRS must be a comma-separated list of IP addresses or CIDR ranges, or loopback (bad entry "${parsed.bad}")`);
+    adminAllowCidrs = parsed.list;
   }
 
   const contact = env.MAIL_CONTACT;
@@ -180,5 +223,8 @@ export function loadConfig(env: Env = process.env, options: { persistSecret?: bo
     pageCacheSeconds: int(env, 'PAGE_CACHE_SECONDS', 5, 0, 3600),
     metricsToken: env.METRICS_TOKEN || undefined,
     logLevel: env.LOG_LEVEL || 'info',
+    adminAllowCidrs,
+    mailFileOutbox,
+    warnings,
   };
 }

@@ -17,6 +17,9 @@ try {
   throw err;
 }
 
+// Allowed but unsafe outside tests (TRUST_PROXY=true in development): one line each, before anything else.
+for (const w of config.warnings) console.error(`Warning: ${w}`);
+
 const runtime = await openRuntime(config).catch((err: Error) => {
   console.error(`Cannot start: ${err.message}`);
   process.exit(1);

@@ -2,7 +2,8 @@ import { sql } from 'kysely';
 import { likePattern } from '../content/search-text.ts';
 /** SQL for accounts. Functions take `db` first so that the caller owns the transaction. */
 import type { Db } from '../db/database.ts';
-import type { User, UsersTable } from '../db/schema.ts';
+import type { LockOrigin, User, UsersTable } from '../db/schema.ts';
+import { isOperatorLock } from './lock-state.ts';
 import { deleteSessionsOfUser } from './sessions.repository.ts';
 
 /**
@@ -85,7 +86,7 @@ export async function recordLoginFailure(db: Db, id: string, now: number): Promi
 
 /** Locks until `until`; the failure count starts again, so that after the lock one typo does not lock again (L2). */
 export async function lockUserUntil(db: Db, id: string, until: number, now: number): Promise<void> {
-  await db.updateTable('users').set({ status: 'locked', locked_until: until, failed_logins: 0, updated_at: now }).where('id', '=', id).execute();
+  await db.updateTable('users').set({ status: 'locked', locked_until: until, locked_by: 'failures', failed_logins: 0, updated_at: now }).where('id', '=', id).execute();
 }
 
 /** Clears failures and any expired temporary lock after a successful login. */
@@ -93,7 +94,7 @@ export async function recordLoginSuccess(db: Db, user: User, now: number): Promi
   const status = user.status === 'locked' ? 'active' : user.status;
   await db
     .updateTable('users')
-    .set({ failed_logins: 0, locked_until: null, status, updated_at: now })
+    .set({ failed_logins: 0, locked_until: null, ...(user.status === 'locked' ? { locked_by: null } : {}), status, updated_at: now })
     .where('id', '=', user.id)
     .execute();
 }
@@ -102,8 +103,12 @@ export async function updatePasswordHash(db: Db, id: string, passwordHash: strin
   await db.updateTable('users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', id).execute();
 }
 
-/** Sets a new password and lifts a temporary lockout (a successful reset unlocks the account). */
+/**
+ * Sets a new password and lifts a lockout from failed logins. A lock an operator set (support, admin, CLI) stays:
+ * the password changes, the account stays locked until an operator unlocks it (S12).
+ */
 export async function setPasswordAfterReset(db: Db, user: User, passwordHash: string, now: number): Promise<void> {
+  const keepLock = isOperatorLock(user);
   await db
     .updateTable('users')
     .set({
@@ -111,8 +116,8 @@ export async function setPasswordAfterReset(db: Db, user: User, passwordHash: st
       legacy_hash: null,
       password_changed_at: now,
       failed_logins: 0,
-      locked_until: null,
-      status: user.status === 'locked' ? 'active' : user.status,
+      ...(keepLock ? {} : { locked_until: null, locked_by: null }),
+      status: user.status === 'locked' && !keepLock ? 'active' : user.status,
       updated_at: now,
     })
     .where('id', '=', user.id)
@@ -201,16 +206,19 @@ export async function listUsers(db: Db, f: UserFilter): Promise<User[]> {
   return q.execute();
 }
 
-/** An operator's lock: no end date, until an operator unlocks. Its sessions end with it (V1); returns how many. */
-export async function lockUserIndefinitely(db: Db, id: string, now: number): Promise<number> {
-  await db.updateTable('users').set({ status: 'locked', locked_until: null, updated_at: now }).where('id', '=', id).execute();
+/**
+ * An operator's lock: no end date, until an operator unlocks; `by` says who (support cannot lift an admin's).
+ * Its sessions end with it (V1); returns how many.
+ */
+export async function lockUserIndefinitely(db: Db, id: string, now: number, by: Exclude<LockOrigin, 'failures'> = 'cli'): Promise<number> {
+  await db.updateTable('users').set({ status: 'locked', locked_until: null, locked_by: by, updated_at: now }).where('id', '=', id).execute();
   return deleteSessionsOfUser(db, id);
 }
 
 export async function unlockUser(db: Db, user: User, now: number, provisional: boolean): Promise<void> {
   await db
     .updateTable('users')
-    .set({ status: provisional ? 'provisional' : 'active', locked_until: null, failed_logins: 0, updated_at: now })
+    .set({ status: provisional ? 'provisional' : 'active', locked_until: null, locked_by: null, failed_logins: 0, updated_at: now })
     .where('id', '=', user.id)
     .execute();
 }

@@ -81,6 +81,21 @@ export async function adminPlugin(app: FastifyInstance, opts: { services: Servic
     return consoleError(request, reply, code);
   });
 
+  // ADMIN_ALLOW_CIDRS (S12): from any other address, every /admin request is a 403 page without a login form. The
+  // address is the client's as Fastify determines it (X-Forwarded-For only from a TRUST_PROXY hop).
+  const allow = s.config.adminAllowCidrs;
+  if (allow) {
+    app.addHook('onRequest', async (request, reply) => {
+      if (allow.contains(request.ip)) return;
+      request.log.warn({ ip: request.ip, url: request.url.split('?')[0] }, 'console request from outside ADMIN_ALLOW_CIDRS refused');
+      const ctx = { t: request.t, lang: request.lang, csrfToken: '', operator: null };
+      sendPage(reply.header('cache-control', 'no-store').header('x-robots-tag', 'noindex'), AdminLayout({ ctx, title: ctx.t('error.title'), children: (
+        <Notice kind="error"><p>{ctx.t(ERRORS.ADMIN_ADDRESS.key)}</p></Notice>
+      ) }), ERRORS.ADMIN_ADDRESS.status);
+      return reply;
+    });
+  }
+
   app.addHook('onRequest', async (request, reply) => {
     reply.header('cache-control', 'no-store');
     reply.header('x-robots-tag', 'noindex');

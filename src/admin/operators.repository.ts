@@ -46,3 +46,24 @@ export async function touchOperatorSession(db: Db, idHash: string, now: number):
 export async function deleteOperatorSession(db: Db, idHash: string): Promise<void> {
   await db.deleteFrom('operator_sessions').where('id_hash', '=', idHash).execute();
 }
+
+/** Ends every console session of the operator at once; returns how many there were. */
+export async function deleteOperatorSessionsOf(db: Db, operatorId: string): Promise<number> {
+  const r = await db.deleteFrom('operator_sessions').where('operator_id', '=', operatorId).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}
+
+/** Disables the operator: no login, and (with deleteOperatorSessionsOf in the same transaction) no session. */
+export async function disableOperator(db: Db, id: string, now: number): Promise<void> {
+  await db.updateTable('operators').set({ status: 'disabled', disabled_at: now, updated_at: now }).where('id', '=', id).execute();
+}
+
+/** Enables the operator again, with a clean failure count and no lockout. */
+export async function enableOperator(db: Db, id: string, now: number): Promise<void> {
+  await db.updateTable('operators').set({ status: 'active', disabled_at: null, failed_logins: 0, locked_until: null, updated_at: now }).where('id', '=', id).execute();
+}
+
+/** Sets a new password (already hashed) and lifts a lockout from failed logins. */
+export async function setOperatorPassword(db: Db, id: string, passwordHash: string, now: number): Promise<void> {
+  await db.updateTable('operators').set({ password_hash: passwordHash, failed_logins: 0, locked_until: null, updated_at: now }).where('id', '=', id).execute();
+}

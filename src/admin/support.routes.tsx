@@ -6,8 +6,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditEntry, User } from '../db/schema.ts';
 import type { Services } from '../services.ts';
 import { isProvisionalPlaceholder, normalizeIdentifier } from '../accounts/identity.ts';
-import { lockStateOf } from '../accounts/lock-state.ts';
-import { findUserById, listUsers, unlockUser, markEmailWrong } from '../accounts/users.repository.ts';
+import { isOperatorLock, lockOriginOf, lockStateOf, supportMayUnlock } from '../accounts/lock-state.ts';
+import { findUserById, listUsers, lockUserIndefinitely, unlockUser, markEmailWrong } from '../accounts/users.repository.ts';
+import { cancelOpenTokens } from '../flows/recovery/recovery.repository.ts';
 import { queueResetMail } from '../flows/recovery/recovery.flow.ts';
 import { listMailEvents, listMailsOfUser } from '../mail/outbox.repository.ts';
 import { listAuditForUser, searchAudit } from '../security/audit.repository.ts';
@@ -17,7 +18,7 @@ import { queryParam, readForm } from '../web/forms.ts';
 import type { MessageKey, Translate } from '../web/i18n/i18n.ts';
 import { sendPage } from '../web/render.ts';
 import { adminContext, requireRole } from './admin.plugin.tsx';
-import { AdminLayout, jstTime, ReasonField } from './admin-layout.tsx';
+import { AdminLayout, jstTime, ReasonField, type Role } from './admin-layout.tsx';
 
 export function statusText(t: Translate, u: User, now: number): string {
   const lock = lockStateOf(u, now);
@@ -85,13 +86,17 @@ export async function supportRoutes(app: FastifyInstance, s: Services): Promise<
 
   /**
    * Which actions an account allows. A closed account (superseded by a new registration) allows none, as in the
-   * CLI: unlocking it would reopen it beside the account that replaced it. Unlocking needs something to clear.
+   * CLI: unlocking it would reopen it beside the account that replaced it. Unlocking needs something to clear, and
+   * support may not lift a lock an admin or the CLI set (S12: `unlockHeld`). Locking is for an account not already
+   * locked by an operator.
    */
-  function allowed(user: User) {
+  function allowed(user: User, role: Role, now: number) {
     const closed = user.status === 'closed';
     return {
       closed,
       unlock: !closed && (user.status === 'locked' || user.failed_logins > 0),
+      unlockHeld: role === 'support' && !supportMayUnlock(user),
+      lock: !closed && lockStateOf(user, now) !== 'indefinite',
       mail: !closed && !(user.status === 'provisional' || isProvisionalPlaceholder(user.email)),
     };
   }
@@ -105,7 +110,8 @@ export async function supportRoutes(app: FastifyInstance, s: Services): Promise<
     const resets = audit.filter((e) => e.event.startsWith('password_reset.requested') || e.event === 'password_reset.completed' || e.event === 'password_reset.link_opened' || e.event === 'support.reset_sent').slice(0, 20);
     const mails = await listMailsOfUser(s.db, user.id, 30);
     const events = await listMailEvents(s.db, mails.map((m) => m.id));
-    const can = allowed(user);
+    const can = allowed(user, request.operator!.role, now);
+    const origin = lockOriginOf(user);
     const action = (name: string, label: MessageKey, help?: MessageKey) => (
       <form method="post" action={`/admin/users/${user.id}/${name}`} class="action-box" novalidate>
         <Csrf token={ctx.csrfToken} />
@@ -125,6 +131,7 @@ export async function supportRoutes(app: FastifyInstance, s: Services): Promise<
           <dt>{t('admin.col.userId')}</dt><dd>{user.user_id ?? '-'}</dd>
           <dt>{t('admin.col.type')}</dt><dd>{t(user.account_type === 'coordinator' ? 'reg.type.coordinator' : 'reg.type.institution')}</dd>
           <dt>{t('admin.col.status')}</dt><dd>{statusText(t, user, now)}</dd>
+          {origin ? <><dt>{t('admin.user.lockedBy')}</dt><dd>{t(`admin.lockOrigin.${origin}` as MessageKey)}</dd></> : null}
           <dt>{t('admin.user.failedLogins')}</dt><dd>{user.failed_logins}</dd>
           <dt>{t('admin.col.email')}</dt><dd>{user.email}</dd>
           <dt>{t('admin.col.code')}</dt><dd>{user.institution_code ?? '-'} {user.institution_name ?? ''}</dd>
@@ -148,9 +155,10 @@ export async function supportRoutes(app: FastifyInstance, s: Services): Promise<
         <h2>{t('admin.user.actions')}</h2>
         {can.closed ? <p class="muted">{t('admin.user.closedNoActions')}</p> : (
           <>
-            {can.unlock ? action('unlock', 'admin.user.unlock') : <p class="muted">{t('admin.user.notLocked')}</p>}
+            {!can.unlock ? <p class="muted">{t('admin.user.notLocked')}</p> : can.unlockHeld ? <p class="muted">{t('admin.user.lockHeldByAdmin')}</p> : action('unlock', 'admin.user.unlock')}
+            {can.lock ? action('lock', 'admin.user.lock', 'admin.user.lockHelp') : null}
             {can.mail ? action('send-reset', 'admin.user.sendReset') : <p class="muted">{t('admin.user.cannotSend')}</p>}
-            {can.mail ? action('mark-email-wrong', 'admin.user.markWrong', 'admin.user.markWrongHelp') : null}
+            {can.mail && !isOperatorLock(user) ? action('mark-email-wrong', 'admin.user.markWrong', 'admin.user.markWrongHelp') : null}
           </>
         )}
       </>
@@ -169,7 +177,7 @@ export async function supportRoutes(app: FastifyInstance, s: Services): Promise<
     return userPage(request, reply, user);
   });
 
-  const ACTIONS = ['unlock', 'send-reset', 'mark-email-wrong'] as const;
+  const ACTIONS = ['unlock', 'lock', 'send-reset', 'mark-email-wrong'] as const;
   app.post<{ Params: { id: string; action: string } }>('/users/:id/:action', { preHandler: [app.csrfProtection, requireRole('admin', 'support')] }, async (request, reply) => {
     const action = ACTIONS.find((a) => a === request.params.action);
     if (!action) throw new HttpError('NOT_FOUND');
@@ -178,10 +186,15 @@ export async function supportRoutes(app: FastifyInstance, s: Services): Promise<
     const { values } = readForm(request, { reason: 500 });
     const reason = values.reason.trim();
     // An action the account does not allow (a stale page, or a hand-made request) changes nothing: 409.
-    const can = allowed(user);
+    const role = request.operator!.role;
+    const can = allowed(user, role, s.now());
     if (can.closed) return userPage(request, reply, user, undefined, {}, 409, t('admin.user.closedNoActions'));
     if (action === 'unlock' && !can.unlock) return userPage(request, reply, user, undefined, {}, 409, t('admin.user.notLocked'));
-    if (action !== 'unlock' && !can.mail) return userPage(request, reply, user, undefined, {}, 409, t('admin.user.cannotSend'));
+    if (action === 'unlock' && can.unlockHeld) return userPage(request, reply, user, undefined, {}, 409, t('admin.user.lockHeldByAdmin'));
+    if (action === 'lock' && !can.lock) return userPage(request, reply, user, undefined, {}, 409, t('admin.user.alreadyLocked'));
+    // Marking the address wrong makes the account provisional, which would silently drop an operator's lock (S12).
+    if (action === 'mark-email-wrong' && isOperatorLock(user)) return userPage(request, reply, user, undefined, {}, 409, t('admin.user.unlockFirst'));
+    if ((action === 'send-reset' || action === 'mark-email-wrong') && !can.mail) return userPage(request, reply, user, undefined, {}, 409, t('admin.user.cannotSend'));
     if (!reason) return userPage(request, reply, user, undefined, { [action]: t('admin.reasonRequired') }, 400);
     const now = s.now();
     const actor = `operator:${request.operator!.username}`;
@@ -193,6 +206,14 @@ export async function supportRoutes(app: FastifyInstance, s: Services): Promise<
         await s.audit({ event: 'support.unlocked', outcome: 'ok', userId: user.id, ...meta, detail: { reason, wasStatus: user.status } }, trx);
       });
       what = 'admin.user.unlock';
+    } else if (action === 'lock') {
+      await s.db.transaction().execute(async (trx) => {
+        // The console's roles here are admin or support (the guard): the lock carries it, so support cannot lift an admin's.
+        const sessionsEnded = await lockUserIndefinitely(trx, user.id, now, role === 'admin' ? 'admin' : 'support');
+        await cancelOpenTokens(trx, user.id, now, null);
+        await s.audit({ event: 'support.locked', outcome: 'ok', userId: user.id, ...meta, detail: { reason, sessionsEnded, by: role } }, trx);
+      });
+      what = 'admin.user.lock';
     } else if (action === 'send-reset') {
       await s.db.transaction().execute(async (trx) => {
         const { mailId } = await queueResetMail(s, trx, user, request.lang, now);

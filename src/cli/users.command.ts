@@ -5,6 +5,7 @@ import type { Db } from '../db/database.ts';
 import { POLICIES } from '../accounts/password-policy.ts';
 import { createUser } from '../accounts/create-user.ts';
 import { isEmailAddress, isProvisionalPlaceholder, normalizeIdentifier } from '../accounts/identity.ts';
+import { lockOriginOf } from '../accounts/lock-state.ts';
 import {
   findUserByAnyName, listCoordinatorCodes, listUsers, lockUserIndefinitely, setEmailByOperator, unlockUser,
 } from '../accounts/users.repository.ts';
@@ -105,7 +106,7 @@ export async function usersCommand(db: Db, config: Config, sub: string | undefin
     const codes = user.account_type === 'coordinator' ? await listCoordinatorCodes(db, user.id) : [];
     const lines = [
       `username          ${user.username}`, `user ID           ${user.user_id ?? '-'}`, `type              ${user.account_type}`,
-      `status            ${user.status}${user.status === 'locked' ? ` (until ${user.locked_until ? iso(user.locked_until) : 'an operator unlocks'})` : ''}`,
+      `status            ${user.status}${user.status === 'locked' ? ` (until ${user.locked_until ? iso(user.locked_until) : 'an operator unlocks'}; locked by ${lockOriginOf(user)})` : ''}`,
       `failed logins     ${user.failed_logins}`, `e-mail            ${user.email}${isProvisionalPlaceholder(user.email) ? ' (provisional placeholder: no mail can be sent)' : ''}`,
       `name              ${user.display_name}`, `institution       ${user.institution_code ?? '-'} ${user.institution_name ?? ''}`,
       `phone             ${user.phone ?? '-'}`, `created           ${iso(user.created_at)}`, `password changed  ${iso(user.password_changed_at)}`,
@@ -130,7 +131,7 @@ export async function usersCommand(db: Db, config: Config, sub: string | undefin
 
   if (sub === 'lock') {
     await db.transaction().execute(async (trx) => {
-      const sessions = await lockUserIndefinitely(trx, user.id, now);
+      const sessions = await lockUserIndefinitely(trx, user.id, now, 'cli');
       await cancelOpenTokens(trx, user.id, now, null);
       await appendAudit(trx, now, { event: 'user.locked', outcome: 'ok', userId: user.id, actor: `cli:${process.env.USER ?? 'operator'}`, detail: { reason, sessionsEnded: sessions } });
     });

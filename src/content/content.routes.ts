@@ -76,7 +76,9 @@ export async function contentRoutes(app: FastifyInstance, s: Services): Promise<
     const to = queryParam(request, 'to');
     const next = queryParam(request, 'next') ?? '/csm';
     if (!isLang(to)) throw new HttpError('BAD_REQUEST');
-    const safeNext = /^\/(?![/\\])[^\s]*$/.test(next) && !next.includes('sysparm_tiny') ? next : '/csm';
+    // Only a path of this site, in printable ASCII (the layout's links are percent-encoded already): anything
+    // else, a control or non-Latin-1 character included, goes to the top page instead of into Location (S9).
+    const safeNext = /^\/(?![/\\])[\x21-\x7E]*$/.test(next) && !next.includes('sysparm_tiny') ? next : '/csm';
     reply.setCookie(getCookieNames().lang, to, { ...baseCookie(getCookieNames()), maxAge: 365 * 24 * 3600 });
     return reply.redirect(safeNext, 303);
   });

@@ -24,7 +24,13 @@ export interface UsersTable {
   /** bcrypt hash of the old portal's password; verified once at the first login, then replaced. */
   legacy_hash: string | null;
   email_verified_at: number | null;
+  /** Who set the current lock (null when not locked): support cannot lift an admin's or the CLI's (S12). */
+  // Optional so that inserts written before this column (registration, import) need no change: null when omitted.
+  locked_by?: LockOrigin | null;
 }
+
+/** Who locked an account: repeated failed logins, or an operator (console role, or the command line). */
+export type LockOrigin = 'failures' | 'support' | 'admin' | 'cli';
 
 export interface SessionsTable {
   id_hash: string;
@@ -182,6 +188,8 @@ export interface OperatorsTable {
   locked_until: number | null;
   created_at: number;
   updated_at: number;
+  /** When the CLI disabled the operator (null while active). */
+  disabled_at?: number | null;
 }
 
 export interface OperatorSessionsTable {
@@ -257,7 +265,7 @@ export interface Database {
   pages: PagesTable;
 }
 
-export type Operator = Selectable<OperatorsTable>;
+export type Operator = Omit<Selectable<OperatorsTable>, 'disabled_at'> & { disabled_at?: number | null };
 export type News = Selectable<NewsTable>;
 export type Faq = Selectable<FaqTable>;
 export type Page = Selectable<PagesTable>;
@@ -265,7 +273,8 @@ export type Page = Selectable<PagesTable>;
 export type EmailVerification = Selectable<EmailVerificationsTable>;
 export type RegistrationCase = Selectable<RegistrationCasesTable>;
 
-export type User = Selectable<UsersTable>;
+/** locked_by stays optional here too: code that builds a User in memory before inserting it (registration, import) omits it. */
+export type User = Omit<Selectable<UsersTable>, 'locked_by'> & { locked_by?: LockOrigin | null };
 export type Session = Selectable<SessionsTable>;
 export type Flow = Selectable<FlowsTable>;
 export type ResetToken = Selectable<ResetTokensTable>;

@@ -10,6 +10,10 @@ import { sendPage } from './render.ts';
 
 export const ERRORS = {
   BAD_REQUEST: { status: 400, key: 'error.badRequest' },
+  /** A form body or query with broken percent-encoding, invalid UTF-8 or a control character (S9). */
+  BAD_ENCODING: { status: 400, key: 'error.badEncoding' },
+  /** /admin from an address outside ADMIN_ALLOW_CIDRS (S12). */
+  ADMIN_ADDRESS: { status: 403, key: 'error.adminAddress' },
   CSRF: { status: 403, key: 'error.csrf' },
   NOT_FOUND: { status: 404, key: 'error.notFound' },
   METHOD_NOT_ALLOWED: { status: 405, key: 'error.methodNotAllowed' },

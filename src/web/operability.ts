@@ -1,6 +1,8 @@
 /**
  * Operability: /healthz (the process answers), /readyz (database, Redis and mail state), /metrics (Prometheus),
  * and a request id on every response. /metrics answers loopback callers, or anyone with METRICS_TOKEN.
+ * "Loopback" is the socket's own peer address, never request.ip: under TRUST_PROXY that comes from
+ * X-Forwarded-For, which a client behind a trusted proxy writes itself (S4).
  */
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -9,6 +11,7 @@ import type { Services } from '../services.ts';
 import { pingDatabase } from '../db/database.ts';
 import { outboxStats } from '../mail/outbox.repository.ts';
 import { sameDigest, hashToken } from '../security/tokens.ts';
+import { isLoopbackAddress } from '../security/address-list.ts';
 
 export interface Metrics {
   registry: Registry;
@@ -39,9 +42,6 @@ export function countAuditEvent(m: Metrics, event: string, outcome: string): voi
   else if (event === 'mail.sent' || event === 'mail.retry' || event === 'mail.failed') m.mails.inc({ outcome });
 }
 
-function isLoopback(ip: string): boolean {
-  return ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1';
-}
 
 export async function operabilityRoutes(app: FastifyInstance, s: Services, m: Metrics, redis: Redis | undefined, metricsToken: string | undefined): Promise<void> {
   const started = process.hrtime.bigint();
@@ -85,7 +85,7 @@ export async function operabilityRoutes(app: FastifyInstance, s: Services, m: Me
 
   app.get('/metrics', async (request, reply) => {
     const auth = String(request.headers.authorization ?? '');
-    const allowed = metricsToken ? sameDigest(hashToken(auth), hashToken(`Bearer ${metricsToken}`)) : isLoopback(request.ip);
+    const allowed = metricsToken ? sameDigest(hashToken(auth), hashToken(`Bearer ${metricsToken}`)) : isLoopbackAddress(request.socket.remoteAddress);
     if (!allowed) return reply.code(403).type('text/plain').send('forbidden\n');
     const st = await outboxStats(s.db, s.now());
     const text = await m.registry.metrics();

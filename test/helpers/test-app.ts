@@ -202,7 +202,7 @@ export class Client {
     return f;
   }
 
-  async post(url: string, fields: Record<string, string>, options: { csrf?: boolean; headers?: Record<string, string>; payload?: string } = {}): Promise<Page> {
+  async post(url: string, fields: Record<string, string>, options: { csrf?: boolean; headers?: Record<string, string>; payload?: string | Buffer } = {}): Promise<Page> {
     const form = new URLSearchParams(fields);
     if (options.csrf !== false && !('_csrf' in fields)) form.set('_csrf', this.csrf());
     const res = await this.app.inject({

@@ -9,6 +9,7 @@ import { ja } from '../../src/web/i18n/ja.ts';
 import { en } from '../../src/web/i18n/en.ts';
 import { dbTargets } from '../helpers/db-targets.ts';
 import { CAPTCHA, GOOD_PASSWORD, linkOf, pathOf, requestReset, startTestPortal, type Client, type Page, type TestPortal } from '../helpers/test-app.ts';
+import { auditRows, consoleAs, createOperator } from '../helpers/operators.ts';
 
 const MB = 'x'.repeat(1024 * 1024);
 const LONG_NAME = 'a'.repeat(200);
@@ -96,7 +97,7 @@ for (const target of targets) {
       assertRefused(await c.post('/login', { username: LONG_NAME, password: 'x' }), 400, TOO_LONG);
       await c.open('/login');
       const malformed = await c.post('/login', {}, { csrf: false, payload: `username=%E0%A4%A&password=%zz&_csrf=${encodeURIComponent(c.csrf())}` });
-      assertRefused(malformed, 401, ja['login.failed'].replace('{threshold}', '5').replace('{minutes}', '15'));
+      assertRefused(malformed, 400, ja['error.badEncoding']);
     });
 
     test('B1 /login: oversized, repeated, wrongly typed bodies, CSRF failures — refused, and nothing counted against the account', async () => {
@@ -122,7 +123,7 @@ for (const target of targets) {
       assertRefused(await c.post(url, { stage: 'identify', action: 'launch', username: 'x', captcha: CAPTCHA }), 400, ja['error.badRequest']);
       await c.get(url);
       const malformed = await c.post(url, {}, { csrf: false, payload: `stage=identify&action=next&username=%E0%A4%A&captcha=%zz&_csrf=${encodeURIComponent(c.csrf())}` });
-      assertRefused(malformed, 400, ja['reset.captchaWrong']);
+      assertRefused(malformed, 400, ja['error.badEncoding']);
       await c.get(url);
       await commonRefusals(c, url, { stage: 'identify', action: 'next', username: 'someone', captcha: CAPTCHA }, 'username');
       const still = await c.get(url);
@@ -140,7 +141,7 @@ for (const target of targets) {
       assertRefused(await c.post(url, { stage: 'verify', action: 'next', email: '' }), 400, ja['reset.emailRequired']);
       const long = await c.post(url, { stage: 'verify', action: 'next', email: `${'a'.repeat(300)}@example.jp` });
       assertRefused(long, 400, ja['reset.emailInvalid']);
-      assertRefused(await c.post(url, {}, { csrf: false, payload: `stage=verify&action=next&email=%zz&_csrf=${encodeURIComponent(c.csrf())}` }), 400, ja['reset.emailInvalid']);
+      assertRefused(await c.post(url, {}, { csrf: false, payload: `stage=verify&action=next&email=%zz&_csrf=${encodeURIComponent(c.csrf())}` }), 400, ja['error.badEncoding']);
       await c.get(url);
       await commonRefusals(c, url, { stage: 'verify', action: 'next', email: 'b1-verify@example.jp' }, 'email');
       const still = await c.get(url);
@@ -162,7 +163,7 @@ for (const target of targets) {
       assertRefused(none, 400, ja['reset.newPasswordRequired']);
       assert.ok(none.text.includes(ja['reset.confirmRequired']));
       assertRefused(await c.post(url, { password: 'Aa1'.repeat(400), confirm: 'Aa1'.repeat(400) }), 400, ja['policy.tooLong'].replace('{max}', '100'));
-      assertRefused(await c.post(url, {}, { csrf: false, payload: `password=%E0%A4%A&confirm=%zz&_csrf=${encodeURIComponent(c.csrf())}` }), 400, ja['reset.mismatch']);
+      assertRefused(await c.post(url, {}, { csrf: false, payload: `password=%E0%A4%A&confirm=%zz&_csrf=${encodeURIComponent(c.csrf())}` }), 400, ja['error.badEncoding']);
       await c.get(url);
       await commonRefusals(c, url, { password: 'Brand2026New', confirm: 'Brand2026New' }, 'password');
       // Nothing was stored: the old password logs in, and the same link still sets a new one.
@@ -177,7 +178,7 @@ for (const target of targets) {
 
     test('B1 the mailed link and URL queries: malformed, repeated or oversized parameters → 4xx page, never 500', async () => {
       const c = browser(p);
-      assertRefused(await c.get('/passwordreset.do?sysparm_tiny=%E0%A4%A'), 400, ja['reset.link.invalid']);
+      assertRefused(await c.get('/passwordreset.do?sysparm_tiny=%E0%A4%A'), 400, ja['error.badEncoding']);
       assertRefused(await c.get(`/passwordreset.do?sysparm_tiny=${'A'.repeat(5000)}`), 400, ja['reset.link.invalid']);
       assertRefused(await c.get('/passwordreset.do?sysparm_tiny=a&sysparm_tiny=b'), 400, ja['error.badRequest']);
       assertRefused(await c.get('/passwordreset.do'), 400, ja['reset.link.invalid']);
@@ -188,9 +189,7 @@ for (const target of targets) {
       assertNoLeak(login);
       assert.ok([200, 400].includes(login.status), `status ${login.status}`);
       if (login.status === 200) assert.ok(login.text.includes(ja['login.notice.lead']));
-      const flow = await c.get('/password-reset?flow=%zz');
-      assert.equal(flow.status, 303);
-      assert.equal(flow.location, '/password-reset?m=expired');
+      assertRefused(await c.get('/password-reset?flow=%zz'), 400, ja['error.badEncoding']);
       assertNoLeak(await c.get('/passwordreset.do?flow=%zz'));
     });
 
@@ -206,6 +205,79 @@ for (const target of targets) {
       assert.equal(forged.status, 403);
       assert.ok(forged.text.includes(en['error.csrf']));
       assertNoLeak(forged);
+    });
+
+    test('S9 B1 /lang?next= with control or non-Latin-1 characters: the language is switched and the redirect goes to the top page, never a 500', async () => {
+      for (const next of ['/%01x', '/%00', '/login%0D%0ASet-Cookie:%20x=1', '/%E6%97%A5%E6%9C%AC', '/caf%C3%A9', '/x%7F', '/a%20b']) {
+        const c = browser(p);
+        const r = await c.get(`/lang?to=en&next=${next}`);
+        assertNoLeak(r);
+        assert.ok([303, 400].includes(r.status), `${next}: ${r.status}`);
+        if (r.status === 303) {
+          assert.equal(r.location, '/csm', `${next} goes to the top page`);
+          assert.equal(c.cookies.get('lang'), 'en', `${next}: the language is switched`);
+        } else assert.ok(r.text.includes(ja['error.badEncoding']), `${next}: the portal's own page`);
+      }
+      // A path of this site, percent-encoded as the layout's links are, still comes back.
+      const c = browser(p);
+      const ok = await c.get(`/lang?to=en&next=${encodeURIComponent('/csm/faq?q=%E6%97%A5')}`);
+      assert.equal(ok.status, 303);
+      assert.equal(ok.location, '/csm/faq?q=%E6%97%A5');
+    });
+
+    test('S9 B1 a NUL byte or control character in a form field (percent-encoded or raw) → 400 page, nothing counted or stored', async () => {
+      const user = await p.createUser({ username: 'b1-nul' });
+      const c = browser(p);
+      for (const username of ['b1-nul%00', 'b1%00-nul', 'b1-nul%01']) {
+        await c.open('/login');
+        assertRefused(await c.post('/login', {}, { csrf: false, payload: `username=${username}&password=x&_csrf=${encodeURIComponent(c.csrf())}` }), 400, ja['error.badEncoding']);
+      }
+      await c.open('/login');
+      const raw = Buffer.from(`username=b1-nul\u0000&password=x&_csrf=${encodeURIComponent(c.csrf())}`, 'utf8');
+      assertRefused(await c.post('/login', {}, { csrf: false, payload: raw }), 400, ja['error.badEncoding']);
+      await c.open('/login');
+      const notUtf8 = Buffer.concat([Buffer.from('username=b1-nul&password='), Buffer.from([0xff, 0xfe]), Buffer.from(`&_csrf=${encodeURIComponent(c.csrf())}`)]);
+      assertRefused(await c.post('/login', {}, { csrf: false, payload: notUtf8 }), 400, ja['error.badEncoding']);
+      assert.equal(await failuresOf(user.id), 0);
+      assert.ok(!(await p.audit('login')).some((a) => a.user_id === user.id || a.identifier?.includes('nul')), 'no login attempt was recorded');
+
+      await c.open('/password-reset');
+      const url = c.formAction();
+      assertRefused(await c.post(url, {}, { csrf: false, payload: `stage=identify&action=next&username=b1-nul%00&captcha=${CAPTCHA}&_csrf=${encodeURIComponent(c.csrf())}` }), 400, ja['error.badEncoding']);
+      assert.ok((await c.get(url)).text.includes(ja['reset.identify.heading']), 'still at ① 特定');
+      // Tabs and line breaks are typed into text areas: they stay readable.
+      await c.open('/login');
+      assertRefused(await c.post('/login', { username: 'b1-nul\t', password: '' }), 400, ja['field.passwordRequired']);
+    });
+
+    test('S9 B1 query strings with a NUL byte or broken percent-encoding → 400 page in the page\'s language', async () => {
+      const c = browser(p);
+      for (const url of ['/csm/faq?q=%00', '/csm/faq?q=%E3%81%ZZ%', '/csm/faq?q=%E3%81', '/login?m=%00', '/register?flow=%ZZ']) {
+        assertRefused(await c.get(url), 400, ja['error.badEncoding']);
+      }
+      assert.equal((await c.get('/csm/faq?q=%E3%81%82')).status, 200, 'well-formed UTF-8 is read');
+      await c.get('/lang?to=en&next=/csm');
+      const en400 = await c.get('/csm/faq?q=%00');
+      assert.equal(en400.status, 400);
+      assert.match(en400.body, /<html lang="en">/);
+      assert.ok(en400.text.includes(en['error.badEncoding']));
+    });
+
+    test('S9 B1 an operator action with reason=%E3%81%ZZ% is refused (400 in the console), leaves no audit entry and changes nothing', async () => {
+      const user = await p.createUser({ username: 'b1-op-target' });
+      await p.database.db.updateTable('users').set({ status: 'locked', locked_until: null }).where('id', '=', user.id).execute();
+      const op = await createOperator(p, 'admin');
+      const c = await consoleAs(p, op, '192.0.2.200');
+      await c.get(`/admin/users/${user.id}`);
+      const csrf = encodeURIComponent(c.csrf());
+      for (const reason of ['%E3%81%ZZ%', '%E3%81', 'ok%00', '%']) {
+        const r = await c.post(`/admin/users/${user.id}/unlock`, {}, { csrf: false, payload: `reason=${reason}&_csrf=${csrf}` });
+        assertRefused(r, 400, ja['error.badEncoding']);
+        assert.ok(r.text.includes(ja['admin.toConsoleTop']), 'shown in the console\'s layout');
+      }
+      assert.equal((await auditRows(p, 'support.unlocked')).filter((a) => a.user_id === user.id).length, 0, 'no audit entry');
+      const row = await p.database.db.selectFrom('users').select(['status']).where('id', '=', user.id).executeTakeFirstOrThrow();
+      assert.equal(row.status, 'locked', 'still locked');
     });
   });
 }

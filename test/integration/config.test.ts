@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { simpleParser } from 'mailparser';
 import { ja } from '../../src/web/i18n/ja.ts';
+import { SESSION_SECRET_PLACEHOLDER } from '../../src/config.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CAPTCHA = 'w7rbh';
@@ -107,9 +108,15 @@ const BAD_SETTINGS: Array<[string, Record<string, string>]> = [
   ['PASSWORD_POLICY', { PASSWORD_POLICY: 'weak' }],
   ['CAPTCHA_TEST_ANSWER', { CAPTCHA_TEST_ANSWER: 'x', NODE_ENV: 'production' }],
   ['DATABASE_URL', { DATABASE_URL: 'mysql://x' }],
+  // S8: the production start checks, and S4: "trust every proxy" in production.
+  ['NODE_ENV', { NODE_ENV: 'prod' }],
+  ['CAPTCHA_TEST_ANSWER', { CAPTCHA_TEST_ANSWER: 'x' }],
+  ['SESSION_SECRET', { NODE_ENV: 'production', SMTP_URL: 'smtp://127.0.0.1:25', SESSION_SECRET: SESSION_SECRET_PLACEHOLDER }],
+  ['SMTP_URL', { NODE_ENV: 'production', SESSION_SECRET: 'a-real-secret-of-enough-length-0123456789' }],
+  ['TRUST_PROXY', { NODE_ENV: 'production', SMTP_URL: 'smtp://127.0.0.1:25', TRUST_PROXY: 'true' }],
 ];
 
-test('a bad setting stops the server: non-zero exit, ONE line on stderr naming the setting', async () => {
+test('S4 S8 a bad or unsafe setting stops the server: non-zero exit, ONE line on stderr naming the setting', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'iryo-cfg-'));
   try {
     const runs = await Promise.all(BAD_SETTINGS.map(([, env]) => runToExit({ DATA_DIR: dir, DATABASE_URL: `sqlite:${join(dir, 'p.db')}`, ...env })));
@@ -154,11 +161,13 @@ test('a database that cannot be opened, or a port in use, stops the server with 
 test('a real start: demo accounts printed, login and reset over HTTP, mail as .eml, no token in the logs (T5), SIGTERM stops it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'iryo-srv-'));
   const port = await freePort();
-  const server = startServer({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dir, DATABASE_URL: `sqlite:${join(dir, 'p.db')}`, CAPTCHA_TEST_ANSWER: CAPTCHA });
+  const server = startServer({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dir, DATABASE_URL: `sqlite:${join(dir, 'p.db')}`, NODE_ENV: 'test', CAPTCHA_TEST_ANSWER: CAPTCHA, TRUST_PROXY: 'true' });
   try {
     const password = await until('the demo accounts', () => /ユーザー名\/ID: demo\s+パスワード: (\S+)/.exec(server.output())?.[1]);
     assert.match(server.output(), new RegExp(`http://localhost:${port}/csm`));
     assert.ok(server.output().includes(join(dir, 'outbox')), 'says where mails go');
+    // S4: outside production TRUST_PROXY=true is accepted, with one warning line at start.
+    assert.equal(server.output().split('\n').filter((l) => l.startsWith('Warning: TRUST_PROXY=true ')).length, 1);
 
     // Log in as demo over real HTTP.
     const web = new Http(`http://127.0.0.1:${port}`);

@@ -29,6 +29,8 @@ describe('operators through the CLI (real processes, SQLite)', () => {
   }
   const auditOf = () => onDisk((db) => db.prepare('select seq, event, outcome, actor, detail from audit_log order by seq').all() as Array<{ seq: number; event: string; outcome: string; actor: string | null; detail: string | null }>);
 
+  const sessionsOf = (username: string) => onDisk((db) => (db.prepare('select count(*) as n from operator_sessions s join operators o on o.id = s.operator_id where o.username = ?').get(username) as { n: number }).n);
+
   before(() => { dir = mkdtempSync(join(tmpdir(), 'iryo-operators-')); });
   after(() => { rmSync(dir, { recursive: true, force: true }); });
 
@@ -79,7 +81,7 @@ describe('operators through the CLI (real processes, SQLite)', () => {
     before(async () => { portal = await startPortalOn(`sqlite:${file()}`); });
     after(async () => { await portal?.close(); });
 
-    test('issue4-1 L2 A1: the support operator made by the CLI logs in and unlocks an account locked by the CLI; the editor may not', async () => {
+    test('issue4-1 S12 L2 A1: an account locked by the CLI — the support operator made by the CLI sees who locked it but may not lift it (409); the admin does; the editor may not look', async () => {
       const made = await cli('users', 'create', '--username', 'locked-clinic', '--email', 'locked@example.jp', '--password', 'Kanri2026Pass');
       assert.equal(made.code, 0, made.stderr);
       assert.equal((await cli('users', 'lock', 'locked-clinic', '--reason', '不正アクセスの疑い')).code, 0);
@@ -95,13 +97,81 @@ describe('operators through the CLI (real processes, SQLite)', () => {
       assert.equal(login.location, '/admin');
       const page = await c.get(`/admin/users/${id}`);
       assert.ok(page.text.includes(ja['admin.status.lockedIndefinite']));
-      const done = await c.post(`/admin/users/${id}/unlock`, { reason: '本人確認のうえ解除' });
+      assert.ok(page.text.includes(`${ja['admin.user.lockedBy']} ${ja['admin.lockOrigin.cli']}`), 'who set the lock');
+      assert.ok(page.text.includes(ja['admin.user.lockHeldByAdmin']), 'the console says why support cannot unlock');
+      assert.ok(!page.body.includes(`action="/admin/users/${id}/unlock"`), 'no unlock form for support');
+      const held = await c.post(`/admin/users/${id}/unlock`, { reason: '本人確認のうえ解除' });
+      assert.equal(held.status, 409);
+      assert.ok(held.text.includes(ja['admin.user.lockHeldByAdmin']));
+      assert.match((await cli('users', 'show', 'locked-clinic')).stdout, /status\s+locked \(until an operator unlocks; locked by cli\)/);
+
+      const admin = portal.client();
+      assert.equal((await operatorLogin(admin, 'kanri', OPERATOR_PASSWORD)).location, '/admin');
+      await admin.get(`/admin/users/${id}`);
+      const done = await admin.post(`/admin/users/${id}/unlock`, { reason: '本人確認のうえ解除' });
       assert.equal(done.status, 200);
       assert.ok(done.text.includes(ja['admin.status.active']));
       const show = await cli('users', 'show', 'locked-clinic');
-      assert.match(show.stdout, /active/);
+      assert.match(show.stdout, /status\s+active/);
       const actions = auditOf().filter((a) => a.event === 'support.unlocked' || a.event === 'admin.forbidden').map((a) => [a.event, a.actor]);
-      assert.deepEqual(actions, [['admin.forbidden', 'operator:henshu'], ['support.unlocked', 'operator:cc-yamada']]);
+      assert.deepEqual(actions, [['admin.forbidden', 'operator:henshu'], ['support.unlocked', 'operator:kanri']]);
+    });
+
+    test('S12 A1: operators disable ends the console session at once and refuses the login; list shows it; enable lets it in again; each audited with actor cli', async () => {
+      const c = portal.client();
+      assert.equal((await operatorLogin(c, 'cc-yamada', OPERATOR_PASSWORD)).location, '/admin');
+      assert.equal((await c.get('/admin/users')).status, 200, 'logged in');
+      assert.equal((await cli('operators', 'disable', 'cc-yamada')).code, 2, 'a reason is required');
+      const open = sessionsOf('cc-yamada');
+      assert.ok(open >= 1);
+      const off = await cli('operators', 'disable', 'CC-Yamada', '--reason', '退職');
+      assert.equal(off.code, 0, off.stderr);
+      assert.equal(off.stdout.trim(), `Disabled operator "cc-yamada": no login any more; ${open} console session(s) ended.`);
+      assert.equal(sessionsOf('cc-yamada'), 0);
+      const after = await c.get('/admin/users');
+      assert.equal(after.status, 303, 'the open session ended at once');
+      assert.match(after.location!, /^\/admin\/login/);
+      const again = await operatorLogin(portal.client(), 'cc-yamada', OPERATOR_PASSWORD);
+      assert.equal(again.status, 401, 'a disabled operator cannot log in');
+      assert.ok(again.text.includes(ja['admin.login.failed']));
+      const list = await cli('operators', 'list');
+      assert.match(list.stdout, /^cc-yamada\tsupport\tdisabled since \d{4}-\d\d-\d\dT[\d:.]+Z\tコールセンター山田$/m);
+      assert.equal((await cli('operators', 'disable', 'cc-yamada', '--reason', '二重')).code, 1, 'already disabled');
+      assert.equal((await cli('operators', 'disable', 'nobody-here', '--reason', 'x')).code, 1, 'unknown operator');
+
+      const on = await cli('operators', 'enable', 'cc-yamada', '--reason', '復職');
+      assert.equal(on.code, 0, on.stderr);
+      assert.equal((await operatorLogin(portal.client(), 'cc-yamada', OPERATOR_PASSWORD)).location, '/admin', 'enabled again');
+      assert.equal((await cli('operators', 'enable', 'cc-yamada', '--reason', '二重')).code, 1, 'not disabled');
+      const rows = auditOf().filter((a) => a.event === 'operator.disabled' || a.event === 'operator.enabled');
+      assert.deepEqual(rows.map((a) => [a.event, a.actor, JSON.parse(a.detail!)]), [
+        ['operator.disabled', 'cli:ops-tanaka', { operator: 'cc-yamada', reason: '退職', sessionsEnded: open }],
+        ['operator.enabled', 'cli:ops-tanaka', { operator: 'cc-yamada', reason: '復職' }],
+      ]);
+    });
+
+    test('S12 P1 A1: operators reset-password reads the new password from stdin (never an argument), checks the mhlw policy, ends the sessions; the old password stops working', async () => {
+      const c = portal.client();
+      assert.equal((await operatorLogin(c, 'henshu', OPERATOR_PASSWORD)).location, '/admin');
+      const NEW = 'Editor-Renewed-2026!';
+      const open = sessionsOf('henshu');
+      assert.equal((await runCli(['operators', 'reset-password', 'henshu'], env(), '')).code, 2, 'nothing on stdin');
+      const weak = await runCli(['operators', 'reset-password', 'henshu'], env(), 'Password123\n');
+      assert.equal(weak.code, 1);
+      assert.match(weak.stderr, /^Nothing changed: the password breaks the "mhlw" policy/);
+      const r = await runCli(['operators', 'reset-password', 'henshu'], env(), `${NEW}\n`);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim(), `Set a new password for operator "henshu"; ${open} console session(s) ended.`);
+      assert.equal(sessionsOf('henshu'), 0);
+      assert.ok(!r.stdout.includes(NEW) && !r.stderr.includes(NEW), 'the password is not echoed');
+      assert.equal((await c.get('/admin')).status, 303, 'the session ended');
+      assert.equal((await operatorLogin(portal.client(), 'henshu', OPERATOR_PASSWORD)).status, 401, 'the old password fails');
+      assert.equal((await operatorLogin(portal.client(), 'henshu', NEW)).location, '/admin', 'the new one works');
+      const row = auditOf().filter((a) => a.event === 'operator.password_reset');
+      assert.deepEqual(row.map((a) => [a.actor, JSON.parse(a.detail!)]), [['cli:ops-tanaka', { operator: 'henshu', sessionsEnded: open }]]);
+      assert.ok(!JSON.stringify(auditOf()).includes(NEW), 'no password in the audit trail');
+      const hash = onDisk((db) => (db.prepare("select password_hash from operators where username = 'henshu'").get() as { password_hash: string }).password_hash);
+      assert.ok(hash.startsWith('$argon2id$') && !hash.includes(NEW));
     });
 
     test('A2: audit verify — intact (exit 0); then an altered operator entry and a removed entry are each named (exit 1)', async () => {

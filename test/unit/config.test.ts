@@ -1,8 +1,9 @@
 /** loadConfig: documented defaults, and one ConfigError naming the setting for every bad value. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError, loadConfig } from '../../src/config.ts';
+import { ConfigError, loadConfig, SESSION_SECRET_PLACEHOLDER } from '../../src/config.ts';
 
 const SECRET = 'x'.repeat(32);
 const load = (env: Record<string, string>) => loadConfig({ SESSION_SECRET: SECRET, ...env }, { persistSecret: false });
@@ -79,6 +80,23 @@ const BAD: Array<[string, Record<string, string>]> = [
   ['LOGIN_FAILURES_PER_IP_PER_15MIN', { LOGIN_FAILURES_PER_IP_PER_15MIN: '0' }],
   ['MAIL_RETRY_BASE_MS', { MAIL_RETRY_BASE_MS: '1' }],
   ['MAIL_MAX_ATTEMPTS', { MAIL_MAX_ATTEMPTS: '101' }],
+  // S4: TRUST_PROXY takes addresses and CIDR ranges only; "trust everyone" is refused in production.
+  ['TRUST_PROXY', { TRUST_PROXY: 'true', NODE_ENV: 'production', SMTP_URL: 'smtp://mail' }],
+  ['TRUST_PROXY', { TRUST_PROXY: '1', NODE_ENV: 'production', SMTP_URL: 'smtp://mail' }],
+  ['TRUST_PROXY', { TRUST_PROXY: '10.0.0.0/33' }],
+  ['TRUST_PROXY', { TRUST_PROXY: '127.0.0.1, 1.2.3.4.5' }],
+  ['TRUST_PROXY', { TRUST_PROXY: 'fd00::/129' }],
+  ['ADMIN_ALLOW_CIDRS', { ADMIN_ALLOW_CIDRS: 'intranet' }],
+  ['ADMIN_ALLOW_CIDRS', { ADMIN_ALLOW_CIDRS: '192.168.0.0/24/1' }],
+  // S8: unknown NODE_ENV; CAPTCHA_TEST_ANSWER only under test; production needs a real secret and SMTP (or says so).
+  ['NODE_ENV', { NODE_ENV: 'prod' }],
+  ['NODE_ENV', { NODE_ENV: 'Production' }],
+  ['CAPTCHA_TEST_ANSWER', { CAPTCHA_TEST_ANSWER: 'w7rbh' }],
+  ['CAPTCHA_TEST_ANSWER', { CAPTCHA_TEST_ANSWER: 'w7rbh', NODE_ENV: 'development' }],
+  ['SESSION_SECRET', { SESSION_SECRET: SESSION_SECRET_PLACEHOLDER, NODE_ENV: 'production', SMTP_URL: 'smtp://mail' }],
+  ['SESSION_SECRET', { SESSION_SECRET: 'CHANGE-ME-and-some-more-characters-to-be-long', NODE_ENV: 'production', SMTP_URL: 'smtp://mail' }],
+  ['SMTP_URL', { NODE_ENV: 'production' }],
+  ['MAIL_FILE_OUTBOX', { MAIL_FILE_OUTBOX: 'yes' }],
 ];
 
 for (const [setting, env] of BAD) {
@@ -94,4 +112,41 @@ for (const [setting, env] of BAD) {
 
 test('config: the DATABASE_URL error does not echo the value (it may hold a password)', () => {
   assert.throws(() => load({ DATABASE_URL: 'mysql://admin:hunter2@db/x' }), (err: Error) => !err.message.includes('hunter2'));
+});
+
+test('S8 config: the SESSION_SECRET placeholder refused in production is the one of deploy/systemd/iryo-portal.env.example', () => {
+  const example = readFileSync(new URL('../../deploy/systemd/iryo-portal.env.example', import.meta.url), 'utf8');
+  const line = /^SESSION_SECRET=(.*)$/m.exec(example);
+  assert.ok(line, 'the example file sets SESSION_SECRET');
+  assert.equal(line[1], SESSION_SECRET_PLACEHOLDER);
+  // Outside production the placeholder is only a (long enough) secret: a first try with the example file works.
+  assert.equal(load({ SESSION_SECRET: SESSION_SECRET_PLACEHOLDER }).sessionSecret, SESSION_SECRET_PLACEHOLDER);
+});
+
+test('S8 config: production starts without SMTP_URL only with MAIL_FILE_OUTBOX=allow; CAPTCHA_TEST_ANSWER under NODE_ENV=test', () => {
+  const c = load({ NODE_ENV: 'production', MAIL_FILE_OUTBOX: 'allow' });
+  assert.equal(c.production, true);
+  assert.equal(c.smtpUrl, undefined);
+  assert.equal(c.mailFileOutbox, true);
+  assert.equal(load({ NODE_ENV: 'test', CAPTCHA_TEST_ANSWER: 'w7rbh' }).captchaTestAnswer, 'w7rbh');
+  assert.equal(load({ NODE_ENV: '' }).nodeEnv, 'development', 'an empty NODE_ENV is the default');
+});
+
+test('S4 config: TRUST_PROXY lists (loopback expanded), true only outside production and with a warning; ADMIN_ALLOW_CIDRS', () => {
+  assert.equal(load({ TRUST_PROXY: ' 127.0.0.1 , 10.0.0.0/8,fd00::/8' }).trustProxy, '127.0.0.1,10.0.0.0/8,fd00::/8');
+  assert.equal(load({ TRUST_PROXY: 'loopback' }).trustProxy, '127.0.0.0/8,::1/128');
+  assert.equal(load({ TRUST_PROXY: 'false' }).trustProxy, false);
+  assert.deepEqual(load({}).warnings, []);
+  const dev = load({ TRUST_PROXY: 'true' });
+  assert.equal(dev.trustProxy, true);
+  assert.equal(dev.warnings.length, 1);
+  assert.match(dev.warnings[0]!, /^TRUST_PROXY=true /);
+  assert.equal(load({}).adminAllowCidrs, undefined);
+  const allow = load({ ADMIN_ALLOW_CIDRS: '192.0.2.0/24, 2001:db8::1' }).adminAllowCidrs!;
+  assert.ok(allow.contains('192.0.2.77'));
+  assert.ok(allow.contains('::ffff:192.0.2.77'), 'IPv4-mapped IPv6 counts as the IPv4 address');
+  assert.ok(allow.contains('2001:db8::1'));
+  assert.ok(!allow.contains('198.51.100.1'));
+  assert.ok(!allow.contains('2001:db8::2'));
+  assert.ok(!allow.contains('not-an-ip'));
 });

@@ -9,7 +9,7 @@ import type { Services } from '../../services.ts';
 import { checkPassword, type PolicyViolation } from '../../accounts/password-policy.ts';
 import { hashPassword } from '../../accounts/passwords.ts';
 import { isProvisionalPlaceholder, normalizeEmail, normalizeIdentifier } from '../../accounts/identity.ts';
-import { lockStateOf } from '../../accounts/lock-state.ts';
+import { isOperatorLock, lockStateOf } from '../../accounts/lock-state.ts';
 import { findUserById, findUsersByLoginKeys, lockUser, setPasswordAfterReset } from '../../accounts/users.repository.ts';
 import { deleteSessionsOfUser } from '../../accounts/sessions.repository.ts';
 import { checkCaptchaAnswer, drawCaptchaColumns } from '../../security/captcha.ts';
@@ -312,7 +312,7 @@ export type CompleteResult =
 
 /**
  * Stage ③: checks the new password (C1), then in one transaction uses the token up, sets the password,
- * lifts a temporary lockout, cancels every other token and flow, ends every session (C3) and queues the
+ * lifts a lockout from failed logins (an operator's lock stays: S12), cancels every other token and flow, ends every session (C3) and queues the
  * 「パスワード変更のお知らせ」 mail (C4). No login follows (C2).
  */
 export async function completeReset(s: Services, flow: Flow, password: string, confirm: string, meta: RequestMeta): Promise<CompleteResult> {
@@ -339,7 +339,7 @@ export async function completeReset(s: Services, flow: Flow, password: string, c
     const mailId = isProvisionalPlaceholder(user.email)
       ? null
       : await enqueueMail(trx, s.box, now, { kind: 'password_changed', userId: user.id, to: user.email, subject: mail.subject, text: mail.text });
-    await s.audit({ event: 'password_reset.completed', outcome: 'ok', userId: user.id, ip: meta.ip, userAgent: meta.userAgent, detail: { sessionsEnded, mailId, unlocked: user.status === 'locked' } }, trx);
+    await s.audit({ event: 'password_reset.completed', outcome: 'ok', userId: user.id, ip: meta.ip, userAgent: meta.userAgent, detail: { sessionsEnded, mailId, unlocked: user.status === 'locked' && !isOperatorLock(user) } }, trx);
     return true;
   });
   if (!done) return { ok: false, kind: 'link', state: (await tokenStateOfFlow(s, flow)) as Exclude<LinkState, 'valid'> };
