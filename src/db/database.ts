@@ -13,6 +13,7 @@ import * as m0002 from './migrations/2026-11-24T1200_registration.ts';
 import * as m0003 from './migrations/2026-11-24T1500_operators_content.ts';
 import * as m0004 from './migrations/2026-11-24T1800_audit_chain_async.ts';
 import * as m0005 from './migrations/2026-11-24T1900_reset_requests.ts';
+import * as m0006 from './migrations/2026-12-01T1000_login_throttle.ts';
 
 // BIGINT columns hold epoch milliseconds: read them as numbers, as SQLite does.
 pg.types.setTypeParser(20, Number);
@@ -74,6 +75,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-24T1500_operators_content': m0003,
   '2026-11-24T1800_audit_chain_async': m0004,
   '2026-11-24T1900_reset_requests': m0005,
+  '2026-12-01T1000_login_throttle': m0006,
 };
 
 class StaticProvider implements MigrationProvider {
