@@ -174,7 +174,7 @@ export function loadConfig(env: Env = process.env, options: { persistSecret?: bo
     adminIdleMinutes: int(env, 'ADMIN_IDLE_MINUTES', 15, 1, 24 * 60),
     resetMailsPerAccountPerHour: int(env, 'RESET_MAILS_PER_ACCOUNT_PER_HOUR', 10, 1, 1000),
     resetMailsPerAccountPerIpPerHour: int(env, 'RESET_MAILS_PER_ACCOUNT_PER_IP_PER_HOUR', 3, 1, 1000),
-    loginFailureFloorMs: int(env, 'LOGIN_FAILURE_FLOOR_MS', 200, 0, 10_000),
+    loginFailureFloorMs: int(env, 'LOGIN_FAILURE_FLOOR_MS', 300, 0, 10_000),
     resetRequestsPerIpPerHour: int(env, 'RESET_REQUESTS_PER_IP_PER_HOUR', 20, 1, 100000),
     loginFailuresPerIpPer15Min: int(env, 'LOGIN_FAILURES_PER_IP_PER_15MIN', 50, 1, 100000),
     mailRetryBaseMs: int(env, 'MAIL_RETRY_BASE_MS', 5000, 10, 3600000),
