@@ -77,3 +77,13 @@ export async function isKnownNetwork(db: Db, subject: string, network: string, s
     .executeTakeFirst();
   return r !== undefined;
 }
+
+/**
+ * Forgets sources quiet since `before` (their failures and lock history; every lock has ended by then, locks last at
+ * most a day) and networks not used since `networksBefore`, so that guesses from many addresses do not grow the
+ * tables without end.
+ */
+export async function deleteStaleThrottles(db: Db, before: number, networksBefore: number): Promise<void> {
+  await db.deleteFrom('login_throttle').where('updated_at', '<', before).execute();
+  await db.deleteFrom('login_networks').where('last_success_at', '<', networksBefore).execute();
+}

@@ -12,7 +12,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import type { Db } from '../db/database.ts';
 import type { Services } from '../services.ts';
 import { deviceSourceOf } from './device-cookie.ts';
-import { clearSource, isKnownNetwork, lockSource, rememberNetwork, takeSourceAttempt } from './login-throttle.repository.ts';
+import { clearSource, deleteStaleThrottles, isKnownNetwork, lockSource, rememberNetwork, takeSourceAttempt } from './login-throttle.repository.ts';
 
 const DAY = 24 * 3600_000;
 /** A network counts as the account's own for this long after its last successful login. */
@@ -57,6 +57,11 @@ export function networkOf(ip: string): string {
   return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
 
+/** Sweeps what the lockouts no longer need: sources quiet for two days, networks past KNOWN_NETWORK_DAYS. */
+export function sweepLoginThrottle(db: Db, now: number): Promise<void> {
+  return deleteStaleThrottles(db, now - 2 * DAY, now - KNOWN_NETWORK_DAYS * DAY);
+}
+
 /** Which counter an attempt on `subject` ('u:<id>', 'o:<id>') is checked against. */
 export async function sourceOfAttempt(s: Services, subject: string, ip: string, deviceCookie: string | undefined): Promise<AttemptSource> {
   const device = deviceSourceOf(s.config.sessionSecret, deviceCookie, subject);
@@ -69,25 +74,27 @@ export async function sourceOfAttempt(s: Services, subject: string, ip: string, 
 class NoSlot extends Error {}
 
 /**
- * Takes the attempt slot before the password is checked: the source's counter, and the account-wide one unless the
- * source is the account's own. Both in one transaction: when the account refuses, the source's count is undone.
+ * Takes the attempt slot before the password is checked: the account-wide counter unless the source is the account's
+ * own, then the source's. Both in one transaction: when the source refuses, the account's count is undone. The
+ * account's row comes first, as in a reset or an unlock (which change the account, then its sources), so that two
+ * transactions never wait for each other's rows on PostgreSQL.
  */
 export async function takeAttempt(s: Services, subject: string, source: AttemptSource, account: AccountCounter): Promise<Attempt> {
   const now = s.now();
   const threshold = s.config.lockoutThreshold;
   try {
     return await s.db.transaction().execute(async (trx) => {
-      const slot = await takeSourceAttempt(trx, subject, source.key, threshold, now);
-      if (!slot) return { ok: false, source, held: 'source' } as const;
       let accountFailures: number | null = null;
       if (source.kind === 'ip') {
         accountFailures = await account.take(trx, threshold, now);
-        if (accountFailures === null) throw new NoSlot();
+        if (accountFailures === null) return { ok: false, source, held: 'account' } as const;
       }
+      const slot = await takeSourceAttempt(trx, subject, source.key, threshold, now);
+      if (!slot) throw new NoSlot();
       return { ok: true, source, sourceFailures: slot.failures, lockCount: slot.lock_count, lastLockEnd: slot.locked_until, accountFailures } as const;
     });
   } catch (err) {
-    if (err instanceof NoSlot) return { ok: false, source, held: 'account' };
+    if (err instanceof NoSlot) return { ok: false, source, held: 'source' };
     throw err;
   }
 }
@@ -103,6 +110,11 @@ export async function recordFailedAttempt(s: Services, trx: Db, subject: string,
   const now = s.now();
   const threshold = s.config.lockoutThreshold;
   const locks: FailureLocks = { source: null, accountUntil: null };
+  // The account's row before the source's (see takeAttempt).
+  if (attempt.accountFailures !== null && attempt.accountFailures >= threshold) {
+    locks.accountUntil = now + s.config.lockoutMinutes * 60_000;
+    await account.lock(trx, locks.accountUntil, now);
+  }
   if (attempt.sourceFailures >= threshold) {
     // A quiet day since the last lock ended: this source starts again from the shortest lock.
     const lockCount = attempt.lastLockEnd !== null && now - attempt.lastLockEnd > DAY ? 1 : attempt.lockCount + 1;
@@ -111,14 +123,10 @@ export async function recordFailedAttempt(s: Services, trx: Db, subject: string,
     await lockSource(trx, subject, attempt.source.key, until, lockCount, now);
     locks.source = { until, lockCount };
   }
-  if (attempt.accountFailures !== null && attempt.accountFailures >= threshold) {
-    locks.accountUntil = now + s.config.lockoutMinutes * 60_000;
-    await account.lock(trx, locks.accountUntil, now);
-  }
   return locks;
 }
 
-/** After the right password: the source's count ends and its network becomes one of the account's own. */
+/** After the right password (the caller has cleared the account's row first): the source's count ends and its network becomes one of the account's own. */
 export async function recordSuccessfulAttempt(s: Services, trx: Db, subject: string, source: AttemptSource, ip: string): Promise<void> {
   const now = s.now();
   await clearSource(trx, subject, source.key, now);

@@ -79,11 +79,25 @@ export async function checkLoginPassword(stored: StoredPassword | null, password
   return false;
 }
 
+/** How long the slowest recent failure (a wrong bcrypt password) keeps raising the floor of the others. */
+const SLOW_WINDOW_MS = 5 * 60_000;
+/** An outlier (a pause of the process) must not hold every failure for long. */
+const SLOW_CAP_MS = 5_000;
+let slowest = { ms: 0, at: -Infinity };
+
 /**
- * Holds a failed login's answer until `floorMs` after `startedMs` (performance.now()): a wrong bcrypt password
- * costs bcrypt + argon2id, the others argon2id only, and the floor hides that difference (issue 10 item 6).
+ * Holds a failed login's answer until `floorMs` after `startedMs` (performance.now()) — or longer, until the time the
+ * slowest failure of the last minutes took: a wrong bcrypt password costs bcrypt + argon2id, the others argon2id
+ * only, and under load bcrypt alone may outlast any fixed floor (issue 10 item 6). `legacy` marks such a failure.
+ * The state is per process: each instance learns its own load.
  */
-export async function holdFailureAnswer(startedMs: number, floorMs: number): Promise<void> {
-  const wait = startedMs + floorMs - performance.now();
+export async function holdFailureAnswer(startedMs: number, floorMs: number, legacy = false): Promise<void> {
+  const now = performance.now();
+  if (legacy) {
+    const ms = Math.min(now - startedMs, SLOW_CAP_MS);
+    if (ms >= slowest.ms || now - slowest.at > SLOW_WINDOW_MS) slowest = { ms, at: now };
+  }
+  const raised = now - slowest.at <= SLOW_WINDOW_MS ? slowest.ms : 0;
+  const wait = startedMs + Math.max(floorMs, raised) - now;
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
 }

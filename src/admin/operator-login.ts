@@ -64,8 +64,8 @@ export async function logInOperator(s: Services, typedName: string, password: st
   const now = s.now();
   const sessionId = randomId(32);
   await s.db.transaction().execute(async (trx) => {
-    await recordSuccessfulAttempt(s, trx, subject, attempt.source, meta.ip);
     await recordOperatorSuccess(trx, operator.id, now);
+    await recordSuccessfulAttempt(s, trx, subject, attempt.source, meta.ip);
     if (meta.previousSessionHash) await deleteOperatorSession(trx, meta.previousSessionHash);
     await insertOperatorSession(trx, {
       id_hash: hashToken(sessionId), operator_id: operator.id, created_at: now, last_seen_at: now,

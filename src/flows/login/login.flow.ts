@@ -73,7 +73,7 @@ export async function logIn(s: Services, identifier: string, password: string, p
         await s.audit({ event: 'account.locked', outcome: 'temporary', userId: user.id, ...base, detail: { until: new Date(locks.accountUntil).toISOString(), failures: attempt.accountFailures } }, trx);
       }
     });
-    await holdFailureAnswer(started, s.config.loginFailureFloorMs);
+    await holdFailureAnswer(started, s.config.loginFailureFloorMs, attempt?.ok === true && user?.legacy_hash != null);
     return { ok: false, reason: 'invalid' };
   }
 
@@ -83,9 +83,9 @@ export async function logIn(s: Services, identifier: string, password: string, p
   const sessionId = randomId(32);
   const now = s.now();
   await s.db.transaction().execute(async (trx) => {
-    await recordSuccessfulAttempt(s, trx, subject, attempt.source, meta.ip);
     // The slot counted this attempt on the account too (from an unknown address), or a lock or failures remain.
     if (attempt.accountFailures !== null || user.failed_logins !== 0 || user.locked_until !== null || user.status === 'locked') await recordLoginSuccess(trx, user, now);
+    await recordSuccessfulAttempt(s, trx, subject, attempt.source, meta.ip);
     if (legacy) {
       await replaceLegacyHash(trx, user.id, newHash!, now);
       await s.audit({ event: 'password.migrated', outcome: 'ok', userId: user.id, ip: meta.ip, userAgent: meta.userAgent }, trx);
