@@ -87,3 +87,15 @@ export async function deleteStaleThrottles(db: Db, before: number, networksBefor
   await db.deleteFrom('login_throttle').where('updated_at', '<', before).execute();
   await db.deleteFrom('login_networks').where('last_success_at', '<', networksBefore).execute();
 }
+
+/** The sources of an account locked now (for the call center), the longest lock first. */
+export async function listSourceLocks(db: Db, subject: string, now: number): Promise<Array<Pick<LoginThrottle, 'source' | 'locked_until'>>> {
+  return db
+    .selectFrom('login_throttle')
+    .select(['source', 'locked_until'])
+    .where('subject', '=', subject)
+    .where('locked_until', '>', now)
+    .orderBy('locked_until', 'desc')
+    .limit(20)
+    .execute();
+}

@@ -7,6 +7,7 @@ import type { AuditEntry, User } from '../db/schema.ts';
 import type { Services } from '../services.ts';
 import { isProvisionalPlaceholder, normalizeIdentifier } from '../accounts/identity.ts';
 import { lockStateOf } from '../accounts/lock-state.ts';
+import { listSourceLocks } from '../accounts/login-throttle.repository.ts';
 import { findUserById, listUsers, unlockUser, markEmailWrong } from '../accounts/users.repository.ts';
 import { queueResetMail } from '../flows/recovery/recovery.flow.ts';
 import { listMailEvents, listMailsOfUser } from '../mail/outbox.repository.ts';
@@ -87,11 +88,12 @@ export async function supportRoutes(app: FastifyInstance, s: Services): Promise<
    * Which actions an account allows. A closed account (superseded by a new registration) allows none, as in the
    * CLI: unlocking it would reopen it beside the account that replaced it. Unlocking needs something to clear.
    */
-  function allowed(user: User) {
+  function allowed(user: User, sourceLocks: number) {
     const closed = user.status === 'closed';
     return {
       closed,
-      unlock: !closed && (user.status === 'locked' || user.failed_logins > 0),
+      // A source's lock (one address or device, L2) outlasts the account's after repeated locks: it can be lifted too.
+      unlock: !closed && (user.status === 'locked' || user.failed_logins > 0 || sourceLocks > 0),
       mail: !closed && !(user.status === 'provisional' || isProvisionalPlaceholder(user.email)),
     };
   }
@@ -105,7 +107,8 @@ export async function supportRoutes(app: FastifyInstance, s: Services): Promise<
     const resets = audit.filter((e) => e.event.startsWith('password_reset.requested') || e.event === 'password_reset.completed' || e.event === 'password_reset.link_opened' || e.event === 'support.reset_sent').slice(0, 20);
     const mails = await listMailsOfUser(s.db, user.id, 30);
     const events = await listMailEvents(s.db, mails.map((m) => m.id));
-    const can = allowed(user);
+    const sourceLocks = await listSourceLocks(s.db, `u:${user.id}`, now);
+    const can = allowed(user, sourceLocks.length);
     const action = (name: string, label: MessageKey, help?: MessageKey) => (
       <form method="post" action={`/admin/users/${user.id}/${name}`} class="action-box" novalidate>
         <Csrf token={ctx.csrfToken} />
@@ -126,6 +129,9 @@ export async function supportRoutes(app: FastifyInstance, s: Services): Promise<
           <dt>{t('admin.col.type')}</dt><dd>{t(user.account_type === 'coordinator' ? 'reg.type.coordinator' : 'reg.type.institution')}</dd>
           <dt>{t('admin.col.status')}</dt><dd>{statusText(t, user, now)}</dd>
           <dt>{t('admin.user.failedLogins')}</dt><dd>{user.failed_logins}</dd>
+          <dt>{t('admin.user.sourceLocks')}</dt><dd>{sourceLocks.length ? <ul>{sourceLocks.map((l) => (
+            <li>{t('admin.user.sourceLock', { source: l.source.startsWith('ip:') ? l.source.slice(3) : t('admin.user.deviceSource'), until: jstTime(l.locked_until) })}</li>
+          ))}</ul> : '-'}</dd>
           <dt>{t('admin.col.email')}</dt><dd>{user.email}</dd>
           <dt>{t('admin.col.code')}</dt><dd>{user.institution_code ?? '-'} {user.institution_name ?? ''}</dd>
           <dt>{t('admin.col.name')}</dt><dd>{user.display_name}</dd>
@@ -178,7 +184,7 @@ export async function supportRoutes(app: FastifyInstance, s: Services): Promise<
     const { values } = readForm(request, { reason: 500 });
     const reason = values.reason.trim();
     // An action the account does not allow (a stale page, or a hand-made request) changes nothing: 409.
-    const can = allowed(user);
+    const can = allowed(user, (await listSourceLocks(s.db, `u:${user.id}`, s.now())).length);
     if (can.closed) return userPage(request, reply, user, undefined, {}, 409, t('admin.user.closedNoActions'));
     if (action === 'unlock' && !can.unlock) return userPage(request, reply, user, undefined, {}, 409, t('admin.user.notLocked'));
     if (action !== 'unlock' && !can.mail) return userPage(request, reply, user, undefined, {}, 409, t('admin.user.cannotSend'));

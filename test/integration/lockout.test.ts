@@ -6,10 +6,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { passwordWork } from '../../src/accounts/passwords.ts';
-import { findUserById, unlockUser } from '../../src/accounts/users.repository.ts';
 import { ja } from '../../src/web/i18n/ja.ts';
 import { dbTargets } from '../helpers/db-targets.ts';
-import { createOperator, operatorLogin } from '../helpers/operators.ts';
+import { consoleAs, createOperator, operatorLogin, tableAfter } from '../helpers/operators.ts';
 import { GOOD_PASSWORD, type Client, type Page, type TestPortal, startTestPortal } from '../helpers/test-app.ts';
 
 const MIN = 60_000;
@@ -184,13 +183,32 @@ for (const target of targets) {
       assert.equal((await logIn(attacker, user.username, GOOD_PASSWORD)).status, 303, 'after 30 minutes the address may try again');
     });
 
-    test('G1 L2: an operator\'s unlock lifts the locks of every address at once', async () => {
+    test('G1 L2: after a quiet day the next lock of an address is the shortest again', async () => {
+      const user = await p.createUser({ username: 'g1-decay' });
+      const attacker = browser(p);
+      const counts = async () => (await p.audit('account.locked')).filter((a) => a.user_id === user.id && a.outcome === 'source').map((a) => JSON.parse(a.detail!).lockCount as number);
+      for (let i = 0; i < 5; i++) await logIn(attacker, user.username, `One${i}Pass2026`);
+      p.clock.advance(16 * MIN);
+      for (let i = 0; i < 5; i++) await logIn(attacker, user.username, `Two${i}Pass2026`);
+      assert.deepEqual(await counts(), [1, 2]);
+      p.clock.advance(30 * MIN + 25 * 60 * MIN);
+      for (let i = 0; i < 5; i++) await logIn(attacker, user.username, `Three${i}Pass2026`);
+      assert.deepEqual(await counts(), [1, 2, 1]);
+    });
+
+    test('G1 L2: the call center sees the locked address on the user\'s page and its unlock lifts it', async () => {
       const user = await p.createUser({ username: 'g1-unlock' });
       const attacker = browser(p);
       for (let i = 0; i < 5; i++) await logIn(attacker, user.username, `Wrong${i}Pass2026`);
       assert.equal((await logIn(attacker, user.username, GOOD_PASSWORD)).status, 401);
-      await unlockUser(p.database.db, (await findUserById(p.database.db, user.id))!, p.clock.now(), false);
-      assert.equal((await logIn(attacker, user.username, GOOD_PASSWORD)).status, 303);
+      const op = await consoleAs(p, await createOperator(p, 'support'), browser(p).ip);
+      const page = await op.get(`/admin/users/${user.id}`);
+      const row = /<dt>接続元ごとのロック<\/dt><dd>([\s\S]*?)<\/dd>/.exec(page.body)?.[1] ?? '';
+      assert.match(row, new RegExp(`${attacker.ip.replace(/\./g, '\\.')}（.+ まで）`), 'the address and the end of its lock');
+      assert.ok(tableAfter(page, ja['admin.user.logins']).some((r) => r[1] === 'account.locked' && r[2] === ja['admin.outcome.source']));
+      const done = await op.post(`/admin/users/${user.id}/unlock`, { reason: '本人確認済み（電話）' });
+      assert.ok(done.status === 303 || done.status === 200, `unlock answered ${done.status}`);
+      assert.equal((await logIn(attacker, user.username, GOOD_PASSWORD)).status, 303, 'the address may log in again');
     });
   });
 }
