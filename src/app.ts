@@ -14,6 +14,7 @@ import type { Config } from './config.ts';
 import type { Db, Dialect } from './db/database.ts';
 import { POLICIES } from './accounts/password-policy.ts';
 import { deleteExpiredSessions } from './accounts/sessions.repository.ts';
+import { sweepLoginThrottle } from './accounts/login-throttle.ts';
 import { deleteExpiredFlows } from './flows/recovery/recovery.repository.ts';
 import { createMemoryCounters, createRedisCounters } from './security/counters.ts';
 import { createSecretBox } from './security/secret-box.ts';
@@ -189,6 +190,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     Promise.all([
       deleteExpiredFlows(db, t - 24 * 3600_000),
       deleteExpiredSessions(db, t, config.sessionIdleMinutes * 60_000),
+      sweepLoginThrottle(db, t),
     ]).catch((err) => app.log.warn({ err }, 'sweep failed'));
   }, 10 * 60_000);
   sweeper.unref();

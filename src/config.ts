@@ -36,7 +36,12 @@ export interface Config {
   sessionIdleMinutes: number;
   sessionAbsoluteHours: number;
   adminIdleMinutes: number;
+  /** Reset mails per account and hour from all addresses together: the ceiling (R3). */
   resetMailsPerAccountPerHour: number;
+  /** Reset mails per account and hour asked from one address: a stranger cannot use up the owner's mails (R3). */
+  resetMailsPerAccountPerIpPerHour: number;
+  /** Every failed login answers no sooner than this after it began (a wrong bcrypt password costs more: L1). */
+  loginFailureFloorMs: number;
   resetRequestsPerIpPerHour: number;
   loginFailuresPerIpPer15Min: number;
   /** Passes of the CAPTCHA's proof-of-work alternative per address per hour (K3); one per flow in any case. */
@@ -212,7 +217,9 @@ export function loadConfig(env: Env = process.env, options: { persistSecret?: bo
     sessionIdleMinutes: int(env, 'SESSION_IDLE_MINUTES', 30, 1, 24 * 60),
     sessionAbsoluteHours: int(env, 'SESSION_ABSOLUTE_HOURS', 8, 1, 24 * 7),
     adminIdleMinutes: int(env, 'ADMIN_IDLE_MINUTES', 15, 1, 24 * 60),
-    resetMailsPerAccountPerHour: int(env, 'RESET_MAILS_PER_ACCOUNT_PER_HOUR', 3, 1, 1000),
+    resetMailsPerAccountPerHour: int(env, 'RESET_MAILS_PER_ACCOUNT_PER_HOUR', 10, 1, 1000),
+    resetMailsPerAccountPerIpPerHour: int(env, 'RESET_MAILS_PER_ACCOUNT_PER_IP_PER_HOUR', 3, 1, 1000),
+    loginFailureFloorMs: int(env, 'LOGIN_FAILURE_FLOOR_MS', 300, 0, 10_000),
     resetRequestsPerIpPerHour: int(env, 'RESET_REQUESTS_PER_IP_PER_HOUR', 20, 1, 100000),
     loginFailuresPerIpPer15Min: int(env, 'LOGIN_FAILURES_PER_IP_PER_15MIN', 50, 1, 100000),
     powPassesPerIpPerHour: int(env, 'POW_PASSES_PER_IP_PER_HOUR', 3, 1, 1000),

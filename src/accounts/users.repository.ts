@@ -5,6 +5,7 @@ import type { Db } from '../db/database.ts';
 import type { LockOrigin, User, UsersTable } from '../db/schema.ts';
 import { isOperatorLock } from './lock-state.ts';
 import { deleteSessionsOfUser } from './sessions.repository.ts';
+import { releaseSources } from './login-throttle.repository.ts';
 
 /**
  * Finds the account a person means by what they typed: institution users by ユーザー名,
@@ -72,16 +73,21 @@ export async function countUsers(db: Db): Promise<number> {
   return Number(r.n);
 }
 
-/** Records a failed login; returns the new count. */
-/** Counts a failed login; returns the new count (0 when no account has this id). */
-export async function recordLoginFailure(db: Db, id: string, now: number): Promise<number> {
+/**
+ * The account-wide half of a login's attempt slot (L2, issue 10 item 3): counts the attempt in advance, in one
+ * conditional statement, unless the account is under a temporary or operator lock or already has `threshold`
+ * attempts in progress. Returns the new count, or null when no attempt is left.
+ */
+export async function takeLoginAttempt(db: Db, id: string, threshold: number, now: number): Promise<number | null> {
   const r = await db
     .updateTable('users')
     .set((eb) => ({ failed_logins: eb('failed_logins', '+', 1), updated_at: now }))
     .where('id', '=', id)
+    .where('failed_logins', '<', threshold)
+    .where((eb) => eb.or([eb('status', '!=', 'locked'), eb.and([eb('locked_until', 'is not', null), eb('locked_until', '<=', now)])]))
     .returning('failed_logins')
     .executeTakeFirst();
-  return r?.failed_logins ?? 0;
+  return r ? r.failed_logins : null;
 }
 
 /** Locks until `until`; the failure count starts again, so that after the lock one typo does not lock again (L2). */
@@ -122,6 +128,7 @@ export async function setPasswordAfterReset(db: Db, user: User, passwordHash: st
     })
     .where('id', '=', user.id)
     .execute();
+  await releaseSources(db, `u:${user.id}`, now);
 }
 
 /** The open (not closed) institution-user account of an institution code. */
@@ -221,6 +228,7 @@ export async function unlockUser(db: Db, user: User, now: number, provisional: b
     .set({ status: provisional ? 'provisional' : 'active', locked_until: null, locked_by: null, failed_logins: 0, updated_at: now })
     .where('id', '=', user.id)
     .execute();
+  await releaseSources(db, `u:${user.id}`, now);
 }
 
 /** An operator sets the address (a placeholder makes the account provisional). */

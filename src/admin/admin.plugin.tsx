@@ -5,18 +5,16 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Operator } from '../db/schema.ts';
 import type { Services } from '../services.ts';
-import { burnVerification, verifyPassword } from '../accounts/passwords.ts';
-import { hashToken, randomId } from '../security/tokens.ts';
+import { DEVICE_COOKIE_DAYS } from '../accounts/device-cookie.ts';
+import { hashToken } from '../security/tokens.ts';
 import { baseCookie, getCookieNames } from '../web/context.ts';
 import { Csrf, Field, Notice } from '../web/components.tsx';
 import { readForm, queryParam } from '../web/forms.ts';
 import { sendPage } from '../web/render.ts';
 import { codeOf, ERRORS, type ErrorCode } from '../web/errors.ts';
 import { AdminLayout, MENU, menuLabel, type AdminContext, type Role } from './admin-layout.tsx';
-import {
-  deleteOperatorSession, findOperatorById, findOperatorByUsername, findOperatorSession, insertOperatorSession,
-  recordOperatorFailure, recordOperatorSuccess, touchOperatorSession,
-} from './operators.repository.ts';
+import { deleteOperatorSession, findOperatorById, findOperatorSession, touchOperatorSession } from './operators.repository.ts';
+import { logInOperator } from './operator-login.ts';
 import { supportRoutes } from './support.routes.tsx';
 import { menuCounts, registrationCaseRoutes } from './registration-cases.routes.tsx';
 import { mailRoutes } from './mail.routes.tsx';
@@ -147,31 +145,13 @@ export async function adminPlugin(app: FastifyInstance, opts: { services: Servic
 
   app.post('/login', { preHandler: app.csrfProtection, config: { rateLimit: { max: 30, timeWindow: 60_000 } } }, async (request, reply) => {
     const { values } = readForm(request, { username: 64, password: 1000 });
-    const username = values.username.normalize('NFKC').trim().toLowerCase();
-    const now = s.now();
-    const operator = username ? await findOperatorByUsername(s.db, username) : undefined;
-    const base = { identifier: username, ip: request.ip, userAgent: request.meta.userAgent, actor: username ? `operator:${username}` : null };
-    const locked = operator && operator.locked_until !== null && operator.locked_until > now;
-    let ok = false;
-    if (!operator || locked || operator.status !== 'active') await burnVerification(values.password);
-    else ok = await verifyPassword(operator.password_hash, values.password);
-    if (!ok || !operator) {
-      if (operator && !locked) {
-        const failures = operator.failed_logins + 1;
-        await recordOperatorFailure(s.db, operator.id, now, failures >= s.config.lockoutThreshold ? now + s.config.lockoutMinutes * 60_000 : null);
-      }
-      await s.audit({ event: 'admin.login', outcome: !operator ? 'unknown_operator' : locked ? 'locked' : 'bad_password', ...base });
-      return loginPage(request, reply, values.username, request.t('admin.login.failed'), undefined, 401);
-    }
-    await recordOperatorSuccess(s.db, operator.id, now);
-    if (request.operatorSessionHash) await deleteOperatorSession(s.db, request.operatorSessionHash);
-    const sid = randomId(32);
-    await insertOperatorSession(s.db, {
-      id_hash: hashToken(sid), operator_id: operator.id, created_at: now, last_seen_at: now,
-      expires_at: now + s.config.sessionAbsoluteHours * 3600_000, ip: request.ip, user_agent: request.meta.userAgent,
+    const names = getCookieNames();
+    const result = await logInOperator(s, values.username, values.password, {
+      ip: request.ip, userAgent: request.meta.userAgent, deviceCookie: request.cookies[names.device], previousSessionHash: request.operatorSessionHash,
     });
-    await s.audit({ event: 'admin.login', outcome: 'ok', ...base, detail: { role: operator.role } });
-    reply.setCookie(adminCookieName(), sid, { ...baseCookie(getCookieNames()), maxAge: s.config.sessionAbsoluteHours * 3600 });
+    if (!result.ok) return loginPage(request, reply, values.username, request.t('admin.login.failed'), undefined, 401);
+    reply.setCookie(adminCookieName(), result.sessionId, { ...baseCookie(names), maxAge: s.config.sessionAbsoluteHours * 3600 });
+    reply.setCookie(names.device, result.deviceCookie, { ...baseCookie(names), maxAge: DEVICE_COOKIE_DAYS * 24 * 3600 });
     return reply.redirect('/admin', 303);
   });
 

@@ -18,13 +18,25 @@ export async function listOperators(db: Db): Promise<Operator[]> {
   return db.selectFrom('operators').selectAll().orderBy('username').execute();
 }
 
-export async function recordOperatorFailure(db: Db, id: string, now: number, lockUntil: number | null): Promise<void> {
-  await db
+/**
+ * The account-wide half of a console login's attempt slot (L2, issue 10 item 3): one conditional statement counts
+ * the attempt in advance unless the operator is locked or has `threshold` attempts in progress; null then.
+ */
+export async function takeOperatorAttempt(db: Db, id: string, threshold: number, now: number): Promise<number | null> {
+  const r = await db
     .updateTable('operators')
-    // Locking starts the count again (as for portal users): after the lock, one more wrong password must not lock again.
-    .set((eb) => ({ failed_logins: lockUntil ? 0 : eb('failed_logins', '+', 1), updated_at: now, ...(lockUntil ? { locked_until: lockUntil } : {}) }))
+    .set((eb) => ({ failed_logins: eb('failed_logins', '+', 1), updated_at: now }))
     .where('id', '=', id)
-    .execute();
+    .where('failed_logins', '<', threshold)
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
+    .returning('failed_logins')
+    .executeTakeFirst();
+  return r ? r.failed_logins : null;
+}
+
+/** Locking starts the count again (as for portal users): after the lock, one more wrong password must not lock again. */
+export async function lockOperatorUntil(db: Db, id: string, until: number, now: number): Promise<void> {
+  await db.updateTable('operators').set({ failed_logins: 0, locked_until: until, updated_at: now }).where('id', '=', id).execute();
 }
 
 export async function recordOperatorSuccess(db: Db, id: string, now: number): Promise<void> {

@@ -7,6 +7,7 @@ import type { AuditEntry, User } from '../db/schema.ts';
 import type { Services } from '../services.ts';
 import { isProvisionalPlaceholder, normalizeIdentifier } from '../accounts/identity.ts';
 import { isOperatorLock, lockOriginOf, lockStateOf, supportMayUnlock } from '../accounts/lock-state.ts';
+import { listSourceLocks } from '../accounts/login-throttle.repository.ts';
 import { findUserById, listUsers, lockUserIndefinitely, unlockUser, markEmailWrong } from '../accounts/users.repository.ts';
 import { cancelOpenTokens } from '../flows/recovery/recovery.repository.ts';
 import { queueResetMail } from '../flows/recovery/recovery.flow.ts';
@@ -90,11 +91,12 @@ export async function supportRoutes(app: FastifyInstance, s: Services): Promise<
    * support may not lift a lock an admin or the CLI set (S12: `unlockHeld`). Locking is for an account not already
    * locked by an operator.
    */
-  function allowed(user: User, role: Role, now: number) {
+  function allowed(user: User, role: Role, now: number, sourceLocks: number) {
     const closed = user.status === 'closed';
     return {
       closed,
-      unlock: !closed && (user.status === 'locked' || user.failed_logins > 0),
+      // A source's lock (one address or device, L2) outlasts the account's after repeated locks: it can be lifted too.
+      unlock: !closed && (user.status === 'locked' || user.failed_logins > 0 || sourceLocks > 0),
       unlockHeld: role === 'support' && !supportMayUnlock(user),
       lock: !closed && lockStateOf(user, now) !== 'indefinite',
       mail: !closed && !(user.status === 'provisional' || isProvisionalPlaceholder(user.email)),
@@ -110,7 +112,8 @@ export async function supportRoutes(app: FastifyInstance, s: Services): Promise<
     const resets = audit.filter((e) => e.event.startsWith('password_reset.requested') || e.event === 'password_reset.completed' || e.event === 'password_reset.link_opened' || e.event === 'support.reset_sent').slice(0, 20);
     const mails = await listMailsOfUser(s.db, user.id, 30);
     const events = await listMailEvents(s.db, mails.map((m) => m.id));
-    const can = allowed(user, request.operator!.role, now);
+    const sourceLocks = await listSourceLocks(s.db, `u:${user.id}`, now);
+    const can = allowed(user, request.operator!.role, now, sourceLocks.length);
     const origin = lockOriginOf(user);
     const action = (name: string, label: MessageKey, help?: MessageKey) => (
       <form method="post" action={`/admin/users/${user.id}/${name}`} class="action-box" novalidate>
@@ -133,6 +136,9 @@ export async function supportRoutes(app: FastifyInstance, s: Services): Promise<
           <dt>{t('admin.col.status')}</dt><dd>{statusText(t, user, now)}</dd>
           {origin ? <><dt>{t('admin.user.lockedBy')}</dt><dd>{t(`admin.lockOrigin.${origin}` as MessageKey)}</dd></> : null}
           <dt>{t('admin.user.failedLogins')}</dt><dd>{user.failed_logins}</dd>
+          <dt>{t('admin.user.sourceLocks')}</dt><dd>{sourceLocks.length ? <ul>{sourceLocks.map((l) => (
+            <li>{t('admin.user.sourceLock', { source: l.source.startsWith('ip:') ? l.source.slice(3) : t('admin.user.deviceSource'), until: jstTime(l.locked_until) })}</li>
+          ))}</ul> : '-'}</dd>
           <dt>{t('admin.col.email')}</dt><dd>{user.email}</dd>
           <dt>{t('admin.col.code')}</dt><dd>{user.institution_code ?? '-'} {user.institution_name ?? ''}</dd>
           <dt>{t('admin.col.name')}</dt><dd>{user.display_name}</dd>
@@ -187,7 +193,7 @@ export async function supportRoutes(app: FastifyInstance, s: Services): Promise<
     const reason = values.reason.trim();
     // An action the account does not allow (a stale page, or a hand-made request) changes nothing: 409.
     const role = request.operator!.role;
-    const can = allowed(user, role, s.now());
+    const can = allowed(user, role, s.now(), (await listSourceLocks(s.db, `u:${user.id}`, s.now())).length);
     if (can.closed) return userPage(request, reply, user, undefined, {}, 409, t('admin.user.closedNoActions'));
     if (action === 'unlock' && !can.unlock) return userPage(request, reply, user, undefined, {}, 409, t('admin.user.notLocked'));
     if (action === 'unlock' && can.unlockHeld) return userPage(request, reply, user, undefined, {}, 409, t('admin.user.lockHeldByAdmin'));

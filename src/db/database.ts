@@ -13,6 +13,7 @@ import * as m0002 from './migrations/2026-11-24T1200_registration.ts';
 import * as m0003 from './migrations/2026-11-24T1500_operators_content.ts';
 import * as m0004 from './migrations/2026-11-24T1800_audit_chain_async.ts';
 import * as m0005 from './migrations/2026-11-24T1900_reset_requests.ts';
+import * as m0006 from './migrations/2026-12-01T1000_login_throttle.ts';
 import * as mOperatorLifecycle from './migrations/2026-12-01T1100_operator_lifecycle.ts';
 import * as mRegistrationCases from './migrations/2026-12-01T1200_registration_cases.ts';
 
@@ -76,6 +77,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-24T1500_operators_content': m0003,
   '2026-11-24T1800_audit_chain_async': m0004,
   '2026-11-24T1900_reset_requests': m0005,
+  '2026-12-01T1000_login_throttle': m0006,
   '2026-12-01T1100_operator_lifecycle': mOperatorLifecycle,
   '2026-12-01T1200_registration_cases': mRegistrationCases,
 };

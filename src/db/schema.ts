@@ -87,6 +87,8 @@ export interface ResetTokensTable {
   expires_at: number;
   used_at: number | null;
   cancelled_at: number | null;
+  /** The address the mail was asked from (null: sent by the call center); limits per account and IP (R3). */
+  requested_ip: string | null;
 }
 
 export interface OutboxTable {
@@ -246,6 +248,26 @@ export interface PagesTable {
   updated_by: string;
 }
 
+/** Login failures of one account from one source (an IP address or a device cookie): L2. */
+export interface LoginThrottleTable {
+  /** 'u:<user id>' or 'o:<operator id>'. */
+  subject: string;
+  /** 'ip:<address>' or 'dev:<digest of the device id>'. */
+  source: string;
+  failures: number;
+  locked_until: number | null;
+  /** Locks of this source so far: each makes the next one longer; starts again after a quiet day. */
+  lock_count: number;
+  updated_at: number;
+}
+
+/** A network (IPv4 address, IPv6 /64) an account logged in from successfully. */
+export interface LoginNetworksTable {
+  subject: string;
+  network: string;
+  last_success_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -263,6 +285,8 @@ export interface Database {
   news: NewsTable;
   faq: FaqTable;
   pages: PagesTable;
+  login_throttle: LoginThrottleTable;
+  login_networks: LoginNetworksTable;
 }
 
 export type Operator = Omit<Selectable<OperatorsTable>, 'disabled_at'> & { disabled_at?: number | null };
@@ -281,3 +305,4 @@ export type ResetToken = Selectable<ResetTokensTable>;
 export type OutboxMail = Selectable<OutboxTable>;
 export type AuditEntry = Selectable<AuditLogTable>;
 export type ResetRequest = Selectable<ResetRequestsTable>;
+export type LoginThrottle = Selectable<LoginThrottleTable>;

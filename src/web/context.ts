@@ -27,6 +27,8 @@ export interface CookieNames {
   csrf: string;
   browser: string;
   lang: string;
+  /** The signed device cookie that lets the owner's browser past lockouts caused elsewhere (L2). */
+  device: string;
   secure: boolean;
 }
 
@@ -34,7 +36,7 @@ export interface CookieNames {
 export function cookieNames(baseUrl: string): CookieNames {
   const secure = baseUrl.startsWith('https://');
   const p = secure ? '__Host-' : '';
-  return { session: `${p}sid`, csrf: `${p}csrf`, browser: `${p}bk`, lang: 'lang', secure };
+  return { session: `${p}sid`, csrf: `${p}csrf`, browser: `${p}bk`, lang: 'lang', device: `${p}dev`, secure };
 }
 
 export function baseCookie(names: CookieNames): CookieSerializeOptions {

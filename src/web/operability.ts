@@ -35,10 +35,15 @@ export function createMetrics(): Metrics {
   };
 }
 
-/** Feeds the metrics from the audit events the flows already write (one place, no extra calls in the flows). */
+/**
+ * Feeds the metrics from the audit events the flows already write (one place, no extra calls in the flows).
+ * The labels never tell an unknown user from a wrong password or a locked account, nor a queued mail from a
+ * mismatch (L1, R1: whoever reads /metrics must not learn what the pages hide); the audit trail keeps the precise
+ * outcome for the call center. `throttled` is the per-address 429, which the caller sees anyway.
+ */
 export function countAuditEvent(m: Metrics, event: string, outcome: string): void {
-  if (event === 'login') m.logins.inc({ outcome });
-  else if (event === 'password_reset.requested') m.resets.inc({ outcome });
+  if (event === 'login') m.logins.inc({ outcome: outcome === 'ok' || outcome === 'throttled' ? outcome : 'failed' });
+  else if (event === 'password_reset.requested') m.resets.inc({ outcome: 'accepted' });
   else if (event === 'mail.sent' || event === 'mail.retry' || event === 'mail.failed') m.mails.inc({ outcome });
 }
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import bcrypt from 'bcryptjs';
+import { hashSync as bcryptHashSync } from '@node-rs/bcrypt';
 import Database from 'better-sqlite3';
 import { sql } from 'kysely';
 import { ja } from '../../src/web/i18n/ja.ts';
@@ -21,7 +21,7 @@ import { GOOD_PASSWORD, startTestPortal, type Client, type TestPortal } from '..
 import { logIn, ROOT, runCli, userRow } from '../helpers/accounts.ts';
 
 const OLD_PASSWORD = 'OldPortal2023';
-const HASH = bcrypt.hashSync(OLD_PASSWORD, 4);
+const HASH = bcryptHashSync(OLD_PASSWORD, { cost: 4 });
 
 /** Valid rows, placeholder addresses, bad codes, duplicates, a malformed line; line numbers in comments. */
 const CSV = [

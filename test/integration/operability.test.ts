@@ -66,27 +66,36 @@ for (const target of await dbTargets()) {
       assert.equal(queued.mail.oldestUndeliveredSeconds, 60);
     });
 
-    test('/metrics: requests by route, logins and resets by outcome, outbox depth and waiting requests; for loopback callers only', async () => {
+    test('/metrics L1 R1 G6: requests by route, logins and resets by an outcome that hides unknown users, wrong passwords and mismatches; outbox depth and waiting requests; for loopback callers only', async () => {
       const c = new Client(p.app);
       c.ip = '198.51.100.32';
       await c.open('/login');
       await c.submit({ username: 'no-such-user', password: 'Wrong-Pass-2026' });
+      await c.open('/login');
+      await c.submit({ username: 'ops-user', password: 'Wrong-Pass-2026' });
       await c.open('/password-reset');
       await c.submit({ stage: 'identify', action: 'next', username: 'no-such-user', captcha: CAPTCHA });
       await c.submit({ stage: 'verify', action: 'next', email: 'x@example.jp' });
+      await c.open('/password-reset');
+      await c.submit({ stage: 'identify', action: 'next', username: 'ops-user', captcha: CAPTCHA });
+      await c.submit({ stage: 'verify', action: 'next', email: 'not-ops-user@example.jp' });
       const before = (await get('/metrics')).body;
-      assert.match(before, /^iryo_reset_requests_waiting 1$/m);
+      assert.match(before, /^iryo_reset_requests_waiting 2$/m);
       await processResetRequests(p.app.services);
 
       const m = await get('/metrics');
       assert.equal(m.statusCode, 200);
       assert.match(String(m.headers['content-type']), /^text\/plain/);
       const text = m.body;
-      assert.match(text, /^iryo_http_requests_total\{method="POST",route="\/login",status="401"\} 1$/m);
+      assert.match(text, /^iryo_http_requests_total\{method="POST",route="\/login",status="401"\} 2$/m);
       assert.match(text, /^iryo_http_request_duration_seconds_count\{method="GET",route="\/password-reset"\} \d+$/m);
-      assert.match(text, /^iryo_logins_total\{outcome="unknown_user"\} 1$/m);
-      assert.match(text, /^iryo_password_reset_requests_total\{outcome="unknown_user"\} 1$/m);
-      assert.match(text, /^iryo_password_reset_requests_total\{outcome="mail_queued"\} 1$/m);
+      // An unknown user and a wrong password are one label; a queued mail (the test before), an unknown user and a
+      // mismatched address are one label too. The audit trail keeps them apart for the call center.
+      assert.match(text, /^iryo_logins_total\{outcome="failed"\} 2$/m);
+      assert.doesNotMatch(text, /^iryo_logins_total\{outcome="(unknown_user|bad_password|locked)"\}/m);
+      assert.match(text, /^iryo_password_reset_requests_total\{outcome="accepted"\} 3$/m);
+      assert.doesNotMatch(text, /^iryo_password_reset_requests_total\{outcome="(mail_queued|unknown_user|email_mismatch|provisional_address)"\}/m);
+      assert.deepEqual((await p.audit('login')).filter((a) => a.ip === c.ip).map((a) => a.outcome), ['unknown_user', 'bad_password']);
       assert.match(text, /^iryo_outbox_depth 1$/m);
       assert.match(text, /^iryo_outbox_failed 0$/m);
       assert.match(text, /^iryo_reset_requests_waiting 0$/m);

@@ -76,7 +76,8 @@ for (const target of targets) {
   describe(`password reset [${target}]`, () => {
     let p: TestPortal;
     before(async () => {
-      p = await startTestPortal(target, { env: { RESET_REQUESTS_PER_IP_PER_HOUR: '3' } });
+      // The per-account ceiling is set to the per-(account, IP) limit (3): each request below comes from its own address.
+      p = await startTestPortal(target, { env: { RESET_REQUESTS_PER_IP_PER_HOUR: '3', RESET_MAILS_PER_ACCOUNT_PER_HOUR: '3' } });
     });
     after(async () => {
       await p?.close();
@@ -209,7 +210,7 @@ for (const target of targets) {
       }
     });
 
-    test('R3: over RESET_MAILS_PER_ACCOUNT_PER_HOUR (3) the same page, no 4th mail, audit rate_limited (account)', async () => {
+    test('R3: over RESET_MAILS_PER_ACCOUNT_PER_HOUR (the ceiling, set to 3 here) from four addresses the same page, no 4th mail, audit rate_limited (account)', async () => {
       await p.createUser({ username: 'r3-acct', email: 'r3-acct@example.jp' });
       const pages: Page[] = [];
       for (let i = 0; i < 4; i++) pages.push(await requestReset(browser(p), 'r3-acct', 'r3-acct@example.jp'));

@@ -291,7 +291,7 @@ describe('one account asked for by requests on two instances at once [postgres]'
   let second: FastifyInstance;
   let closeBoth: () => Promise<void>;
   before(async () => {
-    ({ p, second, close: closeBoth } = await twoInstances({})); // RESET_MAILS_PER_ACCOUNT_PER_HOUR: the default, 3
+    ({ p, second, close: closeBoth } = await twoInstances({ RESET_MAILS_PER_ACCOUNT_PER_HOUR: '3' })); // the ceiling, from four addresses
   });
   after(async () => {
     await closeBoth?.();

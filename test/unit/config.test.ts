@@ -28,6 +28,10 @@ test('config: defaults when nothing is set', () => {
   assert.equal(c.sessionIdleMinutes, 30);
   assert.equal(c.sessionAbsoluteHours, 8);
   assert.equal(c.resetTokenTtlMinutes, 60);
+  // G4/G5: reset mails per account from one address under a per-account ceiling; the failed-login answer floor.
+  assert.equal(c.resetMailsPerAccountPerIpPerHour, 3);
+  assert.equal(c.resetMailsPerAccountPerHour, 10);
+  assert.equal(c.loginFailureFloorMs, 300);
   assert.ok(c.sessionSecret.length >= 32, 'a random session secret is drawn');
 });
 
@@ -76,6 +80,8 @@ const BAD: Array<[string, Record<string, string>]> = [
   ['SESSION_IDLE_MINUTES', { SESSION_IDLE_MINUTES: '0' }],
   ['SESSION_ABSOLUTE_HOURS', { SESSION_ABSOLUTE_HOURS: '1000' }],
   ['RESET_MAILS_PER_ACCOUNT_PER_HOUR', { RESET_MAILS_PER_ACCOUNT_PER_HOUR: '0' }],
+  ['RESET_MAILS_PER_ACCOUNT_PER_IP_PER_HOUR', { RESET_MAILS_PER_ACCOUNT_PER_IP_PER_HOUR: '0' }],
+  ['LOGIN_FAILURE_FLOOR_MS', { LOGIN_FAILURE_FLOOR_MS: '-5' }],
   ['RESET_REQUESTS_PER_IP_PER_HOUR', { RESET_REQUESTS_PER_IP_PER_HOUR: 'x' }],
   ['LOGIN_FAILURES_PER_IP_PER_15MIN', { LOGIN_FAILURES_PER_IP_PER_15MIN: '0' }],
   ['MAIL_RETRY_BASE_MS', { MAIL_RETRY_BASE_MS: '1' }],

@@ -1,22 +1,41 @@
 /**
  * Logging in with username (coordinators: user ID) and password (L1, L2): one generic failure for every
- * wrong combination, a temporary lockout after N failures, throttling per address.
+ * wrong combination, lockouts per source and per account that an attacker cannot hold against the owner's own
+ * browser or network (accounts/login-throttle.ts), throttling per address.
  */
 import type { Services } from '../../services.ts';
 import type { User } from '../../db/schema.ts';
+import { deviceCookieWith } from '../../accounts/device-cookie.ts';
 import { normalizeIdentifier } from '../../accounts/identity.ts';
 import { lockStateOf } from '../../accounts/lock-state.ts';
-import { burnVerification, hashPassword, needsRehash, verifyLegacyPassword, verifyPassword } from '../../accounts/passwords.ts';
+import { recordFailedAttempt, recordSuccessfulAttempt, sourceLockDetail, sourceOfAttempt, takeAttempt, type AccountCounter, type Attempt } from '../../accounts/login-throttle.ts';
+import { checkLoginPassword, hashPassword, holdFailureAnswer, needsRehash } from '../../accounts/passwords.ts';
 import { deleteSession, insertSession } from '../../accounts/sessions.repository.ts';
-import { findUserByLoginKey, lockUserUntil, recordLoginFailure, recordLoginSuccess, replaceLegacyHash, updatePasswordHash } from '../../accounts/users.repository.ts';
+import { findUserByLoginKey, lockUserUntil, recordLoginSuccess, replaceLegacyHash, takeLoginAttempt, updatePasswordHash } from '../../accounts/users.repository.ts';
 import { hashToken, randomId } from '../../security/tokens.ts';
 import type { RequestMeta } from '../recovery/recovery.flow.ts';
 
-export type LoginResult = { ok: true; sessionId: string; user: User } | { ok: false; reason: 'invalid' | 'throttled' };
+export type LoginResult =
+  | { ok: true; sessionId: string; user: User; deviceCookie: string }
+  | { ok: false; reason: 'invalid' | 'throttled' };
+
+/** What the login needs of the request besides the form: its address, and the browser's device cookie. */
+export interface LoginMeta extends RequestMeta {
+  deviceCookie?: string | undefined;
+}
 
 const WINDOW = 15 * 60_000;
 
-export async function logIn(s: Services, identifier: string, password: string, previousSessionHash: string | null, meta: RequestMeta): Promise<LoginResult> {
+/** The account-wide counter of portal users (users.failed_logins, the temporary lock on the account). */
+function userCounter(user: User): AccountCounter {
+  return {
+    take: (db, threshold, now) => takeLoginAttempt(db, user.id, threshold, now),
+    lock: (db, until, now) => lockUserUntil(db, user.id, until, now),
+  };
+}
+
+export async function logIn(s: Services, identifier: string, password: string, previousSessionHash: string | null, meta: LoginMeta): Promise<LoginResult> {
+  const started = performance.now();
   const key = normalizeIdentifier(identifier);
   const ipKey = `loginfail:ip:${meta.ip}`;
   const base = { identifier: key, ip: meta.ip, userAgent: meta.userAgent };
@@ -25,55 +44,66 @@ export async function logIn(s: Services, identifier: string, password: string, p
     return { ok: false, reason: 'throttled' };
   }
   const user = await findUserByLoginKey(s.db, key);
-  const now = s.now();
-  const checkable = user !== undefined && lockStateOf(user, now) === 'none';
-  const legacy = checkable && user.legacy_hash !== null;
-  // Whatever the account, the same work (L1, R2): one password verification (against a dummy argon2id hash for an
-  // unknown or locked account) and then one transaction.
-  let matches = false;
-  if (!checkable) await burnVerification(password);
-  else matches = legacy ? await verifyLegacyPassword(user.legacy_hash!, password) : await verifyPassword(user.password_hash, password);
+  const subject = user ? `u:${user.id}` : '';
+  const counter = user ? userCounter(user) : undefined;
+  // An operator's lock has no slot to take; otherwise the slot is taken before any hash runs (issue 10 item 3).
+  let attempt: Attempt | undefined;
+  if (user && lockStateOf(user, s.now()) !== 'indefinite') {
+    attempt = await takeAttempt(s, subject, await sourceOfAttempt(s, subject, meta.ip, meta.deviceCookie), counter!);
+  }
+  // Whatever the account, the same work on failure (L1, R2): one argon2id verification, real or the dummy.
+  const matches = await checkLoginPassword(attempt?.ok ? { passwordHash: user!.password_hash, legacyHash: user!.legacy_hash } : null, password);
 
-  if (!matches) {
+  if (!matches || !user || !attempt?.ok) {
     await s.counters.hit(ipKey, WINDOW);
-    const outcome = !user ? 'unknown_user' : checkable ? 'bad_password' : 'locked';
+    const outcome = !user ? 'unknown_user' : attempt?.ok ? 'bad_password' : 'locked';
+    // For the call center: which lock held a locked attempt (its source's, the account's, or an operator's).
+    const held = !user || attempt?.ok ? undefined : !attempt ? 'operator' : attempt.held === 'source' ? attempt.source.kind : 'account';
     await s.db.transaction().execute(async (trx) => {
-      // For an unknown or locked account the same statement runs and finds no row to count.
-      const failures = await recordLoginFailure(trx, checkable ? user.id : '', now);
-      await s.audit({ event: 'login', outcome, userId: user?.id ?? null, ...base, ...(checkable ? { detail: { failures } } : {}) }, trx);
-      if (checkable && failures >= s.config.lockoutThreshold) {
-        const until = now + s.config.lockoutMinutes * 60_000;
-        await lockUserUntil(trx, user.id, until, now);
-        await s.audit({ event: 'account.locked', outcome: 'temporary', userId: user.id, ...base, detail: { until: new Date(until).toISOString(), failures } }, trx);
+      if (!user || !attempt?.ok) {
+        await s.audit({ event: 'login', outcome, userId: user?.id ?? null, ...base, ...(held ? { detail: { held } } : {}) }, trx);
+        return;
+      }
+      const locks = await recordFailedAttempt(s, trx, subject, attempt, counter!);
+      await s.audit({ event: 'login', outcome, userId: user.id, ...base, detail: { failures: attempt.sourceFailures, accountFailures: attempt.accountFailures, source: attempt.source.kind } }, trx);
+      if (locks.source) {
+        await s.audit({ event: 'account.locked', outcome: 'source', userId: user.id, ...base, detail: sourceLockDetail(attempt.source, meta.ip, locks.source, attempt.sourceFailures) }, trx);
+      }
+      if (locks.accountUntil !== null) {
+        await s.audit({ event: 'account.locked', outcome: 'temporary', userId: user.id, ...base, detail: { until: new Date(locks.accountUntil).toISOString(), failures: attempt.accountFailures } }, trx);
       }
     });
+    await holdFailureAnswer(started, s.config.loginFailureFloorMs, attempt?.ok === true && user?.legacy_hash != null);
     return { ok: false, reason: 'invalid' };
   }
 
   // The old portal's bcrypt hash is verified once, then replaced by argon2id (hashed before the transaction).
-  const newHash = legacy || needsRehash(user!.password_hash) ? await hashPassword(password) : undefined;
+  const legacy = user.legacy_hash !== null;
+  const newHash = legacy || needsRehash(user.password_hash) ? await hashPassword(password) : undefined;
   const sessionId = randomId(32);
+  const now = s.now();
   await s.db.transaction().execute(async (trx) => {
-    // Most logins find nothing to clear (no failures, no lock): no write then.
-    if (user!.failed_logins !== 0 || user!.locked_until !== null || user!.status === 'locked') await recordLoginSuccess(trx, user!, now);
+    // The slot counted this attempt on the account too (from an unknown address), or a lock or failures remain.
+    if (attempt.accountFailures !== null || user.failed_logins !== 0 || user.locked_until !== null || user.status === 'locked') await recordLoginSuccess(trx, user, now);
+    await recordSuccessfulAttempt(s, trx, subject, attempt.source, meta.ip);
     if (legacy) {
-      await replaceLegacyHash(trx, user!.id, newHash!, now);
-      await s.audit({ event: 'password.migrated', outcome: 'ok', userId: user!.id, ip: meta.ip, userAgent: meta.userAgent }, trx);
-    } else if (newHash) await updatePasswordHash(trx, user!.id, newHash, now);
+      await replaceLegacyHash(trx, user.id, newHash!, now);
+      await s.audit({ event: 'password.migrated', outcome: 'ok', userId: user.id, ip: meta.ip, userAgent: meta.userAgent }, trx);
+    } else if (newHash) await updatePasswordHash(trx, user.id, newHash, now);
     // L3: a new session id at every login; the old one (if any) ends.
     if (previousSessionHash) await deleteSession(trx, previousSessionHash);
     await insertSession(trx, {
       id_hash: hashToken(sessionId),
-      user_id: user!.id,
+      user_id: user.id,
       created_at: now,
       last_seen_at: now,
       expires_at: now + s.config.sessionAbsoluteHours * 3600_000,
       ip: meta.ip,
       user_agent: meta.userAgent,
     });
-    await s.audit({ event: 'login', outcome: 'ok', userId: user!.id, ...base }, trx);
+    await s.audit({ event: 'login', outcome: 'ok', userId: user.id, ...base, detail: { source: attempt.source.kind } }, trx);
   });
-  return { ok: true, sessionId, user: user! };
+  return { ok: true, sessionId, user, deviceCookie: deviceCookieWith(s.config.sessionSecret, meta.deviceCookie, subject) };
 }
 
 export async function logOut(s: Services, sessionHash: string, userId: string, meta: RequestMeta): Promise<void> {

@@ -5,6 +5,7 @@ import { baseCookie, getCookieNames, pageContext } from '../../web/context.ts';
 import { readForm, queryParam } from '../../web/forms.ts';
 import type { MessageKey } from '../../web/i18n/i18n.ts';
 import { sendPage } from '../../web/render.ts';
+import { DEVICE_COOKIE_DAYS } from '../../accounts/device-cookie.ts';
 import { logIn, logOut } from './login.flow.ts';
 import { LoginPage } from './login.views.tsx';
 
@@ -37,15 +38,16 @@ export async function loginRoutes(app: FastifyInstance, s: Services): Promise<vo
     if (errors.username || errors.password) {
       return sendPage(reply, LoginPage({ ctx: pageContext(request, reply), v: { username, errors } }), 400);
     }
-    const result = await logIn(s, username, password, request.sessionHash, request.meta);
+    const names = getCookieNames();
+    const result = await logIn(s, username, password, request.sessionHash, { ...request.meta, deviceCookie: request.cookies[names.device] });
     if (!result.ok) {
       const failure = result.reason === 'throttled'
         ? t('login.throttled')
         : t('login.failed', { threshold: s.config.lockoutThreshold, minutes: s.config.lockoutMinutes });
       return sendPage(reply, LoginPage({ ctx: pageContext(request, reply), v: { username, failure, errors: {} } }), result.reason === 'throttled' ? 429 : 401);
     }
-    const names = getCookieNames();
     reply.setCookie(names.session, result.sessionId, { ...baseCookie(names), maxAge: s.config.sessionAbsoluteHours * 3600 });
+    reply.setCookie(names.device, result.deviceCookie, { ...baseCookie(names), maxAge: DEVICE_COOKIE_DAYS * 24 * 3600 });
     return reply.redirect('/csm', 303);
   });
 

@@ -26,6 +26,7 @@ import {
   claimResetRequests,
   consumeResetToken,
   countTokensSinceByUser,
+  countTokensSinceByUserAndIp,
   deleteResetRequests,
   expireFlowsOfUser,
   findFlow,
@@ -193,7 +194,11 @@ export async function processResetRequests(s: Services, limit = 10): Promise<num
     // The accounts are locked (PostgreSQL) before their recent tokens are counted: another instance deciding a
     // request for the same account waits, then sees these tokens (R3's per-account limit, T2's single open link).
     const users = await findUsersByLoginKeys(trx, requests.map((r) => r.identifier), { lock: s.dialect === 'postgres' });
-    const recent = await countTokensSinceByUser(trx, [...new Set([...users.values()].map((u) => u.id))], now - HOUR);
+    const ids = [...new Set([...users.values()].map((u) => u.id))];
+    const recent = await countTokensSinceByUser(trx, ids, now - HOUR);
+    // R3: mails per account from one address, below a higher ceiling per account from all addresses together, so
+    // that a stranger's requests use up their own address's share and never the owner's.
+    const recentFromIp = await countTokensSinceByUserAndIp(trx, ids, now - HOUR);
     const tokens: ResetTokensTable[] = [];
     const mails: Array<NewMail & { id: string }> = [];
     const audits: AuditInput[] = [];
@@ -201,22 +206,27 @@ export async function processResetRequests(s: Services, limit = 10): Promise<num
     for (const r of requests) {
       const user = r.identifier ? users.get(r.identifier) : undefined;
       const issued = user ? (recent.get(user.id) ?? 0) : 0;
+      const fromIpKey = user ? `${user.id} ${r.ip}` : '';
+      const fromIp = recentFromIp.get(fromIpKey) ?? 0;
+      let limit: 'ip' | 'account_ip' | 'account' | null = null;
       let outcome: ResetOutcome;
-      if (r.ip_limited) outcome = 'rate_limited';
+      if (r.ip_limited) [outcome, limit] = ['rate_limited', 'ip'];
       else if (!user) outcome = 'unknown_user';
       else if (user.status === 'provisional' || isProvisionalPlaceholder(user.email)) outcome = 'provisional_address';
       else if (!sameDigest(emailDigest(s, user.email), r.email_hmac)) outcome = 'email_mismatch';
       else if (lockStateOf(user, now) === 'indefinite') outcome = 'account_locked';
-      else if (issued >= s.config.resetMailsPerAccountPerHour) outcome = 'rate_limited';
+      else if (fromIp >= s.config.resetMailsPerAccountPerIpPerHour) [outcome, limit] = ['rate_limited', 'account_ip'];
+      else if (issued >= s.config.resetMailsPerAccountPerHour) [outcome, limit] = ['rate_limited', 'account'];
       else outcome = 'mail_queued';
-      let detail: Record<string, unknown> | null = outcome === 'rate_limited' ? { limit: r.ip_limited ? 'ip' : 'account' } : null;
+      let detail: Record<string, unknown> | null = limit ? { limit } : null;
       if (outcome === 'mail_queued' && user) {
-        const { token, mail } = resetMailOf(s, user, r.lang === 'en' ? 'en' : 'ja', now);
+        const { token, mail } = resetMailOf(s, user, r.lang === 'en' ? 'en' : 'ja', now, r.ip);
         // Two requests for one account in a batch: the newer token replaces the older one (T2).
         const older = lastTokenOf.get(user.id);
         if (older) older.cancelled_at = now;
         lastTokenOf.set(user.id, token);
         recent.set(user.id, issued + 1);
+        recentFromIp.set(fromIpKey, fromIp + 1);
         tokens.push(token);
         mails.push(mail);
         detail = { mailId: mail.id, tokenId: token.id };
@@ -235,13 +245,13 @@ export async function processResetRequests(s: Services, limit = 10): Promise<num
 }
 
 /** A new reset token for the account and the seed's mail carrying its link (nothing written yet). */
-function resetMailOf(s: Services, user: User, lang: Lang, now: number): { token: ResetTokensTable; mail: NewMail & { id: string } } {
+function resetMailOf(s: Services, user: User, lang: Lang, now: number, requestedIp: string | null): { token: ResetTokensTable; mail: NewMail & { id: string } } {
   const secret = randomAlnum(32);
   const mail = passwordResetMail(lang, `${s.config.baseUrl}/passwordreset.do?sysparm_tiny=${secret}`, s.config.resetTokenTtlMinutes, s.branding);
   return {
     token: {
       id: randomId(), user_id: user.id, token_hash: hashToken(secret), created_at: now,
-      expires_at: now + s.config.resetTokenTtlMinutes * 60_000, used_at: null, cancelled_at: null,
+      expires_at: now + s.config.resetTokenTtlMinutes * 60_000, used_at: null, cancelled_at: null, requested_ip: requestedIp,
     },
     mail: { id: randomId(), kind: 'password_reset', userId: user.id, to: user.email, subject: mail.subject, text: mail.text },
   };
@@ -252,7 +262,7 @@ function resetMailOf(s: Services, user: User, lang: Lang, now: number): { token:
  * caller's transaction. Also used by the call center's "send a reset link" action.
  */
 export async function queueResetMail(s: Services, trx: Db, user: User, lang: Lang, now: number): Promise<{ mailId: string; tokenId: string }> {
-  const { token, mail } = resetMailOf(s, user, lang, now);
+  const { token, mail } = resetMailOf(s, user, lang, now, null);
   if (s.dialect === 'postgres') await lockUser(trx, user.id);
   await cancelOpenTokens(trx, user.id, now, null);
   await insertResetToken(trx, token);

@@ -97,6 +97,20 @@ export async function cancelOpenTokensOfUsers(db: Db, userIds: string[], now: nu
     .execute();
 }
 
+/** Reset tokens issued since `since` per account and the address they were asked from (key: `<user id> <ip>`). */
+export async function countTokensSinceByUserAndIp(db: Db, userIds: string[], since: number): Promise<Map<string, number>> {
+  if (userIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('reset_tokens')
+    .select(['user_id', 'requested_ip', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('user_id', 'in', userIds)
+    .where('created_at', '>=', since)
+    .where('requested_ip', 'is not', null)
+    .groupBy(['user_id', 'requested_ip'])
+    .execute();
+  return new Map(rows.map((r) => [`${r.user_id} ${r.requested_ip}`, Number(r.n)]));
+}
+
 /** Tokens issued since `since`, per account. */
 export async function countTokensSinceByUser(db: Db, userIds: string[], since: number): Promise<Map<string, number>> {
   if (userIds.length === 0) return new Map();
