@@ -102,6 +102,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     retryBaseMs: config.mailRetryBaseMs, maxAttempts: config.mailMaxAttempts, pollMs: deps.mailPollMs ?? 1000,
     claimMs: config.mailClaimMs, prepare: () => processResetRequests(services),
     onOutcome: (event) => countAuditEvent(metrics, event, event.slice(5)),
+    onRound: () => metrics.mailRounds.inc(),
   });
   const services: Services = {
     config, db, dialect, now, box,

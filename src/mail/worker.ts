@@ -28,6 +28,8 @@ export interface MailWorkerDeps {
   prepare?: () => Promise<number>;
   /** Told of every delivery outcome (metrics). */
   onOutcome?: (event: 'mail.sent' | 'mail.retry' | 'mail.failed') => void;
+  /** Told when a round starts (metrics). */
+  onRound?: () => void;
 }
 
 export interface MailWorker {
@@ -124,6 +126,7 @@ export function createMailWorker(d: MailWorkerDeps): MailWorker {
   let soon = false;
 
   function startRound(): Promise<number> {
+    d.onRound?.();
     const round = deliver()
       .catch((err) => {
         d.log.error({ err }, 'mail worker round failed');
