@@ -23,6 +23,8 @@ export interface Config {
   /** The contact block of every mail, one line per entry; `{phone}` is replaced by callCenterPhone. */
   mailContactLines: string[] | undefined;
   sessionSecret: string;
+  /** The audit chain's HMAC key (H10): AUDIT_KEY, or DATA_DIR/audit-key made at first start; never in the database. */
+  auditKey: string;
   passwordPolicy: PolicyName;
   /** SQLite only: NORMAL (default) or FULL, whether each commit waits for the disk (database.ts). */
   sqliteSynchronous: 'normal' | 'full';
@@ -72,6 +74,16 @@ function readOrCreateSecret(dataDir: string): string {
   const secret = randomBytes(32).toString('base64url');
   writeFileSync(file, secret + '\n', { mode: 0o600 });
   return secret;
+}
+
+/** The audit key file, made like session-secret; its own secret, so that rotating SESSION_SECRET keeps the trail verifiable. */
+function readOrCreateAuditKey(dataDir: string): string {
+  const file = join(dataDir, 'audit-key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dirname(file), { recursive: true });
+  const key = randomBytes(32).toString('base64url');
+  writeFileSync(file, key + '\n', { mode: 0o600 });
+  return key;
 }
 
 /** Reads the configuration; throws ConfigError naming the first bad setting. */
@@ -133,6 +145,14 @@ export function loadConfig(env: Env = process.env, options: { persistSecret?: bo
     sessionSecret = options.persistSecret === false ? randomBytes(32).toString('base64url') : readOrCreateSecret(dataDir);
   }
 
+  let auditKey = env.AUDIT_KEY;
+  if (auditKey !== undefined && auditKey !== '' && auditKey.length < 32) {
+    throw new ConfigError('AUDIT_KEY must be at least 32 characters');
+  }
+  if (!auditKey) {
+    auditKey = options.persistSecret === false ? randomBytes(32).toString('base64url') : readOrCreateAuditKey(dataDir);
+  }
+
   const tp = env.TRUST_PROXY;
   let trustProxy: boolean | string = false;
   if (tp === 'true' || tp === '1') trustProxy = true;
@@ -156,6 +176,7 @@ export function loadConfig(env: Env = process.env, options: { persistSecret?: bo
     callCenterPhone: env.CALL_CENTER_PHONE || '0800-080-4583',
     mailContactLines: contact ? contact.split('\\n') : undefined,
     sessionSecret,
+    auditKey,
     passwordPolicy,
     sqliteSynchronous,
     trustProxy,
