@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { appendAudit, AuditKeyError, auditKeyedFrom, canonicalEntry, chainAllAudit, chainAudit, GENESIS, signedAuditHead } from '../../src/security/audit.repository.ts';
+import { appendAudit, AuditKeyError, auditKeyedFrom, canonicalEntry, chainAllAudit, chainAudit, createAuditChainer, GENESIS, signedAuditHead } from '../../src/security/audit.repository.ts';
 import { checkSignedHeads, verifyAudit } from '../../src/security/audit-verify.repository.ts';
 import { auditKeyFrom, formatSignedHead, keyedLink, parseSignedHead, type AuditKey } from '../../src/security/audit-key.ts';
 import { dbTargets, freshDatabase, type TestDatabase } from '../helpers/db-targets.ts';
@@ -89,7 +89,7 @@ for (const target of await dbTargets()) {
       await fill(d.db, 3);
       await chainAllAudit(d.db, d.dialect, KEY);
       await fill(d.db, 1, 100);
-      await assert.rejects(chainAudit(d.db, d.dialect, OTHER), AuditKeyError);
+      await assert.rejects(chainAudit(d.db, d.dialect, OTHER, { wait: true }), AuditKeyError);
       const waiting = await d.db.selectFrom('audit_log').select('seq').where('chain', 'is', null).execute();
       assert.equal(waiting.length, 1, 'the new entry waits for the right key');
     });
@@ -165,5 +165,38 @@ describe('H10: a trail chained before the audit key', () => {
     assert.equal(await auditKeyedFrom(d.db, KEY), 4, 'the signed head says where the keyed entries begin');
     const seqs = await rechainNewest(d.db, 1, plainSha256);
     assert.deepEqual((await verifyAudit(d.db, KEY)).problems, [{ seq: seqs[0], problem: 'unkeyed' }]);
+  });
+});
+
+describe('H10: the running chainer', () => {
+  let d: TestDatabase;
+  before(async () => {
+    d = await freshDatabase('sqlite');
+  });
+  after(async () => {
+    await d?.drop();
+  });
+
+  test('reports (to the log) entries whose chain columns were cleared to have them chained anew', async () => {
+    const errors: unknown[] = [];
+    let heads = 0;
+    const chainer = createAuditChainer(d.db, d.dialect, KEY, 10, (err) => errors.push(err), () => heads++);
+    const until = async (done: () => boolean) => {
+      for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
+    };
+    chainer.start();
+    try {
+      await fill(d.db, 4);
+      await until(() => heads > 0);
+      assert.deepEqual(errors, [], 'nothing to report while the trail only grows');
+      const raw = d.db as unknown as Kysely<any>;
+      await raw.updateTable('audit_log').set({ outcome: 'ok', chain: null, prev_hash: null, hash: null }).where('chain', '=', 4).execute();
+      await until(() => errors.length > 0);
+    } finally {
+      await chainer.stop();
+    }
+    assert.equal(errors.length, 1);
+    assert.ok(errors[0] instanceof AuditKeyError);
+    assert.match((errors[0] as Error).message, /^the audit trail was rewound: the head chained here \(chain 4\) is gone/);
   });
 });
