@@ -81,9 +81,13 @@ function readOrCreateAuditKey(dataDir: string): string {
   const file = join(dataDir, 'audit-key');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   mkdirSync(dirname(file), { recursive: true });
-  const key = randomBytes(32).toString('base64url');
-  writeFileSync(file, key + '\n', { mode: 0o600 });
-  return key;
+  try {
+    // Exclusive: two instances started at once on one host must not each make (and chain with) a key of their own.
+    writeFileSync(file, randomBytes(32).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'EEXIST') throw err;
+  }
+  return readFileSync(file, 'utf8').trim();
 }
 
 /** Reads the configuration; throws ConfigError naming the first bad setting. */

@@ -153,6 +153,8 @@ export function createAuditChainer(db: Db, dialect: Dialect, key: AuditKey, ever
   let running: Promise<void> | undefined;
   let last: AuditHead | undefined;
   let keyedFrom = 0;
+  let lastError: string | undefined;
+  let lastErrorAt = 0;
   // Batches of 100, letting requests run in between: a long batch would hold the event loop (and on SQLite the
   // database) and show in the requests' tail latency.
   const round = async () => {
@@ -179,8 +181,14 @@ export function createAuditChainer(db: Db, dialect: Dialect, key: AuditKey, ever
         }
       }
     } catch (err) {
-      onError(err);
+      // The same refusal every 250 ms (a wrong key) is reported once a minute, not four times a second.
+      const message = err instanceof Error ? err.message : String(err);
+      if (message !== lastError || Date.now() - lastErrorAt > 60_000) onError(err);
+      lastError = message;
+      lastErrorAt = Date.now();
+      return;
     }
+    lastError = undefined;
   };
   return {
     start() {
