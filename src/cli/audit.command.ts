@@ -2,7 +2,8 @@
  * `npm run cli -- audit …` (A2, H10): print a signed head of the chain (appending it to the heads file, as the
  * scheduled export does), and verify the trail, also against heads kept outside the database.
  */
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Db, Dialect } from '../db/database.ts';
 import { formatSignedHead, type AuditKey } from '../security/audit-key.ts';
@@ -48,7 +49,10 @@ export async function auditCommand(db: Db, dialect: Dialect, key: AuditKey, sub:
     await chainAllAudit(db, dialect, key);
     const line = formatSignedHead(key, await signedAuditHead(db, key, Date.now()));
     // Appended before it is printed: when the file cannot be written, the export fails (exit 1, the timer shows it).
-    if (values.append) appendFileSync(values.append, line + '\n', { mode: 0o640 });
+    if (values.append) {
+      mkdirSync(dirname(values.append), { recursive: true });
+      appendFileSync(values.append, line + '\n', { mode: 0o640 });
+    }
     console.log(line);
     return 0;
   }

@@ -196,7 +196,7 @@ describe('H10: the running chainer', () => {
       await chainer.stop();
     }
     assert.equal(errors.length, 1);
-    assert.ok((errors[0] as object) instanceof AuditKeyError);
-    assert.match((errors[0] as Error).message, /^the audit trail was rewound: the head chained here \(chain 4\) is gone/);
+    assert.ok((errors[0] as unknown) instanceof AuditKeyError);
+    assert.match((errors[0] as unknown as Error).message, /^the audit trail was rewound: the head chained here \(chain 4\) is gone/);
   });
 });
