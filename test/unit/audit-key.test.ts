@@ -200,3 +200,14 @@ describe('H10: the running chainer', () => {
     assert.match((errors[0] as unknown as Error).message, /^the audit trail was rewound: the head chained here \(chain 4\) is gone/);
   });
 });
+
+test('H10: a signed head is read from a syslog line and from the portal\'s JSON log line (signedAuditHead), and nowhere else', () => {
+  const line = formatSignedHead(KEY, { chain: 12, hash: 'a'.repeat(64), at: Date.UTC(2026, 11, 1, 10, 15), keyedFrom: 1 });
+  const expected = { kind: 'head', head: { chain: 12, hash: 'a'.repeat(64), at: Date.UTC(2026, 11, 1, 10, 15), keyedFrom: 1 } };
+  assert.deepEqual(parseSignedHead(KEY, `Dec  1 10:15:01 portal iryo-audit-head[4242]: ${line}`), expected);
+  assert.deepEqual(parseSignedHead(KEY, JSON.stringify({ level: 30, auditHead: `12:${'a'.repeat(64)}`, signedAuditHead: line, msg: 'audit chain head' })), expected);
+  assert.deepEqual(parseSignedHead(KEY, `12:${'a'.repeat(64)}`), { kind: 'unsigned' }, 'a bare CHAIN:HASH carries no signature');
+  assert.deepEqual(parseSignedHead(KEY, line.replace('keyed-from=1', 'keyed-from=0')), { kind: 'forged' });
+  assert.deepEqual(parseSignedHead(KEY, 'iryo-audit-head v1 chain=x'), { kind: 'malformed' });
+  assert.deepEqual(parseSignedHead(KEY, 'Dec  1 10:15:01 portal systemd[1]: Starting iryo-portal-audit-head.service'), { kind: 'none' });
+});
