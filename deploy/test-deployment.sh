@@ -215,11 +215,12 @@ pg_sql "$PG_URL" "create schema $SCHEMA" >/dev/null
 SEP='?'; case "$PG_URL" in *\?*) SEP='&' ;; esac
 APP_DB_URL="$PG_URL${SEP}options=-c%20search_path%3D$SCHEMA"
 SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+AUDIT_KEY_=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
 # The settings every instance shares (what /etc/iryo-portal/iryo-portal.env holds in production).
 APP_ENV=(
   NODE_ENV=test CAPTCHA_TEST_ANSWER="$CAPTCHA" HOST=127.0.0.1 BASE_URL="$BASE"
   DATABASE_URL="$APP_DB_URL" REDIS_URL="$REDIS_URL" SMTP_URL="smtp://127.0.0.1:$PSMTP"
-  SESSION_SECRET="$SECRET" TRUST_PROXY=127.0.0.1 DATA_DIR="$WORK/data" LOG_LEVEL=info
+  SESSION_SECRET="$SECRET" AUDIT_KEY="$AUDIT_KEY_" TRUST_PROXY=127.0.0.1 DATA_DIR="$WORK/data" LOG_LEVEL=info
   RESET_REQUESTS_PER_IP_PER_HOUR=1000 FLOOD_LIMIT_PER_MINUTE=10000 MAIL_CLAIM_MS=30000
 )
 step "fresh PostgreSQL schema $SCHEMA: migrate and create the account with the CLI"
@@ -395,5 +396,24 @@ for f in "$WORK/nginx/logs/iryo-portal.access.log" "$WORK"/app-*.log; do
 done
 grep -qF '/passwordreset.do?[REDACTED]' "$WORK/nginx/logs/iryo-portal.access.log" || fail "the access log should show the link request with its query redacted"
 step "audit trail has the client's address ($CLIENT_IP, not the forged one); no token in nginx or app logs"
+
+# ---- the audit trail's anchors: the command of deploy/systemd/iryo-portal-audit-head.service -----------------
+
+# Its ExecStart with this machine's node and state directory (its NODE_ENV=production would refuse this run's
+# CAPTCHA_TEST_ANSWER; the other settings are the instances').
+read -r -a HEAD_CMD < <(sed -n 's/^ExecStart=//p' "$ROOT/deploy/systemd/iryo-portal-audit-head.service" | sed "s#/var/lib/iryo-portal#$WORK/data#g; s#^/usr/bin/node #$NODE #")
+[ "${#HEAD_CMD[@]}" -gt 3 ] || fail "no ExecStart in deploy/systemd/iryo-portal-audit-head.service"
+for _ in 1 2; do
+  (cd "$ROOT" && env -i PATH="$PATH" HOME="$WORK" "${APP_ENV[@]}" "${HEAD_CMD[@]}") >>"$WORK/audit-head.out" 2>>"$WORK/cli.log" \
+    || { tail -n 5 "$WORK/cli.log" >&2; fail "the audit-head unit's command failed"; }
+done
+[ "$(grep -c '^iryo-audit-head v1 chain=[0-9]* hash=[0-9a-f]* at=[^ ]* keyed-from=1 sig=[0-9a-f]*$' "$WORK/data/audit-heads.log")" = 2 ] \
+  || fail "the audit-head command should have appended two signed heads, got: $(cat "$WORK/data/audit-heads.log" 2>/dev/null)"
+cmp -s "$WORK/audit-head.out" "$WORK/data/audit-heads.log" || fail "the audit-head command printed other lines than it appended"
+(cd "$ROOT" && env -i PATH="$PATH" HOME="$WORK" "${APP_ENV[@]}" "$NODE" --import tsx src/cli.ts audit verify --heads "$WORK/data/audit-heads.log") >"$WORK/verify.out" 2>&1 \
+  || { cat "$WORK/verify.out" >&2; fail "audit verify --heads failed against the exported heads"; }
+grep -q '^Audit trail intact: .* All 2 anchored head(s) are in the trail unchanged' "$WORK/verify.out" \
+  || fail "audit verify --heads: unexpected answer: $(cat "$WORK/verify.out")"
+step "two signed audit heads exported by the timer's command; audit verify --heads finds both in the trail"
 
 pass "reset journey through nginx (HTTPS) over two PostgreSQL instances with one restarted midway; $total/$total requests answered during the restart"

@@ -22,6 +22,7 @@ import { createMailWorker, type MailWorker } from './mail/worker.ts';
 import type { MailTransport } from './mail/transports.ts';
 import { makeAudit, type Services } from './services.ts';
 import { createAuditChainer } from './security/audit.repository.ts';
+import { auditKeyFrom, formatSignedHead } from './security/audit-key.ts';
 import { countAuditEvent, createMetrics, operabilityRoutes } from './web/operability.ts';
 import { baseCookie, cookieNames, installRequestContext } from './web/context.ts';
 import { installSecurityHeaders } from './web/security-headers.ts';
@@ -118,6 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     retryBaseMs: config.mailRetryBaseMs, maxAttempts: config.mailMaxAttempts, pollMs: deps.mailPollMs ?? 1000,
     claimMs: config.mailClaimMs, prepare: () => processResetRequests(services),
     onOutcome: (event) => countAuditEvent(metrics, event, event.slice(5)),
+    onRound: () => metrics.mailRounds.inc(),
   });
   const services: Services = {
     config, db, dialect, now, box,
@@ -196,9 +198,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   sweeper.unref();
 
   app.addHook('onReady', async () => seedContent(db, now()));
-  const chainer = createAuditChainer(db, dialect, 250, (err) => app.log.error({ err }, 'audit chaining failed'),
-    // The head in the log is the trail's anchor outside the database (audit verify --head CHAIN:HASH).
-    (head) => app.log.info({ auditHead: `${head.chain}:${head.hash}` }, 'audit chain head'));
+  const auditKey = auditKeyFrom(config.auditKey);
+  const chainer = createAuditChainer(db, dialect, auditKey, 250, (err) => app.log.error({ err }, 'audit chaining failed'),
+    // The head in the log is an anchor of the trail outside the database (audit verify --head CHAIN:HASH, or the
+    // signed head with --heads, as the scheduled export writes them).
+    (head) => app.log.info({ auditHead: `${head.chain}:${head.hash}`, signedAuditHead: formatSignedHead(auditKey, head) }, 'audit chain head'));
   app.addHook('onReady', async () => chainer.start());
   if (deps.runMailWorker !== false) app.addHook('onReady', async () => mailWorker.start());
   app.addHook('onClose', async () => {

@@ -4,13 +4,15 @@
  *   users create|list|show|lock|unlock|set-email …
  *   operators create|list …
  *   import legacy FILE.csv
- *   audit verify [--head CHAIN:HASH] | audit head
+ *   audit verify [--head CHAIN:HASH] [--heads FILE] | audit head [--append FILE]
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config.ts';
 import { migrateToLatest, openDatabase } from './db/database.ts';
 import { importLegacyCsv } from './accounts/legacy-import.ts';
-import { auditHead, chainAllAudit, checkAuditHead, parseAuditHead, verifyAudit, type AuditHead } from './security/audit.repository.ts';
+import { chainAllAudit } from './security/audit.repository.ts';
+import { auditKeyFrom } from './security/audit-key.ts';
+import { AUDIT_USAGE, auditCommand } from './cli/audit.command.ts';
 import { USERS_USAGE, usersCommand } from './cli/users.command.ts';
 import { OPERATORS_USAGE, operatorsCommand } from './cli/operators.command.ts';
 
@@ -19,10 +21,7 @@ const USAGE = `Usage: npm run cli -- <command>
 ${USERS_USAGE}
 ${OPERATORS_USAGE}
   import legacy FILE.csv       import accounts from the old portal (see README)
-  audit verify [--head CHAIN:HASH]
-                               check that no audit entry was altered or removed; with --head, also that the
-                               chain still reaches a head recorded earlier (from the log or audit head)
-  audit head                   print the chain's head (CHAIN:HASH), to keep outside the database`;
+${AUDIT_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, sub, ...rest] = argv;
@@ -41,6 +40,7 @@ async function main(argv: string[]): Promise<number> {
     return cmd ? 0 : 2;
   }
   const { db, dialect } = openDatabase(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
+  const auditKey = auditKeyFrom(config.auditKey);
   try {
     if (cmd === 'migrate') {
       const applied = await migrateToLatest(db);
@@ -68,44 +68,13 @@ async function main(argv: string[]): Promise<number> {
       console.log(`Read ${r.rows} row(s): imported ${r.imported} (${r.provisional} provisional), unchanged ${r.unchanged}, rejected ${r.rejected.length}.`);
       return r.rejected.length ? 1 : 0;
     }
-    if (cmd === 'audit' && sub === 'head') {
-      await chainAllAudit(db, dialect);
-      const head = await auditHead(db);
-      console.log(head ? `${head.chain}:${head.hash}` : 'The audit trail is empty.');
-      return 0;
-    }
-    if (cmd === 'audit' && sub === 'verify') {
-      let expected: AuditHead | undefined;
-      if (rest.length) {
-        expected = rest[0] === '--head' && rest.length === 2 ? parseAuditHead(rest[1]!) : undefined;
-        if (!expected) {
-          console.error('Usage: audit verify [--head CHAIN:HASH] (CHAIN:HASH as printed by audit head or logged as auditHead)');
-          return 2;
-        }
-      }
-      const { count, problems } = await verifyAudit(db);
-      for (const p of problems) {
-        console.error(p.problem === 'altered' ? `Entry ${p.seq} was altered.` : p.problem === 'removed-before' ? `Entries before ${p.seq} were removed.` : `Entry ${p.seq} does not link to the entry before it.`);
-      }
-      const head = expected ? await checkAuditHead(db, expected) : ({ ok: true } as const);
-      if (!head.ok) {
-        console.error(head.problem === 'missing'
-          ? `The chain ends at ${head.last}, before the recorded head ${expected!.chain}: the newest entries were removed.`
-          : `Entry ${head.seq} (chain ${expected!.chain}) does not have the recorded hash: the trail was rewritten.`);
-      }
-      if (problems.length === 0 && head.ok) {
-        console.log(`Audit trail intact: ${count} entries, each chained to the previous one${expected ? `, reaching the recorded head ${expected.chain}` : ''}.`);
-        return 0;
-      }
-      console.error(`Audit trail NOT intact: ${problems.length + (head.ok ? 0 : 1)} problem(s) in ${count} entries.`);
-      return 1;
-    }
+    if (cmd === 'audit') return await auditCommand(db, dialect, auditKey, sub, rest);
     console.error(`Unknown command: ${argv.join(' ')}\n\n${USAGE}`);
     return 2;
   } finally {
     // What this command wrote to the audit trail is chained before it exits (the server's chainer would too).
     try {
-      await chainAllAudit(db, dialect);
+      await chainAllAudit(db, dialect, auditKey);
     } catch (err) {
       if (cmd !== 'migrate') console.error(`Warning: the audit trail was not chained now (${(err as Error).message}); a running portal chains it.`);
     } finally {

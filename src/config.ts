@@ -24,6 +24,8 @@ export interface Config {
   /** The contact block of every mail, one line per entry; `{phone}` is replaced by callCenterPhone. */
   mailContactLines: string[] | undefined;
   sessionSecret: string;
+  /** The audit chain's HMAC key (H10): AUDIT_KEY, or DATA_DIR/audit-key made at first start; never in the database. */
+  auditKey: string;
   passwordPolicy: PolicyName;
   /** SQLite only: NORMAL (default) or FULL, whether each commit waits for the disk (database.ts). */
   sqliteSynchronous: 'normal' | 'full';
@@ -93,6 +95,20 @@ function readOrCreateSecret(dataDir: string): string {
   const secret = randomBytes(32).toString('base64url');
   writeFileSync(file, secret + '\n', { mode: 0o600 });
   return secret;
+}
+
+/** The audit key file, made like session-secret; its own secret, so that rotating SESSION_SECRET keeps the trail verifiable. */
+function readOrCreateAuditKey(dataDir: string): string {
+  const file = join(dataDir, 'audit-key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dirname(file), { recursive: true });
+  try {
+    // Exclusive: two instances started at once on one host must not each make (and chain with) a key of their own.
+    writeFileSync(file, randomBytes(32).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'EEXIST') throw err;
+  }
+  return readFileSync(file, 'utf8').trim();
 }
 
 /** Reads the configuration; throws ConfigError naming the first bad setting. */
@@ -172,6 +188,14 @@ export function loadConfig(env: Env = process.env, options: { persistSecret?: bo
     sessionSecret = options.persistSecret === false ? randomBytes(32).toString('base64url') : readOrCreateSecret(dataDir);
   }
 
+  let auditKey = env.AUDIT_KEY;
+  if (auditKey !== undefined && auditKey !== '' && auditKey.length < 32) {
+    throw new ConfigError('AUDIT_KEY must be at least 32 characters');
+  }
+  if (!auditKey) {
+    auditKey = options.persistSecret === false ? randomBytes(32).toString('base64url') : readOrCreateAuditKey(dataDir);
+  }
+
   const tp = env.TRUST_PROXY?.trim();
   let trustProxy: boolean | string = false;
   if (tp === 'true' || tp === '1') {
@@ -206,6 +230,7 @@ export function loadConfig(env: Env = process.env, options: { persistSecret?: bo
     callCenterPhone: env.CALL_CENTER_PHONE || '0800-080-4583',
     mailContactLines: contact ? contact.split('\\n') : undefined,
     sessionSecret,
+    auditKey,
     passwordPolicy,
     sqliteSynchronous,
     trustProxy,

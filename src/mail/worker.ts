@@ -28,6 +28,8 @@ export interface MailWorkerDeps {
   prepare?: () => Promise<number>;
   /** Told of every delivery outcome (metrics). */
   onOutcome?: (event: 'mail.sent' | 'mail.retry' | 'mail.failed') => void;
+  /** Told when a round starts (metrics). */
+  onRound?: () => void;
 }
 
 export interface MailWorker {
@@ -113,27 +115,59 @@ export function createMailWorker(d: MailWorkerDeps): MailWorker {
     return batch.length + prepared;
   }
 
-  function runOnce(): Promise<number> {
-    if (running) return running.then(() => runOnce());
-    running = deliver()
+  /**
+   * The round queued behind the running one, shared by every runOnce() during that round: however many callers,
+   * at most one round waits (a chain of waiters, one per call, re-chained at every later round, grew without bound).
+   */
+  let next: Promise<number> | undefined;
+  /** A kick came during a round: one more round is due when it ends (a flag, not one more waiter per kick). */
+  let due = false;
+  /** The timer is set to fire at once (further kicks before it fires change nothing). */
+  let soon = false;
+
+  function startRound(): Promise<number> {
+    d.onRound?.();
+    const round = deliver()
       .catch((err) => {
         d.log.error({ err }, 'mail worker round failed');
         return 0;
       })
       .finally(() => {
         running = undefined;
+        if (due) {
+          due = false;
+          schedule(0);
+        }
       });
-    return running;
+    running = round;
+    return round;
+  }
+
+  function runOnce(): Promise<number> {
+    if (!running) return startRound();
+    next ??= running.then(() => {
+      next = undefined;
+      return runOnce();
+    });
+    return next;
   }
 
   function schedule(ms: number) {
     if (stopped) return;
     clearTimeout(timer);
+    soon = ms === 0;
     timer = setTimeout(async () => {
       timer = undefined;
-      const claimed = await runOnce();
-      // A busy queue is drained at once; an idle one is polled.
-      schedule(claimed > 0 ? 0 : d.pollMs ?? 1000);
+      soon = false;
+      // A round started by runOnce() is under way: it starts the next one when it ends.
+      if (running) {
+        due = true;
+        return;
+      }
+      const claimed = await startRound();
+      // Unless the round's end (or a kick meanwhile) already set the next timer: a busy queue is drained at once,
+      // an idle one is polled.
+      if (!timer) schedule(claimed > 0 ? 0 : d.pollMs ?? 1000);
     }, ms);
     timer.unref();
   }
@@ -146,13 +180,16 @@ export function createMailWorker(d: MailWorkerDeps): MailWorker {
     },
     runOnce,
     kick() {
-      if (!stopped) schedule(0);
+      if (stopped) return;
+      if (running) due = true;
+      else if (!soon) schedule(0);
     },
     async stop() {
       stopped = true;
       stopping = true;
       clearTimeout(timer);
       timer = undefined;
+      soon = false;
       if (running) await running;
       // Requests already answered are decided before the process ends (their mails wait in the outbox).
       try {

@@ -1,11 +1,12 @@
 /**
- * The audit trail (A1, A2): append-only, each entry chained to the previous one by SHA-256.
+ * The audit trail (A1, A2): append-only, each entry chained to the previous one by an HMAC-SHA-256 with the audit
+ * key, which is not in the database (H10; entries chained before the key keep their SHA-256 links).
  * Never given a password, token or CAPTCHA answer: callers pass only outcomes and ids.
  */
-import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
-import { dialectOf, type Db, type Dialect } from '../db/database.ts';
+import type { Db, Dialect } from '../db/database.ts';
 import type { AuditEntry } from '../db/schema.ts';
+import { keyedLink, linkScheme, type AuditKey, type SignedHead } from './audit-key.ts';
 import { randomId } from './tokens.ts';
 
 export interface AuditInput {
@@ -23,12 +24,33 @@ export const GENESIS = '0'.repeat(64);
 
 type Chained = Omit<AuditEntry, 'hash' | 'prev_hash' | 'seq'>;
 
-/** The hash of an entry at its place in the chain (entries from before the background chain: chain = their seq). */
-function entryHash(prev: string, e: Chained): string {
-  const canonical = JSON.stringify([
+/** What a link covers: the entry at its place in the chain (entries from before the background chain: chain = their seq). */
+export function canonicalEntry(e: Chained): string {
+  return JSON.stringify([
     e.chain, e.id, e.at, e.event, e.outcome, e.user_id, e.identifier, e.actor, e.ip, e.user_agent, e.detail,
   ]);
-  return createHash('sha256').update(prev + '\n' + canonical, 'utf8').digest('hex');
+}
+
+/** How an entry's link was made (keyed with this key, plain SHA-256 from before the key, or neither). */
+export function schemeOf(key: AuditKey, e: AuditEntry): 'keyed' | 'plain' | 'bad' {
+  return linkScheme(key, e.prev_hash ?? '', canonicalEntry(e), e.hash);
+}
+
+/** The chainer's key does not link the newest entries: another AUDIT_KEY, or those entries were all altered. */
+export class AuditKeyError extends Error {}
+
+/** How many of the newest entries the chainer checks before linking onto them. */
+const KEY_CHECK_ENTRIES = 8;
+
+/**
+ * Refuses to chain with a key that did not chain the trail (a CLI started with another DATA_DIR would otherwise
+ * link entries that no longer verify). The key is right when one of the newest entries is keyed with it, or when
+ * every one of them predates the key; one altered entry among them does not stop the chain.
+ */
+function checkChainKey(key: AuditKey, newest: AuditEntry[]): void {
+  const schemes = newest.map((e) => schemeOf(key, e));
+  if (schemes.includes('keyed') || schemes.every((x) => x === 'plain')) return;
+  throw new AuditKeyError(`the newest audit entries (chain ${Number(newest.at(-1)!.chain)}–${Number(newest[0]!.chain)}) are not linked with this audit key: AUDIT_KEY or DATA_DIR/audit-key is not the key the trail was chained with, or these entries were altered (run audit verify); nothing is chained until this is resolved`);
 }
 
 const AUDIT_LOCK_KEY = 781_245_001;
@@ -69,7 +91,7 @@ export async function appendAudits(db: Db, at: number, inputs: AuditInput[]): Pr
  * One chainer at a time keeps the chain linear across instances: on PostgreSQL an advisory lock (with
  * `wait: false` another instance's chainer is left to it), on SQLite the write lock.
  */
-export async function chainAudit(db: Db, dialect: Dialect, o: { limit?: number; wait?: boolean } = {}): Promise<number> {
+export async function chainAudit(db: Db, dialect: Dialect, key: AuditKey, o: { limit?: number; wait?: boolean } = {}): Promise<number> {
   // Nothing waiting (the usual case between bursts): a read, no lock taken.
   if (!(await db.selectFrom('audit_log').select('seq').where('chain', 'is', null).limit(1).executeTakeFirst())) return 0;
   return db.transaction().execute(async (trx) => {
@@ -86,12 +108,14 @@ export async function chainAudit(db: Db, dialect: Dialect, o: { limit?: number; 
     }
     const pending = await trx.selectFrom('audit_log').selectAll().where('chain', 'is', null).orderBy('seq').limit(o.limit ?? 500).execute();
     if (pending.length === 0) return 0;
-    const head = await trx.selectFrom('audit_log').select(['chain', 'hash']).where('chain', 'is not', null).orderBy('chain', 'desc').limit(1).executeTakeFirst();
+    const newest = await trx.selectFrom('audit_log').selectAll().where('chain', 'is not', null).orderBy('chain', 'desc').limit(KEY_CHECK_ENTRIES).execute();
+    if (newest.length) checkChainKey(key, newest);
+    const head = newest[0];
     let chain = Number(head?.chain ?? 0);
     let prev = head?.hash ?? GENESIS;
     const rows = pending.map((e) => {
       chain++;
-      const hash = entryHash(prev, { ...e, chain });
+      const hash = keyedLink(key, prev, canonicalEntry({ ...e, chain }));
       const row = { seq: e.seq, chain, prev_hash: prev, hash };
       prev = hash;
       return row;
@@ -108,8 +132,8 @@ export async function chainAudit(db: Db, dialect: Dialect, o: { limit?: number; 
 }
 
 /** Chains every waiting entry (before a verification, when a CLI command ends, at shutdown). */
-export async function chainAllAudit(db: Db, dialect: Dialect): Promise<void> {
-  while ((await chainAudit(db, dialect, { wait: true })) > 0);
+export async function chainAllAudit(db: Db, dialect: Dialect, key: AuditKey): Promise<void> {
+  while ((await chainAudit(db, dialect, key, { wait: true })) > 0);
 }
 
 export interface AuditChainer {
@@ -117,33 +141,54 @@ export interface AuditChainer {
   stop(): Promise<void>;
 }
 
-/** Chains waiting entries every `everyMs` (each instance runs one; they take turns through the lock). */
 /**
  * Chains waiting entries every `everyMs` (each instance runs one; they take turns through the lock). After a round
- * that chained anything, `onHead` is told the new head: written to the log, it is the anchor outside the database
- * that `audit verify --head` checks (deleting the newest entries leaves no trace in the chain itself).
+ * that chained anything, `onHead` is told the new head, signed: written to the log, it is an anchor outside the
+ * database that `audit verify --heads` checks (deleting the newest entries leaves no trace in the chain itself).
+ * Before chaining, the chainer checks that the head it reported last is still there with the same hash: entries
+ * whose chain columns were cleared to have them chained anew are reported through `onError`.
  */
-export function createAuditChainer(db: Db, dialect: Dialect, everyMs: number, onError: (err: unknown) => void, onHead?: (head: AuditHead) => void): AuditChainer {
+export function createAuditChainer(db: Db, dialect: Dialect, key: AuditKey, everyMs: number, onError: (err: unknown) => void, onHead?: (head: SignedHead) => void): AuditChainer {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
+  let last: AuditHead | undefined;
+  let keyedFrom = 0;
+  let lastError: string | undefined;
+  let lastErrorAt = 0;
   // Batches of 100, letting requests run in between: a long batch would hold the event loop (and on SQLite the
   // database) and show in the requests' tail latency.
   const round = async () => {
     try {
+      if (last && (await db.selectFrom('audit_log').select('seq').where('chain', 'is', null).limit(1).executeTakeFirst())) {
+        const still = await checkAuditHead(db, last);
+        if (!still.ok) {
+          onError(new AuditKeyError(`the audit trail was rewound: the head chained here (chain ${last.chain}) is ${still.problem === 'missing' ? 'gone' : 'changed'}; entries after it were removed or rewritten and are being chained again`));
+          last = undefined;
+        }
+      }
       let chained = 0;
       for (;;) {
-        const n = await chainAudit(db, dialect, { limit: 100 });
+        const n = await chainAudit(db, dialect, key, { limit: 100 });
         chained += n;
         if (n < 100) break;
         await new Promise((resolve) => setImmediate(resolve));
       }
-      if (chained > 0 && onHead) {
-        const head = await auditHead(db);
-        if (head) onHead(head);
+      if (chained > 0) {
+        last = await auditHead(db);
+        if (last && onHead) {
+          if (keyedFrom === 0) keyedFrom = await auditKeyedFrom(db, key);
+          onHead({ ...last, at: Date.now(), keyedFrom });
+        }
       }
     } catch (err) {
-      onError(err);
+      // The same refusal every 250 ms (a wrong key) is reported once a minute, not four times a second.
+      const message = err instanceof Error ? err.message : String(err);
+      if (message !== lastError || Date.now() - lastErrorAt > 60_000) onError(err);
+      lastError = message;
+      lastErrorAt = Date.now();
+      return;
     }
+    lastError = undefined;
   };
   return {
     start() {
@@ -156,7 +201,7 @@ export function createAuditChainer(db: Db, dialect: Dialect, everyMs: number, on
       clearInterval(timer);
       if (running) await running;
       try {
-        await chainAllAudit(db, dialect);
+        await chainAllAudit(db, dialect, key);
       } catch (err) {
         onError(err);
       }
@@ -175,55 +220,45 @@ export async function auditHead(db: Db): Promise<AuditHead | undefined> {
   return r && r.hash ? { chain: Number(r.chain), hash: r.hash } : undefined;
 }
 
-export function parseAuditHead(text: string): AuditHead | undefined {
-  const m = /^(\d{1,15}):([0-9a-f]{64})$/.exec(text.trim());
-  return m ? { chain: Number(m[1]), hash: m[2]! } : undefined;
-}
-
-export interface AuditProblem {
-  seq: number;
-  problem: 'altered' | 'removed-before' | 'broken-link';
-}
-
 export type HeadCheck = { ok: true } | { ok: false; problem: 'missing'; last: number } | { ok: false; problem: 'different'; seq: number };
 
 /**
- * Checks a head recorded earlier (from the log, or `audit head`): the chain must still reach it, and the entry at
- * that place must have that hash. Call after verifyAudit (which chains what waits).
+ * Checks a head recorded earlier (from the log, `audit head` or the heads file): the chain must still reach it, and
+ * the entry at that place must have that hash. Call after verifyAudit (which chains what waits).
  */
 export async function checkAuditHead(db: Db, head: AuditHead): Promise<HeadCheck> {
+  if (head.chain === 0) return { ok: true };
   const at = await db.selectFrom('audit_log').select(['seq', 'hash']).where('chain', '=', head.chain).executeTakeFirst();
   if (!at) return { ok: false, problem: 'missing', last: (await auditHead(db))?.chain ?? 0 };
   return at.hash === head.hash ? { ok: true } : { ok: false, problem: 'different', seq: at.seq };
 }
 
 /**
- * Chains what waits, then walks the whole chain and names every entry that was altered or that follows a
- * removed one (A2), by its seq.
+ * Where the keyed part of the trail begins (0: no entry is keyed yet). Keyed entries follow the plain ones, so a
+ * binary search over the chain finds the first in a few reads; `audit verify` checks that nothing plain follows.
  */
-export async function verifyAudit(db: Db): Promise<{ count: number; problems: AuditProblem[] }> {
-  await chainAllAudit(db, dialectOf(db));
-  const problems: AuditProblem[] = [];
-  let prevHash = GENESIS;
-  let prevChain = 0;
-  let count = 0;
-  let after = 0;
-  for (;;) {
-    const rows = await db.selectFrom('audit_log').selectAll().where('chain', '>', after).orderBy('chain').limit(1000).execute();
-    if (rows.length === 0) break;
-    for (const r of rows) {
-      count++;
-      const chain = Number(r.chain);
-      if (chain !== prevChain + 1) problems.push({ seq: r.seq, problem: 'removed-before' });
-      else if (r.prev_hash !== prevHash) problems.push({ seq: r.seq, problem: 'broken-link' });
-      const { hash, prev_hash, seq: _seq, ...rest } = r;
-      if (entryHash(prev_hash ?? '', rest) !== hash) problems.push({ seq: r.seq, problem: 'altered' });
-      prevHash = hash ?? '';
-      prevChain = chain;
-      after = chain;
-    }
+export async function auditKeyedFrom(db: Db, key: AuditKey): Promise<number> {
+  const at = (chain: number) => db.selectFrom('audit_log').selectAll().where('chain', '>=', chain).orderBy('chain').limit(1).executeTakeFirst();
+  const head = await auditHead(db);
+  if (!head) return 0;
+  let lo = 1;
+  let hi = head.chain;
+  let found = 0;
+  while (lo <= hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    const e = await at(mid);
+    if (e && schemeOf(key, e) === 'keyed') {
+      found = Number(e.chain);
+      hi = mid - 1;
+    } else lo = mid + 1;
   }
-  return { count, problems };
+  return found;
+}
+
+/** The head as exported: signed with the key, with the time and where the keyed entries begin. */
+export async function signedAuditHead(db: Db, key: AuditKey, now: number): Promise<SignedHead> {
+  const head = (await auditHead(db)) ?? { chain: 0, hash: GENESIS };
+  return { ...head, at: now, keyedFrom: await auditKeyedFrom(db, key) };
 }
 
 /** Entries of one account, newest first. */

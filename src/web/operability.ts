@@ -20,6 +20,8 @@ export interface Metrics {
   logins: Counter<'outcome'>;
   resets: Counter<'outcome'>;
   mails: Counter<'outcome'>;
+  /** Delivery rounds the mail worker ran: with a steady queue it tracks the work, never the number of kicks (H11). */
+  mailRounds: Counter;
 }
 
 export function createMetrics(): Metrics {
@@ -32,6 +34,7 @@ export function createMetrics(): Metrics {
     logins: new Counter({ name: 'iryo_logins_total', help: 'Login attempts by outcome', labelNames: ['outcome'], registers: [registry] }),
     resets: new Counter({ name: 'iryo_password_reset_requests_total', help: 'Password reset requests (stage ②) by outcome', labelNames: ['outcome'], registers: [registry] }),
     mails: new Counter({ name: 'iryo_mail_deliveries_total', help: 'Mail delivery attempts by outcome', labelNames: ['outcome'], registers: [registry] }),
+    mailRounds: new Counter({ name: 'iryo_mail_worker_rounds_total', help: 'Rounds the mail worker ran (deciding reset requests, delivering mail)', registers: [registry] }),
   };
 }
 

@@ -8,7 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ja } from '../../src/web/i18n/ja.ts';
 import { jstTime } from '../../src/admin/admin-layout.tsx';
-import { verifyAudit } from '../../src/security/audit.repository.ts';
+import { verifyAudit } from '../../src/security/audit-verify.repository.ts';
+import { auditKeyFrom } from '../../src/security/audit-key.ts';
 import { dbTargets } from '../helpers/db-targets.ts';
 import { GOOD_PASSWORD, linkOf, requestReset, sleep, startTestPortal, type Client, type Page, type TestPortal } from '../helpers/test-app.ts';
 import { logIn, mailTo, SUBJECTS } from '../helpers/accounts.ts';
@@ -243,12 +244,12 @@ for (const target of targets) {
           await logIn(browser(p), 'tp-user', 'Wrong2026Pass'); // a failure for the unlock to clear
           await c.post(`/admin/users/${user.id}/unlock`, { reason });
         }
-        assert.deepEqual((await verifyAudit(p.database.db)).problems, []);
+        assert.deepEqual((await verifyAudit(p.database.db, auditKeyFrom(p.config.auditKey))).problems, []);
         const [first, second] = (await auditRows(p, 'support.unlocked')).map((r) => r.seq);
         const db = p.database.db;
         await db.updateTable('audit_log').set({ detail: JSON.stringify({ reason: '改ざん', wasStatus: 'active' }) }).where('seq', '=', first!).execute();
         await db.deleteFrom('audit_log').where('seq', '=', second!).execute();
-        const { count, problems } = await verifyAudit(db);
+        const { count, problems } = await verifyAudit(db, auditKeyFrom(p.config.auditKey));
         assert.deepEqual(problems, [{ seq: first!, problem: 'altered' }, { seq: second! + 1, problem: 'removed-before' }]);
         assert.equal(count, (await auditRows(p)).length);
       } finally {

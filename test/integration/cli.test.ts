@@ -154,20 +154,20 @@ describe('CLI (real processes, SQLite)', () => {
     assert.equal(r.stderr.trim().split('\n').length, 1);
   });
 
-  test('A2: audit head prints CHAIN:HASH; verify --head finds the newest entries removed after it was recorded, and a rewritten head', async () => {
+  test('A2, H10: audit head prints a signed head; verify --head CHAIN:HASH finds the newest entries removed after it was recorded, and a rewritten head', async () => {
     await cli(dir, ['users', 'list']); // one more audited command, so that there is something after the head
     const head = await cli(dir, ['audit', 'head']);
     assert.equal(head.code, 0, head.stderr);
-    const m = /^(\d+):([0-9a-f]{64})$/.exec(head.stdout.trim());
+    const m = /^iryo-audit-head v1 chain=(\d+) hash=([0-9a-f]{64}) at=\S+ keyed-from=1 sig=[0-9a-f]{64}$/.exec(head.stdout.trim());
     assert.ok(m, head.stdout);
-    const recorded = head.stdout.trim();
+    const recorded = `${m[1]}:${m[2]}`;
     const ok = await cli(dir, ['audit', 'verify', '--head', recorded]);
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, new RegExp(`reaching the recorded head ${m[1]}\\.`));
 
     const bad = await cli(dir, ['audit', 'verify', '--head', 'nonsense']);
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /^Usage: audit verify \[--head CHAIN:HASH\]/);
+    assert.match(bad.stderr, /^Usage: audit verify \[--head CHAIN:HASH\] \[--heads FILE\]/);
 
     const db = new Database(file());
     try {

@@ -24,7 +24,9 @@ import { createUser } from '../../src/accounts/create-user.ts';
 import { POLICIES } from '../../src/accounts/password-policy.ts';
 import { enqueueMail } from '../../src/mail/outbox.repository.ts';
 import { createSecretBox } from '../../src/security/secret-box.ts';
-import { appendAudit, verifyAudit } from '../../src/security/audit.repository.ts';
+import { appendAudit } from '../../src/security/audit.repository.ts';
+import { verifyAudit } from '../../src/security/audit-verify.repository.ts';
+import { auditKeyFrom } from '../../src/security/audit-key.ts';
 import { dbTargets, PG_URL, redisAvailable } from '../helpers/db-targets.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -298,7 +300,7 @@ for (const name of layouts) {
         const usedSecret = where.secretFrom === 'env' ? secret : readFileSync(join(dir, 'data', 'session-secret'), 'utf8').trim();
         const mail = await opened.db.selectFrom('outbox').select('body_enc').where('id', '=', mailId).executeTakeFirstOrThrow();
         assert.equal(createSecretBox(usedSecret).open(mail.body_enc), '封をした本文', 'the queued mail can be opened with the restored secret');
-        const audit = await verifyAudit(opened.db);
+        const audit = await verifyAudit(opened.db, auditKeyFrom('deployment-test-audit-key-0123456789-abcdef'));
         assert.deepEqual(audit.problems, [], 'the audit chain is intact');
         assert.equal(audit.count, 1);
       } finally {

@@ -5,9 +5,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendAudit, auditHead, chainAudit, createAuditChainer, GENESIS, verifyAudit, type AuditHead } from '../../src/security/audit.repository.ts';
+import { appendAudit, auditHead, chainAudit, createAuditChainer, GENESIS } from '../../src/security/audit.repository.ts';
+import { verifyAudit } from '../../src/security/audit-verify.repository.ts';
+import { auditKeyFrom, type SignedHead } from '../../src/security/audit-key.ts';
 import { dbTargets, freshDatabase, type TestDatabase } from '../helpers/db-targets.ts';
 
+const KEY = auditKeyFrom('unit-test-audit-key-unit-test-audit-key-0123');
 let database: TestDatabase;
 before(async () => {
   database = await freshDatabase('sqlite');
@@ -31,38 +34,38 @@ const rows = () => database.db.selectFrom('audit_log').selectAll().orderBy('seq'
 test('A2: entries wait unchained until the chainer runs, then are chained from the genesis hash in insertion order', async () => {
   await fill(6);
   assert.deepEqual((await rows()).map((r) => [r.seq, r.chain, r.hash]), [1, 2, 3, 4, 5, 6].map((n) => [n, null, null]), 'an append is one INSERT, chained later');
-  assert.equal(await chainAudit(database.db, database.dialect, { limit: 4 }), 4);
-  assert.equal(await chainAudit(database.db, database.dialect), 2, 'the next round chains the rest');
-  assert.equal(await chainAudit(database.db, database.dialect), 0);
+  assert.equal(await chainAudit(database.db, database.dialect, KEY, { limit: 4 }), 4);
+  assert.equal(await chainAudit(database.db, database.dialect, KEY), 2, 'the next round chains the rest');
+  assert.equal(await chainAudit(database.db, database.dialect, KEY), 0);
   const all = await rows();
   assert.deepEqual(all.map((r) => r.seq), [1, 2, 3, 4, 5, 6]);
   assert.deepEqual(all.map((r) => r.chain), [1, 2, 3, 4, 5, 6]);
   assert.equal(all[0]!.prev_hash, GENESIS);
   for (let i = 1; i < all.length; i++) assert.equal(all[i]!.prev_hash, all[i - 1]!.hash);
-  assert.deepEqual(await verifyAudit(database.db), { count: 6, problems: [] });
+  assert.deepEqual(await verifyAudit(database.db, KEY), { count: 6, keyedFrom: 1, last: 6, problems: [] });
 });
 
 test('A2: an altered entry is named', async () => {
   await database.db.updateTable('audit_log').set({ outcome: 'mail_queued' }).where('seq', '=', 3).execute();
-  const r = await verifyAudit(database.db);
+  const r = await verifyAudit(database.db, KEY);
   assert.deepEqual(r.problems, [{ seq: 3, problem: 'altered' }]);
   await database.db.updateTable('audit_log').set({ outcome: 'unknown_user' }).where('seq', '=', 3).execute();
-  assert.deepEqual((await verifyAudit(database.db)).problems, [], 'restoring the value restores the chain');
+  assert.deepEqual((await verifyAudit(database.db, KEY)).problems, [], 'restoring the value restores the chain');
 });
 
 test('A2: an entry rewritten with a recomputed hash breaks the link to the next one', async () => {
   const before = (await rows())[1]!;
   await database.db.updateTable('audit_log').set({ hash: 'f'.repeat(64), detail: '{"n":99}' }).where('seq', '=', 2).execute();
-  const problems = (await verifyAudit(database.db)).problems;
+  const problems = (await verifyAudit(database.db, KEY)).problems;
   assert.ok(problems.some((p) => p.seq === 2 && p.problem === 'altered'));
   assert.ok(problems.some((p) => p.seq === 3 && p.problem === 'broken-link'));
   await database.db.updateTable('audit_log').set({ hash: before.hash, detail: before.detail }).where('seq', '=', 2).execute();
-  assert.deepEqual((await verifyAudit(database.db)).problems, []);
+  assert.deepEqual((await verifyAudit(database.db, KEY)).problems, []);
 });
 
 test('A2: a deleted entry is named by the entry after it', async () => {
   await database.db.deleteFrom('audit_log').where('seq', '=', 4).execute();
-  const r = await verifyAudit(database.db);
+  const r = await verifyAudit(database.db, KEY);
   assert.equal(r.count, 5);
   assert.deepEqual(r.problems, [{ seq: 5, problem: 'removed-before' }]);
 });
@@ -71,13 +74,13 @@ test('A2: new entries keep chaining after the last one', async () => {
   await fill(1);
   const last = (await rows()).at(-1)!;
   assert.equal(last.seq, 7);
-  assert.deepEqual((await verifyAudit(database.db)).problems, [{ seq: 5, problem: 'removed-before' }], 'the gap is still reported, nothing new');
+  assert.deepEqual((await verifyAudit(database.db, KEY)).problems, [{ seq: 5, problem: 'removed-before' }], 'the gap is still reported, nothing new');
 });
 
 test('A2: the running chainer chains new entries within a moment and reports the new head (logged by the server as the anchor)', async () => {
-  const heads: AuditHead[] = [];
+  const heads: SignedHead[] = [];
   const errors: unknown[] = [];
-  const chainer = createAuditChainer(database.db, database.dialect, 20, (err) => errors.push(err), (h) => heads.push(h));
+  const chainer = createAuditChainer(database.db, database.dialect, KEY, 20, (err) => errors.push(err), (h) => heads.push(h));
   chainer.start();
   try {
     await appendAudit(database.db, Date.now(), { event: 'test.head', outcome: 'ok' });
@@ -87,7 +90,9 @@ test('A2: the running chainer chains new entries within a moment and reports the
   }
   assert.deepEqual(errors, []);
   assert.ok(heads.length >= 1, 'a head was reported');
-  assert.deepEqual(heads.at(-1), await auditHead(database.db));
+  const { at: _at, keyedFrom, ...head } = heads.at(-1)!;
+  assert.deepEqual(head, await auditHead(database.db));
+  assert.equal(keyedFrom, 1, 'the signed head says where the keyed entries begin');
   const last = await database.db.selectFrom('audit_log').select(['event', 'chain']).orderBy('seq', 'desc').limit(1).executeTakeFirstOrThrow();
   assert.equal(last.event, 'test.head');
   assert.equal(Number(last.chain), heads.at(-1)!.chain, 'the new entry is the head');
@@ -114,13 +119,13 @@ describe('A2 on PostgreSQL: 400 entries from 20 writers while 3 chainers run mak
       }
     });
     const chainers = Array.from({ length: 3 }, async () => {
-      while (writing) await chainAudit(p.db, p.dialect);
+      while (writing) await chainAudit(p.db, p.dialect, KEY);
     });
     await Promise.all(writers);
     writing = false;
     await Promise.all(chainers);
-    const r = await verifyAudit(p.db);
-    assert.deepEqual(r, { count: 400, problems: [] });
+    const r = await verifyAudit(p.db, KEY);
+    assert.deepEqual(r, { count: 400, keyedFrom: 1, last: 400, problems: [] });
     const chains = (await p.db.selectFrom('audit_log').select('chain').orderBy('chain').execute()).map((x) => Number(x.chain));
     assert.deepEqual(chains, Array.from({ length: 400 }, (_, i) => i + 1));
   });
@@ -148,14 +153,14 @@ for (const target of await dbTargets()) {
       }
       const { migrateToLatest } = await import('../../src/db/database.ts');
       await migrateToLatest(old.db);
-      assert.deepEqual(await verifyAudit(old.db), { count: 3, problems: [] }, 'the old chain verifies after the migration');
+      assert.deepEqual(await verifyAudit(old.db, KEY), { count: 3, keyedFrom: 0, last: 3, problems: [] }, 'the old chain (plain SHA-256) verifies after the migration');
       await appendAudit(old.db, Date.now(), { event: 'user.created', outcome: 'ok', identifier: 'u4' });
-      const r = await verifyAudit(old.db);
-      assert.deepEqual(r, { count: 4, problems: [] }, 'a new entry continues it');
+      const r = await verifyAudit(old.db, KEY);
+      assert.deepEqual(r, { count: 4, keyedFrom: 4, last: 4, problems: [] }, 'a new entry continues it, keyed (H10)');
       const all = await old.db.selectFrom('audit_log').select(['seq', 'chain']).orderBy('seq').execute();
       assert.deepEqual(all.map((x) => [Number(x.seq), Number(x.chain)]), [[1, 1], [2, 2], [3, 3], [4, 4]], 'the database numbers the new entry after the old ones');
       await old.db.updateTable('audit_log').set({ identifier: 'forged' }).where('seq', '=', 2).execute();
-      assert.deepEqual((await verifyAudit(old.db)).problems, [{ seq: 2, problem: 'altered' }]);
+      assert.deepEqual((await verifyAudit(old.db, KEY)).problems, [{ seq: 2, problem: 'altered' }]);
     });
   });
 }
