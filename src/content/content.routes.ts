@@ -9,7 +9,7 @@ import { isLang } from '../web/i18n/i18n.ts';
 import { SERVICES } from '../web/layout.tsx';
 import { pageHtml, sendPage } from '../web/render.ts';
 import { findNews, findPage, listPublishedNews, nextNewsChange, listPublishedFaq } from './content.repository.ts';
-import { ContentPage, FaqSearch, NewsArticle, NewsList, TopPage } from './content.views.tsx';
+import { ContentPage, FaqSearch, NewsArticle, NewsList, newsIn, TopPage } from './content.views.tsx';
 import { Markdown } from './markdown.tsx';
 import { queryWords, rankFaq } from './faq-search.ts';
 
@@ -45,7 +45,8 @@ export async function contentRoutes(app: FastifyInstance, s: Services): Promise<
     const now = s.now();
     if (!n || n.status !== 'published' || n.publish_at > now || (n.end_at !== null && n.end_at <= now)) throw new HttpError('NOT_FOUND');
     const ctx = pageContext(request, reply);
-    return sendPage(reply, ContentPage({ ctx, title: ctx.lang === 'en' ? n.title_en : n.title_ja, children: h(NewsArticle, { ctx, n }) }));
+    const shown = newsIn(n, ctx.lang);
+    return sendPage(reply, ContentPage({ ctx, title: shown.title, titleLang: shown.japaneseOnly ? 'ja' : undefined, children: h(NewsArticle, { ctx, n }) }));
   });
 
   app.get('/csm/faq', async (request, reply) => {
