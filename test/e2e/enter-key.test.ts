@@ -13,9 +13,9 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { ja } from '../../src/web/i18n/ja.ts';
-import { BASE_URL, CAPTCHA, linkOf, startTestPortal, type TestPortal } from '../helpers/test-app.ts';
+import { BASE_URL, CAPTCHA, linkOf, pathOf, startTestPortal, type TestPortal } from '../helpers/test-app.ts';
 import { createOperator } from '../helpers/operators.ts';
-import { mailTo, namesIn, registrationLinkOf, SUBJECTS } from '../helpers/accounts.ts';
+import { mailTo, namesIn, register, registrationLinkOf, SUBJECTS } from '../helpers/accounts.ts';
 import { field, launchBrowser, screenshot, shown, WAIT } from '../helpers/browser.ts';
 
 const launched = await launchBrowser();
@@ -222,8 +222,30 @@ describe('browser: Enter in every field presses the form\'s main action [sqlite]
     await enterFor(page, field(page, ja['admin.users.search']));
     await shown(page.getByRole('link', { name: 'enter-clinic', exact: true }));
 
+    // One failed login, so that the unlock box is there too beside 「送る」 and 「誤りとして扱う」.
+    await portal.database.db.updateTable('users').set({ failed_logins: 1 }).where('id', '=', user.id).execute();
     await page.goto(`${base}/admin/users/${user.id}`);
-    await check(page, { '/admin/users/[^/]+/[a-z-]+': 'primary', '/admin/logout': 'primary' });
+    await check(page, {
+      [`/admin/users/${user.id}/unlock`]: ja['admin.user.unlock'], [`/admin/users/${user.id}/send-reset`]: ja['admin.user.sendReset'],
+      [`/admin/users/${user.id}/mark-email-wrong`]: ja['admin.user.markWrong'], '/admin/logout': 'primary',
+    });
+    assert.ok(report.some((l) => l.startsWith(`/admin/users/${user.id}/unlock`)), 'the unlock box was probed');
+    await page.getByLabel(new RegExp(`^${ja['admin.reason']}`)).first().fill('電話でご本人確認のうえ解除');
+    await enterFor(page, page.getByLabel(new RegExp(`^${ja['admin.reason']}`)).first());
+    assert.deepEqual((await portal.audit()).filter((a) => a.event.startsWith('support.unlock')).map((a) => a.outcome), ['ok'], 'Enter in the reason unlocked the account');
+
+    // A registration for a code held by a provisional account waits for the call-back: 承認 and 却下 each submit their own.
+    await portal.createUser({ username: 'enter-kari', email: 'enter-kari@31', institutionCode: '2714001233', institutionName: '旧エンター歯科', phone: '06-1234-5678' });
+    const applicant = portal.client();
+    assert.equal((await register(applicant, { code: '2714001233', name: 'エンター歯科', email: 'enter-case@example.jp' })).status, 200);
+    await applicant.open(pathOf(registrationLinkOf(await mailTo(portal, 'enter-case@example.jp', SUBJECTS.verify))));
+    await applicant.submit({ password: 'Shika2026Pass', confirm: 'Shika2026Pass' });
+    const { id: caseId } = await portal.database.db.selectFrom('registration_cases').select('id').executeTakeFirstOrThrow();
+    await page.goto(`${base}/admin/registration-cases/${caseId}`);
+    await check(page, {
+      [`/admin/registration-cases/${caseId}/approve`]: ja['admin.cases.approve'], [`/admin/registration-cases/${caseId}/reject`]: ja['admin.cases.reject'],
+      '/admin/logout': 'primary',
+    });
 
     await page.goto(`${base}/admin/audit`);
     await check(page, { '/admin/audit': ja['admin.audit.submit'], '/admin/logout': 'primary' });
