@@ -81,8 +81,8 @@ export const FAQ: FaqItem[] = [
   {
     q: { ja: '自分のアカウントが仮アカウントかどうかを確認するには、どうすればよいですか。', en: 'How can I tell whether my account is provisional?' },
     a: {
-      ja: 'ログイン後の「アカウント情報」で、登録されているメールアドレスの末尾が「@01」～「@48」のいずれかであれば仮アカウントです。ログインできない場合は、パスワードの再設定メールが届かないことが目安になります。',
-      en: 'In "Account information" after logging in: if the registered e-mail address ends in "@01" to "@48", the account is provisional. If you cannot log in, a reset mail that never arrives is a sign of it.',
+      ja: '登録されているメールアドレスの末尾が「@01」～「@48」のいずれかであれば仮アカウントです。仮アカウントでログインすると、メールアドレスの変更画面が表示されます（「アカウント情報」でも確認できます）。ログインできない場合は、パスワードの再設定メールが届かないことが目安になります。',
+      en: 'If the registered e-mail address ends in "@01" to "@48", the account is provisional: logging in then opens the page to change the address ("Account information" shows it too). If you cannot log in, a reset mail that never arrives is a sign of it.',
     },
   },
   {
