@@ -8,8 +8,8 @@
  * a word boundary. A kanji run keeps its kanji and drops the okurigana after it (届|かない → 届, 忘|れた → 忘), which
  * is where verbs and adjectives inflect; a standalone hiragana run loses its inflectional ending (でき|ない → でき) and
  * a leading particle (が|でき → でき); light verbs after a noun (ロック|された, 登録|します) are dropped. Each piece that
- * is left must appear in the folded text (search-text.ts). Kuromoji would need a 20 MB dictionary and a package not
- * installed; TinySegmenter splits 「届かない」 as 届か|ない, which still misses 届き.
+ * is left must appear in the folded text (search-text.ts). Kuromoji would need a dictionary of some 20 MB and a package
+ * that is not installed; a segmenter without stemming (TinySegmenter) would still leave 届か against 届き.
  */
 import type { Faq } from '../db/schema.ts';
 import { foldForSearch } from './search-text.ts';
@@ -112,8 +112,7 @@ export function wordKeys(word: string): string[] {
 }
 
 /**
- * The words of a query (split on half- or full-width spaces, at most 5 of at most 50 characters, as searchTerms cuts
- * them), each with the pieces it must match. The pieces come from the word before kana folding, because the change
+ * The words of a query (split on half- or full-width spaces, at most 5 of at most 50 characters), each with the pieces it must match. The pieces come from the word before kana folding, because the change
  * from katakana to hiragana (ログイン|できない) is what tells the pieces apart.
  */
 export function queryWords(query: string): QueryWord[] {
