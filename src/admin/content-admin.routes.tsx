@@ -23,12 +23,12 @@ import { AdminLayout, jstTime, type AdminContext } from './admin-layout.tsx';
 const CATEGORIES = ['general', 'online-qualification', 'e-prescription', 'ehr-sharing'] as const;
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-function TextArea({ t, id, label, value, error, rows = 8 }: { t: Translate; id: string; label: string; value: string; error?: string | undefined; rows?: number }) {
+function TextArea({ t, id, label, value, error, rows = 8, optional = false }: { t: Translate; id: string; label: string; value: string; error?: string | undefined; rows?: number; optional?: boolean }) {
   return (
     <div class={`field${error ? ' field--error' : ''}`}>
-      <label for={id} class="field__label">{label}<span class="field__req" aria-hidden="true">*</span></label>
+      <label for={id} class="field__label">{label}{optional ? null : <span class="field__req" aria-hidden="true">*</span>}</label>
       <p id={`${id}-help`} class="field__help">{t('admin.content.markdownHelp')}</p>
-      <textarea id={id} name={id} rows={rows} cols={60} required aria-describedby={`${id}-help${error ? ` ${id}-error` : ''}`} aria-invalid={error ? 'true' : undefined}>{value}</textarea>
+      <textarea id={id} name={id} rows={rows} cols={60} required={!optional} aria-describedby={`${id}-help${error ? ` ${id}-error` : ''}`} aria-invalid={error ? 'true' : undefined}>{value}</textarea>
       {error ? <div id={`${id}-error`} class="field__error"><p>{error}</p></div> : null}
     </div>
   );
@@ -74,7 +74,7 @@ export async function contentAdminRoutes(app: FastifyInstance, s: Services): Pro
         <p><a class="button button--primary" href="/admin/news/new">{t('admin.content.new')}</a></p>
         <table class="table">
           <thead><tr><th scope="col">{t('admin.col.publishAt')}</th><th scope="col">{t('admin.col.title')}</th><th scope="col">{t('admin.col.status')}</th><th scope="col">{t('admin.col.actions')}</th></tr></thead>
-          <tbody>{all.map((n) => <tr><td>{jstTime(n.publish_at)}</td><td>{n.title_ja}</td><td>{statusLabel(t, n.status)}</td><td><a href={`/admin/news/${n.id}`}>{t('admin.content.edit')}</a></td></tr>)}</tbody>
+          <tbody>{all.map((n) => <tr><td>{jstTime(n.publish_at)}</td><td>{n.title_ja}{n.title_en ? null : ` ${t('admin.news.japaneseOnly')}`}</td><td>{statusLabel(t, n.status)}</td><td><a href={`/admin/news/${n.id}`}>{t('admin.content.edit')}</a></td></tr>)}</tbody>
         </table>
       </>
     ) }));
@@ -91,15 +91,15 @@ export async function contentAdminRoutes(app: FastifyInstance, s: Services): Pro
           <section class="preview" aria-labelledby="preview-heading">
             <h2 id="preview-heading">{t('admin.content.previewHeading')}</h2>
             <h3>{f.title_ja}</h3><Markdown source={f.body_ja} />
-            <h3 lang="en">{f.title_en}</h3><div lang="en"><Markdown source={f.body_en} /></div>
+            {f.title_en.trim() ? <><h3 lang="en">{f.title_en}</h3><div lang="en"><Markdown source={f.body_en} /></div></> : <p>{t('admin.news.englishOptional')}</p>}
           </section>
         ) : null}
         <form method="post" action={`/admin/news/${id}`} novalidate>
           <Csrf token={ctx.csrfToken} />
           <Field t={t} id="title_ja" name="title_ja" label={t('admin.news.titleJa')} required value={f.title_ja} maxLength={200} error={errors.title_ja} />
           <TextArea t={t} id="body_ja" label={t('admin.news.bodyJa')} value={f.body_ja} error={errors.body_ja} />
-          <Field t={t} id="title_en" name="title_en" label={t('admin.news.titleEn')} required value={f.title_en} maxLength={200} error={errors.title_en} />
-          <TextArea t={t} id="body_en" label={t('admin.news.bodyEn')} value={f.body_en} error={errors.body_en} />
+          <Field t={t} id="title_en" name="title_en" label={t('admin.news.titleEn')} help={t('admin.news.englishOptional')} value={f.title_en} maxLength={200} error={errors.title_en} />
+          <TextArea t={t} id="body_en" label={t('admin.news.bodyEn')} value={f.body_en} error={errors.body_en} optional />
           <Select id="category" label={t('admin.news.category')} value={f.category} options={CATEGORIES.map((c) => [c, t(`content.news.category.${c}` as MessageKey)])} />
           <Select id="importance" label={t('admin.news.importance')} value={f.importance} options={[['normal', t('admin.news.importance.normal')], ['important', t('admin.news.importance.important')]]} />
           <Field t={t} id="publish_at" name="publish_at" label={t('admin.news.publishAt')} help="YYYY-MM-DDTHH:MM" value={f.publish_at} maxLength={16} error={errors.publish_at} />
@@ -131,8 +131,12 @@ export async function contentAdminRoutes(app: FastifyInstance, s: Services): Pro
     const { values } = readForm(request, { title_ja: 200, title_en: 200, body_ja: 20_000, body_en: 20_000, category: 40, importance: 20, publish_at: 16, end_at: 16, action: 20 });
     const f: NewsForm = { ...values };
     const errors: Partial<Record<keyof NewsForm, string>> = {};
-    const labels: Array<[keyof NewsForm, MessageKey]> = [['title_ja', 'admin.news.titleJa'], ['body_ja', 'admin.news.bodyJa'], ['title_en', 'admin.news.titleEn'], ['body_en', 'admin.news.bodyEn']];
+    const labels: Array<[keyof NewsForm, MessageKey]> = [['title_ja', 'admin.news.titleJa'], ['body_ja', 'admin.news.bodyJa']];
     for (const [k, label] of labels) if (!f[k].trim()) errors[k] = t('admin.content.required', { label: t(label) });
+    // English is optional (issue 11 §6): none at all publishes in Japanese only; half of it is a slip, named on the empty field.
+    const hasTitleEn = Boolean(f.title_en.trim());
+    const hasBodyEn = Boolean(f.body_en.trim());
+    if (hasTitleEn !== hasBodyEn) errors[hasTitleEn ? 'body_en' : 'title_en'] = t('admin.news.englishPair');
     const publishAt = parseJapanLocalInput(f.publish_at);
     const endAt = parseJapanLocalInput(f.end_at);
     if (publishAt === 'bad' || publishAt === undefined) errors.publish_at = t('admin.content.badDate');
@@ -145,7 +149,7 @@ export async function contentAdminRoutes(app: FastifyInstance, s: Services): Pro
     if (action !== 'draft' && action !== 'publish') throw new HttpError('BAD_REQUEST', 'unknown action');
     const now = s.now();
     const row: Omit<NewsTable, 'id' | 'created_at'> = {
-      title_ja: f.title_ja.trim(), title_en: f.title_en.trim(), body_ja: f.body_ja, body_en: f.body_en, category, importance,
+      title_ja: f.title_ja.trim(), title_en: f.title_en.trim(), body_ja: f.body_ja, body_en: f.title_en.trim() ? f.body_en : '', category, importance,
       status: action === 'publish' ? 'published' : 'draft', publish_at: publishAt as number, end_at: (endAt as number | undefined) ?? null,
       search_text: foldForSearch(`${f.title_ja} ${f.body_ja} ${f.title_en} ${f.body_en}`), updated_at: now, updated_by: request.operator!.username,
     };

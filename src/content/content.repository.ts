@@ -2,7 +2,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { Faq, FaqTable, News, NewsTable, Page, PagesTable } from '../db/schema.ts';
-import { likePattern } from './search-text.ts';
 
 /** Published news visible at `now`, newest first. */
 export async function listPublishedNews(db: Db, now: number, limit: number): Promise<News[]> {
@@ -54,12 +53,13 @@ export async function countNews(db: Db): Promise<number> {
   return Number(r.n);
 }
 
-/** Published FAQ entries; with terms, only those whose folded text holds every term. */
-export async function searchFaq(db: Db, terms: string[]): Promise<Faq[]> {
-  let q = db.selectFrom('faq').selectAll().where('status', '=', 'published');
-  // ESCAPE makes a typed % or _ match itself on SQLite too (PostgreSQL's default escape is the same).
-  for (const term of terms) q = q.where(sql<boolean>`search_text like ${likePattern(term)} escape '\\'`);
-  return q.orderBy('category').orderBy('sort_order').execute();
+/**
+ * Every published FAQ entry in the editors' order (category, sort_order), for the search in faq-search.ts. The
+ * search ranks in the application rather than in SQL so that SQLite and PostgreSQL answer the same: the FAQ is a
+ * few dozen entries kept by editors, and the cap only guards against a runaway table.
+ */
+export async function listPublishedFaq(db: Db, cap = 2000): Promise<Faq[]> {
+  return db.selectFrom('faq').selectAll().where('status', '=', 'published').orderBy('category').orderBy('sort_order').limit(cap).execute();
 }
 
 export async function listAllFaq(db: Db): Promise<Faq[]> {

@@ -8,10 +8,10 @@ import { queryParam } from '../web/forms.ts';
 import { isLang } from '../web/i18n/i18n.ts';
 import { SERVICES } from '../web/layout.tsx';
 import { pageHtml, sendPage } from '../web/render.ts';
-import { findNews, findPage, listPublishedNews, nextNewsChange, searchFaq } from './content.repository.ts';
-import { ContentPage, FaqSearch, NewsArticle, NewsList, TopPage } from './content.views.tsx';
+import { findNews, findPage, listPublishedNews, nextNewsChange, listPublishedFaq } from './content.repository.ts';
+import { ContentPage, FaqSearch, NewsArticle, NewsList, newsIn, TopPage } from './content.views.tsx';
 import { Markdown } from './markdown.tsx';
-import { searchTerms } from './search-text.ts';
+import { queryWords, rankFaq } from './faq-search.ts';
 
 export async function contentRoutes(app: FastifyInstance, s: Services): Promise<void> {
   app.get('/', async (_request, reply) => reply.redirect('/csm', 302));
@@ -45,12 +45,13 @@ export async function contentRoutes(app: FastifyInstance, s: Services): Promise<
     const now = s.now();
     if (!n || n.status !== 'published' || n.publish_at > now || (n.end_at !== null && n.end_at <= now)) throw new HttpError('NOT_FOUND');
     const ctx = pageContext(request, reply);
-    return sendPage(reply, ContentPage({ ctx, title: ctx.lang === 'en' ? n.title_en : n.title_ja, children: h(NewsArticle, { ctx, n }) }));
+    const shown = newsIn(n, ctx.lang);
+    return sendPage(reply, ContentPage({ ctx, title: shown.title, titleLang: shown.japaneseOnly ? 'ja' : undefined, children: h(NewsArticle, { ctx, n }) }));
   });
 
   app.get('/csm/faq', async (request, reply) => {
     const q = (queryParam(request, 'q') ?? '').slice(0, 200);
-    const items = await searchFaq(s.db, searchTerms(q));
+    const items = rankFaq(await listPublishedFaq(s.db), queryWords(q));
     const ctx = pageContext(request, reply);
     return sendPage(reply, ContentPage({ ctx, title: ctx.t('content.faq.title'), children: h(FaqSearch, { ctx, q: q.trim(), items }) }));
   });

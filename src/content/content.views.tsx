@@ -18,12 +18,23 @@ function Tile({ href, title, sub, kind }: { href: string; title: string; sub?: s
   );
 }
 
+/**
+ * A notice in the page's language. A notice published in Japanese only (issue 11 §6) shows its Japanese text on the
+ * English pages, marked `lang="ja"` so that a screen reader switches voice (WCAG 3.1.2), with a note in English.
+ */
+export function newsIn(n: News, lang: PageContext['lang']): { title: string; body: string; lang: 'ja' | 'en'; japaneseOnly: boolean } {
+  if (lang === 'en' && n.title_en.trim()) return { title: n.title_en, body: n.body_en, lang: 'en', japaneseOnly: false };
+  return { title: n.title_ja, body: n.body_ja, lang: 'ja', japaneseOnly: lang === 'en' };
+}
+
 export function NewsLine({ ctx, n }: { ctx: PageContext; n: News }) {
+  const shown = newsIn(n, ctx.lang);
   return (
     <li>
       <time dateTime={japanDate(n.publish_at)}>{japanDate(n.publish_at)}</time>{' '}
       {n.importance === 'important' ? <span class="badge badge--important">{ctx.t('content.news.important')}</span> : null}{' '}
-      <a href={`/csm/news/${n.id}`}>{ctx.lang === 'en' ? n.title_en : n.title_ja}</a>
+      <a href={`/csm/news/${n.id}`} lang={shown.japaneseOnly ? 'ja' : undefined}>{shown.title}</a>
+      {shown.japaneseOnly ? <> <span class="muted">{ctx.t('content.news.japaneseOnlyMark')}</span></> : null}
     </li>
   );
 }
@@ -57,11 +68,11 @@ export function TopPage({ ctx, news }: { ctx: PageContext; news: News[] }) {
   );
 }
 
-export function ContentPage({ ctx, title, children }: { ctx: PageContext; title: string; children: ComponentChildren }) {
+export function ContentPage({ ctx, title, titleLang, children }: { ctx: PageContext; title: string; titleLang?: string | undefined; children: ComponentChildren }) {
   return (
     <Layout ctx={ctx} title={title}>
       <div class="container container--narrow">
-        <h1>{title}</h1>
+        <h1 lang={titleLang}>{title}</h1>
         {children}
         <p><a href="/csm">{ctx.t('content.backToTop')}</a></p>
       </div>
@@ -75,13 +86,15 @@ export function NewsList({ ctx, news }: { ctx: PageContext; news: News[] }) {
 }
 
 export function NewsArticle({ ctx, n }: { ctx: PageContext; n: News }) {
+  const shown = newsIn(n, ctx.lang);
   return (
     <article>
+      {shown.japaneseOnly ? <p class="alert alert--info">{ctx.t('content.news.japaneseOnly')}</p> : null}
       <p class="muted">
         <time dateTime={japanDate(n.publish_at)}>{japanDate(n.publish_at)}</time> ・ {ctx.t(`content.news.category.${n.category}` as MessageKey)}
         {n.importance === 'important' ? <> ・ <span class="badge badge--important">{ctx.t('content.news.important')}</span></> : null}
       </p>
-      <Markdown source={ctx.lang === 'en' ? n.body_en : n.body_ja} />
+      <div lang={shown.japaneseOnly ? 'ja' : undefined}><Markdown source={shown.body} /></div>
     </article>
   );
 }

@@ -1,7 +1,7 @@
 /**
  * Folding for the public full-text search in Japanese: NFKC (full-width → half-width), lower case,
  * katakana → hiragana, so that 「ぱすわーど」 finds 「パスワード」 and a substring finds its word
- * (「パスワード」 in 「パスワードを忘れた」) without a word splitter.
+ * (「パスワード」 in 「パスワードを忘れた」). faq-search.ts cuts the query into the pieces matched against this text.
  */
 export function foldForSearch(text: string): string {
   return text
@@ -10,11 +10,6 @@ export function foldForSearch(text: string): string {
     .replace(/[\u30a1-\u30f6]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0x60))
     .replace(/\s+/g, ' ')
     .trim();
-}
-
-/** The terms of a query: split on spaces (half- or full-width), at most 5, each at most 50 characters. */
-export function searchTerms(query: string): string[] {
-  return foldForSearch(query).split(' ').filter(Boolean).slice(0, 5).map((t) => t.slice(0, 50));
 }
 
 /** Escapes LIKE wildcards so that a typed % or _ matches itself. */

@@ -3,6 +3,9 @@
  * non-visual alternative, a proof of work that /static/captcha-pow.js solves when the person presses its button.
  * Without JavaScript that button stays hidden and the page points to the call center instead.
  *
+ * The field is described (aria-describedby, W2) by its help, then by the call-center line; captcha-pow.js adds the
+ * proof-of-work lead when it shows that button, so that a screen reader never announces a button that is not there.
+ *
  * None of these controls is a submit button placed before 「次へ」: the form's default button (what Enter in a field
  * presses) is the first submit button in it, so the redraw button comes after 「次へ」 ({@link CaptchaRedrawButton})
  * and the proof-of-work button is a plain button.
@@ -30,7 +33,7 @@ export function CaptchaBlock({ t, base, flowId, phone, error, pow, autofocus }: 
       <img class="captcha__image" src={`${base}/captcha?flow=${flowId}&r=${Date.now().toString(36)}`} alt={t('reset.captchaAlt')}
         width={PICTURE_WIDTH} height={PICTURE_HEIGHT} />
       <Field t={t} id="captcha" name="captcha" label={t('reset.captcha')} help={t('reset.captchaHelp')} required
-        value="" autocomplete="off" maxLength={20} error={error} autofocus={autofocus} />
+        value="" autocomplete="off" maxLength={20} error={error} autofocus={autofocus} describedBy={['captcha-phone-help']} />
       <div class="captcha-pow" data-pow-url={`${base}/pow?flow=${flowId}`} data-working={t('captcha.pow.working')}
         data-done={t('captcha.pow.done')} data-failed={t('captcha.pow.failed', { phone })} data-limited={t('captcha.pow.limited', { phone })}
         data-unsupported={t('captcha.pow.unsupported', { phone })} hidden>
@@ -41,7 +44,7 @@ export function CaptchaBlock({ t, base, flowId, phone, error, pow, autofocus }: 
         <p class="captcha-pow__status" role="status" aria-live="polite">{solved ? t('captcha.pow.done') : ''}</p>
         <input type="hidden" name="pow" value={pow ?? ''} />
       </div>
-      <p class="muted">{t('reset.captchaPhoneHelp', { phone })}</p>
+      <p id="captcha-phone-help" class="muted">{t('reset.captchaPhoneHelp', { phone })}</p>
       <script src="/static/captcha-pow.js" defer></script>
     </div>
   );

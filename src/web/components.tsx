@@ -18,6 +18,8 @@ export interface FieldProps {
   readOnly?: boolean;
   passwordToggle?: boolean;
   autofocus?: boolean;
+  /** Ids of further text that describes the field (read after the help, before the errors). */
+  describedBy?: string[];
   extra?: ComponentChildren;
 }
 
@@ -26,7 +28,7 @@ export function Field(p: FieldProps) {
   const errors = p.error === undefined ? [] : Array.isArray(p.error) ? p.error : [p.error];
   const helpId = p.help ? `${p.id}-help` : undefined;
   const errId = errors.length ? `${p.id}-error` : undefined;
-  const describedBy = [helpId, errId].filter(Boolean).join(' ') || undefined;
+  const describedBy = [helpId, ...(p.describedBy ?? []), errId].filter(Boolean).join(' ') || undefined;
   return (
     <div class={`field${errors.length ? ' field--error' : ''}`}>
       <label for={p.id} class="field__label">

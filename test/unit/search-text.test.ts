@@ -4,9 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { foldForSearch, likePattern, searchTerms } from '../../src/content/search-text.ts';
+import { foldForSearch, likePattern } from '../../src/content/search-text.ts';
+import { queryWords } from '../../src/content/faq-search.ts';
 
-const finds = (query: string, text: string) => searchTerms(query).every((t) => foldForSearch(text).includes(t));
+const finds = (query: string, text: string) => queryWords(query).every((w) => w.keys.every((k) => foldForSearch(text).includes(k)));
 
 test('issue4-5: katakana folds to hiragana, half-width to full-width kana, full-width latin and digits to ASCII, lower case', () => {
   assert.equal(foldForSearch('パスワード'), 'ぱすわーど');
@@ -25,11 +26,11 @@ test('issue4-5: 「パスワード」 finds 「パスワードを忘れた」 in
   assert.ok(finds('password', 'I forgot my PASSWORD'));
 });
 
-test('issue4-5: searchTerms splits on half- and full-width spaces, at most 5 terms of at most 50 characters; an empty query has none', () => {
-  assert.deepEqual(searchTerms('パスワード　メール  届かない'), ['ぱすわーど', 'めーる', '届かない']);
-  assert.deepEqual(searchTerms(' 　 '), []);
-  assert.deepEqual(searchTerms('a b c d e f g'), ['a', 'b', 'c', 'd', 'e']);
-  assert.equal(searchTerms('あ'.repeat(60))[0], 'あ'.repeat(50));
+test('issue4-5: a query splits on half- and full-width spaces, at most 5 words of at most 50 characters; an empty query has none', () => {
+  assert.deepEqual(queryWords('パスワード　メール  届かない').map((w) => w.word), ['ぱすわーど', 'めーる', '届かない']);
+  assert.deepEqual(queryWords(' 　 '), []);
+  assert.deepEqual(queryWords('a b c d e f g').map((w) => w.word), ['a', 'b', 'c', 'd', 'e']);
+  assert.equal(queryWords('あ'.repeat(60))[0]!.word, 'あ'.repeat(50));
 });
 
 test('B1: likePattern makes % _ and \\ match themselves', () => {

@@ -5,13 +5,14 @@ import { Layout, type PageContext } from '../../web/layout.tsx';
 import { CaptchaBlock, CaptchaRedrawButton } from '../../web/captcha-block.tsx';
 import type { MessageKey } from '../../web/i18n/i18n.ts';
 
+const STAGES: Array<[string, MessageKey]> = [['①', 'reset.step1'], ['②', 'reset.step2'], ['③', 'reset.step3']];
+
 /** The step indicator ① 特定 ② 検証 ③ リセット. */
 export function Steps({ ctx, current }: { ctx: PageContext; current: 1 | 2 | 3 | 4 }) {
   const { t } = ctx;
-  const steps: Array<[string, MessageKey]> = [['①', 'reset.step1'], ['②', 'reset.step2'], ['③', 'reset.step3']];
   return (
     <ol class="steps" aria-label={t('reset.steps')}>
-      {steps.map(([mark, key], i) => {
+      {STAGES.map(([mark, key], i) => {
         const n = i + 1;
         const state = n < current ? 'done' : n === current ? 'current' : 'todo';
         return (
@@ -25,9 +26,15 @@ export function Steps({ ctx, current }: { ctx: PageContext; current: 1 | 2 | 3 |
   );
 }
 
-function ResetFrame({ ctx, step, children }: { ctx: PageContext; step: 1 | 2 | 3 | 4; children: ComponentChildren }) {
+/**
+ * Each screen has its own page title (WCAG 2.4.2), so that a screen reader, a tab or the history tells the stages
+ * apart: 「① 特定 - パスワードの再設定」, or the screen's heading for the sent and done pages.
+ */
+function ResetFrame({ ctx, step, screen, children }: { ctx: PageContext; step: 1 | 2 | 3 | 4; screen?: MessageKey; children: ComponentChildren }) {
+  const stage = STAGES[step - 1];
+  const name = screen ? ctx.t(screen) : stage ? `${stage[0]} ${ctx.t(stage[1])}` : '';
   return (
-    <Layout ctx={ctx} title={ctx.t('reset.title')}>
+    <Layout ctx={ctx} title={`${name} - ${ctx.t('reset.title')}`}>
       <div class="container container--narrow">
         <h1>{ctx.t('reset.title')}</h1>
         <Steps ctx={ctx} current={step} />
@@ -108,7 +115,7 @@ export function VerifyPage({ ctx, v }: { ctx: PageContext; v: VerifyView }) {
 export function SentPage({ ctx, from, ttl, phone, notice }: { ctx: PageContext; from: string; ttl: string; phone: string; notice?: MessageKey | undefined }) {
   const { t } = ctx;
   return (
-    <ResetFrame ctx={ctx} step={2}>
+    <ResetFrame ctx={ctx} step={2} screen="reset.sent.heading">
       {notice ? <Notice kind="info"><p>{t(notice)}</p></Notice> : null}
       <h2>{t('reset.sent.heading')}</h2>
       <Notice kind="success">
@@ -163,7 +170,7 @@ export function ResetPage({ ctx, v }: { ctx: PageContext; v: ResetView }) {
 export function DonePage({ ctx }: { ctx: PageContext }) {
   const { t } = ctx;
   return (
-    <ResetFrame ctx={ctx} step={4}>
+    <ResetFrame ctx={ctx} step={4} screen="reset.done.heading">
       <h2>{t('reset.done.heading')}</h2>
       <Notice kind="success"><p>{t('reset.done.p1')}</p></Notice>
       <div class="actions">

@@ -21,6 +21,14 @@
     say('unsupported');
     return;
   }
+  // The field's description now names this way too, right after its own help (W2).
+  var input = document.getElementById('captcha');
+  var lead = button.getAttribute('aria-describedby');
+  if (input && lead) {
+    var ids = (input.getAttribute('aria-describedby') || '').split(/\s+/).filter(Boolean);
+    if (ids.indexOf(lead) < 0) ids.splice(Math.min(1, ids.length), 0, lead);
+    input.setAttribute('aria-describedby', ids.join(' '));
+  }
 
   function fromHex(hex) {
     var out = new Uint8Array(hex.length / 2);
