@@ -48,6 +48,8 @@ export interface Config {
   pageCacheSeconds: number;
   metricsToken: string | undefined;
   logLevel: string;
+  /** The whole shutdown (requests in progress, mail worker, database) must end within this; below systemd's 30 s. */
+  shutdownTimeoutSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -177,5 +179,6 @@ export function loadConfig(env: Env = process.env, options: { persistSecret?: bo
     pageCacheSeconds: int(env, 'PAGE_CACHE_SECONDS', 5, 0, 3600),
     metricsToken: env.METRICS_TOKEN || undefined,
     logLevel: env.LOG_LEVEL || 'info',
+    shutdownTimeoutSeconds: int(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 600),
   };
 }
