@@ -7,7 +7,8 @@
  * for the browser to drop it (45–50 s). Here every connection without a request in progress is closed at once, and
  * those with one are closed as soon as their response is sent.
  */
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 
 export interface ShutdownOptions {
@@ -18,14 +19,49 @@ export interface ShutdownOptions {
   exit?: (code: number) => void;
 }
 
-/** Counts the requests in progress on a server, from Node's own events (so 404s and refused requests count too). */
-export function trackRequests(server: Server): { inFlight(): number } {
+/**
+ * Counts the requests in progress on a server and on each connection, from Node's own events (so 404s and refused
+ * requests count too), and closes the connections that have none.
+ */
+export function trackRequests(server: Server): { inFlight(): number; closeUnbusy(): number; closing(): void } {
   let inFlight = 0;
-  server.on('request', (_req, res) => {
-    inFlight++;
-    res.once('close', () => inFlight--);
+  let closing = false;
+  const busy = new Map<Socket, number>();
+  const open = new Set<ServerResponse>();
+  server.on('connection', (socket: Socket) => {
+    busy.set(socket, 0);
+    socket.once('close', () => busy.delete(socket));
   });
-  return { inFlight: () => inFlight };
+  server.on('request', (req, res) => {
+    inFlight++;
+    open.add(res);
+    // Answered during the shutdown: the client (or nginx) is told not to send more on this connection.
+    if (closing) res.shouldKeepAlive = false;
+    const socket = req.socket;
+    busy.set(socket, (busy.get(socket) ?? 0) + 1);
+    res.once('close', () => {
+      inFlight--;
+      open.delete(res);
+      if (busy.has(socket)) busy.set(socket, Math.max(0, busy.get(socket)! - 1));
+    });
+  });
+  return {
+    inFlight: () => inFlight,
+    closing() {
+      closing = true;
+      for (const res of open) if (!res.headersSent) res.shouldKeepAlive = false;
+    },
+    closeUnbusy() {
+      let closed = 0;
+      for (const [socket, n] of busy) {
+        if (n === 0 && !socket.destroyed) {
+          socket.destroy();
+          closed++;
+        }
+      }
+      return closed;
+    },
+  };
 }
 
 /** Installs the SIGTERM/SIGINT handlers; a second signal during the shutdown exits at once (non-zero). */
@@ -50,6 +86,7 @@ export function installShutdown(o: ShutdownOptions): void {
     const log = o.app.log;
     const started = Date.now();
     const since = () => Date.now() - started;
+    requests.closing();
     const atSignal = requests.inFlight();
     const connections = await new Promise<number>((resolve) => server.getConnections((err, n) => resolve(err ? -1 : n)));
     log.info({ signal, timeoutSeconds: o.timeoutSeconds, requestsInFlight: atSignal, openConnections: connections }, 'shutting down');
@@ -65,8 +102,7 @@ export function installShutdown(o: ShutdownOptions): void {
     // Connections without a request in progress go now; the others once their response is sent. Polled, because a
     // keep-alive connection may start a request while the listener is closing.
     const drain = () => {
-      server.closeIdleConnections();
-      if (requests.inFlight() === 0) server.closeAllConnections();
+      requests.closeUnbusy();
     };
     const drainer = setInterval(drain, 20);
     server.once('close', () => {
