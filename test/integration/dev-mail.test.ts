@@ -206,13 +206,14 @@ for (const target of targets) {
   });
 
   describe(`SMTP mail is 8bit too [${target}]`, () => {
-    test('D1: the reset mail reaches the SMTP server as 8bit UTF-8 with the link whole, and parses as before', async () => {
+    test('D1: the reset mail reaches the SMTP server as 8bit UTF-8 (BODY=8BITMIME) with the link whole, and parses as before', async () => {
       const p = await startTestPortal(target);
       try {
         await p.createUser({ username: 'dv-smtp', email: 'dv-smtp@example.jp' });
         await requestReset(p.client(), 'dv-smtp', 'dv-smtp@example.jp');
         const mail = await p.sink.waitFor((m) => m.to.includes('dv-smtp@example.jp'));
         assert.match(mail.raw, /^Content-Transfer-Encoding: 8bit\r?$/m);
+        assert.deepEqual(mail.mailFromArgs, { BODY: '8BITMIME' }, 'announced to the server, which offers 8BITMIME');
         assert.ok(mail.raw.includes('※本URLの有効期限は1時間となります。'));
         assert.match(mail.raw, /^https:\/\/portal\.example\.jp\/passwordreset\.do\?sysparm_tiny=[A-Za-z0-9]{32}\r?$/m);
         assert.equal(mail.subject, '【医療機関等向け総合ポータルサイト】パスワード変更用URL');
