@@ -160,6 +160,7 @@ for (const target of targets) {
       const { file } = await emlTo(p.outbox, 'dv-one@example.jp');
       const outside = new Client(p.app);
       outside.ip = '203.0.113.10';
+      assert.equal((await local(p.app).get(`/dev/mail/${file}`)).status, 200, 'from this machine it answers');
       const missing = await outside.get('/no-such-page');
       assert.equal(missing.status, 404);
       for (const path of ['/dev/mail', `/dev/mail/${file}`]) {
