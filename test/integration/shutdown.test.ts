@@ -3,8 +3,8 @@
  * holds an idle keep-alive connection, a connection it opened and never used, and a request still in progress.
  * - D4 it answers the request in progress, closes the other connections at once, exits 0 within a few seconds and
  *   logs what it waited for (requests, the mail worker, the database) and how long;
- * - D5 a request that never ends cannot hold it past SHUTDOWN_TIMEOUT_SECONDS: it exits non-zero, saying what it
- *   was waiting for.
+ * - D5 a request that never ends (or an SMTP server that never answers) cannot hold it past SHUTDOWN_TIMEOUT_SECONDS:
+ *   it exits non-zero, saying what it was waiting for; the claimed mails not being sent are already back in the queue.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +14,11 @@ import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SMTPServer } from 'smtp-server';
 import { loadConfig, ConfigError } from '../../src/config.ts';
+import { migrateToLatest, openDatabase } from '../../src/db/database.ts';
+import { enqueueMail } from '../../src/mail/outbox.repository.ts';
+import { createSecretBox } from '../../src/security/secret-box.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -90,11 +94,12 @@ async function exitWithin(p: Proc, ms: number): Promise<number | null | 'hung'> 
   return r;
 }
 
-async function portal(extra: Record<string, string> = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'iryo-stop-'));
+const SECRET = 'shutdown-test-secret-0123456789-abcdefgh';
+
+async function portal(extra: Record<string, string> = {}, dir = mkdtempSync(join(tmpdir(), 'iryo-stop-'))) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const server = startServer({ NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', BASE_URL: base, DATA_DIR: dir, DATABASE_URL: `sqlite:${join(dir, 'portal.db')}`, SESSION_SECRET: 'shutdown-test-secret-0123456789-abcdefgh', LOG_LEVEL: 'info', ...extra });
+  const server = startServer({ NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', BASE_URL: base, DATA_DIR: dir, DATABASE_URL: `sqlite:${join(dir, 'portal.db')}`, SESSION_SECRET: SECRET, LOG_LEVEL: 'info', ...extra });
   await ready(base, server);
   return { dir, port, base, server, cleanup: () => {
     if (server.child.exitCode === null) server.child.kill('SIGKILL');
@@ -171,6 +176,45 @@ describe('shutdown within seconds', () => {
       await stuck.closed;
     } finally {
       p.cleanup();
+    }
+  });
+
+  test('D5: when the deadline comes while an SMTP server holds a mail, the other claimed mails are already back in the queue', { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iryo-stop-'));
+    const url = `sqlite:${join(dir, 'portal.db')}`;
+    let started = 0;
+    // An SMTP server that takes the first mail's data and never answers it.
+    const smtp = new SMTPServer({ authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'], logger: false, onData(stream) {
+      started++;
+      stream.resume();
+    } });
+    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
+    const smtpPort = (smtp.server.address() as { port: number }).port;
+    const { db } = openDatabase(url);
+    let p: Awaited<ReturnType<typeof portal>> | undefined;
+    try {
+      await migrateToLatest(db);
+      const box = createSecretBox(SECRET);
+      for (let i = 1; i <= 3; i++) await enqueueMail(db, box, Date.now(), { kind: 'notice', userId: null, to: `stop-${i}@example.jp`, subject: `お知らせ ${i}`, text: `本文 ${i}` });
+      p = await portal({ DATABASE_URL: url, SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, SHUTDOWN_TIMEOUT_SECONDS: '1', MAIL_CLAIM_MS: '600000' }, dir);
+      await until('the first mail to reach the SMTP server', () => started >= 1, 15_000);
+      p.server.child.kill('SIGTERM');
+      const code = await exitWithin(p.server, 4000);
+      assert.notEqual(code, 'hung', p.server.output());
+      assert.notEqual(code, 0);
+      const [late] = logLines(p.server.output(), 'shutdown deadline reached');
+      assert.equal(late?.waitingFor, 'mail worker (the mail being sent)', p.server.output());
+      const rows = await db.selectFrom('outbox').select(['to_addr', 'status', 'claimed_until']).orderBy('to_addr').execute();
+      assert.deepEqual(rows.map((r) => [r.to_addr, r.status, r.claimed_until === null]), [
+        ['stop-1@example.jp', 'sending', false],
+        ['stop-2@example.jp', 'queued', true],
+        ['stop-3@example.jp', 'queued', true],
+      ], 'only the mail being sent keeps its claim (it expires after MAIL_CLAIM_MS); the others wait for the next start');
+    } finally {
+      p?.cleanup();
+      await db.destroy();
+      smtp.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
