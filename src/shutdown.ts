@@ -101,9 +101,7 @@ export function installShutdown(o: ShutdownOptions): void {
 
     // Connections without a request in progress go now; the others once their response is sent. Polled, because a
     // keep-alive connection may start a request while the listener is closing.
-    const drain = () => {
-      requests.closeUnbusy();
-    };
+    const drain = () => requests.closeUnbusy();
     const drainer = setInterval(drain, 20);
     server.once('close', () => {
       clearInterval(drainer);
