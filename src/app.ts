@@ -37,6 +37,7 @@ import { recoveryRoutes } from './flows/recovery/recovery.routes.ts';
 import { processResetRequests } from './flows/recovery/recovery.flow.ts';
 import { registrationRoutes } from './flows/registration/registration.routes.ts';
 import { accountRoutes } from './flows/account/account.routes.ts';
+import { devMailEnabled, devMailRoutes } from './mail/dev-mail.routes.ts';
 import { adminPlugin } from './admin/admin.plugin.tsx';
 
 export interface AppDeps {
@@ -184,6 +185,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await recoveryRoutes(app, services);
   await registrationRoutes(app, services);
   await accountRoutes(app, services);
+  // Development only, loopback only: the file outbox in the browser (absent, 404, anywhere else).
+  if (devMailEnabled(config)) await devMailRoutes(app, config);
   // Encapsulated: its hooks (operator session, roles) never reach the public routes.
   await app.register(adminPlugin, { prefix: '/admin', services });
 
@@ -207,7 +210,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.runMailWorker !== false) app.addHook('onReady', async () => mailWorker.start());
   app.addHook('onClose', async () => {
     clearInterval(sweeper);
-    await mailWorker.stop();
+    // Fastify runs this after the HTTP server has closed (its own onClose is registered later and runs first).
+    const started = Date.now();
+    const { handedBack } = await mailWorker.stop();
+    app.log.info({ waitedMs: Date.now() - started, mailsHandedBack: handedBack }, 'shutdown: mail worker stopped');
     await chainer.stop();
   });
   return app;

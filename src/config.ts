@@ -64,6 +64,8 @@ export interface Config {
   mailFileOutbox: boolean;
   /** Settings that are allowed but unsafe outside tests; server.ts prints each at start. */
   warnings: string[];
+  /** The whole shutdown (requests in progress, mail worker, database) must end within this; below systemd's 30 s. */
+  shutdownTimeoutSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -258,5 +260,6 @@ export function loadConfig(env: Env = process.env, options: { persistSecret?: bo
     adminAllowCidrs,
     mailFileOutbox,
     warnings,
+    shutdownTimeoutSeconds: int(env, 'SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 600),
   };
 }

@@ -5,6 +5,8 @@ import { ConfigError, loadConfig, type Config } from './config.ts';
 import { POLICIES } from './accounts/password-policy.ts';
 import { createDemoAccountsIfEmpty } from './accounts/demo-accounts.ts';
 import { openRuntime } from './runtime.ts';
+import { installShutdown } from './shutdown.ts';
+import { devMailEnabled } from './mail/dev-mail.routes.ts';
 
 let config: Config;
 try {
@@ -29,6 +31,9 @@ const runtime = await openRuntime(config).catch((err: Error) => {
 const demo = config.production ? [] : await createDemoAccountsIfEmpty(runtime.db, POLICIES[config.passwordPolicy], Date.now());
 const app = await buildApp({ config, db: runtime.db, dialect: runtime.dialect, transport: runtime.transport, redis: runtime.redis, logger: loggerOptions(config.logLevel) });
 
+// Before listening: the request count it keeps must see every request.
+installShutdown({ app, closeRuntime: () => runtime.close(), timeoutSeconds: config.shutdownTimeoutSeconds });
+
 try {
   await app.listen({ port: config.port, host: config.host });
 } catch (err) {
@@ -45,17 +50,9 @@ if (demo.length) {
   lines.push('', '  Demo accounts (created now, shown only once):');
   for (const d of demo) lines.push(`    ${d.kind}`, `      ユーザー名/ID: ${d.login}   パスワード: ${d.password}   メール: ${d.email}`);
 }
-if (!config.smtpUrl) lines.push('', `  Mails are written as .eml files to ${config.dataDir}/outbox/ (open one to follow a reset link).`);
+if (!config.smtpUrl) {
+  lines.push('', `  Mails are written as .eml files to ${config.dataDir}/outbox/ (open one to follow a reset link).`);
+  if (devMailEnabled(config)) lines.push(`  Read them in the browser: ${config.baseUrl}/dev/mail (development only, from this machine)`);
+}
 console.log(lines.join('\n') + '\n');
 
-let closing = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, async () => {
-    if (closing) return;
-    closing = true;
-    app.log.info({ signal }, 'shutting down');
-    await app.close();
-    await runtime.close();
-    process.exit(0);
-  });
-}

@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
+import { composeMail } from './mime.ts';
 
 export interface OutgoingMail {
   id: string;
@@ -18,18 +19,12 @@ export interface MailTransport {
   close(): void;
 }
 
+/**
+ * What nodemailer sends: our own composed message (8bit UTF-8, see mime.ts). BODY=8BITMIME is announced to a server
+ * that offers it (nodemailer does not do so for raw messages by itself).
+ */
 function message(mail: OutgoingMail) {
-  const domain = mail.from.split('@')[1] ?? 'localhost';
-  return {
-    // Stable per outbox row: a mail delivered twice (an instance killed between the SMTP reply and the
-    // database update) carries the same Message-ID, so receivers can drop the copy.
-    messageId: `<${mail.id}@${domain}>`,
-    from: mail.from,
-    to: mail.to,
-    subject: mail.subject,
-    text: mail.text,
-    headers: { 'Auto-Submitted': 'auto-generated', 'X-Portal-Mail-Id': mail.id },
-  };
+  return { raw: composeMail(mail).raw, envelope: { from: mail.from, to: [mail.to], use8BitMime: true } };
 }
 
 export function createSmtpTransport(url: string): MailTransport {
@@ -47,19 +42,20 @@ export function createSmtpTransport(url: string): MailTransport {
   };
 }
 
-/** Development outbox: each mail becomes an .eml file that any mail program (or a text editor) opens. */
+/**
+ * Development outbox: each mail becomes an .eml file that any mail program or a text editor opens (8bit UTF-8,
+ * LF line ends: the words and the links read as they are). /dev/mail lists them (dev-mail.routes.tsx).
+ */
 export function createFileTransport(dir: string): MailTransport {
-  const transporter = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   return {
     async send(mail) {
       mkdirSync(dir, { recursive: true });
-      const info = await transporter.sendMail(message(mail));
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       const file = join(dir, `${stamp}-${mail.id}.eml`);
-      writeFileSync(file, info.message as Buffer, { mode: 0o600 });
+      writeFileSync(file, composeMail(mail).raw.replace(/\r\n/g, '\n'), { mode: 0o600 });
       return { where: file };
     },
     describe: () => `files in ${dir}`,
-    close: () => transporter.close(),
+    close: () => undefined,
   };
 }

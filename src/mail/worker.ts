@@ -38,7 +38,11 @@ export interface MailWorker {
   runOnce(): Promise<number>;
   /** Asks for a round soon (after a mail is queued). */
   kick(): void;
-  stop(): Promise<void>;
+  /**
+   * Stops the loop: the mail being sent is finished, every other claimed mail goes back to the queue (at once, not
+   * after that send). Resolves with how many mails were handed back.
+   */
+  stop(): Promise<{ handedBack: number }>;
 }
 
 const MAX_BACKOFF_MS = 3600_000;
@@ -65,6 +69,8 @@ export function createMailWorker(d: MailWorkerDeps): MailWorker {
   /** Set by stop(): the mail being sent is finished, the rest of the claimed batch is given back. */
   let stopping = false;
   const inFlight = new Set<string>();
+  /** The mail whose SMTP transaction is under way (stop() leaves its claim alone until it ends). */
+  let sending: string | undefined;
 
   /** Returns how many mails this round claimed. */
   async function deliver(): Promise<number> {
@@ -83,6 +89,7 @@ export function createMailWorker(d: MailWorkerDeps): MailWorker {
       // Shutting down: the mails not started yet stay in inFlight and stop() gives them back to the queue,
       // so a slow SMTP server cannot hold the shutdown for a whole batch (nor leave claims to expire).
       if (stopping) break;
+      sending = mail.id;
       const attempts = mail.attempts + 1;
       try {
         const text = d.box.open(mail.body_enc);
@@ -110,6 +117,7 @@ export function createMailWorker(d: MailWorkerDeps): MailWorker {
         d.onOutcome?.(attempts >= d.maxAttempts ? 'mail.failed' : 'mail.retry');
       } finally {
         inFlight.delete(mail.id);
+        sending = undefined;
       }
     }
     return batch.length + prepared;
@@ -190,6 +198,11 @@ export function createMailWorker(d: MailWorkerDeps): MailWorker {
       clearTimeout(timer);
       timer = undefined;
       soon = false;
+      // The claimed mails not started yet go back now: a slow SMTP server holding the one being sent must not keep
+      // them claimed until the shutdown deadline (they would wait MAIL_CLAIM_MS for another instance).
+      const notStarted = [...inFlight].filter((id) => id !== sending);
+      for (const id of notStarted) inFlight.delete(id);
+      await releaseClaims(d.db, notStarted);
       if (running) await running;
       // Requests already answered are decided before the process ends (their mails wait in the outbox).
       try {
@@ -197,8 +210,10 @@ export function createMailWorker(d: MailWorkerDeps): MailWorker {
       } catch (err) {
         d.log.error({ err }, 'mail worker: preparing mail at shutdown failed');
       }
-      await releaseClaims(d.db, [...inFlight]);
+      const rest = [...inFlight];
+      await releaseClaims(d.db, rest);
       inFlight.clear();
+      return { handedBack: notStarted.length + rest.length };
     },
   };
 }

@@ -9,6 +9,8 @@ export interface ReceivedMail {
   text: string;
   headers: ParsedMail['headers'];
   raw: string;
+  /** The MAIL FROM parameters, e.g. { BODY: '8BITMIME' }. */
+  mailFromArgs: Record<string, string> | false;
 }
 
 export interface SmtpSink {
@@ -44,6 +46,7 @@ export async function startSmtpSink(port = 0): Promise<SmtpSink> {
             text: parsed.text ?? '',
             headers: parsed.headers,
             raw,
+            mailFromArgs: session.envelope.mailFrom ? (session.envelope.mailFrom.args as Record<string, string> | false) : false,
           });
           callback();
         });

@@ -201,6 +201,12 @@ test('a real start: demo accounts printed, login and reset over HTTP, mail as .e
     assert.ok(link, 'the mail holds the passwordreset.do link');
     const token = link[1]!;
 
+    // D2: in development the banner points to /dev/mail, which shows that mail over a real loopback connection.
+    assert.ok(server.output().includes(`http://localhost:${port}/dev/mail`), 'the banner says where to read mail');
+    const box = await web.send('GET', '/dev/mail');
+    assert.equal(box.status, 200);
+    assert.ok(box.body.includes('【医療機関等向け総合ポータルサイト】パスワード変更用URL'), 'the mail is listed');
+
     // Open the link, set a new password, log in with it.
     const opened = await b.send('GET', `/passwordreset.do?sysparm_tiny=${token}`);
     assert.equal(opened.status, 303);

@@ -1,6 +1,7 @@
 /** Mails of registration and of My account (ja + en), closing with the same contact block as the reset mail. */
 import { contactBlock, type MailBranding } from './contact-block.ts';
 import type { RenderedMail } from './password-reset.ts';
+import { translator } from '../../web/i18n/i18n.ts';
 
 type Lang = 'ja' | 'en';
 
@@ -65,17 +66,23 @@ export function registrationCompleteMail(lang: Lang, username: string, userId: s
   };
 }
 
+/**
+ * The link opens a confirmation page (a GET changes nothing: mail scanners open links); the change happens when the
+ * person presses its button, whose label the mail quotes from the same catalog so that the two never differ.
+ */
 export function emailChangeVerifyMail(lang: Lang, link: string, b: MailBranding): RenderedMail {
+  const button = translator(lang)('account.email.confirmSubmit');
   if (lang === 'en') {
     return {
       subject: '[Medical Institution Portal] Please confirm your new e-mail address',
-      text: ['Open the URL below to make this your e-mail address on the Medical Institution Portal.', '', '=====', link, '=====', '',
-        '* This URL is valid for 24 hours.', '', ...footer(lang, b)].join('\n'),
+      text: ['We received a request to make this your e-mail address on the Medical Institution Portal.',
+        `Open the URL below, then press the "${button}" button on the page that opens: only then is the address changed.`, '',
+        '=====', link, '=====', '', '* This URL is valid for 24 hours.', '', ...footer(lang, b)].join('\n'),
     };
   }
   return {
     subject: '【医療機関等向け総合ポータルサイト】メールアドレス変更の確認',
-    text: ['医療機関等向け総合ポータルサイトのメールアドレスを、このアドレスに変更するお申し込みを受け付けました。', '以下URLにアクセスすると変更が完了します。', '',
+    text: ['医療機関等向け総合ポータルサイトのメールアドレスを、このアドレスに変更するお申し込みを受け付けました。', `以下URLにアクセスし、表示された画面で「${button}」ボタンを押下すると変更が完了します（URLを開いただけでは変更されません）。`, '',
       '=====', link, '=====', '', '※本URLの有効期限は24時間となります。', '', ...footer(lang, b)].join('\n'),
   };
 }

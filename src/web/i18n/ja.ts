@@ -505,6 +505,16 @@ export const ja = {
   'admin.pages.titleEn': 'タイトル（英語）',
   'admin.pages.bodyJa': '本文（日本語）',
   'admin.pages.bodyEn': '本文（英語）',
+  'devmail.heading': '開発用メールボックス',
+  'devmail.lead': '{dir} に書き出されたメールです（新しい順）。この画面は開発環境（NODE_ENV=development）で、このコンピューターからのアクセスにだけ表示されます。',
+  'devmail.empty': 'まだメールはありません。パスワードの再設定などを行うと、ここに表示されます。',
+  'devmail.time': '日時（日本時間）',
+  'devmail.from': '差出人',
+  'devmail.to': '宛先',
+  'devmail.subject': '件名',
+  'devmail.file': 'ファイル',
+  'devmail.noSubject': '（件名なし）',
+  'devmail.back': 'メール一覧に戻る',
 } as const;
 
 export type MessageKey = keyof typeof ja;

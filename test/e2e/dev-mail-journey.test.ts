@@ -1,0 +1,110 @@
+/**
+ * D1 D2 W3 in a real browser: a developer who started the portal without SMTP asks for a reset, opens /dev/mail, opens
+ * the mail and presses its link, and lands on stage ③ — over a real loopback connection, axe-clean on each screen.
+ * BASE_URL is the listening origin (http://localhost:PORT), as with `npm start`, so the mail's link is followed as is.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { buildApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createFileTransport } from '../../src/mail/transports.ts';
+import { createUser } from '../../src/accounts/create-user.ts';
+import { POLICIES } from '../../src/accounts/password-policy.ts';
+import { ja } from '../../src/web/i18n/ja.ts';
+import { freshDatabase, type TestDatabase } from '../helpers/db-targets.ts';
+import { CAPTCHA, GOOD_PASSWORD } from '../helpers/test-app.ts';
+import { field, follow, formatA11y, launchBrowser, screenshot, seriousA11yViolations, shown, WAIT } from '../helpers/browser.ts';
+
+const launched = await launchBrowser();
+const skip = launched.ok ? false : `browser tests skipped: ${launched.reason}`;
+if (!launched.ok) console.warn(skip);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe('browser: reading mail at /dev/mail in development [sqlite]', { skip }, () => {
+  let app: FastifyInstance;
+  let database: TestDatabase;
+  let dir: string;
+  let base: string;
+  let context: BrowserContext;
+
+  before(async () => {
+    if (!launched.ok) return;
+    const port = await freePort();
+    base = `http://localhost:${port}`;
+    dir = mkdtempSync(join(tmpdir(), 'iryo-devmail-e2e-'));
+    database = await freshDatabase('sqlite');
+    const config = loadConfig({ NODE_ENV: 'development', BASE_URL: base, DATA_DIR: dir, CAPTCHA_TEST_ANSWER: CAPTCHA, SESSION_SECRET: 'test-secret-test-secret-test-secret-0123' }, { persistSecret: false });
+    app = await buildApp({ config, db: database.db, dialect: database.dialect, transport: createFileTransport(join(dir, 'outbox')), mailPollMs: 50 });
+    await app.listen({ port, host: '127.0.0.1' });
+    const r = await createUser(database.db, POLICIES.portal, Date.now(), { username: 'devmail01', email: 'devmail01@example.jp', password: GOOD_PASSWORD });
+    assert.ok(r.ok);
+  });
+
+  after(async () => {
+    await context?.close().catch(() => undefined);
+    if (launched.ok) await launched.browser.close();
+    await app?.close();
+    await database?.drop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('D2 W3: ① → ② → /dev/mail → the mail → its link opens ③, axe-clean on the mailbox screens', async () => {
+    const browser: Browser = (launched as { browser: Browser }).browser;
+    context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1100, height: 800 }, bypassCSP: true });
+    context.setDefaultTimeout(WAIT);
+    const page: Page = await context.newPage();
+    const a11y: string[] = [];
+    async function capture(name: string): Promise<void> {
+      await screenshot(page, name);
+      const problems = await seriousA11yViolations(page);
+      if (problems.length) a11y.push(formatA11y(name, problems));
+    }
+
+    await page.goto(`${base}/password-reset`);
+    await field(page, ja['reset.username']).fill('devmail01');
+    await field(page, ja['reset.captcha']).fill(CAPTCHA);
+    await follow(page, page.getByRole('button', { name: ja['reset.next'], exact: true }));
+    await field(page, ja['reset.email']).fill('devmail01@example.jp');
+    await follow(page, page.getByRole('button', { name: ja['reset.next'], exact: true }));
+    await shown(page.getByRole('heading', { name: ja['reset.sent.heading'] }));
+
+    // The mailbox: the worker writes the file a moment later.
+    const subject = '【医療機関等向け総合ポータルサイト】パスワード変更用URL';
+    for (let i = 0; i < 50; i++) {
+      await page.goto(`${base}/dev/mail`);
+      if (await page.getByRole('link', { name: subject }).count()) break;
+      await page.waitForTimeout(100);
+    }
+    await shown(page.getByRole('heading', { name: ja['devmail.heading'], level: 1 }));
+    await shown(page.getByRole('cell', { name: 'devmail01@example.jp' }));
+    await capture('dev-mail-01-list');
+
+    await follow(page, page.getByRole('link', { name: subject }));
+    await shown(page.getByRole('heading', { name: subject, level: 1 }));
+    await shown(page.getByText('※本URLの有効期限は1時間となります。'));
+    await capture('dev-mail-02-mail');
+
+    const link = page.getByRole('link', { name: /\/passwordreset\.do\?sysparm_tiny=[A-Za-z0-9]{32}$/ });
+    assert.equal(await link.count(), 1, 'the reset link is a link');
+    await follow(page, link);
+    assert.match(page.url(), /\/passwordreset\.do\?flow=/);
+    await shown(page.getByRole('heading', { name: ja['reset.reset.heading'], level: 2 }));
+    assert.deepEqual(a11y, []);
+  });
+});
