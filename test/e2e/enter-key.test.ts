@@ -226,7 +226,7 @@ describe('browser: Enter in every field presses the form\'s main action [sqlite]
     await portal.database.db.updateTable('users').set({ failed_logins: 1 }).where('id', '=', user.id).execute();
     await page.goto(`${base}/admin/users/${user.id}`);
     await check(page, {
-      [`/admin/users/${user.id}/unlock`]: ja['admin.user.unlock'], [`/admin/users/${user.id}/send-reset`]: ja['admin.user.sendReset'],
+      [`/admin/users/${user.id}/unlock`]: ja['admin.user.unlock'], [`/admin/users/${user.id}/lock`]: ja['admin.user.lock'], [`/admin/users/${user.id}/send-reset`]: ja['admin.user.sendReset'],
       [`/admin/users/${user.id}/mark-email-wrong`]: ja['admin.user.markWrong'], '/admin/logout': 'primary',
     });
     assert.ok(report.some((l) => l.startsWith(`/admin/users/${user.id}/unlock`)), 'the unlock box was probed');

@@ -66,7 +66,7 @@ for (const target of await dbTargets()) {
       const unit = unitCommand(state);
       argv = unit.argv;
       // What /etc/iryo-portal/iryo-portal.env gives the unit, then the unit's own Environment= lines.
-      env = { DATABASE_URL: target === 'sqlite' ? d.url : `${PG_URL}?options=-c%20search_path%3D${d.schema}`, AUDIT_KEY, ...unit.env };
+      env = { DATABASE_URL: target === 'sqlite' ? d.url : `${PG_URL}?options=-c%20search_path%3D${d.schema}`, AUDIT_KEY, SMTP_URL: 'smtp://127.0.0.1:2525', ...unit.env };
       assert.equal(env.NODE_ENV, 'production');
       for (let i = 0; i < 5; i++) await appendAudit(d.db, Date.now(), { event: 'login', outcome: 'ok', identifier: `anchor${i}` });
     });

@@ -38,7 +38,12 @@ interface FilePortal {
 /** A portal whose mail goes to the file outbox, as `npm start` without SMTP_URL. */
 async function startFilePortal(database: TestDatabase, env: Record<string, string>): Promise<FilePortal> {
   const dir = mkdtempSync(join(tmpdir(), 'iryo-devmail-'));
-  const config = loadConfig({ BASE_URL, CAPTCHA_TEST_ANSWER: env.NODE_ENV === 'production' ? '' : CAPTCHA, SESSION_SECRET: 'test-secret-test-secret-test-secret-0123', DATA_DIR: dir, ...env }, { persistSecret: false });
+  // The fixed CAPTCHA answer is accepted only with NODE_ENV=test (S8): the settings are read as a test's, then the app
+  // runs in the NODE_ENV under test (/dev/mail exists only in development).
+  const nodeEnv = env.NODE_ENV ?? 'development';
+  const production = nodeEnv === 'production';
+  const read = loadConfig({ BASE_URL, SESSION_SECRET: 'test-secret-test-secret-test-secret-0123', DATA_DIR: dir, ...env, NODE_ENV: production ? 'production' : 'test', ...(production ? {} : { CAPTCHA_TEST_ANSWER: CAPTCHA }) }, { persistSecret: false });
+  const config = { ...read, nodeEnv };
   const outbox = join(dir, 'outbox');
   const transport = createFileTransport(outbox);
   const app = await buildApp({ config, db: database.db, dialect: database.dialect, transport, mailPollMs: 50 });
@@ -228,7 +233,7 @@ for (const target of targets) {
 }
 
 describe('/dev/mail is absent outside development', () => {
-  const envs: Record<string, string>[] = [{ NODE_ENV: 'production' }, { NODE_ENV: 'test' }, { NODE_ENV: 'development', SMTP_URL: 'smtp://127.0.0.1:2525' }];
+  const envs: Record<string, string>[] = [{ NODE_ENV: 'production', MAIL_FILE_OUTBOX: 'allow' }, { NODE_ENV: 'test' }, { NODE_ENV: 'development', SMTP_URL: 'smtp://127.0.0.1:2525' }];
   for (const env of envs) {
     test(`D2: ${JSON.stringify(env)} — /dev/mail is the 404 page even from 127.0.0.1`, async () => {
       const database = await freshDatabase('sqlite');

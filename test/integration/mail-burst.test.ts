@@ -104,7 +104,7 @@ for (const target of targets) {
           PATH: process.env.PATH ?? '', HOME: dir, NODE_ENV: 'test', CAPTCHA_TEST_ANSWER: CAPTCHA, PORT: String(port), HOST: '127.0.0.1',
           BASE_URL: 'https://portal.example.jp', DATABASE_URL: url, SMTP_URL: sink.url, DATA_DIR: dir, LOG_LEVEL: 'warn',
           SESSION_SECRET: 'burst-test-secret-burst-test-secret-0123',
-          FLOOD_LIMIT_PER_MINUTE: '10000000', RESET_REQUESTS_PER_IP_PER_HOUR: '100000', RESET_MAILS_PER_ACCOUNT_PER_HOUR: '1000',
+          FLOOD_LIMIT_PER_MINUTE: '10000000', RESET_REQUESTS_PER_IP_PER_HOUR: '100000', RESET_MAILS_PER_ACCOUNT_PER_HOUR: '1000', RESET_MAILS_PER_ACCOUNT_PER_IP_PER_HOUR: '1000',
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
