@@ -185,6 +185,7 @@ for (const target of targets) {
         '//evil.example', '//evil.example/account', '/\\evil.example', '\\\\evil.example', '/\\/evil.example', 'https://evil.example',
         'http:/evil.example', 'javascript:alert(1)', 'evil.example', '/\t/evil.example', '/\n/evil.example', '/account\r\nSet-Cookie: x=1',
         '%2F%2Fevil.example', '/%5Cevil.example\\', '/', `/${'a'.repeat(200)}`, '/アカウント',
+        `/passwordreset.do?sysparm_tiny=${'A'.repeat(32)}`, `/register/verify?token=${'A'.repeat(32)}`,
       ];
       for (const next of bad) {
         const c = browser(p);
