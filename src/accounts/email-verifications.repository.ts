@@ -32,6 +32,11 @@ export async function cancelOpenVerifications(db: Db, purpose: EmailVerification
   await q.execute();
 }
 
+/** Records the account a registration link created, so that the used link can later say the registration is complete. */
+export async function setVerificationAccount(db: Db, id: string, userId: string): Promise<void> {
+  await db.updateTable('email_verifications').set({ user_id: userId }).where('id', '=', id).execute();
+}
+
 export async function consumeVerification(db: Db, id: string, now: number): Promise<boolean> {
   const r = await db
     .updateTable('email_verifications')

@@ -21,4 +21,13 @@ export function isEmailAddress(email: string): boolean {
   return /^[^\s@]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/.test(email) && email.length <= 254;
 }
 
+/**
+ * What stage ② of the reset accepts as the registered address: a real one, or a provisional account's placeholder
+ * (`name@07`), which is what such a user finds registered. The request then goes through like any other and sends
+ * nothing (R1); refusing it as "not an e-mail address" told them nothing useful (issue 11 item 3).
+ */
+export function isResetAddress(email: string): boolean {
+  return isEmailAddress(email) || (isProvisionalPlaceholder(email) && /^[^\s@]{1,64}@\d{2}$/.test(email));
+}
+
 export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9._-]{2,63}$/;

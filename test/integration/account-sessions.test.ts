@@ -42,7 +42,7 @@ for (const target of targets) {
       assert.equal(await sessionsOf(user.id), 0);
       const next = await c.get('/account');
       assert.equal(next.status, 303);
-      assert.equal(next.location, '/login?m=loginRequired');
+      assert.equal(next.location, '/login?m=loginRequired&next=%2Faccount');
       const top = await c.open('/csm');
       assert.ok(!top.text.includes(ja['nav.user'].replace('{name}', '施錠 太郎')), 'the header no longer shows the user');
     });
@@ -52,7 +52,7 @@ for (const target of targets) {
       const user = (await p.database.db.selectFrom('users').select('id').where('username', '=', 'ses-close').executeTakeFirstOrThrow());
       assert.equal(await p.database.db.transaction().execute((trx) => closeUser(trx, user.id, p.clock.now())), 1);
       assert.equal(await sessionsOf(user.id), 0);
-      assert.equal((await c.get('/account')).location, '/login?m=loginRequired');
+      assert.equal((await c.get('/account')).location, '/login?m=loginRequired&next=%2Faccount');
     });
 
     test('V2: a stale session of a closed account (its row left behind) is refused and deleted; so is an operator-locked one', async () => {
@@ -64,7 +64,7 @@ for (const target of targets) {
         assert.equal(await sessionsOf(user.id), 1);
         const next = await c.get('/account');
         assert.equal(next.status, 303, username);
-        assert.equal(next.location, '/login?m=loginRequired', username);
+        assert.equal(next.location, '/login?m=loginRequired&next=%2Faccount', username);
         assert.equal(await sessionsOf(user.id), 0, `${username}: the refused session is deleted`);
       }
     });

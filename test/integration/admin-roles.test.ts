@@ -216,7 +216,7 @@ for (const target of targets) {
       assert.ok(sid.length >= 22, 'at least 128 bits');
       const account = await c.get('/account');
       assert.equal(account.status, 303, 'an operator session is not a portal login');
-      assert.equal(account.location, '/login?m=loginRequired');
+      assert.equal(account.location, '/login?m=loginRequired&next=%2Faccount');
     });
 
     test('L4 A1: logout ends the server session (the old cookie no longer opens anything) and is audited', async () => {

@@ -65,7 +65,8 @@ for (const target of targets) {
         const pages = await burst(attacker, '/login', user.username, n);
         for (const page of pages) {
           assert.equal(page.status, 401);
-          assert.equal(failureText(page), FAILED, 'every answer is the generic failure (L1)');
+          // The generic failure (L1); from the third in a row it goes on with the lockout rule (issue 11 item 2).
+          assert.ok(failureText(page).startsWith(FAILED), 'every answer is the generic failure (L1)');
         }
         const done = workSince(work);
         assert.equal(done.real, 5, 'exactly LOCKOUT_THRESHOLD real password checks');
@@ -75,7 +76,7 @@ for (const target of targets) {
         assert.equal(logins.filter((a) => a.outcome === 'locked').length, n - 5);
         const right = await logIn(attacker, user.username, GOOD_PASSWORD);
         assert.equal(right.status, 401);
-        assert.equal(failureText(right), FAILED);
+        assert.ok(failureText(right).startsWith(FAILED));
         assert.equal(attacker.cookies.has('__Host-sid'), false, 'no session');
         const locks = (await p.audit('account.locked')).filter((a) => a.user_id === user.id).map((a) => a.outcome).sort();
         assert.deepEqual(locks, ['source', 'temporary'], 'the address and the account are locked once each');

@@ -31,7 +31,7 @@ for (const target of targets) {
       for (const path of ['/account', '/account/email', '/account/password']) {
         const page = await c.get(path);
         assert.equal(page.status, 303, path);
-        assert.equal(page.location, '/login?m=loginRequired', path);
+        assert.equal(page.location, `/login?m=loginRequired&next=${encodeURIComponent(path)}`, path);
       }
       const login = await c.open('/account');
       assert.ok(login.text.includes(ja['account.loginRequired']));
@@ -150,7 +150,7 @@ for (const target of targets) {
       assert.ok(account.text.includes(ja['event.password.changed']));
       assert.ok(account.text.includes(ja['event.password.changeFailed']));
       const ended = await other.get('/account');
-      assert.equal(ended.location, '/login?m=loginRequired', 'the other session has ended');
+      assert.equal(ended.location, '/login?m=loginRequired&next=%2Faccount', 'the other session has ended');
 
       const mail = await mailTo(p, 'me-pass@example.jp', SUBJECTS.passwordChanged);
       assert.ok(mail.text.includes('アカウント「me-pass」のパスワードが変更されました'));
@@ -234,8 +234,8 @@ for (const target of targets) {
       assert.ok(page.text.includes(ja['account.password.done']), 'the new cookie works');
       const stale = p.client();
       stale.cookies.set('__Host-sid', oldSid);
-      assert.equal((await stale.get('/account')).location, '/login?m=loginRequired', 'the old cookie no longer works');
-      assert.equal((await other.get('/account')).location, '/login?m=loginRequired', 'the other session has ended');
+      assert.equal((await stale.get('/account')).location, '/login?m=loginRequired&next=%2Faccount', 'the old cookie no longer works');
+      assert.equal((await other.get('/account')).location, '/login?m=loginRequired&next=%2Faccount', 'the other session has ended');
     });
 
     test('V4 L3: confirming a new address in the logged-in browser renews its session id (a provisional session becomes a full one)', async () => {
@@ -256,7 +256,7 @@ for (const target of targets) {
       assert.ok(top.text.includes(ja['nav.user'].replace('{name}', '仮 次郎')), 'the new cookie is logged in, no longer restricted');
       const stale = p.client();
       stale.cookies.set('__Host-sid', oldSid);
-      assert.equal((await stale.get('/account')).location, '/login?m=loginRequired', 'the old cookie no longer works');
+      assert.equal((await stale.get('/account')).location, '/login?m=loginRequired&next=%2Faccount', 'the old cookie no longer works');
     });
   });
 }

@@ -144,8 +144,9 @@ for (const target of targets) {
       const done = await c.submit({ password: NEW_PASSWORD, confirm: NEW_PASSWORD });
       assert.equal(done.status, 200);
       assert.ok(done.text.includes('Password Resetに成功'));
-      assert.match(done.body, /<a class="button button--primary" href="\/login\?m=afterReset">完了<\/a>/);
-      const loginPage = await c.open('/login?m=afterReset');
+      const finish = /<a class="button button--primary" href="(\/login\?m=afterReset&amp;flow=[A-Za-z0-9]{32})">完了<\/a>/.exec(done.body);
+      assert.ok(finish, '完了 leads to the login page');
+      const loginPage = await c.open(finish[1]!.replace(/&amp;/g, '&'));
       assert.ok(loginPage.text.includes(ja['login.afterReset']));
 
       const old = await c.post('/login', { username: 'clinic01', password: GOOD_PASSWORD });

@@ -150,7 +150,7 @@ for (const target of targets) {
       assert.ok(after.text.includes(ja['admin.cases.status.approved']));
 
       assert.equal((await userRow(p, 'holder-ok'))!.status, 'closed');
-      assert.equal((await holderBrowser.get('/account/email')).location, '/login?m=loginRequired', 'the provisional account\'s session has ended');
+      assert.equal((await holderBrowser.get('/account/email')).location, '/login?m=loginRequired&next=%2Faccount%2Femail', 'the provisional account\'s session has ended');
       const mail = await mailTo(p, email, SUBJECTS.complete);
       const { username } = namesIn(mail.text);
       const account = (await userRow(p, username!))!;

@@ -119,10 +119,10 @@ for (const target of targets) {
       assert.equal(row.institution_code, code);
       assert.equal(row.institution_name, 'さくら内科');
       assert.match(row.password_hash, /^\$argon2id\$/);
-      // The link is used up: opening it again says so.
+      // The link is used up: opening it again says the registration is complete and offers the login (issue 11 item 7).
       const reused = await c.get(pathOf(link));
       assert.equal(reused.status, 410);
-      assert.ok(reused.text.includes(ja['reg.link.used']));
+      assert.ok(reused.text.includes(ja['reg.link.done']));
       const events = (await p.audit()).filter((a) => a.event.startsWith('registration.'));
       assert.ok(events.some((a) => a.event === 'registration.requested' && a.outcome === 'mail_queued' && a.identifier === email && a.ip === c.ip));
       assert.ok(events.some((a) => a.event === 'registration.completed' && a.user_id === row.id));

@@ -119,7 +119,7 @@ describe('users CLI (real processes, SQLite)', () => {
     assert.equal(JSON.parse(locked!.detail).reason, '不正アクセスの疑い（問合せ番号 1234）');
     assert.equal(JSON.parse(locked!.detail).sessionsEnded, 1);
 
-    assert.equal((await c.get('/account')).location, '/login?m=loginRequired', 'the session has ended');
+    assert.equal((await c.get('/account')).location, '/login?m=loginRequired&next=%2Faccount', 'the session has ended');
     const refused = await logIn(browser(), 'ops-clinic', GOOD_PASSWORD);
     assert.equal(refused.status, 401);
     assert.ok(refused.text.includes(FAILED), 'the same generic message (L1)');

@@ -17,6 +17,7 @@ import { queryParam, readForm } from '../../web/forms.ts';
 import type { MessageKey, Translate } from '../../web/i18n/i18n.ts';
 import { sendPage } from '../../web/render.ts';
 import { japanDateTime } from '../../web/japan-time.ts';
+import { loginRequiredUrl } from '../../web/next-path.ts';
 import { loadFlow } from '../recovery/recovery.flow.ts';
 import { openVerification, verificationOfFlow } from '../registration/registration.flow.ts';
 import { RegisterLinkProblemPage } from '../registration/registration.views.tsx';
@@ -70,7 +71,7 @@ export async function accountRoutes(app: FastifyInstance, s: Services): Promise<
   function requireUser(request: FastifyRequest, reply: FastifyReply): User | undefined {
     reply.header('cache-control', 'no-store');
     if (!request.user) {
-      reply.redirect('/login?m=loginRequired', 303);
+      reply.redirect(loginRequiredUrl(request), 303);
       return undefined;
     }
     return request.user;

@@ -13,11 +13,14 @@ import { checkLoginPassword, hashPassword, holdFailureAnswer, needsRehash } from
 import { deleteSession, insertSession } from '../../accounts/sessions.repository.ts';
 import { findUserByLoginKey, lockUserUntil, recordLoginSuccess, replaceLegacyHash, takeLoginAttempt, updatePasswordHash } from '../../accounts/users.repository.ts';
 import { hashToken, randomId } from '../../security/tokens.ts';
+import { countFailure, endStreak } from './failure-streak.ts';
 import type { RequestMeta } from '../recovery/recovery.flow.ts';
 
 export type LoginResult =
   | { ok: true; sessionId: string; user: User; deviceCookie: string }
-  | { ok: false; reason: 'invalid' | 'throttled' };
+  | { ok: false; reason: 'throttled' }
+  /** `streak`: consecutive failures of this typed name from this address, the same for known and unknown names (L1). */
+  | { ok: false; reason: 'invalid'; streak: number };
 
 /** What the login needs of the request besides the form: its address, and the browser's device cookie. */
 export interface LoginMeta extends RequestMeta {
@@ -73,8 +76,10 @@ export async function logIn(s: Services, identifier: string, password: string, p
         await s.audit({ event: 'account.locked', outcome: 'temporary', userId: user.id, ...base, detail: { until: new Date(locks.accountUntil).toISOString(), failures: attempt.accountFailures } }, trx);
       }
     });
+    // Counted for every failure alike, before the answer floor that hides the time it takes.
+    const streak = await countFailure(s, identifier, meta.ip);
     await holdFailureAnswer(started, s.config.loginFailureFloorMs, attempt?.ok === true && user?.legacy_hash != null);
-    return { ok: false, reason: 'invalid' };
+    return { ok: false, reason: 'invalid', streak };
   }
 
   // The old portal's bcrypt hash is verified once, then replaced by argon2id (hashed before the transaction).
@@ -103,6 +108,7 @@ export async function logIn(s: Services, identifier: string, password: string, p
     });
     await s.audit({ event: 'login', outcome: 'ok', userId: user.id, ...base, detail: { source: attempt.source.kind } }, trx);
   });
+  await endStreak(s, identifier, meta.ip);
   return { ok: true, sessionId, user, deviceCookie: deviceCookieWith(s.config.sessionSecret, meta.deviceCookie, subject) };
 }
 

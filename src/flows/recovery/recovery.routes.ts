@@ -11,7 +11,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.ts';
 import type { Flow } from '../../db/schema.ts';
-import { isEmailAddress } from '../../accounts/identity.ts';
+import { isResetAddress } from '../../accounts/identity.ts';
 import { formatDuration } from '../../mail/templates/contact-block.ts';
 import { browserKey, getCookieNames, pageContext } from '../../web/context.ts';
 import { readForm, queryParam } from '../../web/forms.ts';
@@ -180,7 +180,7 @@ export async function recoveryRoutes(app: FastifyInstance, s: Services): Promise
       }
       if (action !== 'next') throw new HttpError('BAD_REQUEST', 'unknown action');
       const email = f.email.trim();
-      const emailError = !email ? t('reset.emailRequired') : form.tooLong.includes('email') || !isEmailAddress(email.normalize('NFKC')) ? t('reset.emailInvalid') : undefined;
+      const emailError = !email ? t('reset.emailRequired') : form.tooLong.includes('email') || !isResetAddress(email.normalize('NFKC')) ? t('reset.emailInvalid') : undefined;
       if (emailError) return renderStage(request, reply, flow, { status: 400, email: f.email, emailError });
       await submitVerify(s, flow, lang, email, request.meta);
       return reply.redirect(`/password-reset?flow=${flow.id}`, 303);
@@ -221,7 +221,7 @@ export async function recoveryRoutes(app: FastifyInstance, s: Services): Promise
     if (!loaded.ok) return queryParam(request, 'flow') === undefined ? linkProblem(request, reply, 'invalid') : flowExpired(request, reply);
     const flow = loaded.flow;
     const ctx = pageContext(request, reply);
-    if (flow.state === 'done') return sendPage(reply, DonePage({ ctx }));
+    if (flow.state === 'done') return sendPage(reply, DonePage({ ctx, flowId: flow.id }));
     const state = await tokenStateOfFlow(s, flow);
     if (state !== 'valid') return linkProblem(request, reply, state);
     return sendPage(reply, ResetPage({ ctx, v: { flowId: flow.id, username: flow.identifier, ruleKey: s.policy.ruleKey as MessageKey, errors: {} } }));

@@ -122,12 +122,21 @@ export function SentPage({ ctx, from, ttl, phone, notice }: { ctx: PageContext; 
         <p>{t('reset.sent.p1', { from })}</p>
       </Notice>
       <p>{t('reset.sent.p2', { ttl })}</p>
-      <h3>{t('reset.sent.noMailHeading')}</h3>
-      <ul>
-        <li>{t('reset.sent.noMail1')}</li>
-        <li>{t('reset.sent.noMail2', { from })}</li>
-        <li>{t('reset.sent.noMail3', { phone })}</li>
-      </ul>
+      {/* The seed's notice about provisional accounts, set apart: a provisional user who typed the placeholder lands here (issue 11 item 3). */}
+      <section class="notice-box notice-box--important" aria-labelledby="sent-no-mail">
+        <h3 id="sent-no-mail">{t('reset.sent.noMailHeading')}</h3>
+        <p><strong>{t('login.notice.lead')}</strong></p>
+        <ul>
+          <li>{t('login.notice.item1')}</li>
+          <li>{t('login.notice.item2')}</li>
+        </ul>
+        <p>{t('login.notice.p1')}</p>
+        <p>{t('login.notice.p2')}</p>
+        <p>{t('login.notice.p3')}</p>
+        <p>{t('reset.sent.noMail3', { phone })}</p>
+        <p><a href="/register">{t('top.register')}</a></p>
+      </section>
+      <p>{t('reset.sent.noMail2', { from })}</p>
       <p><a href="/login">{t('reset.sent.toLogin')}</a></p>
     </ResetFrame>
   );
@@ -167,14 +176,15 @@ export function ResetPage({ ctx, v }: { ctx: PageContext; v: ResetView }) {
   );
 }
 
-export function DonePage({ ctx }: { ctx: PageContext }) {
+/** 完了 leads to the login page, which takes the username from this (done) flow of the same browser (W4). */
+export function DonePage({ ctx, flowId }: { ctx: PageContext; flowId: string }) {
   const { t } = ctx;
   return (
     <ResetFrame ctx={ctx} step={4} screen="reset.done.heading">
       <h2>{t('reset.done.heading')}</h2>
       <Notice kind="success"><p>{t('reset.done.p1')}</p></Notice>
       <div class="actions">
-        <a class="button button--primary" href="/login?m=afterReset">{t('reset.done.finish')}</a>
+        <a class="button button--primary" href={`/login?m=afterReset&flow=${flowId}`}>{t('reset.done.finish')}</a>
       </div>
     </ResetFrame>
   );

@@ -11,10 +11,10 @@ import { hashPassword } from '../../accounts/passwords.ts';
 import { isEmailAddress, isProvisionalPlaceholder, normalizeEmail } from '../../accounts/identity.ts';
 import { normalizeInstitutionCode, validateInstitutionCode, type InstitutionCodeProblem } from '../../accounts/institution-code.ts';
 import { assignUnique, draftUserId, draftUsername } from '../../accounts/identifiers.ts';
-import { findAccountsByEmail, findInstitutionAccount, insertCoordinatorCodes, insertUser } from '../../accounts/users.repository.ts';
+import { findAccountsByEmail, findInstitutionAccount, findUserById, insertCoordinatorCodes, insertUser } from '../../accounts/users.repository.ts';
 import {
   cancelOpenVerifications, consumeVerification, countVerificationsSince, findVerificationByHash, findVerificationById,
-  insertVerification,
+  insertVerification, setVerificationAccount,
 } from '../../accounts/email-verifications.repository.ts';
 import { drawCaptchaColumns } from '../../security/captcha.ts';
 import { linkStateOf, type LinkState } from '../../security/link-state.ts';
@@ -158,7 +158,8 @@ export async function submitRegistration(s: Services, flow: Flow, lang: Lang, in
   return outcome;
 }
 
-export type OpenVerification = { state: 'valid'; flow: Flow } | { state: Exclude<LinkState, 'valid'> };
+/** A link that cannot be used names its verification when there is one, for outcomeOfUsedLink. */
+export type OpenVerification = { state: 'valid'; flow: Flow } | { state: Exclude<LinkState, 'valid'>; verificationId?: string };
 
 /** The mailed link: checked, never used up by opening (T3); moves to a tokenless URL bound to this browser. */
 export async function openVerification(s: Services, token: unknown, purpose: 'register' | 'email_change', browserKey: string, lang: Lang, meta: RequestMeta): Promise<OpenVerification> {
@@ -166,7 +167,7 @@ export async function openVerification(s: Services, token: unknown, purpose: 're
   const v = isTokenShape(token) ? await findVerificationByHash(s.db, hashToken(token)) : undefined;
   const state = v && v.purpose === purpose ? linkStateOf(v, now) : 'invalid';
   await s.audit({ event: `${purpose === 'register' ? 'registration' : 'email'}.link_opened`, outcome: state, userId: v?.user_id ?? null, ip: meta.ip, userAgent: meta.userAgent });
-  if (state !== 'valid' || !v) return { state: state as Exclude<LinkState, 'valid'> };
+  if (state !== 'valid' || !v) return { state: state as Exclude<LinkState, 'valid'>, ...(v && state !== 'invalid' ? { verificationId: v.id } : {}) };
   const id = randomAlnum(32);
   const flow: Flow = {
     id, kind: 'verify', state: 'reset', browser_hash: browserHash(s, browserKey), lang, identifier: v.email, user_id: v.user_id, token_id: v.id,
@@ -222,6 +223,7 @@ export async function completeRegistration(s: Services, flow: Flow, password: st
       created_at: now, updated_at: now, password_changed_at: now, institution_name: payload.name, phone: payload.phone, legacy_hash: null, email_verified_at: now,
     };
     await insertUser(trx, user);
+    await setVerificationAccount(trx, flow.token_id!, user.id);
     await insertCoordinatorCodes(trx, user.id, payload.codes);
     const mail = registrationCompleteMail(payload.lang, username, userId, s.branding);
     const mailId = await enqueueMail(trx, s.box, now, { kind: 'registration_complete', userId: user.id, to: user.email, subject: mail.subject, text: mail.text });
@@ -249,4 +251,23 @@ export async function needsCallBack(s: Services, payload: RegistrationInput): Pr
 /** The case a completed verification link opened, if it opened one (the registrant's completion page). */
 export async function caseOfFlow(s: Services, flow: Flow): Promise<RegistrationCase | undefined> {
   return flow.token_id ? findCaseByVerification(s.db, flow.token_id) : undefined;
+}
+
+/** What became of a used registration link: an account (log in), a case waiting for the call-back, or neither. */
+export type UsedLinkOutcome = { kind: 'registered' } | { kind: 'pending'; pendingCase: RegistrationCase } | { kind: 'other' };
+
+/**
+ * Why a registration link is used up (issue 11 item 7): it made an account that is still open, or a case that is
+ * pending or was approved — else (a code that another registration took first, a refused case, a closed account)
+ * the page keeps saying only that the link was used.
+ */
+export async function outcomeOfUsedLink(s: Services, verificationId: string): Promise<UsedLinkOutcome> {
+  const v = await findVerificationById(s.db, verificationId);
+  if (!v || v.purpose !== 'register' || v.used_at === null) return { kind: 'other' };
+  const pendingCase = v.user_id ? undefined : await findCaseByVerification(s.db, v.id);
+  if (pendingCase?.status === 'pending') return { kind: 'pending', pendingCase };
+  // The account the link made itself, or the one the call center opened when it approved the case.
+  const accountId = v.user_id ?? (pendingCase?.status === 'approved' ? pendingCase.new_user_id : null);
+  const user = accountId ? await findUserById(s.db, accountId) : undefined;
+  return user && user.status !== 'closed' ? { kind: 'registered' } : { kind: 'other' };
 }

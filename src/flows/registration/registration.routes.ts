@@ -21,10 +21,10 @@ import { captchaFailureMessage, captchaImage, captchaProofOf, powChallenge } fro
 import { POW_FIELD_MAX } from '../../security/proof-of-work.ts';
 import { updateFlow } from '../recovery/recovery.repository.ts';
 import {
-  caseOfFlow, completeRegistration, needsCallBack, openVerification, redrawRegistrationCaptcha, startRegistration, submitRegistration, validateRegistration,
-  verificationOfFlow, type FieldMessage,
+  caseOfFlow, completeRegistration, needsCallBack, openVerification, outcomeOfUsedLink, redrawRegistrationCaptcha, startRegistration, submitRegistration,
+  validateRegistration, verificationOfFlow, type FieldMessage,
 } from './registration.flow.ts';
-import { RegisterDonePage, RegisterLinkProblemPage, RegisterPage, RegisterPendingPage, RegisterSentPage, SetPasswordPage, type RegisterFormView } from './registration.views.tsx';
+import { RegisterAlreadyDonePage, RegisterDonePage, RegisterLinkProblemPage, RegisterPage, RegisterPendingPage, RegisterSentPage, SetPasswordPage, type RegisterFormView } from './registration.views.tsx';
 
 const FIELDS = { accountType: 20, code: 40, name: 200, contact: 100, email: 254, phone: 30, codes: 12_000, captcha: 20, pow: POW_FIELD_MAX, action: 20 } as const;
 const EMPTY = { accountType: 'institution', code: '', name: '', contact: '', email: '', phone: '', codes: '' };
@@ -99,9 +99,19 @@ export async function registrationRoutes(app: FastifyInstance, s: Services): Pro
     return reply.redirect(`/register?flow=${flow.id}`, 303);
   });
 
-  function linkProblem(request: FastifyRequest, reply: FastifyReply, state: 'expired' | 'used' | 'cancelled' | 'invalid') {
+  /**
+   * A link that cannot be used. A used one whose registration went through says so and offers the login (or, for a
+   * case, the call-back), instead of asking to register again (issue 11 item 7); the link stays 410 either way.
+   */
+  async function linkProblem(request: FastifyRequest, reply: FastifyReply, state: 'expired' | 'used' | 'cancelled' | 'invalid', verificationId?: string | null) {
     noStore(reply);
     const ctx = pageContext(request, reply);
+    const outcome = state === 'used' && verificationId ? await outcomeOfUsedLink(s, verificationId) : { kind: 'other' as const };
+    if (outcome.kind === 'registered') return sendPage(reply, RegisterAlreadyDonePage({ ctx }), 410);
+    if (outcome.kind === 'pending') {
+      const c = outcome.pendingCase;
+      return sendPage(reply, RegisterPendingPage({ ctx, code: c.institution_code, email: c.email, phone: s.config.callCenterPhone }), 410);
+    }
     const key: MessageKey = state === 'expired' ? 'reg.link.expired' : state === 'invalid' ? 'reg.link.invalid' : 'reg.link.used';
     return sendPage(reply, RegisterLinkProblemPage({ ctx, heading: ctx.t('reg.link.heading'), message: ctx.t(key), restartHref: '/register', restartLabel: ctx.t('reg.restart') }), state === 'invalid' ? 400 : 410);
   }
@@ -115,7 +125,7 @@ export async function registrationRoutes(app: FastifyInstance, s: Services): Pro
       const opened = await openVerification(s, token, 'register', key, request.lang, request.meta);
       if (opened.state !== 'valid') {
         if (opened.state === 'invalid') await countTokenGuess(s, request.ip);
-        return linkProblem(request, reply, opened.state);
+        return linkProblem(request, reply, opened.state, opened.verificationId);
       }
       return reply.redirect(`/register/verify?flow=${opened.flow.id}`, 303);
     }
@@ -130,7 +140,7 @@ export async function registrationRoutes(app: FastifyInstance, s: Services): Pro
       return sendPage(reply, RegisterPendingPage({ ctx, code: pending.institution_code, email: pending.email, phone: s.config.callCenterPhone }));
     }
     const { state, payload } = await verificationOfFlow(s, loaded.flow);
-    if (state !== 'valid' || !payload) return linkProblem(request, reply, state === 'valid' ? 'invalid' : state);
+    if (state !== 'valid' || !payload) return linkProblem(request, reply, state === 'valid' ? 'invalid' : state, loaded.flow.token_id);
     const callBack = await needsCallBack(s, payload);
     return sendPage(reply, SetPasswordPage({ ctx, v: { flowId: loaded.flow.id, summary: summaryOf(ctx.t, payload), ruleKey: s.policy.ruleKey as MessageKey, errors: {}, callBack } }));
   });
@@ -148,7 +158,7 @@ export async function registrationRoutes(app: FastifyInstance, s: Services): Pro
       ? ({ ok: false, kind: 'fields', password: ['policy.tooLong'] } as const)
       : await completeRegistration(s, flow, read.values.password, read.values.confirm, request.meta);
     if (result.ok) return reply.redirect(`/register/verify?flow=${flow.id}`, 303);
-    if (result.kind === 'link') return linkProblem(request, reply, result.state);
+    if (result.kind === 'link') return linkProblem(request, reply, result.state, flow.token_id);
     const params = { min: s.policy.min, max: s.policy.max };
     const password = result.password === 'required' ? [t('reset.newPasswordRequired')] : result.password.map((k) => t(k, params));
     const confirm = 'confirm' in result ? (result.confirm === 'required' ? t('reset.confirmRequired') : result.confirm === 'mismatch' ? t('reset.mismatch') : undefined) : undefined;

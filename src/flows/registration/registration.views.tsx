@@ -129,6 +129,22 @@ export function RegisterDonePage({ ctx, username, userId }: { ctx: PageContext; 
   );
 }
 
+/** A used registration link whose registration went through: it is complete, log in (not 「ユーザー登録をやり直す」). */
+export function RegisterAlreadyDonePage({ ctx }: { ctx: PageContext }) {
+  const { t } = ctx;
+  return (
+    <Layout ctx={ctx} title={t('reg.link.doneHeading')}>
+      <div class="container container--narrow">
+        <h1>{t('reg.link.doneHeading')}</h1>
+        <Notice kind="info"><p>{t('reg.link.done')}</p></Notice>
+        <p>{t('reg.done.p1')}</p>
+        <p>{t('reg.link.doneForgot')}</p>
+        <div class="actions"><a class="button button--primary" href="/login">{t('reg.done.toLogin')}</a></div>
+      </div>
+    </Layout>
+  );
+}
+
 /** After the password, for a code held by a provisional account: nothing opens until the call-back (V5). */
 export function RegisterPendingPage({ ctx, code, email, phone }: { ctx: PageContext; code: string; email: string; phone: string }) {
   const { t } = ctx;
