@@ -15,7 +15,7 @@ export function AuditTable({ t, rows, typed }: { t: Translate; rows: AuditEntry[
   return (
     <table class="table">
       <thead><tr><th scope="col">{t('admin.col.when')}</th><th scope="col">{t('admin.col.what')}</th>
-        <th scope="col">{typed ? t('admin.users.search') : t('admin.col.actor')}</th><th scope="col">{t('admin.col.ip')}</th></tr></thead>
+        <th scope="col">{typed ? t('admin.col.typed') : t('admin.col.actor')}</th><th scope="col">{t('admin.col.ip')}</th></tr></thead>
       <tbody>{rows.map((e) => (
         <tr><td>{jstTime(e.at)}</td><td>{auditSentence(t, e)}</td><td>{typed ? (e.identifier ?? '-') : actorText(t, e)}</td><td>{e.ip ?? '-'}</td></tr>
       ))}</tbody>

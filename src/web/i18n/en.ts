@@ -589,6 +589,7 @@ export const en: Record<MessageKey, string> = {
   'admin.col.what': 'What happened',
   'admin.col.account': 'Account',
   'admin.audit.typed': 'typed: {identifier}',
+  'admin.col.typed': 'Name typed',
   'admin.col.eventCode': 'Record type (code)',
   'admin.user.phone': 'Institution\'s phone number',
   'admin.user.lockState': 'Lock',

@@ -587,6 +587,7 @@ export const ja = {
   'admin.col.what': '内容',
   'admin.col.account': 'アカウント',
   'admin.audit.typed': '入力：{identifier}',
+  'admin.col.typed': '入力された名前',
   'admin.col.eventCode': '記録の種類（コード）',
   'admin.user.phone': '医療機関の電話番号',
   'admin.user.lockState': 'ロック',
