@@ -20,6 +20,7 @@ import type { MessageKey, Translate } from '../web/i18n/i18n.ts';
 import { sendPage } from '../web/render.ts';
 import { adminContext, requireRole } from './admin.plugin.tsx';
 import { AdminLayout, jstTime, MENU, ReasonField, type AdminContext } from './admin-layout.tsx';
+import { actorText } from './audit-sentences.ts';
 import { statusText } from './support.routes.tsx';
 
 const CHECK_KEYS: Record<CallbackCheck, MessageKey> = {
@@ -67,7 +68,7 @@ export async function registrationCaseRoutes(app: FastifyInstance, s: Services):
               <th scope="col">{t('admin.col.status')}</th><th scope="col">{t('admin.col.actor')}</th></tr></thead>
             <tbody>{decided.map((c) => (
               <tr><td><a href={`/admin/registration-cases/${c.id}`}>{jstTime(c.decided_at)}</a></td><td>{c.institution_code}</td><td>{c.institution_name}</td>
-                <td>{caseStatus(t, c)}</td><td>{c.decided_by ?? '-'}</td></tr>
+                <td>{caseStatus(t, c)}</td><td>{(c.decided_by ? actorText(t, { event: 'registration_case.decided', actor: c.decided_by }) : '-')}</td></tr>
             ))}</tbody>
           </table>
         ) : <p>{t('admin.user.none')}</p>}
@@ -109,7 +110,7 @@ export async function registrationCaseRoutes(app: FastifyInstance, s: Services):
         {c.status !== 'pending' ? (
           <dl class="summary">
             <dt>{t('admin.cases.col.decided')}</dt><dd>{jstTime(c.decided_at)}</dd>
-            <dt>{t('admin.col.actor')}</dt><dd>{c.decided_by ?? '-'}</dd>
+            <dt>{t('admin.col.actor')}</dt><dd>{(c.decided_by ? actorText(t, { event: 'registration_case.decided', actor: c.decided_by }) : '-')}</dd>
             <dt>{t('admin.reason')}</dt><dd>{c.decision_reason ?? '-'}</dd>
             {created ? <><dt>{t('admin.cases.newAccount')}</dt><dd><a href={`/admin/users/${created.id}`}>{created.username}</a></dd></> : null}
           </dl>
