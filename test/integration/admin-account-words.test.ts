@@ -146,6 +146,26 @@ for (const target of await dbTargets()) {
     });
   });
 
+  describe(`the console's login form [${target}]`, () => {
+    test('Q6 W1 B1: empty fields on the console login are named under each field with the error summary (400), and are not a login attempt', async () => {
+      const p = await startTestPortal(target);
+      try {
+        const c = p.client();
+        await c.get('/admin/login');
+        const r = await c.post('/admin/login', { username: '  ', password: '' });
+        assert.equal(r.status, 400);
+        const need = (label: string) => fill(ja['admin.content.required'], { label });
+        const links = [...r.body.matchAll(/<li><a href="#([a-z]+)">([^<]*)<\/a><\/li>/g)].map((m) => [m[1], m[2]]);
+        assert.deepEqual(links, [['username', need(ja['admin.login.username'])], ['password', need(ja['admin.login.password'])]]);
+        assert.match(r.body, /id="error-summary" tabindex="-1"/);
+        assert.match(r.body, /id="password"[^>]*aria-invalid="true"[^>]*aria-describedby="password-error"/);
+        assert.deepEqual(await auditRows(p, 'admin.login'), [], 'nothing audited: no attempt was made');
+      } finally {
+        await p.close();
+      }
+    });
+  });
+
   describe(`audit search and CSV by account name [${target}]`, () => {
     let p: TestPortal;
     let op: TestOperator;
