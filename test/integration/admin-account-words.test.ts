@@ -8,6 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ja } from '../../src/web/i18n/ja.ts';
+import { en } from '../../src/web/i18n/en.ts';
 import { japanDateTime } from '../../src/web/japan-time.ts';
 import { dbTargets } from '../helpers/db-targets.ts';
 import { CAPTCHA, requestReset, startTestPortal, type Client, type Page, type TestPortal } from '../helpers/test-app.ts';
@@ -122,6 +123,12 @@ for (const target of await dbTargets()) {
       ]);
       const otherRows = tableAfter(await (await consoleAs(p, support)).get(`/admin/users/${other.id}`), ja['admin.user.stageOne']);
       assert.deepEqual(otherRows.map((r) => r[1]), [ja['audit.password_reset.captcha.wrong']], 'only what was typed with its own name');
+
+      // In the operator's language: the same rows in English.
+      const enOp = await consoleAs(p, support);
+      await enOp.get('/lang?to=en&next=/admin');
+      const enRows = tableAfter(await enOp.get(`/admin/users/${user.id}`), en['admin.user.stageOne']);
+      assert.deepEqual(enRows.map((r) => r[1]), [en['audit.password_reset.identified.ok.picture'], en['audit.password_reset.captcha.wrong']]);
     });
 
     test('Q6 W1: a console form that fails shows the error summary, focusable, each message a link to its field, the field tied to its error', async () => {
