@@ -171,6 +171,23 @@ for (const target of await dbTargets()) {
         await p.close();
       }
     });
+
+    test('Q6 W1: the content editor\'s form names its missing fields in the error summary, each a link to the field', async () => {
+      const p = await startTestPortal(target);
+      try {
+        const ed = await consoleAs(p, await createOperator(p, 'editor'));
+        await ed.get('/admin/news/new');
+        const r = await ed.post('/admin/news/new', { title_ja: '', body_ja: '', title_en: 'Title', body_en: 'Body.', category: 'general', importance: 'normal', publish_at: '2026-12-01T09:00', end_at: '', action: 'publish' });
+        assert.equal(r.status, 400);
+        const need = (label: string) => fill(ja['admin.content.required'], { label });
+        const links = [...r.body.matchAll(/<li><a href="#([a-z_]+)">([^<]*)<\/a><\/li>/g)].map((m) => [m[1], m[2]]);
+        assert.deepEqual(links, [['title_ja', need(ja['admin.news.titleJa'])], ['body_ja', need(ja['admin.news.bodyJa'])]]);
+        assert.match(r.body, /id="error-summary" tabindex="-1"/);
+        assert.match(r.body, /<textarea id="body_ja"[^>]*aria-describedby="body_ja-help body_ja-error"[^>]*aria-invalid="true"/);
+      } finally {
+        await p.close();
+      }
+    });
   });
 
   describe(`audit search and CSV by account name [${target}]`, () => {
