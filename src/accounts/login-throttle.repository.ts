@@ -99,3 +99,17 @@ export async function listSourceLocks(db: Db, subject: string, now: number): Pro
     .limit(20)
     .execute();
 }
+
+/** The sources of an account with failures counting or a lock in force (for the call center), locked ones first. */
+export async function listSourceCounters(db: Db, subject: string, now: number): Promise<Array<Pick<LoginThrottle, 'source' | 'failures' | 'locked_until'>>> {
+  const rows = await db
+    .selectFrom('login_throttle')
+    .select(['source', 'failures', 'locked_until'])
+    .where('subject', '=', subject)
+    .where((eb) => eb.or([eb('failures', '>', 0), eb('locked_until', '>', now)]))
+    .orderBy('updated_at', 'desc')
+    .limit(20)
+    .execute();
+  const locked = (r: { locked_until: number | null }) => (r.locked_until !== null && r.locked_until > now ? 1 : 0);
+  return rows.sort((a, b) => locked(b) - locked(a));
+}

@@ -60,6 +60,18 @@ export async function findUserById(db: Db, id: string): Promise<User | undefined
   return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** The names of several accounts by internal id (the audit search and its CSV show these, never the ids). */
+export async function findAccountNames(db: Db, ids: string[]): Promise<Map<string, Pick<User, 'id' | 'username' | 'user_id'>>> {
+  const unique = [...new Set(ids)];
+  const out = new Map<string, Pick<User, 'id' | 'username' | 'user_id'>>();
+  // In parts, so that a long export stays below the databases' limits on bound parameters.
+  for (let i = 0; i < unique.length; i += 500) {
+    const rows = await db.selectFrom('users').select(['id', 'username', 'user_id']).where('id', 'in', unique.slice(i, i + 500)).execute();
+    for (const r of rows) out.set(r.id, r);
+  }
+  return out;
+}
+
 export async function isLoginKeyTaken(db: Db, key: string): Promise<boolean> {
   return (await findUserByLoginKey(db, key)) !== undefined;
 }

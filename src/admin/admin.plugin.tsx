@@ -8,7 +8,7 @@ import type { Services } from '../services.ts';
 import { DEVICE_COOKIE_DAYS } from '../accounts/device-cookie.ts';
 import { hashToken } from '../security/tokens.ts';
 import { baseCookie, getCookieNames } from '../web/context.ts';
-import { Csrf, Field, Notice } from '../web/components.tsx';
+import { Csrf, ErrorSummary, Field, Notice, summaryItems } from '../web/components.tsx';
 import { readForm, queryParam } from '../web/forms.ts';
 import { sendPage } from '../web/render.ts';
 import { codeOf, ERRORS, type ErrorCode } from '../web/errors.ts';
@@ -118,7 +118,7 @@ export async function adminPlugin(app: FastifyInstance, opts: { services: Servic
     if (now - session.last_seen_at > 30_000) await touchOperatorSession(s.db, idHash, now);
   });
 
-  function loginPage(request: FastifyRequest, reply: FastifyReply, username: string, failure?: string, notice?: string, status = 200) {
+  function loginPage(request: FastifyRequest, reply: FastifyReply, username: string, failure?: string, notice?: string, status = 200, errors: { username?: string; password?: string } = {}) {
     const ctx = adminContext(request, reply);
     const t = ctx.t;
     return sendPage(reply, AdminLayout({ ctx, title: t('admin.login.title'), children: (
@@ -128,8 +128,9 @@ export async function adminPlugin(app: FastifyInstance, opts: { services: Servic
         {failure ? <Notice kind="error"><p>{failure}</p></Notice> : null}
         <form method="post" action="/admin/login" novalidate>
           <Csrf token={ctx.csrfToken} />
-          <Field t={t} id="username" name="username" label={t('admin.login.username')} required value={username} autocomplete="username" maxLength={64} />
-          <Field t={t} id="password" name="password" type="password" label={t('admin.login.password')} required autocomplete="current-password" maxLength={1000} passwordToggle />
+          <ErrorSummary t={t} show={Boolean(errors.username || errors.password)} items={summaryItems(errors)} />
+          <Field t={t} id="username" name="username" label={t('admin.login.username')} required value={username} autocomplete="username" maxLength={64} error={errors.username} />
+          <Field t={t} id="password" name="password" type="password" label={t('admin.login.password')} required autocomplete="current-password" maxLength={1000} passwordToggle error={errors.password} />
           <div class="actions"><button type="submit" class="button button--primary">{t('admin.login.submit')}</button></div>
         </form>
       </div>
@@ -145,6 +146,12 @@ export async function adminPlugin(app: FastifyInstance, opts: { services: Servic
 
   app.post('/login', { preHandler: app.csrfProtection, config: { rateLimit: { max: 30, timeWindow: 60_000 } } }, async (request, reply) => {
     const { values } = readForm(request, { username: 64, password: 1000 });
+    // An empty field is a mistake in the form, not a login attempt: named under its field, nothing counted (W1).
+    const { t } = request;
+    const errors: { username?: string; password?: string } = {};
+    if (!values.username.trim()) errors.username = t('admin.content.required', { label: t('admin.login.username') });
+    if (!values.password) errors.password = t('admin.content.required', { label: t('admin.login.password') });
+    if (errors.username || errors.password) return loginPage(request, reply, values.username, undefined, undefined, 400, errors);
     const names = getCookieNames();
     const result = await logInOperator(s, values.username, values.password, {
       ip: request.ip, userAgent: request.meta.userAgent, deviceCookie: request.cookies[names.device], previousSessionHash: request.operatorSessionHash,

@@ -11,7 +11,7 @@ import {
 import { Markdown } from '../content/markdown.tsx';
 import { foldForSearch } from '../content/search-text.ts';
 import { randomId } from '../security/tokens.ts';
-import { Csrf, Field, Notice } from '../web/components.tsx';
+import { Csrf, ErrorSummary, Field, Notice, summaryItems } from '../web/components.tsx';
 import { HttpError } from '../web/errors.ts';
 import { queryParam, readForm } from '../web/forms.ts';
 import type { MessageKey, Translate } from '../web/i18n/i18n.ts';
@@ -96,6 +96,7 @@ export async function contentAdminRoutes(app: FastifyInstance, s: Services): Pro
         ) : null}
         <form method="post" action={`/admin/news/${id}`} novalidate>
           <Csrf token={ctx.csrfToken} />
+          <ErrorSummary t={t} show={Object.keys(errors).length > 0} items={summaryItems(errors)} />
           <Field t={t} id="title_ja" name="title_ja" label={t('admin.news.titleJa')} required value={f.title_ja} maxLength={200} error={errors.title_ja} />
           <TextArea t={t} id="body_ja" label={t('admin.news.bodyJa')} value={f.body_ja} error={errors.body_ja} />
           <Field t={t} id="title_en" name="title_en" label={t('admin.news.titleEn')} help={t('admin.news.englishOptional')} value={f.title_en} maxLength={200} error={errors.title_en} />
@@ -196,6 +197,7 @@ export async function contentAdminRoutes(app: FastifyInstance, s: Services): Pro
         ) : null}
         <form method="post" action={`/admin/faq/${id}`} novalidate>
           <Csrf token={ctx.csrfToken} />
+          <ErrorSummary t={t} show={Object.keys(errors).length > 0} items={summaryItems(errors)} />
           <Field t={t} id="category" name="category" label={t('admin.faq.category')} required value={f.category} maxLength={40} error={errors.category} />
           <Field t={t} id="sort_order" name="sort_order" label={t('admin.faq.order')} required value={f.sort_order} maxLength={4} inputMode="numeric" error={errors.sort_order} />
           <Field t={t} id="question_ja" name="question_ja" label={t('admin.faq.questionJa')} required value={f.question_ja} maxLength={300} error={errors.question_ja} />
@@ -283,6 +285,7 @@ export async function contentAdminRoutes(app: FastifyInstance, s: Services): Pro
         ) : null}
         <form method="post" action={`/admin/pages/${p.slug}`} novalidate>
           <Csrf token={ctx.csrfToken} />
+          <ErrorSummary t={t} show={Object.keys(errors).length > 0} items={summaryItems(errors)} />
           <Field t={t} id="title_ja" name="title_ja" label={t('admin.pages.titleJa')} required value={f.title_ja} maxLength={200} error={errors.title_ja} />
           <TextArea t={t} id="body_ja" label={t('admin.pages.bodyJa')} value={f.body_ja} error={errors.body_ja} rows={14} />
           <Field t={t} id="title_en" name="title_en" label={t('admin.pages.titleEn')} required value={f.title_en} maxLength={200} error={errors.title_en} />

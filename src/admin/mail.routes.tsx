@@ -9,6 +9,7 @@ import type { MessageKey } from '../web/i18n/i18n.ts';
 import { sendPage } from '../web/render.ts';
 import { adminContext, requireRole } from './admin.plugin.tsx';
 import { AdminLayout, jstTime } from './admin-layout.tsx';
+import { mailKindText } from './audit-sentences.ts';
 
 export async function mailRoutes(app: FastifyInstance, s: Services): Promise<void> {
   app.get('/mail', { preHandler: requireRole('admin', 'support') }, async (request, reply) => {
@@ -36,7 +37,7 @@ export async function mailRoutes(app: FastifyInstance, s: Services): Promise<voi
             <thead><tr><th scope="col">{t('admin.col.when')}</th><th scope="col">{t('admin.col.kind')}</th><th scope="col">{t('admin.col.to')}</th><th scope="col">{t('admin.col.status')}</th>
               <th scope="col">{t('admin.col.attempts')}</th><th scope="col">{t('admin.col.lastError')}</th><th scope="col">{t('admin.col.actions')}</th></tr></thead>
             <tbody>{mails.map((m) => (
-              <tr><td>{jstTime(m.created_at)}</td><td>{m.kind}</td><td>{m.user_id ? <a href={`/admin/users/${m.user_id}`}>{m.to_addr}</a> : m.to_addr}</td>
+              <tr><td>{jstTime(m.created_at)}</td><td>{mailKindText(t, m.kind)}</td><td>{m.user_id ? <a href={`/admin/users/${m.user_id}`}>{m.to_addr}</a> : m.to_addr}</td>
                 <td>{t(`admin.mailStatus.${m.status}` as MessageKey)}</td><td>{m.attempts}</td><td>{m.last_error ?? '-'}</td>
                 <td><form method="post" action={`/admin/mail/${m.id}/retry`} class="inline-form"><Csrf token={ctx.csrfToken} /><button type="submit" class="button button--secondary">{t('admin.mail.retryOne')}</button></form></td></tr>
             ))}</tbody>

@@ -13,13 +13,14 @@ import type { Services } from '../services.ts';
 import { findUserById } from '../accounts/users.repository.ts';
 import { approveCase, CALLBACK_CHECKS, rejectCase, type CallbackCheck } from '../flows/registration/registration-cases.flow.ts';
 import { countPendingCases, findCaseById, listCases } from '../flows/registration/registration-cases.repository.ts';
-import { Csrf, Notice } from '../web/components.tsx';
+import { Csrf, ErrorSummary, Notice } from '../web/components.tsx';
 import { HttpError } from '../web/errors.ts';
 import { queryParam, readForm } from '../web/forms.ts';
 import type { MessageKey, Translate } from '../web/i18n/i18n.ts';
 import { sendPage } from '../web/render.ts';
 import { adminContext, requireRole } from './admin.plugin.tsx';
 import { AdminLayout, jstTime, MENU, ReasonField, type AdminContext } from './admin-layout.tsx';
+import { actorText } from './audit-sentences.ts';
 import { statusText } from './support.routes.tsx';
 
 const CHECK_KEYS: Record<CallbackCheck, MessageKey> = {
@@ -67,7 +68,7 @@ export async function registrationCaseRoutes(app: FastifyInstance, s: Services):
               <th scope="col">{t('admin.col.status')}</th><th scope="col">{t('admin.col.actor')}</th></tr></thead>
             <tbody>{decided.map((c) => (
               <tr><td><a href={`/admin/registration-cases/${c.id}`}>{jstTime(c.decided_at)}</a></td><td>{c.institution_code}</td><td>{c.institution_name}</td>
-                <td>{caseStatus(t, c)}</td><td>{c.decided_by ?? '-'}</td></tr>
+                <td>{caseStatus(t, c)}</td><td>{(c.decided_by ? actorText(t, { event: 'registration_case.decided', actor: c.decided_by }) : '-')}</td></tr>
             ))}</tbody>
           </table>
         ) : <p>{t('admin.user.none')}</p>}
@@ -109,7 +110,7 @@ export async function registrationCaseRoutes(app: FastifyInstance, s: Services):
         {c.status !== 'pending' ? (
           <dl class="summary">
             <dt>{t('admin.cases.col.decided')}</dt><dd>{jstTime(c.decided_at)}</dd>
-            <dt>{t('admin.col.actor')}</dt><dd>{c.decided_by ?? '-'}</dd>
+            <dt>{t('admin.col.actor')}</dt><dd>{(c.decided_by ? actorText(t, { event: 'registration_case.decided', actor: c.decided_by }) : '-')}</dd>
             <dt>{t('admin.reason')}</dt><dd>{c.decision_reason ?? '-'}</dd>
             {created ? <><dt>{t('admin.cases.newAccount')}</dt><dd><a href={`/admin/users/${created.id}`}>{created.username}</a></dd></> : null}
           </dl>
@@ -119,12 +120,16 @@ export async function registrationCaseRoutes(app: FastifyInstance, s: Services):
             <form method="post" action={`/admin/registration-cases/${c.id}/approve`} class="action-box" novalidate>
               <Csrf token={ctx.csrfToken} />
               <h3>{t('admin.cases.approve')}</h3>
+              <ErrorSummary t={t} show={Boolean(e.checks || e.approve)} items={[
+                ...(e.checks ? [{ field: `check-${CALLBACK_CHECKS[0]}`, message: e.checks }] : []),
+                ...(e.approve ? [{ field: 'reason-approve', message: e.approve }] : []),
+              ]} />
               <p class="muted">{t('admin.cases.approveHelp')}</p>
               <fieldset class="field" aria-describedby={`checks-help${e.checks ? ' checks-error' : ''}`} aria-invalid={e.checks ? 'true' : undefined}>
                 <legend class="field__label">{t('admin.cases.checklist')}<span class="field__req" aria-hidden="true">*</span></legend>
                 <p id="checks-help" class="field__help">{t('admin.cases.checklistHelp')}</p>
                 {CALLBACK_CHECKS.map((k) => (
-                  <label class="choice"><input type="checkbox" name={k} value="1" checked={o.checked?.includes(k)} /> {t(CHECK_KEYS[k])}</label>
+                  <label class="choice"><input type="checkbox" id={`check-${k}`} name={k} value="1" checked={o.checked?.includes(k)} /> {t(CHECK_KEYS[k])}</label>
                 ))}
                 {e.checks ? <div id="checks-error" class="field__error"><p>{e.checks}</p></div> : null}
               </fieldset>
@@ -134,6 +139,7 @@ export async function registrationCaseRoutes(app: FastifyInstance, s: Services):
             <form method="post" action={`/admin/registration-cases/${c.id}/reject`} class="action-box" novalidate>
               <Csrf token={ctx.csrfToken} />
               <h3>{t('admin.cases.reject')}</h3>
+              <ErrorSummary t={t} show={Boolean(e.reject)} items={e.reject ? [{ field: 'reason-reject', message: e.reject }] : []} />
               <p class="muted">{t('admin.cases.rejectHelp')}</p>
               <ReasonField t={t} id="reason-reject" error={e.reject} />
               <button type="submit" class="button button--secondary">{t('admin.cases.reject')}</button>

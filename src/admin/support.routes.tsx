@@ -3,23 +3,27 @@
  * mail, and act (unlock, send a reset link, mark the address wrong), each with a typed reason, each audited.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AuditEntry, User } from '../db/schema.ts';
+import type { User } from '../db/schema.ts';
 import type { Services } from '../services.ts';
 import { isProvisionalPlaceholder, normalizeIdentifier } from '../accounts/identity.ts';
 import { isOperatorLock, lockOriginOf, lockStateOf, supportMayUnlock } from '../accounts/lock-state.ts';
-import { listSourceLocks } from '../accounts/login-throttle.repository.ts';
+import { listSourceCounters, listSourceLocks } from '../accounts/login-throttle.repository.ts';
 import { findUserById, listUsers, lockUserIndefinitely, unlockUser, markEmailWrong } from '../accounts/users.repository.ts';
 import { cancelOpenTokens } from '../flows/recovery/recovery.repository.ts';
 import { queueResetMail } from '../flows/recovery/recovery.flow.ts';
 import { listMailEvents, listMailsOfUser } from '../mail/outbox.repository.ts';
-import { listAuditForUser, searchAudit } from '../security/audit.repository.ts';
-import { Csrf, Field, Notice } from '../web/components.tsx';
+import { listAuditByIdentifiers, listAuditForUser, searchAudit } from '../security/audit.repository.ts';
+import { Csrf, ErrorSummary, Field, Notice } from '../web/components.tsx';
 import { HttpError } from '../web/errors.ts';
 import { queryParam, readForm } from '../web/forms.ts';
 import type { MessageKey, Translate } from '../web/i18n/i18n.ts';
 import { sendPage } from '../web/render.ts';
 import { adminContext, requireRole } from './admin.plugin.tsx';
+import { AuditTable, lockedByText, lockText, MailTable, SourceCounters } from './account-page.tsx';
 import { AdminLayout, jstTime, ReasonField, type Role } from './admin-layout.tsx';
+
+/** Stage ① writes these with what was typed and no account: the account page finds them by its names. */
+const STAGE_ONE_EVENTS = ['password_reset.captcha', 'password_reset.identified'];
 
 export function statusText(t: Translate, u: User, now: number): string {
   const lock = lockStateOf(u, now);
@@ -28,25 +32,6 @@ export function statusText(t: Translate, u: User, now: number): string {
   if (u.status === 'provisional' || isProvisionalPlaceholder(u.email)) return t('admin.status.provisional');
   if (u.status === 'closed') return t('admin.status.closed');
   return t('admin.status.active');
-}
-
-function outcomeText(t: Translate, e: AuditEntry): string {
-  const key = `admin.outcome.${e.outcome}` as MessageKey;
-  const text = t(key);
-  return text === key ? e.outcome : text;
-}
-
-function AuditTable({ t, rows, withActor }: { t: Translate; rows: AuditEntry[]; withActor?: boolean }) {
-  if (!rows.length) return <p>{t('admin.user.none')}</p>;
-  return (
-    <table class="table">
-      <thead><tr><th scope="col">{t('admin.col.when')}</th><th scope="col">{t('admin.col.event')}</th><th scope="col">{t('admin.col.outcome')}</th>
-        {withActor ? <th scope="col">{t('admin.col.actor')}</th> : null}<th scope="col">{t('admin.col.ip')}</th><th scope="col">{t('admin.col.detail')}</th></tr></thead>
-      <tbody>{rows.map((e) => (
-        <tr><td>{jstTime(e.at)}</td><td>{e.event}</td><td>{outcomeText(t, e)}</td>{withActor ? <td>{e.actor ?? '-'}</td> : null}<td>{e.ip ?? '-'}</td><td>{e.detail ?? ''}</td></tr>
-      ))}</tbody>
-    </table>
-  );
 }
 
 export async function supportRoutes(app: FastifyInstance, s: Services): Promise<void> {
@@ -112,13 +97,16 @@ export async function supportRoutes(app: FastifyInstance, s: Services): Promise<
     const resets = audit.filter((e) => e.event.startsWith('password_reset.requested') || e.event === 'password_reset.completed' || e.event === 'password_reset.link_opened' || e.event === 'support.reset_sent').slice(0, 20);
     const mails = await listMailsOfUser(s.db, user.id, 30);
     const events = await listMailEvents(s.db, mails.map((m) => m.id));
-    const sourceLocks = await listSourceLocks(s.db, `u:${user.id}`, now);
-    const can = allowed(user, request.operator!.role, now, sourceLocks.length);
-    const origin = lockOriginOf(user);
+    const counters = await listSourceCounters(s.db, `u:${user.id}`, now);
+    const names = [...new Set([user.username, user.user_id].filter((n): n is string => Boolean(n)).map(normalizeIdentifier))];
+    const stageOne = await listAuditByIdentifiers(s.db, names, STAGE_ONE_EVENTS, 20);
+    const can = allowed(user, request.operator!.role, now, counters.filter((c) => c.locked_until !== null && c.locked_until > now).length);
+    const lockedBy = lockedByText(t, user, audit, now);
     const action = (name: string, label: MessageKey, help?: MessageKey) => (
       <form method="post" action={`/admin/users/${user.id}/${name}`} class="action-box" novalidate>
         <Csrf token={ctx.csrfToken} />
         <h3>{t(label)}</h3>
+        <ErrorSummary t={t} show={Boolean(errors[name])} items={errors[name] ? [{ field: `reason-${name}`, message: errors[name] }] : []} />
         {help ? <p class="muted">{t(help)}</p> : null}
         <ReasonField t={t} id={`reason-${name}`} error={errors[name]} />
         <button type="submit" class="button button--primary">{t(label)}</button>
@@ -134,28 +122,22 @@ export async function supportRoutes(app: FastifyInstance, s: Services): Promise<
           <dt>{t('admin.col.userId')}</dt><dd>{user.user_id ?? '-'}</dd>
           <dt>{t('admin.col.type')}</dt><dd>{t(user.account_type === 'coordinator' ? 'reg.type.coordinator' : 'reg.type.institution')}</dd>
           <dt>{t('admin.col.status')}</dt><dd>{statusText(t, user, now)}</dd>
-          {origin ? <><dt>{t('admin.user.lockedBy')}</dt><dd>{t(`admin.lockOrigin.${origin}` as MessageKey)}</dd></> : null}
-          <dt>{t('admin.user.failedLogins')}</dt><dd>{user.failed_logins}</dd>
-          <dt>{t('admin.user.sourceLocks')}</dt><dd>{sourceLocks.length ? <ul>{sourceLocks.map((l) => (
-            <li>{t('admin.user.sourceLock', { source: l.source.startsWith('ip:') ? l.source.slice(3) : t('admin.user.deviceSource'), until: jstTime(l.locked_until) })}</li>
-          ))}</ul> : '-'}</dd>
+          <dt>{t('admin.user.lockState')}</dt><dd>{lockText(t, user, audit, now, s.config.lockoutMinutes)}</dd>
+          {lockedBy ? <><dt>{t('admin.user.lockedBy')}</dt><dd>{lockedBy}</dd></> : null}
+          <dt>{t('admin.user.failedLogins')}</dt><dd>{t('admin.user.failedCount', { n: user.failed_logins, threshold: s.config.lockoutThreshold })}</dd>
+          <dt>{t('admin.user.sourceFailures')}</dt><dd><SourceCounters t={t} rows={counters} now={now} /></dd>
           <dt>{t('admin.col.email')}</dt><dd>{user.email}</dd>
           <dt>{t('admin.col.code')}</dt><dd>{user.institution_code ?? '-'} {user.institution_name ?? ''}</dd>
           <dt>{t('admin.col.name')}</dt><dd>{user.display_name}</dd>
+          <dt>{t('admin.user.phone')}</dt><dd>{user.phone ?? '-'}</dd>
         </dl>
         <h2>{t('admin.user.resets')}</h2>
-        <AuditTable t={t} rows={resets} withActor />
+        <AuditTable t={t} rows={resets} />
+        <h2>{t('admin.user.stageOne')}</h2>
+        <p class="muted">{t('admin.user.stageOneHelp', { names: names.join('、') })}</p>
+        <AuditTable t={t} rows={stageOne} typed />
         <h2>{t('admin.user.mails')}</h2>
-        {mails.length ? (
-          <table class="table">
-            <thead><tr><th scope="col">{t('admin.col.when')}</th><th scope="col">{t('admin.col.kind')}</th><th scope="col">{t('admin.col.to')}</th>
-              <th scope="col">{t('admin.col.status')}</th><th scope="col">{t('admin.col.attempts')}</th><th scope="col">{t('admin.col.history')}</th></tr></thead>
-            <tbody>{mails.map((m) => (
-              <tr><td>{jstTime(m.created_at)}</td><td>{m.kind}</td><td>{m.to_addr}</td><td>{t(`admin.mailStatus.${m.status}` as MessageKey)}</td><td>{m.attempts}</td>
-                <td><ul>{events.filter((e) => e.outbox_id === m.id).map((e) => <li>{jstTime(e.at)} {e.event}{e.detail ? `: ${e.detail}` : ''}</li>)}</ul></td></tr>
-            ))}</tbody>
-          </table>
-        ) : <p>{t('admin.user.none')}</p>}
+        <MailTable t={t} mails={mails} events={events} />
         <h2>{t('admin.user.logins')}</h2>
         <AuditTable t={t} rows={logins} />
         <h2>{t('admin.user.actions')}</h2>

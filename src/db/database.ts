@@ -16,6 +16,7 @@ import * as m0005 from './migrations/2026-11-24T1900_reset_requests.ts';
 import * as m0006 from './migrations/2026-12-01T1000_login_throttle.ts';
 import * as mOperatorLifecycle from './migrations/2026-12-01T1100_operator_lifecycle.ts';
 import * as mRegistrationCases from './migrations/2026-12-01T1200_registration_cases.ts';
+import * as mAuditIdentifierIndex from './migrations/2026-12-01T1300_audit_identifier_index.ts';
 
 // BIGINT columns hold epoch milliseconds: read them as numbers, as SQLite does.
 pg.types.setTypeParser(20, Number);
@@ -80,6 +81,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-01T1000_login_throttle': m0006,
   '2026-12-01T1100_operator_lifecycle': mOperatorLifecycle,
   '2026-12-01T1200_registration_cases': mRegistrationCases,
+  '2026-12-01T1300_audit_identifier_index': mAuditIdentifierIndex,
 };
 
 class StaticProvider implements MigrationProvider {

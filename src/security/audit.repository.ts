@@ -292,3 +292,12 @@ export async function searchAudit(db: Db, f: AuditFilter): Promise<AuditEntry[]>
   if (f.to !== undefined) q = q.where('at', '<', f.to);
   return q.execute();
 }
+
+/**
+ * Entries of the given events whose typed identifier is one of `identifiers`, newest first: stage ① writes what was
+ * typed (normalized) and no account, so that the call center finds an account's CAPTCHA failures by its names.
+ */
+export async function listAuditByIdentifiers(db: Db, identifiers: string[], events: string[], limit: number): Promise<AuditEntry[]> {
+  if (identifiers.length === 0 || events.length === 0) return [];
+  return db.selectFrom('audit_log').selectAll().where('identifier', 'in', identifiers).where('event', 'in', events).orderBy('seq', 'desc').limit(limit).execute();
+}

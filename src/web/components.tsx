@@ -73,14 +73,33 @@ export function Field(p: FieldProps) {
   );
 }
 
-/** A summary at the top of a form that failed, focusable so that it is announced (W1). */
-export function ErrorSummary({ t, show }: { t: Translate; show: boolean }) {
+/** One message of an error summary and the id of the field it is about. */
+export interface SummaryItem {
+  field: string;
+  message: string;
+}
+
+/**
+ * A summary at the top of a form that failed, focusable so that it is announced (W1); portal.js moves focus to it.
+ * With `items`, each message is a link to its field, so that a keyboard or screen-reader user goes straight there.
+ */
+export function ErrorSummary({ t, show, items }: { t: Translate; show: boolean; items?: SummaryItem[] }) {
   if (!show) return null;
   return (
     <div class="alert alert--error" role="alert" id="error-summary" tabIndex={-1}>
-      {t('form.errorSummary')}
+      {items?.length ? (
+        <>
+          <p>{t('form.errorSummary')}</p>
+          <ul class="error-summary__list">{items.map((i) => <li><a href={`#${i.field}`}>{i.message}</a></li>)}</ul>
+        </>
+      ) : t('form.errorSummary')}
     </div>
   );
+}
+
+/** A form's errors (field id → message or messages) as summary items, in the order the fields were checked. */
+export function summaryItems(errors: Record<string, string | string[] | undefined>): SummaryItem[] {
+  return Object.entries(errors).flatMap(([field, m]) => (m === undefined ? [] : (Array.isArray(m) ? m : [m]).map((message) => ({ field, message }))));
 }
 
 export function Notice({ kind, children }: { kind: 'info' | 'error' | 'success'; children: ComponentChildren }) {

@@ -36,3 +36,8 @@ export function parseJapanLocalInput(v: string): number | undefined | 'bad' {
   const at = Date.parse(`${v}:00Z`) - JST_OFFSET_MS;
   return Number.isNaN(at) ? 'bad' : at;
 }
+
+/** "2026-12-01T19:05:00+09:00": Japan time with its offset, for exports a spreadsheet or a script reads unambiguously. */
+export function japanIsoOffset(at: number): string {
+  return `${new Date(at + JST_OFFSET_MS).toISOString().slice(0, 19)}+09:00`;
+}

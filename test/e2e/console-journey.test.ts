@@ -92,12 +92,21 @@ describe('browser: the operators\' console in Chromium [sqlite]', { skip }, () =
     await follow(page, result.getByRole('link', { name: 'kari-clinic', exact: true }));
     await shown(heading(page, ja['admin.user.heading'].replace('{login}', 'kari-clinic'), 1));
     await shown(page.getByRole('definition').filter({ hasText: ja['admin.status.provisional'] }));
-    // The reason the user got no mail, in the reset attempts table.
-    const attempt = page.getByRole('row').filter({ hasText: 'password_reset.requested' });
-    await shown(attempt.getByRole('cell', { name: ja['admin.outcome.provisional_address'], exact: true }));
+    // The reason the user got no mail, in the reset attempts table: a sentence to read out, no event code (Q1).
+    await shown(page.getByRole('cell', { name: ja['audit.password_reset.requested.provisional_address'], exact: true }));
+    assert.equal(await page.getByText('password_reset.requested').count(), 0, 'no event code on the account page');
     await shown(page.getByText(ja['admin.user.cannotSend'], { exact: true }));
     assert.equal(await page.getByRole('button', { name: ja['admin.user.sendReset'] }).count(), 0, 'no send-reset for a provisional address');
     await capture(page, '04-account');
+
+    // Q6 W1: an action without its reason: the error summary takes the focus, and its link leads to the field.
+    await follow(page, page.getByRole('button', { name: ja['admin.user.lock'], exact: true }));
+    const summary = page.getByRole('alert').filter({ hasText: ja['form.errorSummary'] });
+    await shown(summary);
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'error-summary', 'focus on the error summary');
+    await summary.getByRole('link', { name: ja['admin.reasonRequired'], exact: true }).click();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'reason-lock', 'the link moves to the reason field');
+    await capture(page, '04b-account-error');
 
     await follow(page, menu(page).getByRole('link', { name: ja['admin.nav.mail'], exact: true }));
     await shown(heading(page, ja['admin.mail.heading'], 1));
@@ -105,7 +114,8 @@ describe('browser: the operators\' console in Chromium [sqlite]', { skip }, () =
     await follow(page, menu(page).getByRole('link', { name: ja['admin.nav.audit'], exact: true }));
     await field(page, ja['admin.audit.account']).fill('kari-clinic');
     await follow(page, page.getByRole('main').getByRole('button', { name: ja['admin.audit.submit'], exact: true }));
-    await shown(page.getByRole('row').filter({ hasText: 'provisional_address' }).first());
+    const row = page.getByRole('row').filter({ hasText: ja['audit.password_reset.requested.provisional_address'] }).first();
+    await shown(row.getByRole('cell', { name: 'kari-clinic', exact: true }));
     await capture(page, '06-audit');
 
     // An editor's screen is not for the call center.

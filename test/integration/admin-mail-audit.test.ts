@@ -86,14 +86,14 @@ for (const target of targets) {
         let c = await consoleAs(p, op);
         let account = await c.get(`/admin/users/${a.id}`);
         let [row] = tableAfter(account, ja['admin.user.mails']);
-        assert.deepEqual(row!.slice(1, 5), ['password_reset', 'md-a@example.jp', ja['admin.mailStatus.queued'], '1']);
-        assert.ok(row![5]!.includes(`retry: ${mailA.last_error}`), `the retry with the SMTP error: ${row![5]}`);
+        assert.deepEqual(row!.slice(1, 5), [ja['admin.mailKind.password_reset'], 'md-a@example.jp', ja['admin.mailStatus.queued'], '1']);
+        assert.ok(row![5]!.includes(`${ja['audit.mailEvent.retry']}: ${mailA.last_error}`), `the retry with the SMTP error: ${row![5]}`);
         let dash = await c.get('/admin/mail');
         assert.equal(stat(dash, ja['admin.mail.depth']), '1');
         assert.equal(stat(dash, ja['admin.mail.failed']), '0');
         assert.equal(stat(dash, ja['admin.mail.oldest']), jstTime(mailA.created_at));
         [row] = tableAfter(dash, ja['admin.mail.list']);
-        assert.deepEqual(row!.slice(1, 6), ['password_reset', 'md-a@example.jp', ja['admin.mailStatus.queued'], '1', mailA.last_error]);
+        assert.deepEqual(row!.slice(1, 6), [ja['admin.mailKind.password_reset'], 'md-a@example.jp', ja['admin.mailStatus.queued'], '1', mailA.last_error]);
 
         // An hour later the second (last) attempt fails too: the mail is given up on.
         p.clock.advance(3600_000 + 1000);
@@ -110,7 +110,7 @@ for (const target of targets) {
         account = await c.get(`/admin/users/${a.id}`);
         [row] = tableAfter(account, ja['admin.user.mails']);
         assert.equal(row![3], ja['admin.mailStatus.failed']);
-        assert.match(row![5]!, /queued .*retry: .*ECONNREFUSED.*failed: .*ECONNREFUSED/);
+        assert.match(row![5]!, new RegExp(`${ja['audit.mailEvent.queued']} .*${ja['audit.mailEvent.retry']}: .*ECONNREFUSED.*${ja['audit.mailEvent.failed']}: .*ECONNREFUSED`));
       } finally {
         await p.sink.start();
       }
@@ -137,7 +137,7 @@ for (const target of targets) {
       assert.ok(dash.text.includes(ja['admin.mail.empty']));
       const [row] = tableAfter(await c.get(`/admin/users/${a.id}`), ja['admin.user.mails']);
       assert.equal(row![3], ja['admin.mailStatus.sent']);
-      assert.match(row![5]!, /failed: .* sent$/);
+      assert.match(row![5]!, new RegExp(`${ja['audit.mailEvent.failed']}: .* ${ja['audit.mailEvent.sent']}$`));
       const retries = (await auditRows(p, 'support.mail_retry')).map((r) => [r.actor, detailOf(r).mailId, detailOf(r).count]);
       assert.deepEqual(retries, [[`operator:${op.username}`, mailA!.id, 1], [`operator:${op.username}`, 'all', 1]]);
     });
@@ -164,24 +164,25 @@ for (const target of targets) {
     });
     after(async () => { await p.close(); });
 
-    /** The rows of the audit page: [#, when, event, outcome, actor, ip, detail]. */
+    /** The rows of the audit page: [#, when, what happened, account, actor, ip, event code]. */
     const rowsOf = (page: Page) => tableAfter(page);
 
     test('A3: search by account, by operator (an _ matches itself), by event prefix, and by day (JST)', async () => {
       const byAccount = rowsOf(await c.get('/admin/audit?account=AU-USER'));
       const ofUser = (await auditRows(p)).filter((r) => r.user_id === user.id);
       assert.deepEqual(byAccount.map((r) => Number(r[0])), ofUser.map((r) => r.seq).reverse(), 'every entry of the account, newest first');
-      assert.ok(byAccount.some((r) => r[2] === 'login') && byAccount.some((r) => r[2] === 'support.unlocked'));
+      assert.ok(byAccount.some((r) => r[6] === 'login') && byAccount.some((r) => r[6] === 'support.unlocked'));
 
       const byOperator = rowsOf(await c.get('/admin/audit?operator=au_sato'));
       assert.ok(byOperator.length >= 3);
-      assert.ok(byOperator.every((r) => r[4] === 'operator:au_sato'), 'not operator:ausato');
+      assert.ok(byOperator.every((r) => r[4] === ja['audit.actor.operator'].replace('{name}', 'au_sato')), 'not operator:ausato');
 
       const byEvent = rowsOf(await c.get('/admin/audit?event=password_reset.req'));
-      assert.deepEqual(byEvent.map((r) => r[2]), ['password_reset.requested', 'password_reset.requested', 'password_reset.requested']);
-      assert.deepEqual(byEvent.map((r) => r[4]), ['(@sum(1+1))', '(=hyperlink("http://evil.example","x"))', '(au-user)'], 'unknown identifiers as typed');
+      assert.deepEqual(byEvent.map((r) => r[6]), ['password_reset.requested', 'password_reset.requested', 'password_reset.requested']);
+      const typed = (v: string) => ja['admin.audit.typed'].replace('{identifier}', v);
+      assert.deepEqual(byEvent.map((r) => r[3]), [typed('@sum(1+1)'), typed('=hyperlink("http://evil.example","x")'), 'au-user'], 'unknown identifiers as typed, the account by its name');
       const both = rowsOf(await c.get('/admin/audit?event=support.&operator=au_sato&account=au-user'));
-      assert.deepEqual(both.map((r) => r[2]), ['support.unlocked', 'support.viewed']);
+      assert.deepEqual(both.map((r) => r[6]), ['support.unlocked', 'support.viewed']);
 
       const unlocked = (await auditRows(p, 'support.unlocked'))[0]!;
       const day = jstTime(unlocked.at).slice(0, 10);
@@ -213,14 +214,14 @@ for (const target of targets) {
       assert.match(String(r.headers['content-disposition']), /^attachment; filename="audit-\d{4}-\d{2}-\d{2}\.csv"$/);
       assert.ok(r.body.startsWith('\uFEFF'), 'a BOM, so that Excel reads UTF-8');
       const [header, ...rows] = parseCsv(r.body.slice(1));
-      assert.deepEqual(header, ['seq', 'at_utc', 'event', 'outcome', 'user_id', 'identifier', 'actor', 'ip', 'user_agent', 'detail', 'hash']);
+      assert.deepEqual(header, ['seq', 'at_jst', 'event', 'outcome', 'description', 'account_username', 'account_user_id', 'identifier', 'actor', 'ip', 'user_agent', 'detail', 'hash']);
       assert.deepEqual(rows.map((x) => Number(x[0])), shown.map((x) => Number(x[0])));
-      assert.ok(rows.every((x) => x.length === 11 && x[2]!.startsWith('password_reset')));
-      const formulas = [...new Set(rows.map((x) => x[5]!).filter((v) => /^'?[=@]/.test(v)))];
+      assert.ok(rows.every((x) => x.length === 13 && x[2]!.startsWith('password_reset')));
+      const formulas = [...new Set(rows.map((x) => x[7]!).filter((v) => /^'?[=@]/.test(v)))];
       assert.deepEqual(formulas.sort(), ["'=hyperlink(\"http://evil.example\",\"x\")", "'@sum(1+1)"].sort(), 'a leading = or @ is prefixed with an apostrophe');
-      assert.ok(rows.every((x) => !/^[=+\-@]/.test(x[5]!) && !/^[=+\-@]/.test(x[6]!)), 'no cell starts a formula');
+      assert.ok(rows.every((x) => x.every((v) => !/^[=+\-@]/.test(v))), 'no cell starts a formula');
       const first = rows.at(-1)!;
-      assert.equal(new Date(first[1]!).toISOString(), first[1], 'UTC ISO time');
+      assert.match(first[1]!, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+09:00$/, 'Japan time with its offset');
       const mail = await mailTo(p, 'au-user@example.jp', SUBJECTS.reset);
       const token = linkOf(mail).slice(-32);
       const everything = await c.get('/admin/audit.csv');

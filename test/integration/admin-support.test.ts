@@ -20,7 +20,9 @@ function browser(p: TestPortal): Client {
   return c;
 }
 
-const outcome = (o: 'mail_queued' | 'unknown_user' | 'provisional_address' | 'email_mismatch' | 'rate_limited') => ja[`admin.outcome.${o}`];
+/** The sentence the account page says for a reset attempt's outcome (issue 11 item 5). */
+const outcome = (o: 'mail_queued' | 'unknown_user' | 'provisional_address' | 'email_mismatch' | 'rate_limited.account') => ja[`audit.password_reset.requested.${o}`];
+const VISITOR = ja['audit.actor.visitor'];
 
 const targets = await dbTargets();
 for (const target of targets) {
@@ -68,18 +70,21 @@ for (const target of targets) {
       assert.equal((await logIn(u, 'cc-status', GOOD_PASSWORD)).status, 200);
       for (let i = 0; i < 2; i++) await logIn(browser(p), 'cc-status', 'Wrong2026Pass');
       page = await c.get(`/admin/users/${user.id}`);
-      assert.ok(page.text.includes(`${ja['admin.user.failedLogins']} 2`));
+      const failed = (n: number) => `${ja['admin.user.failedLogins']} ${ja['admin.user.failedCount'].replace('{n}', String(n)).replace('{threshold}', String(p.config.lockoutThreshold))}`;
+      assert.ok(page.text.includes(failed(2)), 'two failures from unfamiliar addresses');
       for (let i = 2; i < p.config.lockoutThreshold; i++) await logIn(browser(p), 'cc-status', 'Wrong2026Pass');
       const locked = (await userRow(p, 'cc-status'))!;
       assert.ok(locked.locked_until);
       page = await c.get(`/admin/users/${user.id}`);
       assert.ok(page.text.includes(ja['admin.status.lockedUntil'].replace('{until}', jstTime(locked.locked_until))), 'ロック中（… まで）');
       const logins = tableAfter(page, ja['admin.user.logins']);
+      const until = `${jstTime(locked.locked_until).slice(0, 16)} (JST)`;
       assert.deepEqual(logins.map((r) => [r[1], r[2]]), [
-        ['account.locked', ja['admin.outcome.temporary']],
-        ...Array.from({ length: p.config.lockoutThreshold }, () => ['login', ja['admin.outcome.bad_password']]),
-        ['login', ja['admin.outcome.ok']],
+        [ja['audit.account.locked.temporary'].replace('{until}', until), VISITOR],
+        ...Array.from({ length: p.config.lockoutThreshold }, () => [ja['audit.login.bad_password'], VISITOR]),
+        [ja['audit.login.ok'], VISITOR],
       ]);
+      assert.ok(!page.text.includes('account.locked') && !page.text.includes('"until"'), 'no event code, no JSON');
       assert.equal(logins.at(-1)![3], u.ip, 'where the login came from');
     });
 
@@ -93,22 +98,18 @@ for (const target of targets) {
       await p.app.mailWorker.runOnce();
       const page = await c.get(`/admin/users/${user.id}`);
       const resets = tableAfter(page, ja['admin.user.resets']);
-      assert.deepEqual(resets.map((r) => [r[1], r[2]]), [
-        ['password_reset.requested', outcome('rate_limited')],
-        ['password_reset.requested', outcome('email_mismatch')],
-        ['password_reset.requested', outcome('mail_queued')],
-      ]);
+      assert.deepEqual(resets.map((r) => r[1]), [outcome('rate_limited.account'), outcome('email_mismatch'), outcome('mail_queued')]);
       // The mail that went out, with its delivery history.
       const mails = tableAfter(page, ja['admin.user.mails']);
       assert.equal(mails.length, 1);
-      assert.deepEqual(mails[0]!.slice(1, 5), ['password_reset', 'cc-outcomes@example.jp', ja['admin.mailStatus.sent'], '1']);
-      assert.match(mails[0]![5]!, /queued .* sent/);
+      assert.deepEqual(mails[0]!.slice(1, 5), [ja['admin.mailKind.password_reset'], 'cc-outcomes@example.jp', ja['admin.mailStatus.sent'], '1']);
+      assert.match(mails[0]![5]!, new RegExp(`\\(JST\\) ${ja['audit.mailEvent.queued']} .* \\(JST\\) ${ja['audit.mailEvent.sent']}$`));
 
       const prov = await p.createUser({ username: 'cc-prov', email: 'cc-prov@13' });
       await requestReset(browser(p), 'cc-prov', 'cc-prov@example.jp');
       const provPage = await c.get(`/admin/users/${prov.id}`);
       assert.ok(provPage.text.includes(`${ja['admin.col.status']} ${ja['admin.status.provisional']}`));
-      assert.deepEqual(tableAfter(provPage, ja['admin.user.resets']).map((r) => r[2]), [outcome('provisional_address')]);
+      assert.deepEqual(tableAfter(provPage, ja['admin.user.resets']).map((r) => r[1]), [outcome('provisional_address')]);
       assert.ok(provPage.text.includes(ja['admin.user.none']), 'no mail');
       assert.ok(provPage.text.includes(ja['admin.user.cannotSend']));
       assert.ok(!provPage.body.includes(`/admin/users/${prov.id}/send-reset`), 'no send-reset form for a provisional account');
@@ -122,7 +123,7 @@ for (const target of targets) {
       assert.ok(page.text.includes(ja['admin.users.none']));
       const heading = ja['admin.users.attemptsByIdentifier'].replace('{q}', 'no-such-clinic');
       const rows = tableAfter(page, heading);
-      assert.deepEqual(rows.map((r) => [r[1], r[2], r[3]]), [['password_reset.requested', outcome('unknown_user'), who.ip]]);
+      assert.deepEqual(rows.map((r) => [r[1], r[2], r[3]]), [[outcome('unknown_user'), VISITOR, who.ip]]);
     });
 
     test('L2 A1: unlock — a reason is required (400, nothing changes); with one, the account is unlocked, audited, and the user can log in', async () => {
@@ -215,9 +216,9 @@ for (const target of targets) {
       assert.ok(!JSON.stringify(row).includes(link.slice(-32)), 'no token in the audit trail');
       await p.app.mailWorker.runOnce();
       const page = await c.get(`/admin/users/${user.id}`);
-      assert.deepEqual(tableAfter(page, ja['admin.user.resets']).map((r) => [r[1], r[2], r[3]]), [
-        ['password_reset.link_opened', 'valid', '-'],
-        ['support.reset_sent', outcome('mail_queued'), `operator:${op.username}`],
+      assert.deepEqual(tableAfter(page, ja['admin.user.resets']).map((r) => [r[1], r[2]]), [
+        [ja['audit.password_reset.link_opened.valid'], VISITOR],
+        [`${ja['audit.support.reset_sent.mail_queued']} ${ja['audit.reason'].replace('{reason}', '問い合わせ番号1234 本人依頼')}`, `オペレーター ${op.username}`],
       ]);
     });
 

@@ -1,0 +1,239 @@
+/**
+ * The call center's account page reads like a conversation (issue 11 item 5), on every database target: the lock
+ * (by failed logins until when, by which operator since when, an ended lock as ended), the failed-login counts as
+ * the per-source throttle keeps them, the institution's phone number, stage-① attempts and CAPTCHA failures typed
+ * with the account's names; accounts by username / user ID in the audit search and its CSV (times in JST with the
+ * offset); the console's forms with the error summary whose messages link to their fields (W1).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ja } from '../../src/web/i18n/ja.ts';
+import { en } from '../../src/web/i18n/en.ts';
+import { japanDateTime } from '../../src/web/japan-time.ts';
+import { dbTargets } from '../helpers/db-targets.ts';
+import { CAPTCHA, requestReset, startTestPortal, type Client, type Page, type TestPortal } from '../helpers/test-app.ts';
+import { logIn } from '../helpers/accounts.ts';
+import { auditRows, consoleAs, createOperator, tableAfter, visible, type TestOperator } from '../helpers/operators.ts';
+
+let ipSeq = 0;
+function browser(p: TestPortal): Client {
+  const c = p.client();
+  c.ip = `10.47.${Math.floor(ipSeq / 250)}.${(ipSeq++ % 250) + 1}`;
+  return c;
+}
+
+const jst = (at: number) => `${japanDateTime(at)} (JST)`;
+const fill = (text: string, params: Record<string, string | number>) => Object.entries(params).reduce((s, [k, v]) => s.replaceAll(`{${k}}`, String(v)), text);
+
+/** The value shown for a label of the account page's summary (<dt>label</dt><dd>value</dd>), as visible text. */
+function summaryValue(page: Page, label: string): string | undefined {
+  const m = new RegExp(`<dt>${label.replace(/[()（）]/g, '\\$&')}</dt><dd>([\\s\\S]*?)</dd>`).exec(page.body);
+  return m ? visible(m[1]!) : undefined;
+}
+
+/** A tiny RFC 4180 reader (quoted cells, "" inside them, CRLF between records). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (ch === '"') quoted = false; else cell += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') { row.push(cell); cell = ''; } else if (ch === '\r' && text[i + 1] === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; i++; } else cell += ch;
+  }
+  if (cell || row.length) { row.push(cell); rows.push(row); }
+  return rows;
+}
+
+for (const target of await dbTargets()) {
+  describe(`the account page in words [${target}]`, () => {
+    let p: TestPortal;
+    let support: TestOperator;
+    let admin: TestOperator;
+    before(async () => {
+      p = await startTestPortal(target);
+      support = await createOperator(p, 'support', 'qa-sato', 'コールセンター佐藤');
+      admin = await createOperator(p, 'admin', 'qa-admin', '管理者');
+    });
+    after(async () => { await p.close(); });
+
+    test('Q2 L2 A1: a lock by failed logins says until when and since when (JST); once it ends, it says so and names no one', async () => {
+      const user = await p.createUser({ username: 'qa-fail', email: 'qa-fail@example.jp' });
+      for (let i = 0; i < p.config.lockoutThreshold; i++) await logIn(browser(p), 'qa-fail', 'Wrong2026Pass');
+      const row = (await p.database.db.selectFrom('users').selectAll().where('id', '=', user.id).executeTakeFirst())!;
+      const lockedAt = (await auditRows(p, 'account.locked')).find((r) => r.user_id === user.id && r.outcome === 'temporary')!.at;
+      const c = await consoleAs(p, support);
+      let page = await c.get(`/admin/users/${user.id}`);
+      assert.equal(summaryValue(page, ja['admin.user.lockState']), fill(ja['admin.user.lockState.failures'], { until: jst(row.locked_until!), at: jst(lockedAt) }));
+      assert.equal(summaryValue(page, ja['admin.user.lockedBy']), ja['admin.lockOrigin.failures']);
+
+      p.clock.advance(p.config.lockoutMinutes * 60_000 + 1000);
+      page = await (await consoleAs(p, support)).get(`/admin/users/${user.id}`);
+      assert.equal(summaryValue(page, ja['admin.user.lockState']), fill(ja['admin.user.lockState.ended'], { until: jst(row.locked_until!) }));
+      assert.equal(summaryValue(page, ja['admin.user.lockedBy']), undefined, 'an ended lock has no one holding it');
+      assert.equal(summaryValue(page, ja['admin.col.status']), ja['admin.status.active']);
+    });
+
+    test('Q2 S12 A1: a lock by an operator names the role and the operator, and since when (JST)', async () => {
+      const user = await p.createUser({ username: 'qa-held', email: 'qa-held@example.jp' });
+      const c = await consoleAs(p, admin);
+      await c.get(`/admin/users/${user.id}`);
+      assert.equal((await c.post(`/admin/users/${user.id}/lock`, { reason: '不正利用の疑い' })).status, 200);
+      const at = (await auditRows(p, 'support.locked')).find((r) => r.user_id === user.id)!.at;
+      const page = await (await consoleAs(p, support)).get(`/admin/users/${user.id}`);
+      assert.equal(summaryValue(page, ja['admin.user.lockedBy']), fill(ja['admin.user.lockedByName'], { role: ja['admin.lockOrigin.admin'], name: admin.username }));
+      assert.equal(summaryValue(page, ja['admin.user.lockState']), fill(ja['admin.user.lockState.operator'], { at: jst(at) }));
+    });
+
+    test('Q3 L2: the failed-login count is the account-wide count and each address\'s own, as the throttle counts them', async () => {
+      const user = await p.createUser({ username: 'qa-count', email: 'qa-count@example.jp' });
+      const a = browser(p);
+      const b = browser(p);
+      for (let i = 0; i < 2; i++) await logIn(a, 'qa-count', 'Wrong2026Pass');
+      await logIn(b, 'qa-count', 'Wrong2026Pass');
+      const page = await (await consoleAs(p, support)).get(`/admin/users/${user.id}`);
+      assert.equal(summaryValue(page, ja['admin.user.failedLogins']), fill(ja['admin.user.failedCount'], { n: 3, threshold: p.config.lockoutThreshold }));
+      const perSource = summaryValue(page, ja['admin.user.sourceFailures'])!;
+      assert.ok(perSource.includes(fill(ja['admin.user.sourceFailure'], { source: a.ip, n: 2 })), perSource);
+      assert.ok(perSource.includes(fill(ja['admin.user.sourceFailure'], { source: b.ip, n: 1 })), perSource);
+    });
+
+    test('Q4: the institution\'s phone number is on the account page', async () => {
+      const user = await p.createUser({ username: 'qa-phone', email: 'qa-phone@example.jp', phone: '03-1234-5678' });
+      const page = await (await consoleAs(p, support)).get(`/admin/users/${user.id}`);
+      assert.equal(summaryValue(page, ja['admin.user.phone']), '03-1234-5678');
+    });
+
+    test('Q5 R6 A1: stage-① attempts and CAPTCHA failures typed with the account\'s username or user ID (any case, full width) are on its page', async () => {
+      const user = await p.createUser({ username: 'qa-coord', coordinator: true, userId: 't55501234', email: 'qa-coord@example.jp' });
+      const other = await p.createUser({ username: 'qa-other', email: 'qa-other@example.jp' });
+      const who = browser(p);
+      await who.open('/password-reset');
+      assert.equal((await who.submit({ stage: 'identify', action: 'next', username: 'Ｔ５５５０１２３４', captcha: 'zzzzz' })).status, 400);
+      await who.submit({ stage: 'identify', action: 'next', username: 'QA-COORD', captcha: CAPTCHA });
+      await requestReset(browser(p), 'qa-other', 'qa-other@example.jp', 'yyyyy');
+      const page = await (await consoleAs(p, support)).get(`/admin/users/${user.id}`);
+      const rows = tableAfter(page, ja['admin.user.stageOne']);
+      assert.deepEqual(rows.map((r) => [r[1], r[2], r[3]]), [
+        [ja['audit.password_reset.identified.ok.picture'], 'qa-coord', who.ip],
+        [ja['audit.password_reset.captcha.wrong'], 't55501234', who.ip],
+      ]);
+      const otherRows = tableAfter(await (await consoleAs(p, support)).get(`/admin/users/${other.id}`), ja['admin.user.stageOne']);
+      assert.deepEqual(otherRows.map((r) => r[1]), [ja['audit.password_reset.captcha.wrong']], 'only what was typed with its own name');
+
+      // In the operator's language: the same rows in English.
+      const enOp = await consoleAs(p, support);
+      await enOp.get('/lang?to=en&next=/admin');
+      const enRows = tableAfter(await enOp.get(`/admin/users/${user.id}`), en['admin.user.stageOne']);
+      assert.deepEqual(enRows.map((r) => r[1]), [en['audit.password_reset.identified.ok.picture'], en['audit.password_reset.captcha.wrong']]);
+    });
+
+    test('Q6 W1: a console form that fails shows the error summary, focusable, each message a link to its field, the field tied to its error', async () => {
+      const user = await p.createUser({ username: 'qa-form', email: 'qa-form@example.jp' });
+      const c = await consoleAs(p, support);
+      await c.get(`/admin/users/${user.id}`);
+      const r = await c.post(`/admin/users/${user.id}/send-reset`, { reason: '' });
+      assert.equal(r.status, 400);
+      const summary = /<div class="alert alert--error" role="alert" id="error-summary" tabindex="-1">([\s\S]*?)<\/div>/.exec(r.body);
+      assert.ok(summary, 'the summary, focusable (portal.js moves focus to it)');
+      assert.match(summary[1]!, new RegExp(`<a href="#reason-send-reset">${ja['admin.reasonRequired']}</a>`));
+      assert.match(r.body, /id="reason-send-reset"[^>]*aria-describedby="reason-send-reset-help reason-send-reset-error"[^>]*aria-invalid="true"/);
+      assert.ok(r.body.includes('<script src="/static/portal.js" defer></script>'), 'the static script, no inline one');
+      assert.ok(!/<script>/.test(r.body));
+
+      const audit = await c.get('/admin/audit?account=nobody-here&from=2026-1-1&to=2026-12-01');
+      assert.equal(audit.status, 400);
+      const links = [...audit.body.matchAll(/<li><a href="#([a-z]+)">([^<]*)<\/a><\/li>/g)].map((m) => [m[1], m[2]]);
+      assert.deepEqual(links, [['account', ja['admin.audit.noAccount']], ['from', ja['admin.audit.badDate']]]);
+      assert.match(audit.body, /id="from"[^>]*aria-invalid="true"[^>]*aria-describedby="from-help from-error"/);
+      assert.match(audit.body, /id="account"[^>]*aria-invalid="true"[^>]*aria-describedby="account-error"/);
+    });
+  });
+
+  describe(`the console's login form [${target}]`, () => {
+    test('Q6 W1 B1: empty fields on the console login are named under each field with the error summary (400), and are not a login attempt', async () => {
+      const p = await startTestPortal(target);
+      try {
+        const c = p.client();
+        await c.get('/admin/login');
+        const r = await c.post('/admin/login', { username: '  ', password: '' });
+        assert.equal(r.status, 400);
+        const need = (label: string) => fill(ja['admin.content.required'], { label });
+        const links = [...r.body.matchAll(/<li><a href="#([a-z]+)">([^<]*)<\/a><\/li>/g)].map((m) => [m[1], m[2]]);
+        assert.deepEqual(links, [['username', need(ja['admin.login.username'])], ['password', need(ja['admin.login.password'])]]);
+        assert.match(r.body, /id="error-summary" tabindex="-1"/);
+        assert.match(r.body, /id="password"[^>]*aria-invalid="true"[^>]*aria-describedby="password-error"/);
+        assert.deepEqual(await auditRows(p, 'admin.login'), [], 'nothing audited: no attempt was made');
+      } finally {
+        await p.close();
+      }
+    });
+
+    test('Q6 W1: the content editor\'s form names its missing fields in the error summary, each a link to the field', async () => {
+      const p = await startTestPortal(target);
+      try {
+        const ed = await consoleAs(p, await createOperator(p, 'editor'));
+        await ed.get('/admin/news/new');
+        const r = await ed.post('/admin/news/new', { title_ja: '', body_ja: '', title_en: 'Title', body_en: 'Body.', category: 'general', importance: 'normal', publish_at: '2026-12-01T09:00', end_at: '', action: 'publish' });
+        assert.equal(r.status, 400);
+        const need = (label: string) => fill(ja['admin.content.required'], { label });
+        const links = [...r.body.matchAll(/<li><a href="#([a-z_]+)">([^<]*)<\/a><\/li>/g)].map((m) => [m[1], m[2]]);
+        assert.deepEqual(links, [['title_ja', need(ja['admin.news.titleJa'])], ['body_ja', need(ja['admin.news.bodyJa'])]]);
+        assert.match(r.body, /id="error-summary" tabindex="-1"/);
+        assert.match(r.body, /<textarea id="body_ja"[^>]*aria-describedby="body_ja-help body_ja-error"[^>]*aria-invalid="true"/);
+      } finally {
+        await p.close();
+      }
+    });
+  });
+
+  describe(`audit search and CSV by account name [${target}]`, () => {
+    let p: TestPortal;
+    let op: TestOperator;
+    before(async () => {
+      p = await startTestPortal(target);
+      op = await createOperator(p, 'support', 'qa-audit', '監査担当');
+    });
+    after(async () => { await p.close(); });
+
+    test('Q7 A3: the audit search says what happened and names the account by username / user ID, never by internal id', async () => {
+      const user = await p.createUser({ username: 'qa-coord2', coordinator: true, userId: 't55509999', email: 'qa-coord2@example.jp' });
+      await requestReset(browser(p), 't55509999', 'wrong@example.jp');
+      await requestReset(browser(p), 'no-such-name', 'x@example.jp');
+      const c = await consoleAs(p, op);
+      const rows = tableAfter(await c.get('/admin/audit?event=password_reset.requested'));
+      assert.deepEqual(rows.map((r) => [r[2], r[3], r[6]]), [
+        [ja['audit.password_reset.requested.unknown_user'], fill(ja['admin.audit.typed'], { identifier: 'no-such-name' }), 'password_reset.requested'],
+        [ja['audit.password_reset.requested.email_mismatch'], 'qa-coord2 / t55509999', 'password_reset.requested'],
+      ]);
+      const page = await c.get('/admin/audit?account=t55509999');
+      assert.ok(!page.text.includes(user.id), 'the internal id is not shown');
+      assert.ok(page.body.includes(`href="/admin/users/${user.id}"`), 'the account links to its page');
+    });
+
+    test('Q7 A3: the CSV has times in JST with the offset, the account by username and user ID, the sentence, and keeps the formula guard', async () => {
+      const user = await p.createUser({ username: 'qa-csv', email: 'qa-csv@example.jp' });
+      await requestReset(browser(p), 'qa-csv', 'qa-csv@example.jp');
+      await requestReset(browser(p), '=cmd|calc', 'x@example.jp');
+      const c = await consoleAs(p, op);
+      const r = await c.get('/admin/audit.csv?event=password_reset.requested');
+      assert.equal(r.status, 200);
+      const [header, ...rows] = parseCsv(r.body.slice(1));
+      assert.deepEqual(header, ['seq', 'at_jst', 'event', 'outcome', 'description', 'account_username', 'account_user_id', 'identifier', 'actor', 'ip', 'user_agent', 'detail', 'hash']);
+      const stored = (await auditRows(p, 'password_reset.requested')).reverse();
+      assert.deepEqual(rows.map((x) => Number(x[0])), stored.map((x) => x.seq));
+      for (const [i, x] of rows.entries()) {
+        assert.match(x[1]!, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+09:00$/);
+        assert.equal(Math.floor(Date.parse(x[1]!) / 1000), Math.floor(stored[i]!.at / 1000), 'the same instant');
+      }
+      const mine = rows.find((x) => x[7] === 'qa-csv')!;
+      assert.deepEqual([mine[4], mine[5], mine[6]], [ja['audit.password_reset.requested.mail_queued'], 'qa-csv', '']);
+      assert.ok(!r.body.includes(user.id), 'no internal account id');
+      const typed = rows.find((x) => x[7]!.includes('cmd|calc'))!;
+      assert.equal(typed[7], "'=cmd|calc", 'a leading = is still neutralised');
+    });
+  });
+}
