@@ -252,7 +252,9 @@ describe('browser: accounts in Chromium [sqlite]', { skip }, () => {
     // Approving without the checklist is refused, with the reason named under it.
     await desk.locator('#reason-approve').fill('06-1234-5678 に折り返し、院長が申込を確認');
     await follow(desk, desk.getByRole('button', { name: ja['admin.cases.approve'], exact: true }));
-    await shown(desk.getByText(ja['admin.cases.checksRequired'], { exact: true }));
+    // The error summary links to the checklist (Q1) and the same message stands under it (W1).
+    await shown(desk.getByRole('link', { name: ja['admin.cases.checksRequired'], exact: true }));
+    await shown(desk.locator('#checks-error').getByText(ja['admin.cases.checksRequired'], { exact: true }));
     await deskShot('23-console-case-refused');
     for (const k of ['admin.cases.check.called', 'admin.cases.check.institution', 'admin.cases.check.contact'] as const) await desk.getByRole('checkbox', { name: ja[k] }).check();
     await desk.locator('#reason-approve').fill('06-1234-5678 に折り返し、院長が申込を確認');

@@ -99,7 +99,8 @@ const SECRET = 'shutdown-test-secret-0123456789-abcdefgh';
 async function portal(extra: Record<string, string> = {}, dir = mkdtempSync(join(tmpdir(), 'iryo-stop-'))) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const server = startServer({ NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', BASE_URL: base, DATA_DIR: dir, DATABASE_URL: `sqlite:${join(dir, 'portal.db')}`, SESSION_SECRET: SECRET, LOG_LEVEL: 'info', ...extra });
+  // Mails as files on purpose (S8): these tests are about stopping, not mail.
+  const server = startServer({ NODE_ENV: 'production', MAIL_FILE_OUTBOX: 'allow', PORT: String(port), HOST: '127.0.0.1', BASE_URL: base, DATA_DIR: dir, DATABASE_URL: `sqlite:${join(dir, 'portal.db')}`, SESSION_SECRET: SECRET, LOG_LEVEL: 'info', ...extra });
   await ready(base, server);
   return { dir, port, base, server, cleanup: () => {
     if (server.child.exitCode === null) server.child.kill('SIGKILL');
