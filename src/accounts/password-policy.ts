@@ -6,6 +6,7 @@ export type PolicyName = 'portal' | 'mhlw' | 'nist';
 
 /** Catalog keys of the rules a password can break, shown next to the field (C1). */
 export type PolicyViolation =
+  | 'policy.containsEmail'
   | 'policy.tooShort'
   | 'policy.tooLong'
   | 'policy.needUpper'
@@ -69,6 +70,8 @@ export async function checkPassword(
   policy: Policy,
   password: string,
   identifiers: Array<string | null | undefined>,
+  /** At registration the username does not exist yet: the e-mail address's local part stands in, named as such. */
+  emailLocalPart?: string,
 ): Promise<PolicyViolation[]> {
   const length = [...password].length;
   const out: PolicyViolation[] = [];
@@ -83,5 +86,6 @@ export async function checkPassword(
       break;
     }
   }
+  if (emailLocalPart && emailLocalPart.length >= 3 && lowered.includes(emailLocalPart.toLowerCase())) out.push('policy.containsEmail');
   return out;
 }

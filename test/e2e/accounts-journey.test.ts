@@ -176,7 +176,7 @@ describe('browser: accounts in Chromium [sqlite]', { skip }, () => {
     // Re-authentication (V3): the current password is asked again with every attempt.
     await field(page, ja['account.password.current']).fill(GOOD_PASSWORD);
     await follow(page, page.getByRole('button', { name: ja['account.email.submit'], exact: true }));
-    await shown(page.getByText(ja['account.email.sent'].replace('{email}', 'hontou@example.jp'), { exact: true }));
+    await shown(page.getByText(ja['account.email.sent'].replace('{email}', 'hontou@example.jp').replace('{confirm}', ja['account.email.confirmSubmit']), { exact: true }));
     await capture('12-provisional-sent');
 
     const mail = await mailTo(portal, 'hontou@example.jp', SUBJECTS.emailVerify);

@@ -165,7 +165,7 @@ describe('browser: Enter in every field presses the form\'s main action [sqlite]
     await field(page, ja['account.email.new']).fill('enter-new@example.jp');
     await field(page, ja['account.password.current']).fill(PASSWORD);
     await enterFor(page, field(page, ja['account.email.new']));
-    await shown(page.getByText(ja['account.email.sent'].replace('{email}', 'enter-new@example.jp'), { exact: true }));
+    await shown(page.getByText(ja['account.email.sent'].replace('{email}', 'enter-new@example.jp').replace('{confirm}', ja['account.email.confirmSubmit']), { exact: true }));
     await page.goto(`${base}/account/password`);
     await check(page, { '/account/password': ja['account.password.submit'], '/logout': ja['nav.logout'] });
     await field(page, ja['account.password.current']).fill(PASSWORD);

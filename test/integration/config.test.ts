@@ -177,7 +177,7 @@ test('a real start: demo accounts printed, login and reset over HTTP, mail as .e
     assert.equal(posted.status, 303);
     assert.equal(posted.location, '/csm');
     const top = await web.send('GET', '/csm');
-    assert.ok(top.body.includes('デモ医科診療所 さん'), 'logged in as the demo user');
+    assert.ok(top.body.includes('厚労 太郎 さん'), 'logged in as the demo user (its contact person)');
 
     // Request a reset for demo / demo@example.jp.
     const b = new Http(`http://127.0.0.1:${port}`);

@@ -69,7 +69,7 @@ for (const target of targets) {
       assert.deepEqual(fieldErrors(await c.submit({ email: 'me new@example', current: GOOD_PASSWORD }), 'email'), [ja['reset.emailInvalid']]);
       const sent = await c.submit({ email: 'me-new@example.jp', current: GOOD_PASSWORD });
       assert.equal(sent.status, 200);
-      assert.ok(sent.text.includes(ja['account.email.sent'].replace('{email}', 'me-new@example.jp')));
+      assert.ok(sent.text.includes(ja['account.email.sent'].replace('{email}', 'me-new@example.jp').replace('{confirm}', ja['account.email.confirmSubmit'])));
       const link = emailLinkOf(await mailTo(p, 'me-new@example.jp', SUBJECTS.emailVerify));
       assert.equal((await userRow(p, 'me-mail'))!.email, 'me-old@example.jp', 'unchanged until confirmed');
 

@@ -76,7 +76,7 @@ for (const target of targets) {
       assert.deepEqual(fieldErrors(placeholder, 'email'), [ja['reset.emailInvalid']], 'a placeholder is not an address');
       const sentPage = await c.submit({ email: 'prov-fix@example.jp', current: GOOD_PASSWORD });
       assert.equal(sentPage.status, 200);
-      assert.ok(sentPage.text.includes(ja['account.email.sent'].replace('{email}', 'prov-fix@example.jp')));
+      assert.ok(sentPage.text.includes(ja['account.email.sent'].replace('{email}', 'prov-fix@example.jp').replace('{confirm}', ja['account.email.confirmSubmit'])));
       assert.equal((await userRow(p, 'prov-fix'))!.email, 'prov-fix@48', 'nothing changes before the link is followed');
 
       const mail = await mailTo(p, 'prov-fix@example.jp', SUBJECTS.emailVerify);

@@ -59,3 +59,10 @@ test('P1: every preset refuses a password that contains the username or user ID 
     assert.ok(!(await checkPassword(policy, pw, ['someone', 'kanri99'])).includes('policy.containsUsername'), `${policy.name}: other names`);
   }
 });
+
+test('P1: at registration (no username yet) a password containing the e-mail local part is refused under its own rule, not as "the username"', async () => {
+  const refused = await checkPassword(portal, 'Hanako8Walk2026x', [], 'walk');
+  assert.ok(refused.includes('policy.containsEmail'));
+  assert.ok(!refused.includes('policy.containsUsername'), 'the message names the e-mail address, not a username the person has not got');
+  assert.deepEqual(await checkPassword(portal, 'Hanako8Walk2026x', [], 'sakura'), []);
+});

@@ -56,7 +56,7 @@ export function EmailPage({ ctx, v }: { ctx: PageContext; v: EmailFormView }) {
             <p>{t('account.provisional.p2')}</p>
           </Notice>
         ) : <p>{t('account.email.current', { email: v.current })}</p>}
-        {v.sentTo ? <Notice kind="success"><p>{t('account.email.sent', { email: v.sentTo })}</p></Notice> : null}
+        {v.sentTo ? <Notice kind="success"><p>{t('account.email.sent', { email: v.sentTo, confirm: t('account.email.confirmSubmit') })}</p></Notice> : null}
         <ErrorSummary t={t} show={Boolean(v.errors.email || v.errors.current)} />
         <form method="post" action="/account/email" novalidate>
           <Csrf token={ctx.csrfToken} />

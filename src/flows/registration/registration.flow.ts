@@ -199,7 +199,7 @@ export async function completeRegistration(s: Services, flow: Flow, password: st
   const { state, payload } = await verificationOfFlow(s, flow);
   if (state !== 'valid' || !payload) return { ok: false, kind: 'link', state: state === 'valid' ? 'invalid' : state };
   if (!password) return { ok: false, kind: 'fields', password: 'required', ...(confirm ? {} : { confirm: 'required' as const }) };
-  const violations = await checkPassword(s.policy, password, [payload.email.split('@')[0]]);
+  const violations = await checkPassword(s.policy, password, [], payload.email.split('@')[0]);
   const confirmError = !confirm ? ('required' as const) : confirm !== password ? ('mismatch' as const) : undefined;
   if (violations.length || confirmError) return { ok: false, kind: 'fields', password: violations, ...(confirmError ? { confirm: confirmError } : {}) };
   const hash = await hashPassword(password);

@@ -144,6 +144,7 @@ export const en: Record<MessageKey, string> = {
   'policy.needLetter': 'Include at least one letter.',
   'policy.needSymbol': 'Include at least one symbol.',
   'policy.common': 'This password is too common to be used.',
+  'policy.containsEmail': 'The password must not contain the part of your e-mail address before the "@".',
   'policy.containsUsername': 'The password must not contain your username or user ID.',
 
   'form.errorSummary': 'Some entries need correcting. Please check the message under each field.',
@@ -252,7 +253,7 @@ export const en: Record<MessageKey, string> = {
   'account.email.new': 'New e-mail address',
   'account.email.submit': 'Send confirmation mail',
   'account.email.same': 'This is your current address.',
-  'account.email.sent': 'A confirmation URL has been sent to {email}. Open it to complete the change (valid 24 hours).',
+  'account.email.sent': 'A confirmation URL has been sent to {email}. Open it and press "{confirm}" on the page it shows to complete the change (valid 24 hours).',
   'account.email.done': 'Your e-mail address has been changed.',
   'account.email.linkHeading': 'This confirmation URL cannot be used',
   'account.password.heading': 'Change password',

@@ -142,6 +142,7 @@ export const ja = {
   'policy.needLetter': '英字を1文字以上含めてください。',
   'policy.needSymbol': '記号を1文字以上含めてください。',
   'policy.common': 'よく使われているパスワードのため使用できません。',
+  'policy.containsEmail': 'メールアドレスの「@」より前の部分を含むパスワードは使用できません。',
   'policy.containsUsername': 'ユーザー名またはユーザーIDを含むパスワードは使用できません。',
 
   'form.errorSummary': '入力内容に誤りがあります。各項目のメッセージをご確認ください。',
@@ -250,7 +251,7 @@ export const ja = {
   'account.email.new': '新しいメールアドレス',
   'account.email.submit': '確認メールを送信',
   'account.email.same': '現在と同じメールアドレスです。',
-  'account.email.sent': '{email} 宛に確認用のURLを送信しました。メールに記載されたURLにアクセスすると変更が完了します（有効期限24時間）。',
+  'account.email.sent': '{email} 宛に確認用のURLを送信しました。メールに記載されたURLを開き、表示される画面で「{confirm}」ボタンを押すと変更が完了します（有効期限24時間）。',
   'account.email.done': 'メールアドレスを変更しました。',
   'account.email.linkHeading': 'この確認用URLは使用できません',
   'account.password.heading': 'パスワードの変更',
