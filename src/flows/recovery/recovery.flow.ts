@@ -36,6 +36,7 @@ import {
   insertResetRequest,
   insertResetToken,
   insertResetTokens,
+  takeCaptchaChallenge,
   updateFlow,
 } from './recovery.repository.ts';
 
@@ -121,6 +122,9 @@ export async function checkCaptchaProof(s: Services, flow: Flow, proof: CaptchaP
   }
   const expired = flow.captcha_expires_at === null || flow.captcha_expires_at <= s.now() || !flow.captcha_hash;
   if (expired) return 'expired';
+  // One check per picture (K6): taken atomically before the answer is compared, so that answers sent in parallel to
+  // the same picture get one try between them, not one each.
+  if (!(await takeCaptchaChallenge(s.db, flow.id, flow.captcha_hash!))) return 'expired';
   return checkCaptchaAnswer(s.config.sessionSecret, flow.id, proof.answer, flow.captcha_hash!) ? 'ok' : 'wrong';
 }
 

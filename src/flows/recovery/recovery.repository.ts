@@ -14,6 +14,22 @@ export async function updateFlow(db: Db, id: string, patch: Partial<Omit<FlowsTa
   await db.updateTable('flows').set(patch).where('id', '=', id).execute();
 }
 
+/**
+ * Takes the flow's current CAPTCHA challenge for one check (R6, K6): of requests sent in parallel with answers to the
+ * same picture, only one finds it; the others see no challenge (a new one is drawn for them). Returns whether this
+ * request took it.
+ */
+export async function takeCaptchaChallenge(db: Db, id: string, captchaHash: string): Promise<boolean> {
+  const taken = await db
+    .updateTable('flows')
+    .set({ captcha_hash: null, captcha_expires_at: null })
+    .where('id', '=', id)
+    .where('captcha_hash', '=', captchaHash)
+    .returning('id')
+    .executeTakeFirst();
+  return taken !== undefined;
+}
+
 /** Ends every open flow of an account (C3), except `keepId`. */
 export async function expireFlowsOfUser(db: Db, userId: string, now: number, keepId: string): Promise<void> {
   await db
