@@ -173,6 +173,31 @@ describe('browser: the reset journey in Chromium [sqlite]', { skip }, () => {
     assert.deepEqual(a11y, [], a11y.join('\n'));
   });
 
+  test('W2 K1: the CAPTCHA picture is shown at 240×80 CSS px (its PNG twice that) on a desktop, and on a 320 px phone it fits the field column without sideways scrolling', async () => {
+    const shownSize = async (page: Page) => {
+      await page.goto(`${base}/password-reset`);
+      const image = page.getByRole('img', { name: ja['reset.captchaAlt'] });
+      await shown(image);
+      await image.evaluate((img: HTMLImageElement) => img.decode());
+      return image.evaluate((img: HTMLImageElement) => {
+        const column = img.parentElement!.getBoundingClientRect();
+        const box = img.getBoundingClientRect();
+        return {
+          width: img.clientWidth, height: img.clientHeight, natural: [img.naturalWidth, img.naturalHeight],
+          inColumn: box.left >= column.left - 0.5 && box.right <= column.right + 0.5,
+          scrolls: document.documentElement.scrollWidth > document.documentElement.clientWidth,
+        };
+      });
+    };
+    const desktop = await shownSize(await newPage());
+    assert.deepEqual([desktop.width, desktop.height], [240, 80], 'shown at 240×80 on a desktop');
+    assert.deepEqual(desktop.natural, [480, 160], 'drawn at 2× for sharpness');
+    const phone = await shownSize(await newPage({ viewport: { width: 320, height: 640 }, isMobile: true, deviceScaleFactor: 2 }));
+    assert.ok(phone.inColumn, `inside the field column on a phone (${JSON.stringify(phone)})`);
+    assert.ok(!phone.scrolls, 'no sideways scrolling on a phone');
+    assert.ok(phone.width >= 200 && Math.abs(phone.width / phone.height - 3) < 0.05, `still large and not distorted on a phone (${phone.width}×${phone.height})`);
+  });
+
   test('W3: keyboard only on the login page — Tab order is sensible and Enter submits', async () => {
     await portal.createUser({ username: 'clinic02', email: 'clinic02@example.jp', displayName: '鍵盤薬局' });
     const page = await newPage();

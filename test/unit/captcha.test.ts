@@ -5,7 +5,7 @@ import { createSecretBox } from '../../src/security/secret-box.ts';
 import {
   CAPTCHA_CHARS, CAPTCHA_LENGTH, captchaSeed, checkCaptchaAnswer, hashCaptchaAnswer, newCaptchaAnswer, normalizeCaptchaAnswer,
 } from '../../src/security/captcha.ts';
-import { drawCaptchaPng, PICTURE_HEIGHT, PICTURE_WIDTH } from '../../src/security/captcha-picture.ts';
+import { drawCaptchaPng, drawCaptchaSvg, PICTURE_HEIGHT, PICTURE_WIDTH } from '../../src/security/captcha-picture.ts';
 
 const SECRET = 's'.repeat(40);
 const FLOW = 'F'.repeat(32);
@@ -51,11 +51,12 @@ function pngSize(png: Buffer): { width: number; height: number } {
 }
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-test('K1: the picture is a PNG of 360×120 pixels, twice its size on the page (180×60), with no markup and no text of the answer', async () => {
+test('K1: the picture is a PNG of 480×160 pixels, twice its size on the page (240×80), with no markup and no text of the answer', async () => {
   const seed = 'a1'.repeat(16);
   const png = await drawCaptchaPng('w7rbh', seed);
   assert.ok(png.subarray(0, 8).equals(PNG_MAGIC), 'PNG magic bytes');
   assert.deepEqual(pngSize(png), { width: PICTURE_WIDTH * 2, height: PICTURE_HEIGHT * 2 });
+  assert.deepEqual(pngSize(png), { width: 480, height: 160 }, 'shown at 240×80, large enough to read');
   const latin = png.toString('latin1');
   for (const marker of ['<svg', '<path', '<text', 'w7rbh', 'W7RBH']) assert.ok(!latin.includes(marker), `no ${marker} in the bytes`);
   assert.ok(png.length > 2000 && png.length < 200_000, `a picture of reasonable size (${png.length} bytes)`);
@@ -76,4 +77,14 @@ test('R6 K1: the same seed draws identical bytes (nothing to average); another s
 test('K1: every character of the alphabet can be drawn; a character outside it is refused', async () => {
   for (let i = 0; i < CAPTCHA_CHARS.length; i += 5) await drawCaptchaPng(CAPTCHA_CHARS.slice(i, i + 5).padEnd(5, 'a'), 'b2'.repeat(16));
   await assert.rejects(drawCaptchaPng('w7rb0', 'c3'.repeat(16)), /outside CAPTCHA_CHARS/);
+});
+
+test('K1 W2: lines over the glyphs are thin (at most 1.3 px on the page) so that they never cut a glyph into a look-alike; the glyphs share one fill, so no colour is one character', () => {
+  for (let i = 0; i < 20; i++) {
+    const svg = drawCaptchaSvg('w7rbh', i.toString(16).padStart(2, '0').repeat(16));
+    const widths = [...svg.matchAll(/stroke-width="([\d.]+)"/g)].map((m) => Number(m[1]));
+    assert.ok(widths.length > 0 && Math.max(...widths) <= 1.3, `thin lines only (${widths.join(', ')})`);
+    const glyphFills = new Set([...svg.matchAll(/<path d="[^"]*Z" fill="([^"]+)"/g)].map((m) => m[1]));
+    assert.equal(glyphFills.size, 1, `one fill for all glyphs (${[...glyphFills].join(', ')})`);
+  }
 });
