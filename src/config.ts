@@ -174,8 +174,12 @@ export function loadConfig(env: Env = process.env, options: { persistSecret?: bo
   if (sessionSecret !== undefined && sessionSecret.length < 32) {
     throw new ConfigError('SESSION_SECRET must be at least 32 characters');
   }
-  if (production && sessionSecret && (sessionSecret === SESSION_SECRET_PLACEHOLDER || /^CHANGE-ME/i.test(sessionSecret))) {
+  if (production && sessionSecret && (sessionSecret.trim() === SESSION_SECRET_PLACEHOLDER || /^\s*CHANGE-ME/i.test(sessionSecret))) {
     throw new ConfigError('SESSION_SECRET is still the placeholder of iryo-portal.env.example: set a random value (openssl rand -base64 48)');
+  }
+  // A long but trivial value (all one letter, a repeated word) signs cookies an attacker could guess (S8).
+  if (production && sessionSecret && new Set(sessionSecret).size < 8) {
+    throw new ConfigError('SESSION_SECRET must be random: it has fewer than 8 different characters (openssl rand -base64 48)');
   }
   const mailFileOutboxRaw = env.MAIL_FILE_OUTBOX || undefined;
   if (mailFileOutboxRaw !== undefined && mailFileOutboxRaw !== 'allow') {

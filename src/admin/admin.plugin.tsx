@@ -85,7 +85,8 @@ export async function adminPlugin(app: FastifyInstance, opts: { services: Servic
   if (allow) {
     app.addHook('onRequest', async (request, reply) => {
       if (allow.contains(request.ip)) return;
-      request.log.warn({ ip: request.ip, url: request.url.split('?')[0] }, 'console request from outside ADMIN_ALLOW_CIDRS refused');
+      // info, not warn: anyone outside can send these, and each would otherwise raise an alert.
+      request.log.info({ ip: request.ip, url: request.url.split('?')[0] }, 'console request from outside ADMIN_ALLOW_CIDRS refused');
       const ctx = { t: request.t, lang: request.lang, csrfToken: '', operator: null };
       sendPage(reply.header('cache-control', 'no-store').header('x-robots-tag', 'noindex'), AdminLayout({ ctx, title: ctx.t('error.title'), children: (
         <Notice kind="error"><p>{ctx.t(ERRORS.ADMIN_ADDRESS.key)}</p></Notice>

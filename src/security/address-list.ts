@@ -31,6 +31,10 @@ export function parseAddressList(raw: string): { ok: true; list: AddressList } |
       else {
         const bits = /^\d{1,3}$/.test(prefix) ? Number(prefix) : -1;
         if (bits < 0 || bits > (family === 4 ? 32 : 128)) return { ok: false, bad: item };
+        // A range wider than a private network block (10.0.0.0/8, fc00::/7) trusts the whole Internet in pieces
+        // (0.0.0.0/1 + 128.0.0.0/1 is "true" again), and /0 is not a proxy's address at all (S4).
+        const mapped = family === 6 && /^::ffff:/i.test(addr!);
+        if (bits < (family === 4 ? 8 : mapped ? 104 : 7)) return { ok: false, bad: `${item} (wider than /${family === 4 ? 8 : mapped ? 104 : 7})` };
         block.addSubnet(addr!, bits, type);
       }
       entries.push(e);

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, loadConfig, SESSION_SECRET_PLACEHOLDER } from '../../src/config.ts';
 
-const SECRET = 'x'.repeat(32);
+const SECRET = 'unit-test-secret-0123456789-abcdefghij';
 const load = (env: Record<string, string>) => loadConfig({ SESSION_SECRET: SECRET, ...env }, { persistSecret: false });
 
 test('config: defaults when nothing is set', () => {
@@ -92,6 +92,12 @@ const BAD: Array<[string, Record<string, string>]> = [
   ['TRUST_PROXY', { TRUST_PROXY: '10.0.0.0/33' }],
   ['TRUST_PROXY', { TRUST_PROXY: '127.0.0.1, 1.2.3.4.5' }],
   ['TRUST_PROXY', { TRUST_PROXY: 'fd00::/129' }],
+  // Trust-all in pieces, and /0, are refused with one line, not a stack trace (S4).
+  ['TRUST_PROXY', { TRUST_PROXY: '0.0.0.0/1,128.0.0.0/1,::/1,8000::/1', NODE_ENV: 'production', SMTP_URL: 'smtp://mail' }],
+  ['TRUST_PROXY', { TRUST_PROXY: '0.0.0.0/0' }],
+  ['TRUST_PROXY', { TRUST_PROXY: '::/0' }],
+  ['TRUST_PROXY', { TRUST_PROXY: '::ffff:0:0/96' }],
+  ['ADMIN_ALLOW_CIDRS', { ADMIN_ALLOW_CIDRS: '0.0.0.0/0' }],
   ['ADMIN_ALLOW_CIDRS', { ADMIN_ALLOW_CIDRS: 'intranet' }],
   ['ADMIN_ALLOW_CIDRS', { ADMIN_ALLOW_CIDRS: '192.168.0.0/24/1' }],
   // S8: unknown NODE_ENV; CAPTCHA_TEST_ANSWER only under test; production needs a real secret and SMTP (or says so).
@@ -101,6 +107,9 @@ const BAD: Array<[string, Record<string, string>]> = [
   ['CAPTCHA_TEST_ANSWER', { CAPTCHA_TEST_ANSWER: 'w7rbh', NODE_ENV: 'development' }],
   ['SESSION_SECRET', { SESSION_SECRET: SESSION_SECRET_PLACEHOLDER, NODE_ENV: 'production', SMTP_URL: 'smtp://mail' }],
   ['SESSION_SECRET', { SESSION_SECRET: 'CHANGE-ME-and-some-more-characters-to-be-long', NODE_ENV: 'production', SMTP_URL: 'smtp://mail' }],
+  // The red team's variants: the placeholder behind a space, and a long secret of one letter (S8).
+  ['SESSION_SECRET', { SESSION_SECRET: ` ${SESSION_SECRET_PLACEHOLDER}`, NODE_ENV: 'production', SMTP_URL: 'smtp://mail' }],
+  ['SESSION_SECRET', { SESSION_SECRET: 'a'.repeat(48), NODE_ENV: 'production', SMTP_URL: 'smtp://mail' }],
   ['SMTP_URL', { NODE_ENV: 'production' }],
   ['MAIL_FILE_OUTBOX', { MAIL_FILE_OUTBOX: 'yes' }],
 ];
