@@ -22,27 +22,28 @@ export function japanLocalInput(at: number | null): string {
 }
 
 /**
- * Whether `iso` (UTC) names the instant it was read as: Date.parse rolls an impossible day over ("2026-02-30" is
- * 2 March, "T24:00" the next midnight) instead of refusing it, so the value must read back unchanged.
+ * Whether `value + suffix` (an ISO time in UTC) reads back as `value`: Date.parse rolls an impossible day over
+ * ("2026-02-30" is 2 March, "T24:00" the next midnight) instead of refusing it.
  */
-function readsBack(utcMs: number, iso: string): boolean {
-  return !Number.isNaN(utcMs) && new Date(utcMs).toISOString().startsWith(iso);
+function exists(value: string, suffix: string): boolean {
+  const at = Date.parse(value + suffix);
+  return !Number.isNaN(at) && new Date(at).toISOString().startsWith(value);
 }
 
 /** "2026-11-24" (a day in Japan) → its first millisecond; undefined when empty, 'bad' when malformed or impossible. */
 export function parseJapanDate(v: string | undefined): number | undefined | 'bad' {
   if (!v) return undefined;
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) return 'bad';
-  const utc = Date.parse(`${v}T00:00:00Z`);
-  return readsBack(utc, v) ? utc - JST_OFFSET_MS : 'bad';
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || !exists(v, 'T00:00:00Z')) return 'bad';
+  const at = Date.parse(`${v}T00:00:00Z`) - JST_OFFSET_MS;
+  return Number.isNaN(at) ? 'bad' : at;
 }
 
 /** "2026-11-24T14:09" (Japan time) → epoch ms; undefined when empty, 'bad' when malformed or impossible. */
 export function parseJapanLocalInput(v: string): number | undefined | 'bad' {
   if (!v) return undefined;
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(v)) return 'bad';
-  const utc = Date.parse(`${v}:00Z`);
-  return readsBack(utc, v) ? utc - JST_OFFSET_MS : 'bad';
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(v) || !exists(v, ':00Z')) return 'bad';
+  const at = Date.parse(`${v}:00Z`) - JST_OFFSET_MS;
+  return Number.isNaN(at) ? 'bad' : at;
 }
 
 /** "2026-12-01T19:05:00+09:00": Japan time with its offset, for exports a spreadsheet or a script reads unambiguously. */
