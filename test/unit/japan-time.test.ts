@@ -13,7 +13,16 @@ test('B1 parseJapanDate: a real day is its first millisecond in Japan time', () 
 });
 
 test('B1 parseJapanDate: impossible days are refused instead of rolling over (2026-02-30 is not 2 March)', () => {
-  for (const v of ['2026-02-30', '2026-02-29', '2026-04-31', '2026-02-31', '2026-13-01', '2026-00-10', '2026-01-00', '2026-01-32']) {
+  for (const v of [
+    '2026-02-30',
+    '2026-02-29',
+    '2026-04-31',
+    '2026-02-31',
+    '2026-13-01',
+    '2026-00-10',
+    '2026-01-00',
+    '2026-01-32',
+  ]) {
     assert.equal(parseJapanDate(v), 'bad', v);
   }
   assert.equal(parseJapanDate('2026-2-3'), 'bad', 'malformed');

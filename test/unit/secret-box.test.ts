@@ -25,7 +25,11 @@ test('R2 T1 secret box: a tag cut short is refused (GCM would otherwise check on
   for (const bytes of [4, 8, 12, 15]) {
     assert.throws(() => box.open(withTag(sealed, (t) => t.subarray(0, bytes))), /authentication tag/, `${bytes} bytes`);
   }
-  assert.throws(() => box.open(withTag(sealed, (t) => Buffer.concat([t, Buffer.from([0])]))), /authentication tag/, '17 bytes');
+  assert.throws(
+    () => box.open(withTag(sealed, (t) => Buffer.concat([t, Buffer.from([0])]))),
+    /authentication tag/,
+    '17 bytes',
+  );
 });
 
 test('R2 T1 secret box: a changed body or tag is refused', () => {
