@@ -137,7 +137,8 @@ export function loadConfig(env: Env = process.env, options: { persistSecret?: bo
     throw new ConfigError(`BASE_URL must be an http:// or https:// address without query (got "${baseUrlRaw}")`);
   }
 
-  const databaseUrl = env.DATABASE_URL || 'sqlite:data/portal.db';
+  // The default database lives in DATA_DIR like everything else the portal writes (README's settings table).
+  const databaseUrl = env.DATABASE_URL || `sqlite:${join(dataDir, 'portal.db')}`;
   if (!/^sqlite:.+/.test(databaseUrl) && !/^postgres(ql)?:\/\/.+/.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must be sqlite:PATH or postgres://… (got an unsupported value)');
   }

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import type { Config } from './config.ts';
 import { migrateToLatest, openDatabase, type OpenedDatabase } from './db/database.ts';
 import { createFileTransport, createSmtpTransport, type MailTransport } from './mail/transports.ts';
+import { checkRedisVersion } from './security/counters.ts';
 
 export interface Runtime extends OpenedDatabase {
   redis: Redis | undefined;
@@ -15,7 +16,14 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   const opened = openDatabase(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
   await migrateToLatest(opened.db);
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true }) : undefined;
-  if (redis) await redis.connect();
+  if (redis) {
+    await redis.connect();
+    await checkRedisVersion(redis).catch(async (err: unknown) => {
+      await redis.quit().catch(() => undefined);
+      await opened.db.destroy();
+      throw err;
+    });
+  }
   const transport = config.smtpUrl ? createSmtpTransport(config.smtpUrl) : createFileTransport(join(config.dataDir, 'outbox'));
   return {
     ...opened,

@@ -32,7 +32,7 @@ abs_path() {
 # Sets DB_KIND (sqlite|postgres), SQLITE_PATH, PG_URI (the URL, passed to libpq as it is) and PG_SCHEMA (from
 # options=-c search_path=NAME, empty for the default schema), SECRET_FILE (DATA_DIR/session-secret).
 read_settings() {
-  local url=${DATABASE_URL:-sqlite:data/portal.db} opts
+  local url=${DATABASE_URL:-sqlite:${DATA_DIR:-data}/portal.db} opts  # the portal's default follows DATA_DIR too
   SECRET_FILE="$(abs_path "${DATA_DIR:-data}")/session-secret"
   case "$url" in
     sqlite:*)

@@ -41,7 +41,7 @@ const VARIANT_OF: Record<string, string> = {
 };
 
 function hasKey(key: string): key is MessageKey {
-  return Object.prototype.hasOwnProperty.call(ja, key);
+  return Object.hasOwn(ja, key);
 }
 
 /** The catalog key of an entry's sentence, or undefined when there is none (the neutral fallback is used). */

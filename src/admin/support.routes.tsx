@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { User } from '../db/schema.ts';
 import type { Services } from '../services.ts';
 import { isProvisionalPlaceholder, normalizeIdentifier } from '../accounts/identity.ts';
-import { isOperatorLock, lockOriginOf, lockStateOf, supportMayUnlock } from '../accounts/lock-state.ts';
+import { isOperatorLock, lockStateOf, supportMayUnlock } from '../accounts/lock-state.ts';
 import { listSourceCounters, listSourceLocks } from '../accounts/login-throttle.repository.ts';
 import { findUserById, listUsers, lockUserIndefinitely, unlockUser, markEmailWrong } from '../accounts/users.repository.ts';
 import { cancelOpenTokens } from '../flows/recovery/recovery.repository.ts';

@@ -28,7 +28,7 @@ export function bodyEncoding(text: string): BodyEncoding {
   const lines = text.replace(/\r\n/g, '\n').split('\n');
   if (/[\0\r]/.test(text.replace(/\r\n/g, '\n'))) return 'quoted-printable';
   if (lines.some((l) => Buffer.byteLength(l, 'utf8') > MAX_LINE_OCTETS)) return 'quoted-printable';
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: 7bit means every character is in 0x00-0x7f.
   return /^[\x00-\x7f]*$/.test(text) ? '7bit' : '8bit';
 }
 

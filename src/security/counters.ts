@@ -40,6 +40,17 @@ export function createMemoryCounters(now: () => number): CounterStore {
   };
 }
 
+/**
+ * Refuses a Redis older than 7.0: the counters set their window with `PEXPIRE … NX` (7.0), which an older server
+ * rejects, so every rate-limited request would fail. Throws an Error naming the version found.
+ */
+export async function checkRedisVersion(redis: Pick<Redis, 'info'>): Promise<void> {
+  const version = /^redis_version:(\S+)/m.exec(await redis.info('server'))?.[1];
+  if (!version || !(Number(version.split('.')[0]) >= 7)) {
+    throw new Error(`REDIS_URL: Redis ${version ?? 'of unknown version'} answers; 7.0 or later is required (PEXPIRE … NX)`);
+  }
+}
+
 export function createRedisCounters(redis: Redis, prefix = 'iryo:rl:'): CounterStore {
   return {
     async hit(key, windowMs) {

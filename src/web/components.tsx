@@ -48,7 +48,7 @@ export function Field(p: FieldProps) {
           aria-describedby={describedBy}
           autocomplete={p.autocomplete}
           maxLength={p.maxLength}
-          inputMode={p.inputMode as any}
+          inputMode={p.inputMode}
           readOnly={p.readOnly}
           autofocus={p.autofocus}
           spellcheck={false}

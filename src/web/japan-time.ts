@@ -21,18 +21,27 @@ export function japanLocalInput(at: number | null): string {
   return at === null ? '' : new Date(at + JST_OFFSET_MS).toISOString().slice(0, 16);
 }
 
-/** "2026-11-24" (a day in Japan) → its first millisecond; undefined when empty, 'bad' when malformed. */
+/**
+ * Whether `value + suffix` (an ISO time in UTC) reads back as `value`: Date.parse rolls an impossible day over
+ * ("2026-02-30" is 2 March, "T24:00" the next midnight) instead of refusing it.
+ */
+function exists(value: string, suffix: string): boolean {
+  const at = Date.parse(value + suffix);
+  return !Number.isNaN(at) && new Date(at).toISOString().startsWith(value);
+}
+
+/** "2026-11-24" (a day in Japan) → its first millisecond; undefined when empty, 'bad' when malformed or impossible. */
 export function parseJapanDate(v: string | undefined): number | undefined | 'bad' {
   if (!v) return undefined;
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) return 'bad';
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || !exists(v, 'T00:00:00Z')) return 'bad';
   const at = Date.parse(`${v}T00:00:00Z`) - JST_OFFSET_MS;
   return Number.isNaN(at) ? 'bad' : at;
 }
 
-/** "2026-11-24T14:09" (Japan time) → epoch ms; undefined when empty, 'bad' when malformed. */
+/** "2026-11-24T14:09" (Japan time) → epoch ms; undefined when empty, 'bad' when malformed or impossible. */
 export function parseJapanLocalInput(v: string): number | undefined | 'bad' {
   if (!v) return undefined;
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(v)) return 'bad';
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(v) || !exists(v, ':00Z')) return 'bad';
   const at = Date.parse(`${v}:00Z`) - JST_OFFSET_MS;
   return Number.isNaN(at) ? 'bad' : at;
 }

@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Services } from '../services.ts';
 import { pingDatabase } from '../db/database.ts';
 import { outboxStats } from '../mail/outbox.repository.ts';
@@ -26,7 +26,8 @@ export interface Metrics {
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'iryo_' });
+  // The default metrics keep their standard names (process_*, nodejs_*): stock Node.js dashboards and alerts expect them.
+  collectDefaultMetrics({ register: registry });
   return {
     registry,
     requests: new Counter({ name: 'iryo_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] }),

@@ -12,6 +12,7 @@ export type UrlencodedValues = Record<string, string | string[]>;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const BROKEN_PERCENT = /%(?![0-9A-Fa-f]{2})/;
 // Tab, LF and CR are typed into text areas; every other C0 control, and DEL, is never typed.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is this pattern's purpose.
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 
 function decodeComponent(raw: string): string | null {

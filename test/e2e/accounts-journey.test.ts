@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { ja } from '../../src/web/i18n/ja.ts';
 import { BASE_URL, CAPTCHA, GOOD_PASSWORD, startTestPortal, type TestPortal } from '../helpers/test-app.ts';
-import { formatA11y, launchBrowser, screenshot, seriousA11yViolations, esc, field, follow, shown, tileName, WAIT } from '../helpers/browser.ts';
+import { formatA11y, launchBrowser, screenshot, seriousA11yViolations, field, follow, shown, tileName, WAIT } from '../helpers/browser.ts';
 import { emailLinkOf, mailTo, namesIn, registrationLinkOf, SUBJECTS } from '../helpers/accounts.ts';
 import { createOperator } from '../helpers/operators.ts';
 

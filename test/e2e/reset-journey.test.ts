@@ -10,10 +10,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ja } from '../../src/web/i18n/ja.ts';
 import { BASE_URL, CAPTCHA, GOOD_PASSWORD, linkOf, startTestPortal, type TestPortal } from '../helpers/test-app.ts';
-import { focused, formatA11y, launchBrowser, screenshot, seriousA11yViolations, esc, field, follow, shown, tileName, WAIT } from '../helpers/browser.ts';
+import { focused, formatA11y, launchBrowser, screenshot, seriousA11yViolations, field, follow, shown, tileName, WAIT } from '../helpers/browser.ts';
 
 const launched = await launchBrowser();
 const skip = launched.ok ? false : `browser tests skipped: ${launched.reason}`;

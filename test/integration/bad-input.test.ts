@@ -31,7 +31,7 @@ function assertRefused(page: Page, status: number, message: string): void {
   assertNoLeak(page);
 }
 
-const valueOf = (page: Page, name: string) => new RegExp(`<input[^>]*name="${name}"[^>]*value="([^"]*)"`).exec(page.body)?.[1];
+const inputValue = (page: Page, name: string) => new RegExp(`<input[^>]*name="${name}"[^>]*value="([^"]*)"`).exec(page.body)?.[1];
 
 const multipart = (fields: Record<string, string>) =>
   Object.entries(fields).map(([k, v]) => `--XyZ\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`).join('') + '--XyZ--\r\n';
@@ -84,7 +84,7 @@ for (const target of targets) {
       await c.open('/login');
       const noPassword = await c.post('/login', { username: 'typed-name' });
       assertRefused(noPassword, 400, ja['field.passwordRequired']);
-      assert.equal(valueOf(noPassword, 'username'), 'typed-name');
+      assert.equal(inputValue(noPassword, 'username'), 'typed-name');
       assert.match(noPassword.body, /aria-invalid="true"/);
       const nothing = await c.post('/login', {});
       assertRefused(nothing, 400, ja['field.usernameRequired']);
@@ -117,7 +117,7 @@ for (const target of targets) {
       const url = c.formAction();
       const noCaptcha = await c.post(url, { stage: 'identify', action: 'next', username: 'typed-name', captcha: '' });
       assertRefused(noCaptcha, 400, ja['reset.captchaRequired']);
-      assert.equal(valueOf(noCaptcha, 'username'), 'typed-name', 'W4: the typed username is kept');
+      assert.equal(inputValue(noCaptcha, 'username'), 'typed-name', 'W4: the typed username is kept');
       assertRefused(await c.post(url, { stage: 'identify', action: 'next', username: '', captcha: CAPTCHA }), 400, ja['field.usernameRequired']);
       assertRefused(await c.post(url, { stage: 'identify', action: 'next', username: LONG_NAME, captcha: CAPTCHA }), 400, TOO_LONG);
       assertRefused(await c.post(url, { stage: 'identify', action: 'launch', username: 'x', captcha: CAPTCHA }), 400, ja['error.badRequest']);

@@ -55,7 +55,7 @@ describe('two instances on PostgreSQL and Redis', { skip }, () => {
   let database: TestDatabase;
   let sink: SmtpSink;
   let redis: Redis;
-  let apps: Awaited<ReturnType<typeof buildApp>>[] = [];
+  const apps: Awaited<ReturnType<typeof buildApp>>[] = [];
 
   before(async () => {
     database = await freshDatabase('postgres');

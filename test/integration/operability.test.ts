@@ -99,7 +99,12 @@ for (const target of await dbTargets()) {
       assert.match(text, /^iryo_outbox_depth 1$/m);
       assert.match(text, /^iryo_outbox_failed 0$/m);
       assert.match(text, /^iryo_reset_requests_waiting 0$/m);
-      assert.match(text, /^iryo_process_resident_memory_bytes \d+/m, 'and the process metrics');
+      // The default process and Node.js metrics under their standard names, as stock dashboards read them.
+      assert.match(text, /^process_resident_memory_bytes \d+/m, 'and the process metrics');
+      assert.match(text, /^process_cpu_user_seconds_total [\d.e+-]+$/m);
+      assert.match(text, /^nodejs_heap_size_total_bytes \d+/m);
+      assert.match(text, /^nodejs_eventloop_lag_seconds [\d.e+-]+$/m);
+      assert.doesNotMatch(text, /^iryo_(process|nodejs)_/m, 'not renamed with the portal prefix');
 
       const outside = await get('/metrics', '203.0.113.9');
       assert.equal(outside.statusCode, 403, 'not for other addresses');

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig, SESSION_SECRET_PLACEHOLDER } from '../../src/config.ts';
 
 const SECRET = 'unit-test-secret-0123456789-abcdefghij';
@@ -13,7 +13,7 @@ test('config: defaults when nothing is set', () => {
   assert.equal(c.port, 3000);
   assert.equal(c.host, '127.0.0.1');
   assert.equal(c.baseUrl, 'http://localhost:3000');
-  assert.equal(c.databaseUrl, 'sqlite:data/portal.db');
+  assert.equal(c.databaseUrl, `sqlite:${join(resolve('data'), 'portal.db')}`);
   assert.equal(c.mailFrom, 'from@mail.iryohokenjyohoportalsite.jp');
   assert.equal(c.passwordPolicy, 'portal');
   assert.equal(c.dataDir, resolve('data'));
@@ -33,6 +33,12 @@ test('config: defaults when nothing is set', () => {
   assert.equal(c.resetMailsPerAccountPerHour, 10);
   assert.equal(c.loginFailureFloorMs, 300);
   assert.ok(c.sessionSecret.length >= 32, 'a random session secret is drawn');
+});
+
+test('config: without DATABASE_URL the SQLite database is portal.db in DATA_DIR, as the settings table says', () => {
+  assert.equal(load({ DATA_DIR: '/srv/iryo' }).databaseUrl, 'sqlite:/srv/iryo/portal.db');
+  assert.equal(load({ DATA_DIR: 'var/portal' }).databaseUrl, `sqlite:${resolve('var/portal', 'portal.db')}`);
+  assert.equal(load({ DATA_DIR: '/srv/iryo', DATABASE_URL: 'sqlite:/elsewhere/p.db' }).databaseUrl, 'sqlite:/elsewhere/p.db', 'DATABASE_URL wins');
 });
 
 test('config: BASE_URL follows PORT when not set, and loses its trailing slash', () => {

@@ -11,7 +11,6 @@ import type { AuditEntry, User } from '../../db/schema.ts';
 import { listCoordinatorCodes } from '../../accounts/users.repository.ts';
 import { listAuditForUser } from '../../security/audit.repository.ts';
 import { baseCookie, browserKey, getCookieNames, pageContext } from '../../web/context.ts';
-import { HttpError } from '../../web/errors.ts';
 import { countTokenGuess, refuseTokenGuesser } from '../../security/token-guesses.ts';
 import { queryParam, readForm } from '../../web/forms.ts';
 import type { MessageKey, Translate } from '../../web/i18n/i18n.ts';

@@ -156,7 +156,7 @@ export async function submitIdentify(s: Services, flow: Flow, lang: Lang, identi
 }
 
 /** Stage ② "back": returns to stage ① with the username kept (W4) and a new CAPTCHA. */
-export async function backToIdentify(s: Services, flow: Flow, lang: Lang): Promise<void> {
+export async function backToIdentify(s: Services, flow: Flow): Promise<void> {
   await updateFlow(s.db, flow.id, { state: 'identify', ...captchaFields(s, flow.id), updated_at: s.now() });
 }
 

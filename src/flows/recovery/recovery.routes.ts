@@ -175,7 +175,7 @@ export async function recoveryRoutes(app: FastifyInstance, s: Services): Promise
 
     if (flow.state === 'verify') {
       if (action === 'back') {
-        await backToIdentify(s, flow, lang);
+        await backToIdentify(s, flow);
         return reply.redirect(`/password-reset?flow=${flow.id}`, 303);
       }
       if (action !== 'next') throw new HttpError('BAD_REQUEST', 'unknown action');

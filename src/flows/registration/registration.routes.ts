@@ -10,7 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.ts';
 import type { Flow } from '../../db/schema.ts';
 import { findUserById } from '../../accounts/users.repository.ts';
-import { browserKey, getCookieNames, pageContext } from '../../web/context.ts';
+import { browserKey, pageContext } from '../../web/context.ts';
 import { HttpError } from '../../web/errors.ts';
 import { countTokenGuess, refuseTokenGuesser } from '../../security/token-guesses.ts';
 import { queryParam, readForm } from '../../web/forms.ts';

@@ -22,8 +22,8 @@ export function RegisterPage({ ctx, v }: { ctx: PageContext; v: RegisterFormView
   const { t } = ctx;
   const e = v.errors;
   const any = Object.values(e).some((x) => x && x.length);
-  const typeErr = e.accountType?.length ? true : false;
-  const codesErr = e.codes?.length ? true : false;
+  const typeErr = !!e.accountType?.length;
+  const codesErr = !!e.codes?.length;
   return (
     <Layout ctx={ctx} title={t('reg.title')}>
       <div class="container container--narrow">
