@@ -12,7 +12,7 @@ import { findUserById, listUsers, lockUserIndefinitely, unlockUser, markEmailWro
 import { cancelOpenTokens } from '../flows/recovery/recovery.repository.ts';
 import { queueResetMail } from '../flows/recovery/recovery.flow.ts';
 import { listMailEvents, listMailsOfUser } from '../mail/outbox.repository.ts';
-import { listAuditByIdentifiers, listAuditForUser, searchAudit } from '../security/audit.repository.ts';
+import { listAuditByIdentifiers, listAuditForUser, searchAudit, STAGE_ONE_EVENTS } from '../security/audit.repository.ts';
 import { Csrf, ErrorSummary, Field, Notice } from '../web/components.tsx';
 import { HttpError } from '../web/errors.ts';
 import { queryParam, readForm } from '../web/forms.ts';
@@ -23,9 +23,6 @@ import { AuditTable, MailTable } from './account-page.tsx';
 import { AdminLayout, ReasonField, type Role } from './admin-layout.tsx';
 import { jstLabel } from './audit-sentences.ts';
 import { LoginStatus } from './login-status.tsx';
-
-/** Stage ① writes these with what was typed and no account: the account page finds them by its names. */
-const STAGE_ONE_EVENTS = ['password_reset.captcha', 'password_reset.identified'];
 
 /**
  * The account's state in a few words, times as on the rest of the page (「2026-12-01 20:20 (JST)」). `lockedSources`

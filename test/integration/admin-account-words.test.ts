@@ -268,6 +268,47 @@ for (const target of await dbTargets()) {
       assert.ok(page.body.includes(`href="/admin/users/${user.id}"`), 'the account links to its page');
     });
 
+    test('Q5 Q7 A3: the audit search by account also finds the stage-① rows typed with its username or user ID (any case), as its page does, and no one else\'s', async () => {
+      const user = await p.createUser({ username: 'qa-demo', coordinator: true, userId: 't55507777', email: 'qa-demo@example.jp' });
+      await p.createUser({ username: 'qa-demo2', email: 'qa-demo2@example.jp' });
+      const who = browser(p);
+      await who.open('/password-reset');
+      assert.equal((await who.submit({ stage: 'identify', action: 'next', username: 'QA-DEMO', captcha: 'zzzzz' })).status, 400);
+      await requestReset(browser(p), 'qa-demo2', 'qa-demo2@example.jp', 'yyyyy');
+      await requestReset(browser(p), 'T55507777', 'wrong@example.jp');
+      const c = await consoleAs(p, op);
+      for (const account of ['QA-DEMO', 't55507777']) {
+        const rows = tableAfter(await c.get(`/admin/audit?account=${account}&event=password_reset`));
+        const typed = rows.filter((r) => r[2] === ja['audit.password_reset.captcha.wrong']);
+        assert.deepEqual(typed.map((r) => r[3]), [fill(ja['admin.audit.typed'], { identifier: 'qa-demo' })], `${account}: the CAPTCHA failure typed as QA-DEMO, not qa-demo2's`);
+        assert.ok(rows.some((r) => r[2] === ja['audit.password_reset.identified.ok.picture'] && r[3] === fill(ja['admin.audit.typed'], { identifier: 't55507777' })), 'stage ① passed, typed with the user ID');
+        assert.ok(rows.some((r) => r[2] === ja['audit.password_reset.requested.email_mismatch'] && r[3] === 'qa-demo / t55507777'), 'and its own rows');
+      }
+      const csv = parseCsv((await c.get('/admin/audit.csv?account=qa-demo&event=password_reset.captcha')).body.slice(1));
+      assert.deepEqual(csv.slice(1).map((x) => x[7]), ['qa-demo'], 'the CSV finds the same rows');
+      assert.ok(!(await c.get('/admin/audit?account=qa-demo')).text.includes(user.id));
+    });
+
+    test('Q7 A3: the CSV\'s detail column gives its times in JST with the offset, never in UTC', async () => {
+      const user = await p.createUser({ username: 'qa-csv-lock', email: 'qa-csv-lock@example.jp' });
+      const from = browser(p);
+      for (let i = 0; i < p.config.lockoutThreshold; i++) await logIn(from, 'qa-csv-lock', `Wrong${i}Pass2026`);
+      const stored = (await auditRows(p, 'account.locked')).filter((r) => r.user_id === user.id);
+      assert.equal(stored.length, 2, 'the address and the account');
+      const c = await consoleAs(p, op);
+      const [header, ...rows] = parseCsv((await c.get('/admin/audit.csv?account=qa-csv-lock&event=account.locked')).body.slice(1));
+      const at = header!.indexOf('detail');
+      assert.equal(rows.length, 2);
+      for (const x of rows) {
+        const detail = JSON.parse(x[at]!) as { until: string; failures: number };
+        assert.match(detail.until, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+09:00$/);
+        const raw = JSON.parse(stored.find((s) => s.seq === Number(x[0]))!.detail!) as { until: string; failures: number };
+        assert.equal(Math.floor(Date.parse(detail.until) / 1000), Math.floor(Date.parse(raw.until) / 1000), 'the same instant');
+        assert.equal(detail.failures, raw.failures, 'the rest of the detail as stored');
+        assert.ok(!x[at]!.includes('Z"'), 'no UTC time left');
+      }
+    });
+
     test('Q7 A3: the CSV has times in JST with the offset, the account by username and user ID, the sentence, and keeps the formula guard', async () => {
       const user = await p.createUser({ username: 'qa-csv', email: 'qa-csv@example.jp' });
       await requestReset(browser(p), 'qa-csv', 'qa-csv@example.jp');
