@@ -596,7 +596,7 @@ export const en: Record<MessageKey, string> = {
   'admin.user.lockedSources': 'Locked sources',
   'admin.user.noneListed': 'None',
   'admin.user.failedCountLocked': '{n} (counted again from the lock; it does not grow while the lock refuses unfamiliar addresses)',
-  'admin.status.activeSourcesLocked': 'Active ({n} locked sources)',
+  'admin.status.activeSourcesLocked': 'Active (locked sources: {n})',
   'admin.user.stageOne': 'Typed at step ① Identify (including failed image checks)',
   'admin.user.stageOneHelp': 'Step ① records only the username or user ID typed. Shown here: what was typed with this account\'s names ({names}).',
   'admin.content.new': 'New',
