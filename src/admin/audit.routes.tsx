@@ -4,7 +4,7 @@ import type { AuditEntry } from '../db/schema.ts';
 import type { Services } from '../services.ts';
 import { normalizeIdentifier } from '../accounts/identity.ts';
 import { findAccountNames, findUserByAnyName } from '../accounts/users.repository.ts';
-import { searchAudit, type AuditFilter } from '../security/audit.repository.ts';
+import { searchAudit, STAGE_ONE_EVENTS, type AuditFilter } from '../security/audit.repository.ts';
 import { ErrorSummary, Field } from '../web/components.tsx';
 import { queryParam } from '../web/forms.ts';
 import { sendPage } from '../web/render.ts';
@@ -21,6 +21,26 @@ function accountText(t: Translate, e: AuditEntry, names: Names): string {
   const u = e.user_id ? names.get(e.user_id) : undefined;
   if (u) return u.user_id ? `${u.username} / ${u.user_id}` : u.username;
   return e.identifier ? t('admin.audit.typed', { identifier: e.identifier }) : '-';
+}
+
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+/** A detail value with every UTC time (ISO, as the code writes them) said in JST with its offset, like the at_jst column. */
+function inJapanTime(v: unknown): unknown {
+  if (typeof v === 'string' && ISO_UTC.test(v)) return japanIsoOffset(Date.parse(v));
+  if (Array.isArray(v)) return v.map(inJapanTime);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, inJapanTime(x)]));
+  return v;
+}
+
+/** The detail column: the stored JSON with its times in JST; what is not JSON stays as it was stored. */
+function csvDetail(raw: string | null): string | null {
+  if (raw === null) return null;
+  try {
+    return JSON.stringify(inJapanTime(JSON.parse(raw)));
+  } catch {
+    return raw;
+  }
 }
 
 /** A CSV cell: quoted, and a leading = + - @ neutralised so that spreadsheets do not run it as a formula. */
@@ -51,7 +71,12 @@ async function filterOf(s: Services, request: FastifyRequest): Promise<{ filter:
   if (values.account) {
     const user = await findUserByAnyName(s.db, normalizeIdentifier(values.account));
     if (!user) errors.account = 'admin.audit.noAccount';
-    else filter.userId = user.id;
+    else {
+      filter.userId = user.id;
+      // Stage ① records only the name typed: find what was typed with this account's names, as its page does.
+      const identifiers = [...new Set([user.username, user.user_id].filter((n): n is string => Boolean(n)).map(normalizeIdentifier))];
+      filter.typed = { identifiers, events: STAGE_ONE_EVENTS };
+    }
   }
   return { filter, values, errors };
 }
@@ -108,7 +133,7 @@ export async function auditRoutes(app: FastifyInstance, s: Services): Promise<vo
     const header = ['seq', 'at_jst', 'event', 'outcome', 'description', 'account_username', 'account_user_id', 'identifier', 'actor', 'ip', 'user_agent', 'detail', 'hash'];
     const lines = [header.join(','), ...rows.map((e) => {
       const u = e.user_id ? names.get(e.user_id) : undefined;
-      return [e.seq, japanIsoOffset(e.at), e.event, e.outcome, auditSentence(request.t, e), u?.username ?? null, u?.user_id ?? null, e.identifier, e.actor, e.ip, e.user_agent, e.detail, e.hash].map(cell).join(',');
+      return [e.seq, japanIsoOffset(e.at), e.event, e.outcome, auditSentence(request.t, e), u?.username ?? null, u?.user_id ?? null, e.identifier, e.actor, e.ip, e.user_agent, csvDetail(e.detail), e.hash].map(cell).join(',');
     })];
     const stamp = new Date(s.now()).toISOString().slice(0, 10);
     return reply

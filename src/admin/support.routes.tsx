@@ -12,26 +12,29 @@ import { findUserById, listUsers, lockUserIndefinitely, unlockUser, markEmailWro
 import { cancelOpenTokens } from '../flows/recovery/recovery.repository.ts';
 import { queueResetMail } from '../flows/recovery/recovery.flow.ts';
 import { listMailEvents, listMailsOfUser } from '../mail/outbox.repository.ts';
-import { listAuditByIdentifiers, listAuditForUser, searchAudit } from '../security/audit.repository.ts';
+import { listAuditByIdentifiers, listAuditForUser, searchAudit, STAGE_ONE_EVENTS } from '../security/audit.repository.ts';
 import { Csrf, ErrorSummary, Field, Notice } from '../web/components.tsx';
 import { HttpError } from '../web/errors.ts';
 import { queryParam, readForm } from '../web/forms.ts';
 import type { MessageKey, Translate } from '../web/i18n/i18n.ts';
 import { sendPage } from '../web/render.ts';
 import { adminContext, requireRole } from './admin.plugin.tsx';
-import { AuditTable, lockedByText, lockText, MailTable, SourceCounters } from './account-page.tsx';
-import { AdminLayout, jstTime, ReasonField, type Role } from './admin-layout.tsx';
+import { AuditTable, MailTable } from './account-page.tsx';
+import { AdminLayout, ReasonField, type Role } from './admin-layout.tsx';
+import { jstLabel } from './audit-sentences.ts';
+import { LoginStatus } from './login-status.tsx';
 
-/** Stage ① writes these with what was typed and no account: the account page finds them by its names. */
-const STAGE_ONE_EVENTS = ['password_reset.captcha', 'password_reset.identified'];
-
-export function statusText(t: Translate, u: User, now: number): string {
+/**
+ * The account's state in a few words, times as on the rest of the page (「2026-12-01 20:20 (JST)」). `lockedSources`
+ * (the account page knows them, the search list does not) keeps 「有効」 from hiding a locked address or browser.
+ */
+export function statusText(t: Translate, u: User, now: number, lockedSources = 0): string {
   const lock = lockStateOf(u, now);
-  if (lock === 'temporary') return t('admin.status.lockedUntil', { until: jstTime(u.locked_until) });
+  if (lock === 'temporary') return t('admin.status.lockedUntil', { until: jstLabel(t, u.locked_until!) });
   if (lock === 'indefinite') return t('admin.status.lockedIndefinite');
   if (u.status === 'provisional' || isProvisionalPlaceholder(u.email)) return t('admin.status.provisional');
   if (u.status === 'closed') return t('admin.status.closed');
-  return t('admin.status.active');
+  return lockedSources > 0 ? t('admin.status.activeSourcesLocked', { n: lockedSources }) : t('admin.status.active');
 }
 
 export async function supportRoutes(app: FastifyInstance, s: Services): Promise<void> {
@@ -100,8 +103,8 @@ export async function supportRoutes(app: FastifyInstance, s: Services): Promise<
     const counters = await listSourceCounters(s.db, `u:${user.id}`, now);
     const names = [...new Set([user.username, user.user_id].filter((n): n is string => Boolean(n)).map(normalizeIdentifier))];
     const stageOne = await listAuditByIdentifiers(s.db, names, STAGE_ONE_EVENTS, 20);
-    const can = allowed(user, request.operator!.role, now, counters.filter((c) => c.locked_until !== null && c.locked_until > now).length);
-    const lockedBy = lockedByText(t, user, audit, now);
+    const lockedSources = counters.filter((c) => c.locked_until !== null && c.locked_until > now).length;
+    const can = allowed(user, request.operator!.role, now, lockedSources);
     const action = (name: string, label: MessageKey, help?: MessageKey) => (
       <form method="post" action={`/admin/users/${user.id}/${name}`} class="action-box" novalidate>
         <Csrf token={ctx.csrfToken} />
@@ -121,16 +124,13 @@ export async function supportRoutes(app: FastifyInstance, s: Services): Promise<
           <dt>{t('admin.col.username')}</dt><dd>{user.username}</dd>
           <dt>{t('admin.col.userId')}</dt><dd>{user.user_id ?? '-'}</dd>
           <dt>{t('admin.col.type')}</dt><dd>{t(user.account_type === 'coordinator' ? 'reg.type.coordinator' : 'reg.type.institution')}</dd>
-          <dt>{t('admin.col.status')}</dt><dd>{statusText(t, user, now)}</dd>
-          <dt>{t('admin.user.lockState')}</dt><dd>{lockText(t, user, audit, now, s.config.lockoutMinutes)}</dd>
-          {lockedBy ? <><dt>{t('admin.user.lockedBy')}</dt><dd>{lockedBy}</dd></> : null}
-          <dt>{t('admin.user.failedLogins')}</dt><dd>{t('admin.user.failedCount', { n: user.failed_logins, threshold: s.config.lockoutThreshold })}</dd>
-          <dt>{t('admin.user.sourceFailures')}</dt><dd><SourceCounters t={t} rows={counters} now={now} /></dd>
+          <dt>{t('admin.col.status')}</dt><dd>{statusText(t, user, now, lockedSources)}</dd>
           <dt>{t('admin.col.email')}</dt><dd>{user.email}</dd>
           <dt>{t('admin.col.code')}</dt><dd>{user.institution_code ?? '-'} {user.institution_name ?? ''}</dd>
           <dt>{t('admin.col.name')}</dt><dd>{user.display_name}</dd>
           <dt>{t('admin.user.phone')}</dt><dd>{user.phone ?? '-'}</dd>
         </dl>
+        <LoginStatus t={t} user={user} audit={audit} counters={counters} now={now} lockoutMinutes={s.config.lockoutMinutes} lockoutThreshold={s.config.lockoutThreshold} />
         <h2>{t('admin.user.resets')}</h2>
         <AuditTable t={t} rows={resets} />
         <h2>{t('admin.user.stageOne')}</h2>

@@ -268,6 +268,8 @@ export async function listAuditForUser(db: Db, userId: string, limit = 100): Pro
 
 export interface AuditFilter {
   userId?: string | undefined;
+  /** With userId: also entries of these events typed with these (normalized) names and no account, as stage ① writes them. */
+  typed?: { identifiers: string[]; events: string[] } | undefined;
   actor?: string | undefined;
   eventPrefix?: string | undefined;
   identifier?: string | undefined;
@@ -283,7 +285,14 @@ function escapeLike(v: string): string {
 /** Audit entries matching every given filter, newest first (A3). */
 export async function searchAudit(db: Db, f: AuditFilter): Promise<AuditEntry[]> {
   let q = db.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').limit(f.limit);
-  if (f.userId) q = q.where('user_id', '=', f.userId);
+  const typed = f.typed && f.typed.identifiers.length > 0 && f.typed.events.length > 0 ? f.typed : undefined;
+  if (f.userId && typed) {
+    const userId = f.userId;
+    q = q.where((eb) => eb.or([
+      eb('user_id', '=', userId),
+      eb.and([eb('user_id', 'is', null), eb('identifier', 'in', typed.identifiers), eb('event', 'in', typed.events)]),
+    ]));
+  } else if (f.userId) q = q.where('user_id', '=', f.userId);
   // A typed % or _ matches itself (ESCAPE on SQLite too), so that 'password_reset' finds password_reset.* events.
   if (f.actor) q = q.where(sql<boolean>`actor like ${`%${escapeLike(f.actor)}%`} escape '\\'`);
   if (f.eventPrefix) q = q.where(sql<boolean>`event like ${`${escapeLike(f.eventPrefix)}%`} escape '\\'`);
@@ -292,6 +301,9 @@ export async function searchAudit(db: Db, f: AuditFilter): Promise<AuditEntry[]>
   if (f.to !== undefined) q = q.where('at', '<', f.to);
   return q.execute();
 }
+
+/** Stage ① writes these with what was typed and no account: the console finds them by the account's names. */
+export const STAGE_ONE_EVENTS = ['password_reset.captcha', 'password_reset.identified'];
 
 /**
  * Entries of the given events whose typed identifier is one of `identifiers`, newest first: stage ① writes what was

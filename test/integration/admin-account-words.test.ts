@@ -11,7 +11,7 @@ import { ja } from '../../src/web/i18n/ja.ts';
 import { en } from '../../src/web/i18n/en.ts';
 import { japanDateTime } from '../../src/web/japan-time.ts';
 import { dbTargets } from '../helpers/db-targets.ts';
-import { CAPTCHA, requestReset, startTestPortal, type Client, type Page, type TestPortal } from '../helpers/test-app.ts';
+import { CAPTCHA, GOOD_PASSWORD, requestReset, startTestPortal, type Client, type Page, type TestPortal } from '../helpers/test-app.ts';
 import { logIn } from '../helpers/accounts.ts';
 import { auditRows, consoleAs, createOperator, tableAfter, visible, type TestOperator } from '../helpers/operators.ts';
 
@@ -67,7 +67,7 @@ for (const target of await dbTargets()) {
       const lockedAt = (await auditRows(p, 'account.locked')).find((r) => r.user_id === user.id && r.outcome === 'temporary')!.at;
       const c = await consoleAs(p, support);
       let page = await c.get(`/admin/users/${user.id}`);
-      assert.equal(summaryValue(page, ja['admin.user.lockState']), fill(ja['admin.user.lockState.failures'], { until: jst(row.locked_until!), at: jst(lockedAt) }));
+      assert.equal(summaryValue(page, ja['admin.user.lockState']), fill(ja['admin.user.lockState.failures'], { n: p.config.lockoutThreshold, until: jst(row.locked_until!), at: jst(lockedAt) }));
       assert.equal(summaryValue(page, ja['admin.user.lockedBy']), ja['admin.lockOrigin.failures']);
 
       p.clock.advance(p.config.lockoutMinutes * 60_000 + 1000);
@@ -86,6 +86,60 @@ for (const target of await dbTargets()) {
       const page = await (await consoleAs(p, support)).get(`/admin/users/${user.id}`);
       assert.equal(summaryValue(page, ja['admin.user.lockedBy']), fill(ja['admin.user.lockedByName'], { role: ja['admin.lockOrigin.admin'], name: admin.username }));
       assert.equal(summaryValue(page, ja['admin.user.lockState']), fill(ja['admin.user.lockState.operator'], { at: jst(at) }));
+      assert.equal(summaryValue(page, ja['admin.col.status']), ja['admin.status.lockedIndefinite']);
+      assert.equal(summaryValue(page, ja['admin.user.lockedSources']), ja['admin.user.noneListed'], 'no source of its own: the operator\'s lock holds them all');
+    });
+
+    /** The throttle row of one source of an account ('ip:…' or 'dev:…'). */
+    const throttle = (userId: string, source: (s: string) => boolean) => p.database.db.selectFrom('login_throttle').selectAll().where('subject', '=', `u:${userId}`).execute().then((rows) => rows.find((r) => source(r.source))!);
+
+    test('Q2 Q3 L2: five failures from one new address — the login status names the account-wide lock with its 5 failures and its end, the address\'s lock with its own, and 状態 in JST minutes', async () => {
+      const user = await p.createUser({ username: 'qa-coord5', coordinator: true, userId: 'c0000001', email: 'qa-coord5@example.jp' });
+      const from = browser(p);
+      for (let i = 0; i < p.config.lockoutThreshold; i++) await logIn(from, 'c0000001', `Wrong${i}Pass2026`);
+      const row = (await p.database.db.selectFrom('users').selectAll().where('id', '=', user.id).executeTakeFirst())!;
+      assert.equal(row.failed_logins, 0, 'the account-wide counter starts again at the lock (as before)');
+      const lockedAt = (await auditRows(p, 'account.locked')).find((r) => r.user_id === user.id && r.outcome === 'temporary')!.at;
+      const source = await throttle(user.id, (s) => s === `ip:${from.ip}`);
+      const page = await (await consoleAs(p, support)).get(`/admin/users/${user.id}`);
+      assert.ok(page.text.includes(ja['admin.user.loginStatus']));
+      const n = p.config.lockoutThreshold;
+      assert.equal(summaryValue(page, ja['admin.user.lockState']), fill(ja['admin.user.lockState.failures'], { n, until: jst(row.locked_until!), at: jst(lockedAt) }));
+      assert.equal(summaryValue(page, ja['admin.user.lockedSources']), fill(ja['admin.user.sourceFailureLocked'], { source: from.ip, until: jst(source.locked_until!), n }));
+      assert.equal(summaryValue(page, ja['admin.user.failedLogins']), fill(ja['admin.user.failedCountLocked'], { n: 0 }), 'not "0 failures" beside a lock caused by 5');
+      assert.equal(summaryValue(page, ja['admin.user.sourceFailures']), ja['admin.user.noneListed']);
+      assert.equal(summaryValue(page, ja['admin.col.status']), fill(ja['admin.status.lockedUntil'], { until: jst(row.locked_until!) }));
+      assert.doesNotMatch(summaryValue(page, ja['admin.col.status'])!, /\d{2}:\d{2}:\d{2}/, 'no seconds');
+    });
+
+    test('Q2 L2: five failures from a network it logged in from, and from its own browser — each source\'s lock is named, never a bare "not locked"', async () => {
+      const user = await p.createUser({ username: 'qa-known', email: 'qa-known@example.jp' });
+      const owner = browser(p);
+      assert.ok((await logIn(owner, 'qa-known', GOOD_PASSWORD)).text.includes(ja['nav.logout']), 'logged in: a known network and browser');
+      const sameNetwork = p.client();
+      sameNetwork.ip = owner.ip;
+      for (let i = 0; i < p.config.lockoutThreshold; i++) await logIn(sameNetwork, 'qa-known', `Wrong${i}Pass2026`);
+      assert.equal((await logIn(sameNetwork, 'qa-known', GOOD_PASSWORD)).status, 401, 'that network cannot log in');
+      const net = await throttle(user.id, (s) => s === `ip:${owner.ip}`);
+      const c = await consoleAs(p, support);
+      let page = await c.get(`/admin/users/${user.id}`);
+      const netUntil = fill(ja['admin.user.sourceUntil'], { source: owner.ip, until: jst(net.locked_until!) });
+      assert.equal(summaryValue(page, ja['admin.user.lockState']), ja['admin.user.lockState.accountNone'] + fill(ja['admin.user.lockState.sourcesLocked'], { sources: netUntil }));
+      assert.notEqual(summaryValue(page, ja['admin.user.lockState']), ja['admin.user.lockState.none']);
+      assert.equal(summaryValue(page, ja['admin.col.status']), fill(ja['admin.status.activeSourcesLocked'], { n: 1 }));
+      assert.equal(summaryValue(page, ja['admin.user.lockedSources']), fill(ja['admin.user.sourceFailureLocked'], { source: owner.ip, until: jst(net.locked_until!), n: p.config.lockoutThreshold }));
+      assert.equal(summaryValue(page, ja['admin.user.failedLogins']), fill(ja['admin.user.failedCount'], { n: 0, threshold: p.config.lockoutThreshold }), 'a known network does not count account-wide');
+
+      // The owner's browser (its device cookie) from elsewhere: the browser is named, not its cookie.
+      const device = browser(p);
+      device.cookies.set('__Host-dev', owner.cookies.get('__Host-dev')!);
+      for (let i = 0; i < p.config.lockoutThreshold; i++) await logIn(device, 'qa-known', `Again${i}Pass2026`);
+      page = await c.get(`/admin/users/${user.id}`);
+      const lockState = summaryValue(page, ja['admin.user.lockState'])!;
+      assert.ok(lockState.startsWith(ja['admin.user.lockState.accountNone']), lockState);
+      assert.ok(lockState.includes(netUntil) && lockState.includes(ja['admin.user.deviceSource']), lockState);
+      assert.equal(summaryValue(page, ja['admin.col.status']), fill(ja['admin.status.activeSourcesLocked'], { n: 2 }));
+      assert.ok(!page.text.includes(owner.cookies.get('__Host-dev')!.split('.')[0]!), 'no cookie value on the page');
     });
 
     test('Q3 L2: the failed-login count is the account-wide count and each address\'s own, as the throttle counts them', async () => {
@@ -97,8 +151,8 @@ for (const target of await dbTargets()) {
       const page = await (await consoleAs(p, support)).get(`/admin/users/${user.id}`);
       assert.equal(summaryValue(page, ja['admin.user.failedLogins']), fill(ja['admin.user.failedCount'], { n: 3, threshold: p.config.lockoutThreshold }));
       const perSource = summaryValue(page, ja['admin.user.sourceFailures'])!;
-      assert.ok(perSource.includes(fill(ja['admin.user.sourceFailure'], { source: a.ip, n: 2 })), perSource);
-      assert.ok(perSource.includes(fill(ja['admin.user.sourceFailure'], { source: b.ip, n: 1 })), perSource);
+      assert.ok(perSource.includes(fill(ja['admin.user.sourceFailure'], { source: a.ip, n: 2, threshold: p.config.lockoutThreshold })), perSource);
+      assert.ok(perSource.includes(fill(ja['admin.user.sourceFailure'], { source: b.ip, n: 1, threshold: p.config.lockoutThreshold })), perSource);
     });
 
     test('Q4: the institution\'s phone number is on the account page', async () => {
@@ -212,6 +266,47 @@ for (const target of await dbTargets()) {
       const page = await c.get('/admin/audit?account=t55509999');
       assert.ok(!page.text.includes(user.id), 'the internal id is not shown');
       assert.ok(page.body.includes(`href="/admin/users/${user.id}"`), 'the account links to its page');
+    });
+
+    test('Q5 Q7 A3: the audit search by account also finds the stage-① rows typed with its username or user ID (any case), as its page does, and no one else\'s', async () => {
+      const user = await p.createUser({ username: 'qa-demo', coordinator: true, userId: 't55507777', email: 'qa-demo@example.jp' });
+      await p.createUser({ username: 'qa-demo2', email: 'qa-demo2@example.jp' });
+      const who = browser(p);
+      await who.open('/password-reset');
+      assert.equal((await who.submit({ stage: 'identify', action: 'next', username: 'QA-DEMO', captcha: 'zzzzz' })).status, 400);
+      await requestReset(browser(p), 'qa-demo2', 'qa-demo2@example.jp', 'yyyyy');
+      await requestReset(browser(p), 'T55507777', 'wrong@example.jp');
+      const c = await consoleAs(p, op);
+      for (const account of ['QA-DEMO', 't55507777']) {
+        const rows = tableAfter(await c.get(`/admin/audit?account=${account}&event=password_reset`));
+        const typed = rows.filter((r) => r[2] === ja['audit.password_reset.captcha.wrong']);
+        assert.deepEqual(typed.map((r) => r[3]), [fill(ja['admin.audit.typed'], { identifier: 'qa-demo' })], `${account}: the CAPTCHA failure typed as QA-DEMO, not qa-demo2's`);
+        assert.ok(rows.some((r) => r[2] === ja['audit.password_reset.identified.ok.picture'] && r[3] === fill(ja['admin.audit.typed'], { identifier: 't55507777' })), 'stage ① passed, typed with the user ID');
+        assert.ok(rows.some((r) => r[2] === ja['audit.password_reset.requested.email_mismatch'] && r[3] === 'qa-demo / t55507777'), 'and its own rows');
+      }
+      const csv = parseCsv((await c.get('/admin/audit.csv?account=qa-demo&event=password_reset.captcha')).body.slice(1));
+      assert.deepEqual(csv.slice(1).map((x) => x[7]), ['qa-demo'], 'the CSV finds the same rows');
+      assert.ok(!(await c.get('/admin/audit?account=qa-demo')).text.includes(user.id));
+    });
+
+    test('Q7 A3: the CSV\'s detail column gives its times in JST with the offset, never in UTC', async () => {
+      const user = await p.createUser({ username: 'qa-csv-lock', email: 'qa-csv-lock@example.jp' });
+      const from = browser(p);
+      for (let i = 0; i < p.config.lockoutThreshold; i++) await logIn(from, 'qa-csv-lock', `Wrong${i}Pass2026`);
+      const stored = (await auditRows(p, 'account.locked')).filter((r) => r.user_id === user.id);
+      assert.equal(stored.length, 2, 'the address and the account');
+      const c = await consoleAs(p, op);
+      const [header, ...rows] = parseCsv((await c.get('/admin/audit.csv?account=qa-csv-lock&event=account.locked')).body.slice(1));
+      const at = header!.indexOf('detail');
+      assert.equal(rows.length, 2);
+      for (const x of rows) {
+        const detail = JSON.parse(x[at]!) as { until: string; failures: number };
+        assert.match(detail.until, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+09:00$/);
+        const raw = JSON.parse(stored.find((s) => s.seq === Number(x[0]))!.detail!) as { until: string; failures: number };
+        assert.equal(Math.floor(Date.parse(detail.until) / 1000), Math.floor(Date.parse(raw.until) / 1000), 'the same instant');
+        assert.equal(detail.failures, raw.failures, 'the rest of the detail as stored');
+        assert.ok(!x[at]!.includes('Z"'), 'no UTC time left');
+      }
     });
 
     test('Q7 A3: the CSV has times in JST with the offset, the account by username and user ID, the sentence, and keeps the formula guard', async () => {

@@ -10,6 +10,7 @@ import { ja } from '../../src/web/i18n/ja.ts';
 import { jstTime } from '../../src/admin/admin-layout.tsx';
 import { verifyAudit } from '../../src/security/audit-verify.repository.ts';
 import { auditKeyFrom } from '../../src/security/audit-key.ts';
+import { STAGE_ONE_EVENTS } from '../../src/security/audit.repository.ts';
 import { dbTargets } from '../helpers/db-targets.ts';
 import { GOOD_PASSWORD, linkOf, requestReset, sleep, startTestPortal, type Client, type Page, type TestPortal } from '../helpers/test-app.ts';
 import { logIn, mailTo, SUBJECTS } from '../helpers/accounts.ts';
@@ -169,8 +170,12 @@ for (const target of targets) {
 
     test('A3: search by account, by operator (an _ matches itself), by event prefix, and by day (JST)', async () => {
       const byAccount = rowsOf(await c.get('/admin/audit?account=AU-USER'));
-      const ofUser = (await auditRows(p)).filter((r) => r.user_id === user.id);
-      assert.deepEqual(byAccount.map((r) => Number(r[0])), ofUser.map((r) => r.seq).reverse(), 'every entry of the account, newest first');
+      // Stage ① records only the name typed: those typed with the account's username count as its entries (Q5).
+      const typedAsUser = (r: { user_id: string | null; identifier: string | null; event: string }) => r.user_id === null && r.identifier === 'au-user' && STAGE_ONE_EVENTS.includes(r.event);
+      const all = await auditRows(p);
+      assert.ok(all.some(typedAsUser), 'the reset typed as au-user wrote stage-① entries');
+      const ofUser = all.filter((r) => r.user_id === user.id || typedAsUser(r));
+      assert.deepEqual(byAccount.map((r) => Number(r[0])), ofUser.map((r) => r.seq).reverse(), 'every entry of the account and every stage-① entry typed with its name, newest first');
       assert.ok(byAccount.some((r) => r[6] === 'login') && byAccount.some((r) => r[6] === 'support.unlocked'));
 
       const byOperator = rowsOf(await c.get('/admin/audit?operator=au_sato'));

@@ -76,7 +76,7 @@ for (const target of targets) {
       const locked = (await userRow(p, 'cc-status'))!;
       assert.ok(locked.locked_until);
       page = await c.get(`/admin/users/${user.id}`);
-      assert.ok(page.text.includes(ja['admin.status.lockedUntil'].replace('{until}', jstTime(locked.locked_until))), 'ロック中（… まで）');
+      assert.ok(page.text.includes(ja['admin.status.lockedUntil'].replace('{until}', `${jstTime(locked.locked_until).slice(0, 16)} (JST)`)), 'ロック中（… (JST) まで）, in minutes as on the rest of the page');
       const logins = tableAfter(page, ja['admin.user.logins']);
       const until = `${jstTime(locked.locked_until).slice(0, 16)} (JST)`;
       assert.deepEqual(logins.map((r) => [r[1], r[2]]), [

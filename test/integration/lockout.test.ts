@@ -204,7 +204,7 @@ for (const target of targets) {
       assert.equal((await logIn(attacker, user.username, GOOD_PASSWORD)).status, 401);
       const op = await consoleAs(p, await createOperator(p, 'support'), browser(p).ip);
       const page = await op.get(`/admin/users/${user.id}`);
-      const row = new RegExp(`<dt>${ja['admin.user.sourceFailures']}</dt><dd>([\\s\\S]*?)</dd>`).exec(page.body)?.[1] ?? '';
+      const row = new RegExp(`<dt>${ja['admin.user.lockedSources']}</dt><dd>([\\s\\S]*?)</dd>`).exec(page.body)?.[1] ?? '';
       assert.match(row, new RegExp(`${attacker.ip.replace(/\./g, '\\.')}：.+ \\(JST\\) までロック中`), 'the address and the end of its lock');
       const locked = ja['audit.account.locked.source.ip'].replace('{ip}', attacker.ip).split('{until}')[0]!;
       assert.ok(tableAfter(page, ja['admin.user.logins']).some((r) => r[1]!.startsWith(locked)), 'the source lock, in words');
