@@ -68,7 +68,7 @@ function http(agent: Agent, port: number, method: 'GET' | 'POST', path: string, 
 async function metricsOf(agent: Agent, port: number): Promise<{ rounds: number; heapMb: number }> {
   const text = (await http(agent, port, 'GET', '/metrics', '')).body;
   const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(text)?.[1] ?? NaN);
-  return { rounds: value('iryo_mail_worker_rounds_total'), heapMb: value('iryo_nodejs_heap_size_used_bytes') / 1048576 };
+  return { rounds: value('iryo_mail_worker_rounds_total'), heapMb: value('nodejs_heap_size_used_bytes') / 1048576 };
 }
 
 function memoryOf(pid: number): { hwmMb: number; rssMb: number } {
