@@ -18,11 +18,12 @@
  * exists, so the launcher sizes it first (P2), then imports the bundle.
  *
  * The output is written to a fresh directory and renamed over dist/, so a server started during a rebuild never
- * sees half a dist/. Usage: npm run build [-- --outdir DIR]
+ * sees half a dist/; dist/build-id (a hash of the output) lets a build of the same source keep the dist/ in place. Usage: npm run build [-- --outdir DIR]
  */
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
 import { build } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -65,6 +66,25 @@ export function missingAssets(outdir: string): string[] {
   return missing;
 }
 
+/** A hash of every file under `dir` (names and contents), in a stable order. */
+function contentId(dir: string): string {
+  const hash = createHash('sha256');
+  for (const file of (readdirSync(dir, { recursive: true }) as string[]).sort()) {
+    const path = join(dir, file);
+    if (!statSync(path).isFile()) continue;
+    hash.update(`${file}\0`).update(readFileSync(path)).update('\0');
+  }
+  return hash.digest('hex');
+}
+
+function buildIdOf(dir: string): string | undefined {
+  try {
+    return readFileSync(join(dir, 'build-id'), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
 /** Builds into `outdir` (default ROOT/dist), replacing it whole. Returns the output files and their sizes. */
 export async function buildPortal(outdir = join(ROOT, 'dist')): Promise<Record<string, number>> {
   const staging = `${outdir}.tmp-${process.pid}`;
@@ -94,15 +114,33 @@ export async function buildPortal(outdir = join(ROOT, 'dist')): Promise<Record<s
     rmSync(staging, { recursive: true, force: true });
     throw new Error(`the build reads files that are not in its output (add them to ASSETS in scripts/build.ts):\n  ${missing.join('\n  ')}`);
   }
-  const old = `${outdir}.old-${process.pid}`;
-  if (existsSync(outdir)) renameSync(outdir, old);
-  renameSync(staging, outdir);
-  rmSync(old, { recursive: true, force: true });
   const sizes: Record<string, number> = {};
-  for (const file of Object.keys(result.metafile.outputs)) {
+  for (const [file, out] of Object.entries(result.metafile.outputs)) {
     const name = relative(staging, join(ROOT, file));
-    if (name.endsWith('.mjs')) sizes[name] = statSync(join(outdir, name)).size;
+    if (name.endsWith('.mjs')) sizes[name] = out.bytes;
   }
+  const id = contentId(staging);
+  writeFileSync(join(staging, 'build-id'), `${id}\n`);
+  // The same output is already there (another build of the same source, e.g. a test running beside this one):
+  // keep it, so that a process starting from it meanwhile is never disturbed.
+  if (buildIdOf(outdir) === id) {
+    rmSync(staging, { recursive: true, force: true });
+    return sizes;
+  }
+  const old = `${outdir}.old-${process.pid}`;
+  try {
+    renameSync(outdir, old);
+  } catch {
+    // no dist/ yet (or another build moved it away at this moment)
+  }
+  try {
+    renameSync(staging, outdir);
+  } catch (err) {
+    // Another build put its dist/ in place between the two renames: fine when it is this same output.
+    rmSync(staging, { recursive: true, force: true });
+    if (buildIdOf(outdir) !== id) throw err;
+  }
+  rmSync(old, { recursive: true, force: true });
   return sizes;
 }
 
