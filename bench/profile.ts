@@ -3,8 +3,11 @@
  * prints the self time by package/file and the heaviest functions.
  *   npx tsx bench/profile.ts csm|login-page|login|reset [sqlite|postgres] [SECONDS]
  * The profile is kept in the temporary directory printed at the end (open it in Chrome DevTools → Performance).
+ * The portal is the build (node dist/server.js): its frames are mapped back to src/ files and lines through
+ * dist/server.mjs.map.
  */
 import { mkdtempSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { SourceMap } from 'node:module';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { TargetName } from '../test/helpers/db-targets.ts';
@@ -12,11 +15,12 @@ import { createBenchUsers, openBenchDatabase } from './lib/database.ts';
 import { fetchCsrf } from './lib/http.ts';
 import { startSink } from './lib/limits.ts';
 import { startPortal } from './lib/portal.ts';
+import { ROOT } from './lib/processes.ts';
 import { benchGet, benchLogin, benchReset } from './lib/scenarios.ts';
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
   hitCount: number;
   children?: number[];
 }
@@ -71,21 +75,31 @@ const hits = new Map<number, number>();
 for (const id of samples) hits.set(id, (hits.get(id) ?? 0) + 1);
 const profile = { nodes: raw.nodes.map((n) => ({ ...n, hitCount: hits.get(n.id) ?? 0 })), samples };
 const totalSamples = samples.length;
-const where = (url: string) => {
+const bundleMap = new SourceMap(JSON.parse(readFileSync(join(ROOT, 'dist/server.mjs.map'), 'utf8')));
+/** The frame's file (src/…, a package, node:…) and 1-based line; frames of the bundle through its source map. */
+const locate = (cf: ProfileNode['callFrame']): { place: string; line: number } => {
+  if (cf.url.endsWith('/dist/server.mjs')) {
+    const e = bundleMap.findEntry(cf.lineNumber, cf.columnNumber) as { originalSource?: string; originalLine?: number };
+    if (e.originalSource) return { place: where(e.originalSource), line: (e.originalLine ?? 0) + 1 };
+  }
+  return { place: where(cf.url), line: cf.lineNumber + 1 };
+};
+function where(url: string): string {
   if (!url) return '(native/V8)';
   const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (nm) return nm[1]!;
   if (url.startsWith('node:')) return url;
-  const src = /\/((?:src|bench|test)\/.+)$/.exec(url);
+  const src = /(?:^|\/)((?:src|bench|test)\/.+)$/.exec(url);
   return src ? src[1]! : url;
-};
+}
 const byPlace = new Map<string, number>();
 const byFunction = new Map<string, number>();
 for (const n of profile.nodes) {
   if (!n.hitCount) continue;
-  const place = n.callFrame.functionName === '(idle)' ? '(idle)' : n.callFrame.functionName === '(garbage collector)' ? '(garbage collector)' : where(n.callFrame.url);
+  const at = locate(n.callFrame);
+  const place = n.callFrame.functionName === '(idle)' ? '(idle)' : n.callFrame.functionName === '(garbage collector)' ? '(garbage collector)' : at.place;
   byPlace.set(place, (byPlace.get(place) ?? 0) + n.hitCount);
-  const fn = `${n.callFrame.functionName || '(anonymous)'} ${where(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+  const fn = `${n.callFrame.functionName || '(anonymous)'} ${at.place}:${at.line}`;
   byFunction.set(fn, (byFunction.get(fn) ?? 0) + n.hitCount);
 }
 // Inclusive time of the portal's own functions: each sample counts once for every src/ function on its stack.
@@ -100,9 +114,9 @@ for (const id of profile.samples) {
   const seen = new Set<string>();
   for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
     const n = nodeById.get(cur)!;
-    const place = where(n.callFrame.url);
+    const { place, line } = locate(n.callFrame);
     if (!place.startsWith('src/')) continue;
-    const fn = `${n.callFrame.functionName || '(anonymous)'} ${place}:${n.callFrame.lineNumber + 1}`;
+    const fn = `${n.callFrame.functionName || '(anonymous)'} ${place}:${line}`;
     if (seen.has(fn)) continue;
     seen.add(fn);
     inclusive.set(fn, (inclusive.get(fn) ?? 0) + 1);

@@ -19,6 +19,7 @@ import { ROOT } from './lib/processes.ts';
 import { checksOf, markdownTables, type BenchResults, type MailResult, type TargetResults } from './lib/report.ts';
 import { benchGet, benchLogin, benchReset, sampleLoginTiming, sampleResetTiming, type Durations } from './lib/scenarios.ts';
 import { combineLoads, type LoadResult } from './lib/load.ts';
+import { measureStartup, startupLine, type StartupResult } from './startup.ts';
 import type { Argon2Limit } from './lib/limits.ts';
 
 const args = process.argv.slice(2);
@@ -31,6 +32,8 @@ const CONNECTIONS = { csm: 50, loginPage: 50, login: 16, reset: 50 };
 const ROUNDS = 3;
 const started = Date.now();
 let peakResetWorked = true;
+/** Start-up of the built server and of the source, per target (printed after the tables, in latest.json as `startup`). */
+const startups: Partial<Record<TargetName, StartupResult>> = {};
 
 function log(line: string): void {
   const s = ((Date.now() - started) / 1000).toFixed(0).padStart(4);
@@ -100,6 +103,10 @@ async function runTarget(target: TargetName, sink: Sink): Promise<TargetResults>
     log(`${target}: creating accounts`);
     const users = await createBenchUsers(db.db, 'bench', 200);
     const timingUsers = await createBenchUsers(db.db, 'timing', 20);
+
+    log(`${target}: start-up of the built server (node dist/server.js) and of the source through tsx, to the first /healthz`);
+    startups[target] = await measureStartup(db.serverUrl, sink.url, quick ? 2 : 5);
+    log(startupLine(target, startups[target]!));
 
     log(`${target}: GET /csm, between two runs of bare Fastify serving the same bytes`);
     let bareCsm!: TargetResults['bareCsm'];
@@ -253,11 +260,12 @@ const res: BenchResults = {
 const problems = results.flatMap(sanityProblems);
 const tables = markdownTables(res);
 console.log(`\n${tables}\n`);
+for (const [target, r] of Object.entries(startups)) console.log(startupLine(target, r));
 console.log(`Limits lifted for the run (all requests come from 127.0.0.1): ${Object.entries(LIFTED_LIMITS).map(([k, v]) => `${k}=${v}`).join(', ')}`);
 if (quick) console.log('--quick: short runs, not results; bench/results/latest.json is not written.');
 else {
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench/results/latest.json'), JSON.stringify(res, (k, v) => (k === 'latencies' ? undefined : v), 2) + '\n');
+  writeFileSync(join(ROOT, 'bench/results/latest.json'), JSON.stringify({ ...res, startup: startups }, (k, v) => (k === 'latencies' ? undefined : v), 2) + '\n');
   console.log('Written to bench/results/latest.json');
   if (args.includes('--readme') && problems.length === 0) {
     replaceReadmeBlock(tables);

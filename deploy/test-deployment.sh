@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Tests the deployment recipe on this machine, end to end:
-#   nginx (the Debian package, with deploy/nginx/iryo-portal.conf) → two instances on PostgreSQL and Redis,
+#   npm run build, then nginx (the Debian package, with deploy/nginx/iryo-portal.conf) → two instances of the build
+#   (the unit's ExecStart: node dist/server.js, no loader) on PostgreSQL and Redis,
 #   the whole password reset through nginx over HTTPS while one instance is stopped (SIGTERM) and started again.
 #
 # Everything is throwaway: a temporary directory, an nginx started with its own prefix and configuration on
@@ -116,11 +117,22 @@ free_ports() {
     })();' "$1"
 }
 
-# Starts one instance (node --import tsx src/server.ts, as the systemd unit does) with the shared settings.
+# Starts one instance with the ExecStart of deploy/systemd/iryo-portal@.service (the build: node dist/server.js),
+# this machine's node, and the shared settings.
 start_instance() {
   local port=$1
-  (cd "$ROOT" && exec env -i PATH="$PATH" HOME="$WORK" "${APP_ENV[@]}" PORT="$port" "$NODE" --import tsx src/server.ts) >>"$WORK/app-$port.log" 2>&1 &
+  (cd "$ROOT" && exec env -i PATH="$PATH" HOME="$WORK" "${APP_ENV[@]}" PORT="$port" "${SERVER_CMD[@]}") >>"$WORK/app-$port.log" 2>&1 &
   APP_PID[$port]=$!
+}
+
+# The instance is the built server under plain node: its command line is the unit's, with no --import/--loader/
+# --require (a loader such as tsx can only come in that way or through NODE_OPTIONS, which it must not have either).
+assert_plain_node() {
+  local port=$1 pid=${APP_PID[$1]} args
+  args=$(tr '\0' ' ' <"/proc/$pid/cmdline")
+  [ "${args% }" = "${SERVER_CMD[*]}" ] || fail "the instance on port $port runs '$args', not the unit's '${SERVER_CMD[*]}'"
+  case " $args" in *" --import"* | *" --loader"* | *" --experimental-loader"* | *" -r "* | *" --require"* | *tsx*) fail "the instance on port $port runs with a loader: $args" ;; esac
+  if tr '\0' '\n' <"/proc/$pid/environ" | grep -q '^NODE_OPTIONS='; then fail "the instance on port $port has NODE_OPTIONS set"; fi
 }
 
 wait_ready() {
@@ -223,12 +235,18 @@ APP_ENV=(
   SESSION_SECRET="$SECRET" AUDIT_KEY="$AUDIT_KEY_" TRUST_PROXY=127.0.0.1 DATA_DIR="$WORK/data" LOG_LEVEL=info
   RESET_REQUESTS_PER_IP_PER_HOUR=1000 FLOOD_LIMIT_PER_MINUTE=10000 MAIL_CLAIM_MS=30000
 )
-step "fresh PostgreSQL schema $SCHEMA: migrate and create the account with the CLI"
-(cd "$ROOT" && env -i PATH="$PATH" HOME="$WORK" "${APP_ENV[@]}" "$NODE" --import tsx src/cli.ts migrate) >"$WORK/cli.log" 2>&1 \
-  || { cat "$WORK/cli.log" >&2; fail "npm run cli -- migrate failed"; }
-(cd "$ROOT" && env -i PATH="$PATH" HOME="$WORK" "${APP_ENV[@]}" "$NODE" --import tsx src/cli.ts users create \
+# The production build, as the recipe makes it (npm run build), and the unit's command for the instances.
+(cd "$ROOT" && "$NODE" --import tsx scripts/build.ts) >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log" >&2; fail "npm run build failed"; }
+read -r -a SERVER_CMD < <(sed -n 's/^ExecStart=//p' "$ROOT/deploy/systemd/iryo-portal@.service" | sed "s#^/usr/bin/node #$NODE #")
+[ "${SERVER_CMD[*]}" = "$NODE dist/server.js" ] || fail "deploy/systemd/iryo-portal@.service should start the build (node dist/server.js), not: ${SERVER_CMD[*]}"
+step "built dist/ ($(tail -n 1 "$WORK/build.log"))"
+
+step "fresh PostgreSQL schema $SCHEMA: migrate and create the account with the built CLI (node dist/cli.js)"
+(cd "$ROOT" && env -i PATH="$PATH" HOME="$WORK" "${APP_ENV[@]}" "$NODE" dist/cli.js migrate) >"$WORK/cli.log" 2>&1 \
+  || { cat "$WORK/cli.log" >&2; fail "node dist/cli.js migrate failed"; }
+(cd "$ROOT" && env -i PATH="$PATH" HOME="$WORK" "${APP_ENV[@]}" "$NODE" dist/cli.js users create \
   --username "$USERNAME" --email "$EMAIL" --password "$OLD_PASSWORD" --name "$DISPLAY_NAME") >>"$WORK/cli.log" 2>&1 \
-  || { cat "$WORK/cli.log" >&2; fail "npm run cli -- users create failed"; }
+  || { cat "$WORK/cli.log" >&2; fail "node dist/cli.js users create failed"; }
 
 (cd "$ROOT" && exec "$NODE" --import tsx deploy/test-support/mail-sink.ts "$PSMTP" "$WORK/mail") >"$WORK/sink.log" 2>&1 &
 SINK_PID=$!
@@ -239,6 +257,9 @@ for _ in $(seq 1 150); do grep -q '^listening' "$WORK/sink.log" 2>/dev/null && b
 grep -q '^listening' "$WORK/sink.log" || fail "the mail sink did not start"
 wait_ready "$P1"
 wait_ready "$P2"
+assert_plain_node "$P1"
+assert_plain_node "$P2"
+step "both instances run the build with plain node (${SERVER_CMD[*]}), no loader"
 
 # ---- nginx with deploy/nginx/iryo-portal.conf --------------------------------------------------------------
 
@@ -351,6 +372,7 @@ step "reset mail received with the link"
 restart_mark=$(wc -l <"$WORK/nginx/logs/iryo-portal.access.log")
 start_instance "$P1"
 wait_ready "$P1"
+assert_plain_node "$P1"
 step "the instance on port $P1 started again"
 # nginx takes it back into rotation once its fail_timeout has passed: wait for a request it served.
 served=''
@@ -410,7 +432,7 @@ done
 [ "$(grep -c '^iryo-audit-head v1 chain=[0-9]* hash=[0-9a-f]* at=[^ ]* keyed-from=1 sig=[0-9a-f]*$' "$WORK/data/audit-heads.log")" = 2 ] \
   || fail "the audit-head command should have appended two signed heads, got: $(cat "$WORK/data/audit-heads.log" 2>/dev/null)"
 cmp -s "$WORK/audit-head.out" "$WORK/data/audit-heads.log" || fail "the audit-head command printed other lines than it appended"
-(cd "$ROOT" && env -i PATH="$PATH" HOME="$WORK" "${APP_ENV[@]}" "$NODE" --import tsx src/cli.ts audit verify --heads "$WORK/data/audit-heads.log") >"$WORK/verify.out" 2>&1 \
+(cd "$ROOT" && env -i PATH="$PATH" HOME="$WORK" "${APP_ENV[@]}" "$NODE" dist/cli.js audit verify --heads "$WORK/data/audit-heads.log") >"$WORK/verify.out" 2>&1 \
   || { cat "$WORK/verify.out" >&2; fail "audit verify --heads failed against the exported heads"; }
 grep -q '^Audit trail intact: .* All 2 anchored head(s) are in the trail unchanged' "$WORK/verify.out" \
   || fail "audit verify --heads: unexpected answer: $(cat "$WORK/verify.out")"

@@ -1,8 +1,13 @@
-/** The portal under test, in its own process, started as `npm start` starts it (node --import tsx src/server.ts). */
+/**
+ * The portal under test, in its own process, started as production starts it: the build of `npm run build` under
+ * plain node (node dist/server.js, the systemd unit's command), built once per benchmark process from the current
+ * source. `source: true` starts src/server.ts through tsx instead (the start-up benchmark's reference).
+ */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { childEnv, freePort, peakRssMiB, resetPeakRss, sleep, spawnTs, type Child } from './processes.ts';
+import { buildPortal } from '../../scripts/build.ts';
+import { childEnv, freePort, peakRssMiB, resetPeakRss, sleep, spawnNode, spawnTs, type Child } from './processes.ts';
 
 export const SESSION_SECRET = 'bench-secret-bench-secret-bench-secret-0123';
 export const CAPTCHA_ANSWER = 'w7rbh';
@@ -32,11 +37,26 @@ export interface Portal {
   stop(): Promise<void>;
 }
 
-/** `nodeArgs` (e.g. --cpu-prof) are given to node before the script. */
-export async function startPortal(o: { databaseUrl: string; smtpUrl: string; nodeArgs?: string[] }): Promise<Portal> {
-  const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'iryo-bench-data-'));
-  const child: Child = spawnTs('src/server.ts', childEnv({
+let built: Promise<unknown> | undefined;
+
+/** Builds dist/ once per benchmark process, so that every portal it starts runs the build of the current source. */
+export function ensureBuilt(): Promise<unknown> {
+  return (built ??= buildPortal());
+}
+
+export interface PortalOptions {
+  databaseUrl: string;
+  smtpUrl: string;
+  /** Given to node before the script (e.g. --cpu-prof). */
+  nodeArgs?: string[];
+  /** src/server.ts through tsx instead of the build. */
+  source?: boolean;
+}
+
+/** The portal's process (built unless `source`), on `port` with the benchmark's settings; not waited for. */
+export async function spawnPortal(o: PortalOptions, port: number, dataDir: string): Promise<Child> {
+  if (!o.source) await ensureBuilt();
+  const env = childEnv({
     PORT: String(port),
     HOST: '127.0.0.1',
     DATABASE_URL: o.databaseUrl,
@@ -47,7 +67,15 @@ export async function startPortal(o: { databaseUrl: string; smtpUrl: string; nod
     LOG_LEVEL: 'warn',
     DATA_DIR: dataDir,
     ...LIFTED_LIMITS,
-  }), { nodeArgs: o.nodeArgs ?? [] });
+  });
+  const nodeArgs = o.nodeArgs ?? [];
+  return o.source ? spawnTs('src/server.ts', env, { nodeArgs }) : spawnNode('dist/server.js', env, { nodeArgs });
+}
+
+export async function startPortal(o: PortalOptions): Promise<Portal> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'iryo-bench-data-'));
+  const child = await spawnPortal(o, port, dataDir);
   const url = `http://127.0.0.1:${port}`;
   const until = Date.now() + 60_000;
   for (;;) {

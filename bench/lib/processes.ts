@@ -27,9 +27,20 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-/** Runs a TypeScript file with `node --import tsx` (as `npm start` does), from the project root. */
-export function spawnTs(file: string, env: Record<string, string | undefined>, options: { ipc?: boolean; args?: string[]; nodeArgs?: string[] } = {}): Child {
-  const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', file, ...(options.args ?? [])], {
+interface SpawnOptions {
+  ipc?: boolean;
+  args?: string[];
+  nodeArgs?: string[];
+}
+
+/** Runs a TypeScript file with `node --import tsx`, from the project root (the references, and the source). */
+export function spawnTs(file: string, env: Record<string, string | undefined>, options: SpawnOptions = {}): Child {
+  return spawnNode(file, env, { ...options, nodeArgs: [...(options.nodeArgs ?? []), '--import', 'tsx'] });
+}
+
+/** Runs a JavaScript file with plain `node` (no loader unless `nodeArgs` names one), from the project root. */
+export function spawnNode(file: string, env: Record<string, string | undefined>, options: SpawnOptions = {}): Child {
+  const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), file, ...(options.args ?? [])], {
     cwd: ROOT,
     env: env as NodeJS.ProcessEnv,
     stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
 import { appendAudit, canonicalEntry } from '../../src/security/audit.repository.ts';
 import { dbTargets, freshDatabase, PG_URL, type TestDatabase } from '../helpers/db-targets.ts';
+import { buildPortal } from '../../scripts/build.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const UNIT = readFileSync(join(ROOT, 'deploy/systemd/iryo-portal-audit-head.service'), 'utf8');
@@ -61,6 +62,7 @@ for (const target of await dbTargets()) {
     const cli = (...args: string[]) => run([process.execPath, '--import', 'tsx', 'src/cli.ts', ...args], env);
 
     before(async () => {
+      await buildPortal(); // the unit runs the build (node dist/cli.js)
       d = await freshDatabase(target);
       state = mkdtempSync(join(tmpdir(), 'iryo-anchors-'));
       const unit = unitCommand(state);

@@ -1,12 +1,14 @@
 /**
  * The deployment recipe in deploy/ (issue 5), as an operator runs it:
+ * Every server here is the production build (npm run build → node dist/server.js, the systemd unit's command).
  * - graceful shutdown: SIGTERM answers the request in progress, refuses new connections, finishes the mail being
  *   sent and gives the other claimed mails back to the queue, so the next start delivers each exactly once;
  * - deploy/backup.sh and deploy/restore.sh on SQLite and PostgreSQL, with the session secret;
- * - deploy/test-deployment.sh: nginx (Debian package) in front of two PostgreSQL/Redis instances, the whole reset
+ * - deploy/test-deployment.sh: nginx (Debian package) in front of two PostgreSQL/Redis instances of the build (plain
+ *   node, no loader: checked from /proc/PID/cmdline), the whole reset
  *   journey through it while one instance is restarted (it prints one PASS/FAIL line; exit 77 means it cannot run here).
  */
-import { describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -28,6 +30,7 @@ import { appendAudit } from '../../src/security/audit.repository.ts';
 import { verifyAudit } from '../../src/security/audit-verify.repository.ts';
 import { auditKeyFrom } from '../../src/security/audit-key.ts';
 import { dbTargets, PG_URL, redisAvailable } from '../helpers/db-targets.ts';
+import { buildPortal } from '../../scripts/build.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SECRET = 'deployment-test-secret-0123456789-abcdef';
@@ -60,8 +63,9 @@ interface Proc {
   exited: Promise<number | null>;
 }
 
+/** The built server as systemd starts it (node dist/server.js); the describe blocks build dist/ first. */
 function startServer(env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, ['dist/server.js'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -128,6 +132,8 @@ function slowPost(port: number, path: string, headers: Record<string, string>, b
 }
 
 describe('graceful shutdown', () => {
+  before(() => buildPortal());
+
   test('SIGTERM: the request in progress is answered, new connections are refused, the mail being sent is delivered and the other claimed mails go back to the queue; the next start delivers each exactly once', { timeout: 60_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'iryo-grace-'));
     const url = `sqlite:${join(dir, 'portal.db')}`;
@@ -321,7 +327,7 @@ const recipeSkip = !pgUp ? 'needs PostgreSQL' : !redisUp ? 'needs Redis' : !ngin
 if (recipeSkip && process.env.CI === 'true') throw new Error(`CI=true but the deployment test cannot run: ${recipeSkip}`);
 
 describe('nginx in front of two instances', { skip: recipeSkip }, () => {
-  test('deploy/test-deployment.sh: the reset journey through nginx over HTTPS while one instance is restarted, links from BASE_URL, no token in any log (T4, T5)', { timeout: 200_000 }, async (t) => {
+  test('deploy/test-deployment.sh: the reset journey through nginx over HTTPS to two instances of the build under plain node, one restarted midway, links from BASE_URL, no token in any log (T4, T5)', { timeout: 200_000 }, async (t) => {
     const child = spawn('bash', [join(ROOT, 'deploy', 'test-deployment.sh')], { cwd: ROOT, env: { ...process.env, DEPLOY_TEST_TIMEOUT: '150' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -336,5 +342,6 @@ describe('nginx in front of two instances', { skip: recipeSkip }, () => {
     }
     assert.equal(code, 0, `${stdout}\n${stderr}`);
     assert.match(stdout, /^PASS deployment: /m);
+    assert.match(stdout, /both instances run the build with plain node \(\S*node dist\/server\.js\), no loader/, 'the instances are the build, not src/ through tsx');
   });
 });
