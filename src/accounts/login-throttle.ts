@@ -13,7 +13,7 @@ import type { Db } from '../db/database.ts';
 import type { Services } from '../services.ts';
 import { addressBucket } from '../security/address-bucket.ts';
 import { deviceSourceOf } from './device-cookie.ts';
-import { clearSource, deleteStaleThrottles, isKnownNetwork, lockSource, rememberNetwork, takeSourceAttempt } from './login-throttle.repository.ts';
+import { clearSource, deleteStaleThrottles, isKnownNetwork, knownNetworksAmong, lockSource, rememberNetwork, takeSourceAttempt } from './login-throttle.repository.ts';
 
 const DAY = 24 * 3600_000;
 /** A network counts as the account's own for this long after its last successful login. */
@@ -60,6 +60,20 @@ export async function sourceOfAttempt(s: Services, subject: string, ip: string, 
   const key = `ip:${bucket}`;
   const known = await isKnownNetwork(s.db, subject, bucket, s.now() - KNOWN_NETWORK_DAYS * DAY);
   return { kind: known ? 'network' : 'ip', key };
+}
+
+/**
+ * The sources of several requests at once, as sourceOfAttempt decides them (the reset-mail worker's batch): the
+ * account's device cookie, a network it logged in from, or any other address bucket. `subject` '' (no account)
+ * is always 'ip'.
+ */
+export async function sourcesOfRequests(s: Services, db: Db, items: Array<{ subject: string; ip: string; deviceCookie: string | undefined }>): Promise<AttemptSource[]> {
+  const withNetwork = items.map((it) => ({ ...it, network: addressBucket(it.ip), device: it.subject ? deviceSourceOf(s.config.sessionSecret, it.deviceCookie, it.subject) : null }));
+  const known = await knownNetworksAmong(db, withNetwork.filter((it) => it.subject && !it.device), s.now() - KNOWN_NETWORK_DAYS * DAY);
+  return withNetwork.map((it): AttemptSource => {
+    if (it.device) return { kind: 'device', key: it.device };
+    return { kind: known.has(`${it.subject} ${it.network}`) ? 'network' : 'ip', key: `ip:${it.network}` };
+  });
 }
 
 class NoSlot extends Error {}
