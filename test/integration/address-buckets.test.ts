@@ -14,6 +14,7 @@ import { solveChallenge, type Challenge } from 'altcha-lib';
 import { deriveKey } from 'altcha-lib/algorithms/pbkdf2';
 import { ja } from '../../src/web/i18n/ja.ts';
 import { dbTargets } from '../helpers/db-targets.ts';
+import { createOperator, operatorLogin } from '../helpers/operators.ts';
 import { CAPTCHA, GOOD_PASSWORD, requestReset, resetRequestsDecided, startTestPortal, type Client, type Page, type TestPortal } from '../helpers/test-app.ts';
 
 const DEVICE = '__Host-dev';
@@ -122,6 +123,26 @@ for (const target of await dbTargets()) {
       assert.equal((await at('2001:db8:9:9:1::1').logIn(user.username, GOOD_PASSWORD)).status, 401);
     });
 
+    test('G1 G2 L2: the console too: guesses from the addresses of an operator\'s known /64 lock it after 5; the operator\'s own browser gets in', async () => {
+      const op = await createOperator(p, 'support', 'v6-operator');
+      const own = p.client();
+      own.ip = '2001:db8:a:b::1';
+      assert.equal((await operatorLogin(own, op.username, op.password)).status, 303);
+      for (let i = 0; i < 8; i++) {
+        const c = p.client();
+        c.ip = `2001:db8:a:b::${(0x20 + i).toString(16)}`;
+        assert.equal((await operatorLogin(c, op.username, `Wrong${i}Guess2026`)).status, 401);
+      }
+      const logins = (await p.audit('admin.login')).filter((a) => a.identifier === op.username);
+      assert.equal(logins.filter((a) => a.outcome === 'bad_password').length, 5);
+      assert.equal(logins.filter((a) => a.outcome === 'locked').length, 3);
+      const other = p.client();
+      other.ip = '2001:db8:a:b::ffff';
+      assert.equal((await operatorLogin(other, op.username, op.password)).status, 401, 'the right password from the locked /64');
+      own.ip = '2001:db8:a:b::2';
+      assert.equal((await operatorLogin(own, op.username, op.password)).status, 303, 'the operator\'s device cookie');
+    });
+
     test('R3 G4: 12 reset requests for one account from 12 addresses of one /64 send at most 3 mails', async () => {
       const user = await p.createUser({ username: 'v6-victim', email: 'v6-victim@example.jp' });
       for (let i = 0; i < 12; i++) {
@@ -169,6 +190,20 @@ for (const target of await dbTargets()) {
       // The owner's own sources keep their own limit of 3 an hour.
       for (let i = 0; i < 3; i++) await at(home).requestReset('v6-owner', 'v6-owner@example.jp');
       assert.deepEqual((await decisions('v6-owner')).slice(-3).map(([, o, l]) => [o, l]), [['mail_queued', null], ['mail_queued', null], ['rate_limited', 'account_ip']]);
+    });
+
+    test('T6: guessing mailed links from the addresses of one /64 is limited together (30 an hour, reset and registration links alike); another /64 is not held', async () => {
+      const token = (i: number) => `Guess${i}`.padEnd(32, 'x');
+      const guess = (ip: string, path: string) => at(ip).c.get(path, { 'x-forwarded-for': ip });
+      // 15 on each link: each route's flood limit (30 a minute, per /64 too) stays far, only the guesses add up.
+      for (let i = 0; i < 30; i++) {
+        const path = i % 2 ? `/register/verify?token=${token(i)}` : `/passwordreset.do?sysparm_tiny=${token(i)}`;
+        assert.ok([400, 410].includes((await guess(`2001:db8:7e:1::${(i + 1).toString(16)}`, path)).status), 'an invalid link');
+      }
+      const held = await guess('2001:db8:7e:1:ffff::1', `/passwordreset.do?sysparm_tiny=${token(99)}`);
+      assert.equal(held.status, 429);
+      assert.ok(held.text.includes(ja['error.rateLimited']), 'the page says so, in Japanese');
+      assert.equal((await guess('2001:db8:7e:2::1', `/passwordreset.do?sysparm_tiny=${token(100)}`)).status, 400, 'another /64: the invalid-link page, not held');
     });
 
     test('K3: proof-of-work passes from addresses of one /64 share POW_PASSES_PER_IP_PER_HOUR (2); another /64 still passes', async () => {
