@@ -164,7 +164,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.redis ? { redis: deps.redis, nameSpace: `${deps.redisPrefix ?? 'iryo:'}flood:` } : {}),
     errorResponseBuilder: () => new HttpError('RATE_LIMITED'),
     // Per IPv4 address or IPv6 /64, like every other per-address limit (security/address-bucket.ts). The plugin's own
-    // key takes the /64 of IPv6 too, but would put every IPv4-mapped client of a dual-stack listener in one bucket (::/64).
+    // default is the same unit today; naming it here keeps one definition for every limit.
     keyGenerator: (request) => addressBucket(request.ip),
   });
   await app.register(csrf, {
