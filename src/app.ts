@@ -18,6 +18,7 @@ import { sweepLoginThrottle } from './accounts/login-throttle.ts';
 import { deleteExpiredFlows } from './flows/recovery/recovery.repository.ts';
 import { createMemoryCounters, createRedisCounters } from './security/counters.ts';
 import { createSecretBox } from './security/secret-box.ts';
+import { addressBucket } from './security/address-bucket.ts';
 import { createMailWorker, type MailWorker } from './mail/worker.ts';
 import type { MailTransport } from './mail/transports.ts';
 import { makeAudit, type Services } from './services.ts';
@@ -162,6 +163,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     global: false,
     ...(deps.redis ? { redis: deps.redis, nameSpace: `${deps.redisPrefix ?? 'iryo:'}flood:` } : {}),
     errorResponseBuilder: () => new HttpError('RATE_LIMITED'),
+    // Per IPv4 address or IPv6 /64, like every other per-address limit (security/address-bucket.ts). The plugin's own
+    // default is the same unit today; naming it here keeps one definition for every limit.
+    keyGenerator: (request) => addressBucket(request.ip),
   });
   await app.register(csrf, {
     sessionPlugin: '@fastify/cookie',

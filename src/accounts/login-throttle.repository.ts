@@ -113,3 +113,16 @@ export async function listSourceCounters(db: Db, subject: string, now: number): 
   const locked = (r: { locked_until: number | null }) => (r.locked_until !== null && r.locked_until > now ? 1 : 0);
   return rows.sort((a, b) => locked(b) - locked(a));
 }
+
+/** Of these (subject, network) pairs, those the account logged in from since `since` (key: `<subject> <network>`). */
+export async function knownNetworksAmong(db: Db, pairs: Array<{ subject: string; network: string }>, since: number): Promise<Set<string>> {
+  if (pairs.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('login_networks')
+    .select(['subject', 'network'])
+    .where('subject', 'in', [...new Set(pairs.map((p) => p.subject))])
+    .where('network', 'in', [...new Set(pairs.map((p) => p.network))])
+    .where('last_success_at', '>=', since)
+    .execute();
+  return new Set(rows.map((r) => `${r.subject} ${r.network}`));
+}

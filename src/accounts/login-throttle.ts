@@ -1,18 +1,19 @@
 /**
  * Lockouts an attacker cannot hold (L2, issue 10 items 2 and 3), shared by the portal's login and the console's.
  *
- * Failures are counted per (account, source) — a source is the IP address, or the browser's device cookie — and per
- * account overall. An attempt first takes a slot from its counters in one transaction, before any password hash
+ * Failures are counted per (account, source) — a source is the address's limit unit (an IPv4 address, an IPv6 /64:
+ * security/address-bucket.ts), or the browser's device cookie — and per account overall. An attempt first takes a slot from its counters in one transaction, before any password hash
  * runs, so that parallel requests never check more than the threshold of guesses. A source that reaches the threshold
  * is locked for LOCKOUT_MINUTES × 2^(n−1) (capped at a day; n starts again after a quiet day); the account-wide
  * counter (failures from anywhere) locks for LOCKOUT_MINUTES. An attempt from the account's own device cookie or from
- * a network it logged in from is counted on its own source only and is not held by the account-wide lock.
+ * a network it logged in from is counted on its own source only (a known /64 on that /64's counter, so its 2^64
+ * addresses share one threshold) and is not held by the account-wide lock.
  */
-import { isIPv4, isIPv6 } from 'node:net';
 import type { Db } from '../db/database.ts';
 import type { Services } from '../services.ts';
+import { addressBucket } from '../security/address-bucket.ts';
 import { deviceSourceOf } from './device-cookie.ts';
-import { clearSource, deleteStaleThrottles, isKnownNetwork, lockSource, rememberNetwork, takeSourceAttempt } from './login-throttle.repository.ts';
+import { clearSource, deleteStaleThrottles, isKnownNetwork, knownNetworksAmong, lockSource, rememberNetwork, takeSourceAttempt } from './login-throttle.repository.ts';
 
 const DAY = 24 * 3600_000;
 /** A network counts as the account's own for this long after its last successful login. */
@@ -29,7 +30,7 @@ export interface AccountCounter {
 /** Where an attempt comes from: the account's device, a network it used before, or any other address. */
 export interface AttemptSource {
   kind: 'device' | 'network' | 'ip';
-  /** The counter key: 'dev:<digest>' or 'ip:<address>'. */
+  /** The counter key: 'dev:<digest>', or 'ip:<address bucket>' (an IPv4 address, an IPv6 /64). */
   key: string;
 }
 
@@ -37,25 +38,12 @@ export type Attempt =
   | { ok: true; source: AttemptSource; sourceFailures: number; lockCount: number; lastLockEnd: number | null; accountFailures: number | null }
   | { ok: false; source: AttemptSource; held: 'source' | 'account' };
 
-/** IPv4-mapped IPv6 addresses as plain IPv4, so one client has one key. */
-function plainIp(ip: string): string {
-  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  return m ? m[1]! : ip;
-}
-
 /**
- * The network an address belongs to for "known networks": an IPv4 address itself (a /24 is often shared by many
- * customers of one provider), the /64 of an IPv6 address (one site or household).
+ * The network an address belongs to for "known networks": its limit unit (security/address-bucket.ts), an IPv4
+ * address itself (a /24 is often shared by many customers of one provider), the /64 of an IPv6 address (one site
+ * or household).
  */
-export function networkOf(ip: string): string {
-  const a = plainIp(ip);
-  if (isIPv4(a) || !isIPv6(a)) return a;
-  const [head = '', tail = ''] = a.toLowerCase().split('::');
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = a.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
-}
+export const networkOf = addressBucket;
 
 /** Sweeps what the lockouts no longer need: sources quiet for two days, networks past KNOWN_NETWORK_DAYS. */
 export function sweepLoginThrottle(db: Db, now: number): Promise<void> {
@@ -66,9 +54,26 @@ export function sweepLoginThrottle(db: Db, now: number): Promise<void> {
 export async function sourceOfAttempt(s: Services, subject: string, ip: string, deviceCookie: string | undefined): Promise<AttemptSource> {
   const device = deviceSourceOf(s.config.sessionSecret, deviceCookie, subject);
   if (device) return { kind: 'device', key: device };
-  const key = `ip:${plainIp(ip)}`;
-  const known = await isKnownNetwork(s.db, subject, networkOf(ip), s.now() - KNOWN_NETWORK_DAYS * DAY);
+  // One counter per /64 as well as per known network: addresses of one /64 share it, so rotating through them gives
+  // no new guesses, and a failure from a known network counts on that network's own counter (red team item 2).
+  const bucket = addressBucket(ip);
+  const key = `ip:${bucket}`;
+  const known = await isKnownNetwork(s.db, subject, bucket, s.now() - KNOWN_NETWORK_DAYS * DAY);
   return { kind: known ? 'network' : 'ip', key };
+}
+
+/**
+ * The sources of several requests at once, as sourceOfAttempt decides them (the reset-mail worker's batch): the
+ * account's device cookie, a network it logged in from, or any other address bucket. `subject` '' (no account)
+ * is always 'ip'.
+ */
+export async function sourcesOfRequests(s: Services, db: Db, items: Array<{ subject: string; ip: string; deviceCookie: string | undefined }>): Promise<AttemptSource[]> {
+  const withNetwork = items.map((it) => ({ ...it, network: addressBucket(it.ip), device: it.subject ? deviceSourceOf(s.config.sessionSecret, it.deviceCookie, it.subject) : null }));
+  const known = await knownNetworksAmong(db, withNetwork.filter((it) => it.subject && !it.device), s.now() - KNOWN_NETWORK_DAYS * DAY);
+  return withNetwork.map((it): AttemptSource => {
+    if (it.device) return { kind: 'device', key: it.device };
+    return { kind: known.has(`${it.subject} ${it.network}`) ? 'network' : 'ip', key: `ip:${it.network}` };
+  });
 }
 
 class NoSlot extends Error {}
@@ -135,5 +140,5 @@ export async function recordSuccessfulAttempt(s: Services, trx: Db, subject: str
 
 /** The audit detail of a source lock: which source, until when, and the how-manieth lock it is. */
 export function sourceLockDetail(source: AttemptSource, ip: string, lock: { until: number; lockCount: number }, failures: number): Record<string, unknown> {
-  return { source: source.kind === 'device' ? 'device' : 'ip', ip: plainIp(ip), until: new Date(lock.until).toISOString(), lockCount: lock.lockCount, failures };
+  return { source: source.kind === 'device' ? 'device' : 'ip', ip, until: new Date(lock.until).toISOString(), lockCount: lock.lockCount, failures };
 }

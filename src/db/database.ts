@@ -17,6 +17,7 @@ import * as m0006 from './migrations/2026-12-01T1000_login_throttle.ts';
 import * as mOperatorLifecycle from './migrations/2026-12-01T1100_operator_lifecycle.ts';
 import * as mRegistrationCases from './migrations/2026-12-01T1200_registration_cases.ts';
 import * as mAuditIdentifierIndex from './migrations/2026-12-01T1300_audit_identifier_index.ts';
+import * as mResetRequestSources from './migrations/2026-12-01T1410_reset_request_sources.ts';
 
 // BIGINT columns hold epoch milliseconds: read them as numbers, as SQLite does.
 pg.types.setTypeParser(20, Number);
@@ -82,6 +83,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-01T1100_operator_lifecycle': mOperatorLifecycle,
   '2026-12-01T1200_registration_cases': mRegistrationCases,
   '2026-12-01T1300_audit_identifier_index': mAuditIdentifierIndex,
+  '2026-12-01T1410_reset_request_sources': mResetRequestSources,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -77,6 +77,8 @@ export interface ResetRequestsTable {
   user_agent: string;
   ip_limited: number;
   created_at: number;
+  /** The browser's device cookie at stage ②, sealed; the worker checks it against the account (null: none). */
+  device_cookie_sealed: string | null;
 }
 
 export interface ResetTokensTable {
@@ -89,6 +91,8 @@ export interface ResetTokensTable {
   cancelled_at: number | null;
   /** The address the mail was asked from (null: sent by the call center); limits per account and IP (R3). */
   requested_ip: string | null;
+  /** The source it was asked from: 'dev:<digest>' (the owner's device) or 'ip:<address bucket>'; null before it was kept. */
+  requested_source: string | null;
 }
 
 export interface OutboxTable {

@@ -10,6 +10,7 @@ import { createChallenge, randomInt, verifySolution, type Challenge } from 'altc
 import { deriveKey } from 'altcha-lib/algorithms/pbkdf2';
 import type { Services } from '../services.ts';
 import type { Flow } from '../db/schema.ts';
+import { addressBucket } from './address-bucket.ts';
 import { hmac } from './tokens.ts';
 
 export const POW_ALGORITHM = 'PBKDF2/SHA-256';
@@ -35,7 +36,8 @@ function keysOf(s: Services, flow: Pick<Flow, 'id' | 'kind'>) {
 }
 
 const flowKey = (flow: Pick<Flow, 'id'>) => `pow:flow:${flow.id}`;
-const ipKey = (ip: string) => `pow:ip:${ip}`;
+/** Per IPv4 address or IPv6 /64: the addresses of one /64 share their passes (red team item 3). */
+const ipKey = (ip: string) => `pow:ip:${addressBucket(ip)}`;
 
 /** Whether this flow or address has used up its passes: the page then says so before any work is done. */
 export async function powLimited(s: Services, flow: Pick<Flow, 'id'>, ip: string): Promise<boolean> {

@@ -44,7 +44,7 @@ for (const target of await dbTargets()) {
       assert.equal(await mailsOf(user.id), 4, 'the owner\'s request got its mail');
     });
 
-    test('R3 G4: the per-account ceiling (10 an hour) holds against many addresses, the owner\'s included; it ends after an hour', async () => {
+    test('R3 G4: the per-account ceiling (10 an hour) holds against many addresses the account never logged in from; it ends after an hour', async () => {
       const user = await p.createUser({ username: 'g4-ceiling', email: 'g4-ceiling@example.jp' });
       for (let n = 0; n < 4; n++) {
         const c = browser(p);

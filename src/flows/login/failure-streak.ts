@@ -1,7 +1,7 @@
 /**
  * Consecutive failed logins as the login page counts them for its notice about the lockout rule (issue 11 item 2).
  *
- * The count is kept per (typed name, address), never per account: an unknown name counts exactly like an existing
+ * The count is kept per (typed name, address bucket: an IPv4 address, an IPv6 /64), never per account: an unknown name counts exactly like an existing
  * one, so the notice appears at the same failure for both and says nothing about whether the account exists (L1).
  * The key is an HMAC, so the counter store (Redis, when shared) never holds what was typed — people sometimes type
  * their password into the username field. The account's own lockout counters (login-throttle.ts) are separate;
@@ -9,13 +9,14 @@
  */
 import type { Services } from '../../services.ts';
 import { normalizeIdentifier } from '../../accounts/identity.ts';
+import { addressBucket } from '../../security/address-bucket.ts';
 import { hmac } from '../../security/tokens.ts';
 
 /** A streak ends after a quiet day (a fixed window from its first failure), like a source's lock count. */
 const STREAK_WINDOW_MS = 24 * 3600_000;
 
 function streakKey(s: Services, typedName: string, ip: string): string {
-  return `loginstreak:${hmac(s.config.sessionSecret, `login-streak:${ip}:${normalizeIdentifier(typedName)}`).slice(0, 32)}`;
+  return `loginstreak:${hmac(s.config.sessionSecret, `login-streak:${addressBucket(ip)}:${normalizeIdentifier(typedName)}`).slice(0, 32)}`;
 }
 
 /** Counts one more failure of this name from this address; returns the streak so far. */

@@ -12,6 +12,7 @@ import { recordFailedAttempt, recordSuccessfulAttempt, sourceLockDetail, sourceO
 import { checkLoginPassword, hashPassword, holdFailureAnswer, needsRehash } from '../../accounts/passwords.ts';
 import { deleteSession, insertSession } from '../../accounts/sessions.repository.ts';
 import { findUserByLoginKey, lockUserUntil, recordLoginSuccess, replaceLegacyHash, takeLoginAttempt, updatePasswordHash } from '../../accounts/users.repository.ts';
+import { addressBucket } from '../../security/address-bucket.ts';
 import { hashToken, randomId } from '../../security/tokens.ts';
 import { countFailure, endStreak } from './failure-streak.ts';
 import type { RequestMeta } from '../recovery/recovery.flow.ts';
@@ -40,7 +41,7 @@ function userCounter(user: User): AccountCounter {
 export async function logIn(s: Services, identifier: string, password: string, previousSessionHash: string | null, meta: LoginMeta): Promise<LoginResult> {
   const started = performance.now();
   const key = normalizeIdentifier(identifier);
-  const ipKey = `loginfail:ip:${meta.ip}`;
+  const ipKey = `loginfail:ip:${addressBucket(meta.ip)}`;
   const base = { identifier: key, ip: meta.ip, userAgent: meta.userAgent };
   if ((await s.counters.peek(ipKey)) >= s.config.loginFailuresPerIpPer15Min) {
     await s.audit({ event: 'login', outcome: 'throttled', ...base });

@@ -16,6 +16,8 @@ import { checkCaptchaAnswer, drawCaptchaColumns } from '../../security/captcha.t
 import { checkPow, type PowOutcome } from '../../security/proof-of-work.ts';
 import { linkStateOf, type LinkState } from '../../security/link-state.ts';
 import { hashToken, hmac, isTokenShape, randomAlnum, randomId, sameDigest } from '../../security/tokens.ts';
+import { addressBucket } from '../../security/address-bucket.ts';
+import { sourcesOfRequests, type AttemptSource } from '../../accounts/login-throttle.ts';
 import { enqueueMail, enqueueMails, type NewMail } from '../../mail/outbox.repository.ts';
 import { passwordResetMail } from '../../mail/templates/password-reset.ts';
 import { passwordChangedMail } from '../../mail/templates/password-changed.ts';
@@ -26,7 +28,7 @@ import {
   claimResetRequests,
   consumeResetToken,
   countTokensSinceByUser,
-  countTokensSinceByUserAndIp,
+  countTokensSinceByUserAndSource,
   deleteResetRequests,
   expireFlowsOfUser,
   findFlow,
@@ -44,6 +46,14 @@ export interface RequestMeta {
   ip: string;
   userAgent: string;
 }
+
+/** Stage ② also reads the browser's device cookie: the owner's own device is not held by the per-account ceiling. */
+export interface VerifyMeta extends RequestMeta {
+  deviceCookie?: string | undefined;
+}
+
+/** A device cookie longer than any the portal sets (device-cookie.ts) is not kept. */
+const DEVICE_COOKIE_MAX = 300;
 
 /** Why a request for a reset mail sent nothing, or that it queued one: recorded in the audit trail only. */
 export type ResetOutcome = 'mail_queued' | 'unknown_user' | 'provisional_address' | 'email_mismatch' | 'account_locked' | 'rate_limited';
@@ -171,14 +181,17 @@ function emailDigest(s: Services, email: string): string {
  * Whether a mail goes out is decided a moment later by the worker (processResetRequests). Nothing on the account
  * changes (R4).
  */
-export async function submitVerify(s: Services, flow: Flow, lang: Lang, email: string, meta: RequestMeta): Promise<void> {
+export async function submitVerify(s: Services, flow: Flow, lang: Lang, email: string, meta: VerifyMeta): Promise<void> {
   const now = s.now();
-  const ipCount = await s.counters.hit(`reset:ip:${meta.ip}`, HOUR);
+  const ipCount = await s.counters.hit(`reset:ip:${addressBucket(meta.ip)}`, HOUR);
+  // Sealed whatever the account (R2): the cookie is a bearer secret, and only the worker knows the account.
+  const cookie = meta.deviceCookie && meta.deviceCookie.length <= DEVICE_COOKIE_MAX ? s.box.seal(meta.deviceCookie) : null;
   await s.db.transaction().execute(async (trx) => {
     await updateFlow(trx, flow.id, { state: 'sent', lang, updated_at: now });
     await insertResetRequest(trx, {
       id: randomId(), flow_id: flow.id, identifier: normalizeIdentifier(flow.identifier), email_hmac: emailDigest(s, email), lang,
       ip: meta.ip, user_agent: meta.userAgent, ip_limited: ipCount > s.config.resetRequestsPerIpPerHour ? 1 : 0, created_at: now,
+      device_cookie_sealed: cookie,
     });
   });
   s.mailWorker.kick();
@@ -200,40 +213,51 @@ export async function processResetRequests(s: Services, limit = 10): Promise<num
     const users = await findUsersByLoginKeys(trx, requests.map((r) => r.identifier), { lock: s.dialect === 'postgres' });
     const ids = [...new Set([...users.values()].map((u) => u.id))];
     const recent = await countTokensSinceByUser(trx, ids, now - HOUR);
-    // R3: mails per account from one address, below a higher ceiling per account from all addresses together, so
-    // that a stranger's requests use up their own address's share and never the owner's.
-    const recentFromIp = await countTokensSinceByUserAndIp(trx, ids, now - HOUR);
+    // R3: mails per (account, source) — the owner's device cookie, or an IPv4 address / IPv6 /64 — below a higher
+    // ceiling per account from all sources together. The ceiling holds strangers only: a request from the owner's
+    // device or from a network the account logged in from is limited by its own source's share alone, so that
+    // strangers cannot use up the owner's mails (red team item 3).
+    const recentFromSource = await countTokensSinceByUserAndSource(trx, ids, now - HOUR);
+    const sources = await sourcesOfRequests(s, trx, requests.map((r) => {
+      const user = r.identifier ? users.get(r.identifier) : undefined;
+      return { subject: user ? `u:${user.id}` : '', ip: r.ip, deviceCookie: openDeviceCookie(s, r.device_cookie_sealed) };
+    }));
     const tokens: ResetTokensTable[] = [];
     const mails: Array<NewMail & { id: string }> = [];
     const audits: AuditInput[] = [];
     const lastTokenOf = new Map<string, ResetTokensTable>();
-    for (const r of requests) {
+    for (const [i, r] of requests.entries()) {
       const user = r.identifier ? users.get(r.identifier) : undefined;
+      const source: AttemptSource = sources[i]!;
+      const owners = source.kind !== 'ip';
       const issued = user ? (recent.get(user.id) ?? 0) : 0;
-      const fromIpKey = user ? `${user.id} ${r.ip}` : '';
-      const fromIp = recentFromIp.get(fromIpKey) ?? 0;
+      const fromSourceKey = user ? `${user.id} ${source.key}` : '';
+      const fromSource = recentFromSource.get(fromSourceKey) ?? 0;
       let limit: 'ip' | 'account_ip' | 'account' | null = null;
       let outcome: ResetOutcome;
-      if (r.ip_limited) [outcome, limit] = ['rate_limited', 'ip'];
+      // The per-address request limit holds the owner's device only by its own per-(account, device) share.
+      if (r.ip_limited && source.kind !== 'device') [outcome, limit] = ['rate_limited', 'ip'];
       else if (!user) outcome = 'unknown_user';
       else if (user.status === 'provisional' || isProvisionalPlaceholder(user.email)) outcome = 'provisional_address';
       else if (!sameDigest(emailDigest(s, user.email), r.email_hmac)) outcome = 'email_mismatch';
       else if (lockStateOf(user, now) === 'indefinite') outcome = 'account_locked';
-      else if (fromIp >= s.config.resetMailsPerAccountPerIpPerHour) [outcome, limit] = ['rate_limited', 'account_ip'];
-      else if (issued >= s.config.resetMailsPerAccountPerHour) [outcome, limit] = ['rate_limited', 'account'];
+      else if (fromSource >= s.config.resetMailsPerAccountPerIpPerHour) [outcome, limit] = ['rate_limited', 'account_ip'];
+      else if (!owners && issued >= s.config.resetMailsPerAccountPerHour) [outcome, limit] = ['rate_limited', 'account'];
       else outcome = 'mail_queued';
-      let detail: Record<string, unknown> | null = limit ? { limit } : null;
+      // For the call center: a request from the owner's own device or network says so.
+      const from = user && owners ? { source: source.kind } : {};
+      let detail: Record<string, unknown> | null = limit ? { limit, ...from } : null;
       if (outcome === 'mail_queued' && user) {
-        const { token, mail } = resetMailOf(s, user, r.lang === 'en' ? 'en' : 'ja', now, r.ip);
+        const { token, mail } = resetMailOf(s, user, r.lang === 'en' ? 'en' : 'ja', now, { ip: r.ip, source: source.key });
         // Two requests for one account in a batch: the newer token replaces the older one (T2).
         const older = lastTokenOf.get(user.id);
         if (older) older.cancelled_at = now;
         lastTokenOf.set(user.id, token);
         recent.set(user.id, issued + 1);
-        recentFromIp.set(fromIpKey, fromIp + 1);
+        recentFromSource.set(fromSourceKey, fromSource + 1);
         tokens.push(token);
         mails.push(mail);
-        detail = { mailId: mail.id, tokenId: token.id };
+        detail = { mailId: mail.id, tokenId: token.id, ...from };
       }
       audits.push({ event: 'password_reset.requested', outcome, userId: user?.id ?? null, identifier: r.identifier, ip: r.ip, userAgent: r.user_agent, detail });
     }
@@ -248,14 +272,25 @@ export async function processResetRequests(s: Services, limit = 10): Promise<num
   });
 }
 
+/** The device cookie kept with a request, or undefined (none, or sealed under another secret). */
+function openDeviceCookie(s: Services, sealed: string | null): string | undefined {
+  if (!sealed) return undefined;
+  try {
+    return s.box.open(sealed);
+  } catch {
+    return undefined;
+  }
+}
+
 /** A new reset token for the account and the seed's mail carrying its link (nothing written yet). */
-function resetMailOf(s: Services, user: User, lang: Lang, now: number, requestedIp: string | null): { token: ResetTokensTable; mail: NewMail & { id: string } } {
+function resetMailOf(s: Services, user: User, lang: Lang, now: number, requested: { ip: string; source: string } | null): { token: ResetTokensTable; mail: NewMail & { id: string } } {
   const secret = randomAlnum(32);
   const mail = passwordResetMail(lang, `${s.config.baseUrl}/passwordreset.do?sysparm_tiny=${secret}`, s.config.resetTokenTtlMinutes, s.branding);
   return {
     token: {
       id: randomId(), user_id: user.id, token_hash: hashToken(secret), created_at: now,
-      expires_at: now + s.config.resetTokenTtlMinutes * 60_000, used_at: null, cancelled_at: null, requested_ip: requestedIp,
+      expires_at: now + s.config.resetTokenTtlMinutes * 60_000, used_at: null, cancelled_at: null,
+      requested_ip: requested?.ip ?? null, requested_source: requested?.source ?? null,
     },
     mail: { id: randomId(), kind: 'password_reset', userId: user.id, to: user.email, subject: mail.subject, text: mail.text },
   };

@@ -1,6 +1,7 @@
 /** SQL for password-reset flows and reset tokens. */
 import type { Db, Dialect } from '../../db/database.ts';
 import type { Flow, FlowsTable, ResetRequest, ResetRequestsTable, ResetToken, ResetTokensTable } from '../../db/schema.ts';
+import { addressBucket } from '../../security/address-bucket.ts';
 
 export async function insertFlow(db: Db, flow: FlowsTable): Promise<void> {
   await db.insertInto('flows').values(flow).execute();
@@ -113,18 +114,28 @@ export async function cancelOpenTokensOfUsers(db: Db, userIds: string[], now: nu
     .execute();
 }
 
-/** Reset tokens issued since `since` per account and the address they were asked from (key: `<user id> <ip>`). */
-export async function countTokensSinceByUserAndIp(db: Db, userIds: string[], since: number): Promise<Map<string, number>> {
+/**
+ * Reset tokens issued since `since` per account and the source they were asked from (key: `<user id> <source>`,
+ * the source 'dev:<digest>' or 'ip:<address bucket>'). Tokens from before sources were kept count on the bucket of
+ * their address; the call center's tokens (no address) on none. Rows per account and hour are few (each is a mail
+ * sent, under the limits), so the grouping by bucket is done here.
+ */
+export async function countTokensSinceByUserAndSource(db: Db, userIds: string[], since: number): Promise<Map<string, number>> {
   if (userIds.length === 0) return new Map();
   const rows = await db
     .selectFrom('reset_tokens')
-    .select(['user_id', 'requested_ip', (eb) => eb.fn.countAll<number>().as('n')])
+    .select(['user_id', 'requested_ip', 'requested_source', (eb) => eb.fn.countAll<number>().as('n')])
     .where('user_id', 'in', userIds)
     .where('created_at', '>=', since)
-    .where('requested_ip', 'is not', null)
-    .groupBy(['user_id', 'requested_ip'])
+    .where((eb) => eb.or([eb('requested_ip', 'is not', null), eb('requested_source', 'is not', null)]))
+    .groupBy(['user_id', 'requested_ip', 'requested_source'])
     .execute();
-  return new Map(rows.map((r) => [`${r.user_id} ${r.requested_ip}`, Number(r.n)]));
+  const counts = new Map<string, number>();
+  for (const r of rows) {
+    const key = `${r.user_id} ${r.requested_source ?? `ip:${addressBucket(r.requested_ip!)}`}`;
+    counts.set(key, (counts.get(key) ?? 0) + Number(r.n));
+  }
+  return counts;
 }
 
 /** Tokens issued since `since`, per account. */

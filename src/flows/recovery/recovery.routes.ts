@@ -182,7 +182,8 @@ export async function recoveryRoutes(app: FastifyInstance, s: Services): Promise
       const email = f.email.trim();
       const emailError = !email ? t('reset.emailRequired') : form.tooLong.includes('email') || !isResetAddress(email.normalize('NFKC')) ? t('reset.emailInvalid') : undefined;
       if (emailError) return renderStage(request, reply, flow, { status: 400, email: f.email, emailError });
-      await submitVerify(s, flow, lang, email, request.meta);
+      // The device cookie goes with the request: the owner's own browser is not held by the per-account ceiling (R3).
+      await submitVerify(s, flow, lang, email, { ...request.meta, deviceCookie: request.cookies[getCookieNames().device] });
       return reply.redirect(`/password-reset?flow=${flow.id}`, 303);
     }
 

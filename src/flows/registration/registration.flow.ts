@@ -26,6 +26,7 @@ import { browserHash, type RequestMeta } from '../recovery/recovery.flow.ts';
 import { insertFlow, updateFlow } from '../recovery/recovery.repository.ts';
 import { isProvisionalHolder, openCase } from './registration-cases.flow.ts';
 import { findCaseByVerification } from './registration-cases.repository.ts';
+import { addressBucket } from '../../security/address-bucket.ts';
 
 const HOUR = 3600_000;
 export const VERIFY_TTL_MS = 24 * HOUR;
@@ -118,7 +119,7 @@ export type RegistrationOutcome = 'mail_queued' | 'duplicate' | 'rate_limited';
 export async function submitRegistration(s: Services, flow: Flow, lang: Lang, input: RegistrationInput, meta: RequestMeta): Promise<RegistrationOutcome> {
   const now = s.now();
   const email = normalizeEmail(input.email);
-  const ipCount = await s.counters.hit(`register:ip:${meta.ip}`, HOUR);
+  const ipCount = await s.counters.hit(`register:ip:${addressBucket(meta.ip)}`, HOUR);
   const base = { ip: meta.ip, userAgent: meta.userAgent, identifier: email };
   let outcome: RegistrationOutcome;
   const byCode = input.accountType === 'institution' ? await findInstitutionAccount(s.db, input.code) : undefined;
