@@ -169,8 +169,6 @@ export function createAuditChainer(db: Db, dialect: Dialect, key: AuditKey, ever
   let lastErrorAt = 0;
   let refusedSeen = '';
   let refusedAt = 0;
-  // Batches of 100, letting requests run in between: a long batch would hold the event loop (and on SQLite the
-  // database) and show in the requests' tail latency.
   const reportRefused = async () => {
     const r = await unchainedAudit(db, dialect, { graceMs: AUDIT_CHAIN_GRACE_MS });
     if (r.refused === 0) {
@@ -183,6 +181,8 @@ export function createAuditChainer(db: Db, dialect: Dialect, key: AuditKey, ever
     refusedAt = Date.now();
     onError(new AuditUnchainedError(describeRefused(r)));
   };
+  // Batches of 100, letting requests run in between: a long batch would hold the event loop (and on SQLite the
+  // database) and show in the requests' tail latency.
   const round = async () => {
     try {
       if (last && (await db.selectFrom('audit_log').select('seq').where('chain', 'is', null).limit(1).executeTakeFirst())) {
@@ -251,7 +251,7 @@ export type HeadCheck = { ok: true } | { ok: false; problem: 'missing'; last: nu
 
 /**
  * Checks a head recorded earlier (from the log, `audit head` or the heads file): the chain must still reach it, and
- * the entry at that place must have that hash. Call after verifyAudit (which chains what waits).
+ * the entry at that place must have that hash. Entries still waiting are not part of it yet.
  */
 export async function checkAuditHead(db: Db, head: AuditHead): Promise<HeadCheck> {
   if (head.chain === 0) return { ok: true };
