@@ -9,9 +9,11 @@ import type { Db, Dialect } from '../db/database.ts';
 import { formatSignedHead, type AuditKey } from '../security/audit-key.ts';
 import { chainAllAudit, checkAuditHead, signedAuditHead, type AuditHead } from '../security/audit.repository.ts';
 import { checkSignedHeads, verifyAudit, type AuditProblem, type HeadProblem } from '../security/audit-verify.repository.ts';
+import { describeRefused, unchainedAudit, type UnchainedReport } from '../security/audit-pending.repository.ts';
 
 export const AUDIT_USAGE = `  audit verify [--head CHAIN:HASH] [--heads FILE]
-                               check that no audit entry was altered, removed or re-chained without the audit key;
+                               check that no audit entry was altered, removed or re-chained without the audit key,
+                               and that no entry is left unchained beyond the grace window (writes nothing);
                                --heads: also that every signed head in FILE (the exported anchors) is still in the
                                trail, unchanged; --head: the same for one CHAIN:HASH (from the log)
   audit head [--append FILE]   print a signed head of the chain (one line), and append it to FILE`;
@@ -30,6 +32,12 @@ function describeProblem(p: AuditProblem): string {
 
 const when = (at: number) => new Date(at).toISOString();
 
+/** Entries within the grace window: the portal's chainer links them within a moment (not a problem). */
+function describeWaiting(u: UnchainedReport, now: number): string {
+  const age = Math.max(0, Math.round((now - (u.newestWaitingAt ?? now)) / 1000));
+  return `Waiting to be chained (${u.waiting} entr${u.waiting === 1 ? 'y' : 'ies'}, newest ${age}s old): the portal's chainer links them within a moment.`;
+}
+
 function describeHeadProblem(p: HeadProblem): string {
   const at = `line ${p.line}`;
   switch (p.kind) {
@@ -47,6 +55,9 @@ export async function auditCommand(db: Db, dialect: Dialect, key: AuditKey, sub:
   if (sub === 'head') {
     const { values } = parseArgs({ args, options: { append: { type: 'string' } }, strict: true });
     await chainAllAudit(db, dialect, key);
+    // The head is exported all the same (an anchor is what shows the rewrite later); the timer's log shows this.
+    const u = await unchainedAudit(db, dialect);
+    if (u.refused > 0) console.error(`Warning: ${describeRefused(u)}.`);
     const line = formatSignedHead(key, await signedAuditHead(db, key, Date.now()));
     // Appended before it is printed: when the file cannot be written, the export fails (exit 1, the timer shows it).
     if (values.append) {
@@ -80,9 +91,10 @@ export async function auditCommand(db: Db, dialect: Dialect, key: AuditKey, sub:
     }
   }
 
-  const trail = await verifyAudit(db, key);
+  const now = Date.now();
+  const trail = await verifyAudit(db, key, now);
   const lines = trail.problems.map(describeProblem);
-  if (trail.chainError) lines.unshift(`Not chained: ${trail.chainError}.`);
+  if (trail.unchained.refused > 0) lines.push(`${describeRefused(trail.unchained)}.`);
   if (trail.keyedFrom === 0 && trail.problems.some((p) => p.problem === 'altered')) {
     lines.unshift('No entry is linked with this audit key: AUDIT_KEY or DATA_DIR/audit-key is not the key the trail was chained with, or every keyed entry was altered.');
   }
@@ -100,6 +112,7 @@ export async function auditCommand(db: Db, dialect: Dialect, key: AuditKey, sub:
     if (anchors.heads === 0) lines.push(`Heads file ${values.heads}: no signed head in it.`);
   }
   for (const l of lines.slice(0, SHOWN)) console.error(l);
+  if (trail.unchained.waiting > 0) console.log(describeWaiting(trail.unchained, now));
   if (lines.length > SHOWN) console.error(`… and ${lines.length - SHOWN} more.`);
 
   // Only a trail from before the upgrade has entries that are not keyed: say how many (on a new install, none).

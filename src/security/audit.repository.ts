@@ -8,6 +8,7 @@ import type { Db, Dialect } from '../db/database.ts';
 import type { AuditEntry } from '../db/schema.ts';
 import { keyedLink, linkScheme, type AuditKey, type SignedHead } from './audit-key.ts';
 import { randomId } from './tokens.ts';
+import { AUDIT_CHAIN_GRACE_MS, chainable, describeRefused, freshSince, highestChainedSeq, unchainedAudit, type ChainWindow } from './audit-pending.repository.ts';
 
 export interface AuditInput {
   event: string;
@@ -38,6 +39,9 @@ export function schemeOf(key: AuditKey, e: AuditEntry): 'keyed' | 'plain' | 'bad
 
 /** The chainer's key does not link the newest entries: another AUDIT_KEY, or those entries were all altered. */
 export class AuditKeyError extends Error {}
+
+/** Unchained entries too old to be chained: reported by the chainer, never chained (possible tampering). */
+export class AuditUnchainedError extends Error {}
 
 /** How many of the newest entries the chainer checks before linking onto them. */
 const KEY_CHECK_ENTRIES = 8;
@@ -88,12 +92,15 @@ export async function appendAudits(db: Db, at: number, inputs: AuditInput[]): Pr
 
 /**
  * Chains up to `limit` waiting entries, in the order they were inserted, after the chain's head; returns how many.
+ * Only entries within the grace window (by `at`, from `now`) and, on SQLite, after the highest chained seq are
+ * chained: an older one was unchained afterwards, and chaining it would vouch for a rewrite (audit-pending).
  * One chainer at a time keeps the chain linear across instances: on PostgreSQL an advisory lock (with
  * `wait: false` another instance's chainer is left to it), on SQLite the write lock.
  */
-export async function chainAudit(db: Db, dialect: Dialect, key: AuditKey, o: { limit?: number; wait?: boolean } = {}): Promise<number> {
+export async function chainAudit(db: Db, dialect: Dialect, key: AuditKey, o: { limit?: number; wait?: boolean } & ChainWindow = {}): Promise<number> {
+  const since = freshSince(o);
   // Nothing waiting (the usual case between bursts): a read, no lock taken.
-  if (!(await db.selectFrom('audit_log').select('seq').where('chain', 'is', null).limit(1).executeTakeFirst())) return 0;
+  if (!(await db.selectFrom('audit_log').select('seq').where('chain', 'is', null).where('at', '>=', since).limit(1).executeTakeFirst())) return 0;
   return db.transaction().execute(async (trx) => {
     if (dialect === 'postgres') {
       if (o.wait) await sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`.execute(trx);
@@ -106,7 +113,8 @@ export async function chainAudit(db: Db, dialect: Dialect, key: AuditKey, o: { l
       // when another process (the CLI beside the server) writes in between; a write waits.
       await sql`update audit_log set chain = chain where seq = -1`.execute(trx);
     }
-    const pending = await trx.selectFrom('audit_log').selectAll().where('chain', 'is', null).orderBy('seq').limit(o.limit ?? 500).execute();
+    const headSeq = await highestChainedSeq(trx);
+    const pending = await trx.selectFrom('audit_log').selectAll().where(chainable(dialect, since, headSeq)).orderBy('seq').limit(o.limit ?? 500).execute();
     if (pending.length === 0) return 0;
     const newest = await trx.selectFrom('audit_log').selectAll().where('chain', 'is not', null).orderBy('chain', 'desc').limit(KEY_CHECK_ENTRIES).execute();
     if (newest.length) checkChainKey(key, newest);
@@ -131,10 +139,13 @@ export async function chainAudit(db: Db, dialect: Dialect, key: AuditKey, o: { l
   });
 }
 
-/** Chains every waiting entry (before a verification, when a CLI command ends, at shutdown). */
-export async function chainAllAudit(db: Db, dialect: Dialect, key: AuditKey): Promise<void> {
-  while ((await chainAudit(db, dialect, key, { wait: true })) > 0);
+/** Chains every entry that may still be chained (when a CLI command ends, before `audit head`, at shutdown). */
+export async function chainAllAudit(db: Db, dialect: Dialect, key: AuditKey, w: ChainWindow = {}): Promise<void> {
+  while ((await chainAudit(db, dialect, key, { ...w, wait: true })) > 0);
 }
+
+/** How often the chainer repeats an unchanged report of entries it refuses to chain. */
+const REFUSED_REPEAT_MS = 3600_000;
 
 export interface AuditChainer {
   start(): void;
@@ -146,7 +157,8 @@ export interface AuditChainer {
  * that chained anything, `onHead` is told the new head, signed: written to the log, it is an anchor outside the
  * database that `audit verify --heads` checks (deleting the newest entries leaves no trace in the chain itself).
  * Before chaining, the chainer checks that the head it reported last is still there with the same hash: entries
- * whose chain columns were cleared to have them chained anew are reported through `onError`.
+ * whose chain columns were cleared to have them chained anew are reported through `onError`. Unchained entries too
+ * old to be chained (audit-pending) are reported through `onError` when they appear or change, and once an hour.
  */
 export function createAuditChainer(db: Db, dialect: Dialect, key: AuditKey, everyMs: number, onError: (err: unknown) => void, onHead?: (head: SignedHead) => void): AuditChainer {
   let timer: NodeJS.Timeout | undefined;
@@ -155,6 +167,20 @@ export function createAuditChainer(db: Db, dialect: Dialect, key: AuditKey, ever
   let keyedFrom = 0;
   let lastError: string | undefined;
   let lastErrorAt = 0;
+  let refusedSeen = '';
+  let refusedAt = 0;
+  const reportRefused = async () => {
+    const r = await unchainedAudit(db, dialect, { graceMs: AUDIT_CHAIN_GRACE_MS });
+    if (r.refused === 0) {
+      refusedSeen = '';
+      return;
+    }
+    const seen = `${r.firstRefused!.seq}:${r.refused}`;
+    if (seen === refusedSeen && Date.now() - refusedAt < REFUSED_REPEAT_MS) return;
+    refusedSeen = seen;
+    refusedAt = Date.now();
+    onError(new AuditUnchainedError(describeRefused(r)));
+  };
   // Batches of 100, letting requests run in between: a long batch would hold the event loop (and on SQLite the
   // database) and show in the requests' tail latency.
   const round = async () => {
@@ -162,7 +188,7 @@ export function createAuditChainer(db: Db, dialect: Dialect, key: AuditKey, ever
       if (last && (await db.selectFrom('audit_log').select('seq').where('chain', 'is', null).limit(1).executeTakeFirst())) {
         const still = await checkAuditHead(db, last);
         if (!still.ok) {
-          onError(new AuditKeyError(`the audit trail was rewound: the head chained here (chain ${last.chain}) is ${still.problem === 'missing' ? 'gone' : 'changed'}; entries after it were removed or rewritten and are being chained again`));
+          onError(new AuditKeyError(`the audit trail was rewound: the head chained here (chain ${last.chain}) is ${still.problem === 'missing' ? 'gone' : 'changed'}; entries after it were removed or rewritten`));
           last = undefined;
         }
       }
@@ -173,6 +199,7 @@ export function createAuditChainer(db: Db, dialect: Dialect, key: AuditKey, ever
         if (n < 100) break;
         await new Promise((resolve) => setImmediate(resolve));
       }
+      await reportRefused();
       if (chained > 0) {
         last = await auditHead(db);
         if (last && onHead) {
@@ -224,7 +251,7 @@ export type HeadCheck = { ok: true } | { ok: false; problem: 'missing'; last: nu
 
 /**
  * Checks a head recorded earlier (from the log, `audit head` or the heads file): the chain must still reach it, and
- * the entry at that place must have that hash. Call after verifyAudit (which chains what waits).
+ * the entry at that place must have that hash. Entries still waiting are not part of it yet.
  */
 export async function checkAuditHead(db: Db, head: AuditHead): Promise<HeadCheck> {
   if (head.chain === 0) return { ok: true };

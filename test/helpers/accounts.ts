@@ -147,12 +147,14 @@ export interface PortalOnFile {
 /**
  * A portal on an existing database (e.g. the SQLite file a CLI process works on), configured like
  * startTestPortal's, with its own SMTP sink and the real clock. The database must already be migrated.
+ * `auditKey`: the CLI's AUDIT_KEY, so that the portal's chainer links onto what the CLI chained (H10, H10-2).
  */
-export async function startPortalOn(databaseUrl: string): Promise<PortalOnFile> {
+export async function startPortalOn(databaseUrl: string, o: { auditKey?: string } = {}): Promise<PortalOnFile> {
   const database = openDatabase(databaseUrl);
   const sink = await startSmtpSink();
   const config = loadConfig({
     NODE_ENV: 'test', BASE_URL, SMTP_URL: sink.url, CAPTCHA_TEST_ANSWER: CAPTCHA, SESSION_SECRET: 'test-secret-test-secret-test-secret-0123', MAIL_RETRY_BASE_MS: '100',
+    ...(o.auditKey ? { AUDIT_KEY: o.auditKey } : {}),
   }, { persistSecret: false });
   const transport = createSmtpTransport(sink.url);
   const app = await buildApp({ config, db: database.db, dialect: database.dialect, transport, mailPollMs: 50 });

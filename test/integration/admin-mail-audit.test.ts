@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { ja } from '../../src/web/i18n/ja.ts';
 import { jstTime } from '../../src/admin/admin-layout.tsx';
 import { verifyAudit } from '../../src/security/audit-verify.repository.ts';
+import { chainAllAudit } from '../../src/security/audit.repository.ts';
 import { auditKeyFrom } from '../../src/security/audit-key.ts';
 import { STAGE_ONE_EVENTS } from '../../src/security/audit.repository.ts';
 import { dbTargets } from '../helpers/db-targets.ts';
@@ -250,6 +251,8 @@ for (const target of targets) {
           await logIn(browser(p), 'tp-user', 'Wrong2026Pass'); // a failure for the unlock to clear
           await c.post(`/admin/users/${user.id}/unlock`, { reason });
         }
+        // What the portal's chainer links within a moment (audit verify chains nothing itself, H10-2).
+        await chainAllAudit(p.database.db, p.database.dialect, auditKeyFrom(p.config.auditKey));
         assert.deepEqual((await verifyAudit(p.database.db, auditKeyFrom(p.config.auditKey))).problems, []);
         const [first, second] = (await auditRows(p, 'support.unlocked')).map((r) => r.seq);
         const db = p.database.db;

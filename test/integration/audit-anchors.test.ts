@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
-import { appendAudit, canonicalEntry } from '../../src/security/audit.repository.ts';
+import { appendAudit, canonicalEntry, chainAllAudit } from '../../src/security/audit.repository.ts';
+import { auditKeyFrom } from '../../src/security/audit-key.ts';
 import { dbTargets, freshDatabase, PG_URL, type TestDatabase } from '../helpers/db-targets.ts';
 import { buildPortal } from '../../scripts/build.ts';
 
@@ -88,6 +89,11 @@ for (const target of await dbTargets()) {
       assert.equal(statSync(heads()).mode & 0o007, 0, 'the heads file is not readable by others');
 
       await appendAudit(d.db, Date.now(), { event: 'login', outcome: 'ok', identifier: 'after-the-export' });
+      const waiting = await cli('audit', 'verify', '--heads', heads());
+      assert.equal(waiting.code, 0, `H10-2: an entry within the grace window only waits: ${waiting.stderr}`);
+      assert.match(waiting.stdout, /^Waiting to be chained \(1 entry, newest \d+s old\): the portal's chainer links them within a moment\.$/m);
+      assert.match(waiting.stdout, /^Audit trail intact: 8 entries/m, 'verify chains nothing itself');
+      await chainAllAudit(d.db, d.dialect, auditKeyFrom(AUDIT_KEY));
       const ok = await cli('audit', 'verify', '--heads', heads());
       assert.equal(ok.code, 0, ok.stderr);
       assert.match(ok.stdout, /^Audit trail intact: 9 entries, each chained to the previous one\. All 2 anchored head\(s\) are in the trail unchanged; the newest, chain 8 at \S+, is followed by 1 entry not anchored yet\.$/m);
@@ -135,7 +141,7 @@ for (const target of await dbTargets()) {
       await appendAudit(d.db, Date.now(), { event: 'login', outcome: 'ok', identifier: 'waits' });
       const r = await run([process.execPath, '--import', 'tsx', 'src/cli.ts', 'audit', 'verify'], other);
       assert.equal(r.code, 1);
-      assert.match(r.stderr, /^Not chained: the newest audit entries \(chain \d+–\d+\) are not linked with this audit key/m);
+      assert.match(r.stderr, /^No entry is linked with this audit key: AUDIT_KEY or DATA_DIR\/audit-key is not the key the trail was chained with/m);
       const exported = await run(argv, other);
       assert.notEqual(exported.code, 0, 'no head is signed with a key that did not chain the trail');
       const waiting = await d.db.selectFrom('audit_log').select('seq').where('chain', 'is', null).execute();

@@ -26,7 +26,7 @@ import { createUser } from '../../src/accounts/create-user.ts';
 import { POLICIES } from '../../src/accounts/password-policy.ts';
 import { enqueueMail } from '../../src/mail/outbox.repository.ts';
 import { createSecretBox } from '../../src/security/secret-box.ts';
-import { appendAudit } from '../../src/security/audit.repository.ts';
+import { appendAudit, chainAllAudit } from '../../src/security/audit.repository.ts';
 import { verifyAudit } from '../../src/security/audit-verify.repository.ts';
 import { auditKeyFrom } from '../../src/security/audit-key.ts';
 import { dbTargets, PG_URL, redisAvailable } from '../helpers/db-targets.ts';
@@ -252,6 +252,8 @@ for (const name of layouts) {
         const kept = await createUser(opened.db, POLICIES.portal, Date.now(), { username: 'kept-user', email: 'kept@example.jp', password: PASSWORD });
         assert.ok(kept.ok);
         await appendAudit(opened.db, Date.now(), { event: 'user.created', outcome: 'ok', userId: kept.user.id, actor: 'cli:test' });
+        // Chained as the CLI or the portal does at once (audit verify chains nothing itself, H10-2).
+        await chainAllAudit(opened.db, opened.dialect, auditKeyFrom('deployment-test-audit-key-0123456789-abcdef'));
         const mailId = await enqueueMail(opened.db, createSecretBox(secret), Date.now(), { kind: 'notice', userId: null, to: 'kept@example.jp', subject: '件名', text: '封をした本文' });
 
         // Online: the portal's connection is open and the last writes are still in the WAL, so a plain copy of

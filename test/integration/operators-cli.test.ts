@@ -16,7 +16,9 @@ import { OPERATOR_PASSWORD, operatorLogin } from '../helpers/operators.ts';
 describe('operators through the CLI (real processes, SQLite)', () => {
   let dir: string;
   const file = () => join(dir, 'p.db');
-  const env = () => ({ DATA_DIR: dir, DATABASE_URL: `sqlite:${file()}`, USER: 'ops-tanaka' });
+  // One audit key for the CLI and the portal, as in production (each chains onto the other's entries).
+  const AUDIT_KEY = 'operators-cli-audit-key-operators-cli-audit-key';
+  const env = () => ({ DATA_DIR: dir, DATABASE_URL: `sqlite:${file()}`, USER: 'ops-tanaka', AUDIT_KEY });
   const cli = (...args: string[]) => runCli(args, env());
   /** Reads (or, with `write`, changes) the SQLite file directly, as someone with access to the disk could. */
   function onDisk<T>(fn: (db: Database.Database) => T): T {
@@ -78,7 +80,7 @@ describe('operators through the CLI (real processes, SQLite)', () => {
 
   describe('the CLI-made operator at work, then tampering', () => {
     let portal: PortalOnFile;
-    before(async () => { portal = await startPortalOn(`sqlite:${file()}`); });
+    before(async () => { portal = await startPortalOn(`sqlite:${file()}`, { auditKey: AUDIT_KEY }); });
     after(async () => { await portal?.close(); });
 
     test('issue4-1 S12 L2 A1: an account locked by the CLI — the support operator made by the CLI sees who locked it but may not lift it (409); the admin does; the editor may not look', async () => {

@@ -20,7 +20,9 @@ describe('users CLI (real processes, SQLite)', () => {
   let dir: string;
   let portal: PortalOnFile;
   let ipSeq = 0;
-  const env = () => ({ DATA_DIR: dir, DATABASE_URL: `sqlite:${join(dir, 'p.db')}`, USER: 'tanaka' });
+  // One audit key for the CLI and the portal, as in production (each chains onto the other's entries).
+  const AUDIT_KEY = 'users-cli-audit-key-users-cli-audit-key-users';
+  const env = () => ({ DATA_DIR: dir, DATABASE_URL: `sqlite:${join(dir, 'p.db')}`, USER: 'tanaka', AUDIT_KEY });
   const cli = (...args: string[]): Promise<CliRun> => runCli(args, env());
   const browser = (): Client => { const c = portal.client(); c.ip = `10.35.0.${++ipSeq}`; return c; };
   const query = <T>(q: string, ...params: unknown[]): T[] => {
@@ -44,7 +46,7 @@ describe('users CLI (real processes, SQLite)', () => {
     const [first, ...rest] = setup;
     const runs = [await cli(...first!), ...(await Promise.all(rest.map((args) => cli(...args))))];
     runs.forEach((r, i) => assert.equal(r.code, 0, `${setup[i]!.join(' ')}: ${r.stderr}`));
-    portal = await startPortalOn(`sqlite:${join(dir, 'p.db')}`);
+    portal = await startPortalOn(`sqlite:${join(dir, 'p.db')}`, { auditKey: AUDIT_KEY });
   });
   after(async () => {
     await portal?.close();

@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendAudit, auditHead, chainAudit, createAuditChainer, GENESIS } from '../../src/security/audit.repository.ts';
+import { appendAudit, auditHead, chainAllAudit, chainAudit, createAuditChainer, GENESIS } from '../../src/security/audit.repository.ts';
 import { verifyAudit } from '../../src/security/audit-verify.repository.ts';
 import { auditKeyFrom, type SignedHead } from '../../src/security/audit-key.ts';
 import { dbTargets, freshDatabase, type TestDatabase } from '../helpers/db-targets.ts';
@@ -20,7 +20,8 @@ after(async () => {
 });
 
 async function fill(n: number): Promise<void> {
-  const t0 = Date.UTC(2026, 10, 24, 9, 0, 0);
+  // Recent entries (within the grace window for chaining, H10-2), one a second up to now.
+  const t0 = Date.now() - n * 1000;
   for (let i = 0; i < n; i++) {
     await appendAudit(database.db, t0 + i * 1000, {
       event: 'password_reset.requested', outcome: i % 2 ? 'mail_queued' : 'unknown_user',
@@ -29,6 +30,7 @@ async function fill(n: number): Promise<void> {
   }
 }
 
+const NONE_UNCHAINED = { waiting: 0, newestWaitingAt: null, refused: 0, firstRefused: null };
 const rows = () => database.db.selectFrom('audit_log').selectAll().orderBy('seq').execute();
 
 test('A2: entries wait unchained until the chainer runs, then are chained from the genesis hash in insertion order', async () => {
@@ -42,7 +44,7 @@ test('A2: entries wait unchained until the chainer runs, then are chained from t
   assert.deepEqual(all.map((r) => r.chain), [1, 2, 3, 4, 5, 6]);
   assert.equal(all[0]!.prev_hash, GENESIS);
   for (let i = 1; i < all.length; i++) assert.equal(all[i]!.prev_hash, all[i - 1]!.hash);
-  assert.deepEqual(await verifyAudit(database.db, KEY), { count: 6, keyedFrom: 1, last: 6, problems: [] });
+  assert.deepEqual(await verifyAudit(database.db, KEY), { count: 6, keyedFrom: 1, last: 6, problems: [], unchained: NONE_UNCHAINED });
 });
 
 test('A2: an altered entry is named', async () => {
@@ -72,6 +74,7 @@ test('A2: a deleted entry is named by the entry after it', async () => {
 
 test('A2: new entries keep chaining after the last one', async () => {
   await fill(1);
+  await chainAllAudit(database.db, database.dialect, KEY);
   const last = (await rows()).at(-1)!;
   assert.equal(last.seq, 7);
   assert.deepEqual((await verifyAudit(database.db, KEY)).problems, [{ seq: 5, problem: 'removed-before' }], 'the gap is still reported, nothing new');
@@ -124,8 +127,9 @@ describe('A2 on PostgreSQL: 400 entries from 20 writers while 3 chainers run mak
     await Promise.all(writers);
     writing = false;
     await Promise.all(chainers);
+    await chainAllAudit(p.db, p.dialect, KEY);
     const r = await verifyAudit(p.db, KEY);
-    assert.deepEqual(r, { count: 400, keyedFrom: 1, last: 400, problems: [] });
+    assert.deepEqual(r, { count: 400, keyedFrom: 1, last: 400, problems: [], unchained: NONE_UNCHAINED });
     const chains = (await p.db.selectFrom('audit_log').select('chain').orderBy('chain').execute()).map((x) => Number(x.chain));
     assert.deepEqual(chains, Array.from({ length: 400 }, (_, i) => i + 1));
   });
@@ -153,10 +157,11 @@ for (const target of await dbTargets()) {
       }
       const { migrateToLatest } = await import('../../src/db/database.ts');
       await migrateToLatest(old.db);
-      assert.deepEqual(await verifyAudit(old.db, KEY), { count: 3, keyedFrom: 0, last: 3, problems: [] }, 'the old chain (plain SHA-256) verifies after the migration');
+      assert.deepEqual(await verifyAudit(old.db, KEY), { count: 3, keyedFrom: 0, last: 3, problems: [], unchained: NONE_UNCHAINED }, 'the old chain (plain SHA-256) verifies after the migration');
       await appendAudit(old.db, Date.now(), { event: 'user.created', outcome: 'ok', identifier: 'u4' });
+      await chainAllAudit(old.db, old.dialect, KEY);
       const r = await verifyAudit(old.db, KEY);
-      assert.deepEqual(r, { count: 4, keyedFrom: 4, last: 4, problems: [] }, 'a new entry continues it, keyed (H10)');
+      assert.deepEqual(r, { count: 4, keyedFrom: 4, last: 4, problems: [], unchained: NONE_UNCHAINED }, 'a new entry continues it, keyed (H10)');
       const all = await old.db.selectFrom('audit_log').select(['seq', 'chain']).orderBy('seq').execute();
       assert.deepEqual(all.map((x) => [Number(x.seq), Number(x.chain)]), [[1, 1], [2, 2], [3, 3], [4, 4]], 'the database numbers the new entry after the old ones');
       await old.db.updateTable('audit_log').set({ identifier: 'forged' }).where('seq', '=', 2).execute();

@@ -19,7 +19,8 @@ const OTHER = auditKeyFrom('someone-elses-key-someone-elses-key-0000');
 
 async function fill(db: TestDatabase['db'], n: number, from = 0): Promise<void> {
   for (let i = from; i < from + n; i++) {
-    await appendAudit(db, 1_764_000_000_000 + i * 1000, { event: 'login', outcome: i % 3 ? 'ok' : 'wrong_password', identifier: `user${i}`, ip: '203.0.113.7' });
+    // Recent entries: only those within the grace window are chained (H10-2).
+    await appendAudit(db, Date.now() - 200_000 + i * 1000, { event: 'login', outcome: i % 3 ? 'ok' : 'wrong_password', identifier: `user${i}`, ip: '203.0.113.7' });
   }
 }
 
@@ -157,11 +158,12 @@ describe('H10: a trail chained before the audit key', () => {
     await fill(d.db, 3);
     // Chained as the code before the key did.
     await rechainNewest(d.db, 0, plainSha256);
-    assert.deepEqual(await verifyAudit(d.db, KEY), { count: 3, keyedFrom: 0, last: 3, problems: [] });
+    assert.deepEqual(await verifyAudit(d.db, KEY), { count: 3, keyedFrom: 0, last: 3, problems: [], unchained: { waiting: 0, newestWaitingAt: null, refused: 0, firstRefused: null } });
     assert.equal(await auditKeyedFrom(d.db, KEY), 0);
     await fill(d.db, 2, 3);
+    await chainAllAudit(d.db, d.dialect, KEY);
     const r = await verifyAudit(d.db, KEY);
-    assert.deepEqual(r, { count: 5, keyedFrom: 4, last: 5, problems: [] }, 'entries 4 and 5 are keyed, linked onto entry 3');
+    assert.deepEqual(r, { count: 5, keyedFrom: 4, last: 5, problems: [], unchained: { waiting: 0, newestWaitingAt: null, refused: 0, firstRefused: null } }, 'entries 4 and 5 are keyed, linked onto entry 3');
     assert.equal(await auditKeyedFrom(d.db, KEY), 4, 'the signed head says where the keyed entries begin');
     const seqs = await rechainNewest(d.db, 1, plainSha256);
     assert.deepEqual((await verifyAudit(d.db, KEY)).problems, [{ seq: seqs[0], problem: 'unkeyed' }]);
