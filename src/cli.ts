@@ -76,7 +76,7 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     // What this command wrote to the audit trail is chained before it exits, so that entries written while no
     // portal runs are not left to age past the grace window; the window is widened by the time the command ran
-    // (a long import). `audit verify` writes nothing: chaining there would vouch for cleared entries (H10-2).
+    // (a long import). `audit verify` writes nothing: chaining there would vouch for cleared entries (H12).
     try {
       if (!(cmd === 'audit' && sub === 'verify')) await chainAllAudit(db, dialect, auditKey, { graceMs: AUDIT_CHAIN_GRACE_MS + (Date.now() - startedAt) });
     } catch (err) {

@@ -28,7 +28,7 @@ export interface AuditVerification {
 /**
  * Walks the whole chain and names, by seq, every entry that was altered, that follows a removed one, or that is
  * not keyed although keyed entries come before it (A2, H10); then counts the unchained entries. It writes nothing:
- * chaining here would vouch for entries whose chain columns were cleared (the review's attack, H10-2).
+ * chaining here would vouch for entries whose chain columns were cleared (the review's attack, H12).
  */
 export async function verifyAudit(db: Db, key: AuditKey, now = Date.now()): Promise<AuditVerification> {
   const problems: AuditProblem[] = [];

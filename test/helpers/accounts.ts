@@ -147,7 +147,7 @@ export interface PortalOnFile {
 /**
  * A portal on an existing database (e.g. the SQLite file a CLI process works on), configured like
  * startTestPortal's, with its own SMTP sink and the real clock. The database must already be migrated.
- * `auditKey`: the CLI's AUDIT_KEY, so that the portal's chainer links onto what the CLI chained (H10, H10-2).
+ * `auditKey`: the CLI's AUDIT_KEY, so that the portal's chainer links onto what the CLI chained (H10, H12).
  */
 export async function startPortalOn(databaseUrl: string, o: { auditKey?: string } = {}): Promise<PortalOnFile> {
   const database = openDatabase(databaseUrl);

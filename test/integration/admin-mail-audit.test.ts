@@ -251,7 +251,7 @@ for (const target of targets) {
           await logIn(browser(p), 'tp-user', 'Wrong2026Pass'); // a failure for the unlock to clear
           await c.post(`/admin/users/${user.id}/unlock`, { reason });
         }
-        // What the portal's chainer links within a moment (audit verify chains nothing itself, H10-2).
+        // What the portal's chainer links within a moment (audit verify chains nothing itself, H12).
         await chainAllAudit(p.database.db, p.database.dialect, auditKeyFrom(p.config.auditKey));
         assert.deepEqual((await verifyAudit(p.database.db, auditKeyFrom(p.config.auditKey))).problems, []);
         const [first, second] = (await auditRows(p, 'support.unlocked')).map((r) => r.seq);

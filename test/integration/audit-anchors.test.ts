@@ -90,7 +90,7 @@ for (const target of await dbTargets()) {
 
       await appendAudit(d.db, Date.now(), { event: 'login', outcome: 'ok', identifier: 'after-the-export' });
       const waiting = await cli('audit', 'verify', '--heads', heads());
-      assert.equal(waiting.code, 0, `H10-2: an entry within the grace window only waits: ${waiting.stderr}`);
+      assert.equal(waiting.code, 0, `H12: an entry within the grace window only waits: ${waiting.stderr}`);
       assert.match(waiting.stdout, /^Waiting to be chained \(1 entry, newest \d+s old\): the portal's chainer links them within a moment\.$/m);
       assert.match(waiting.stdout, /^Audit trail intact: 8 entries/m, 'verify chains nothing itself');
       await chainAllAudit(d.db, d.dialect, auditKeyFrom(AUDIT_KEY));

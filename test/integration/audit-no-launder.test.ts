@@ -1,5 +1,5 @@
 /**
- * H10-2, A2: nothing of ours chains an entry that is not genuinely new, on SQLite and PostgreSQL. The red team's
+ * H12, A2: nothing of ours chains an entry that is not genuinely new, on SQLite and PostgreSQL. The red team's
  * attack — entries 140–142 rewritten with their chain columns cleared — is named by `audit verify` (a real process,
  * exit 1), which writes nothing; the running chainer leaves those entries unchained and logs them once, while fresh
  * entries keep being chained; a CLI command chains the entries it wrote itself, and only those.
@@ -38,7 +38,7 @@ const until = async (done: () => boolean | Promise<boolean>) => {
 };
 
 for (const target of await dbTargets()) {
-  describe(`H10-2, A2: rewritten entries are never chained anew [${target}]`, () => {
+  describe(`H12, A2: rewritten entries are never chained anew [${target}]`, () => {
     let d: TestDatabase;
     let dir: string;
     let env: Record<string, string>;

@@ -252,7 +252,7 @@ for (const name of layouts) {
         const kept = await createUser(opened.db, POLICIES.portal, Date.now(), { username: 'kept-user', email: 'kept@example.jp', password: PASSWORD });
         assert.ok(kept.ok);
         await appendAudit(opened.db, Date.now(), { event: 'user.created', outcome: 'ok', userId: kept.user.id, actor: 'cli:test' });
-        // Chained as the CLI or the portal does at once (audit verify chains nothing itself, H10-2).
+        // Chained as the CLI or the portal does at once (audit verify chains nothing itself, H12).
         await chainAllAudit(opened.db, opened.dialect, auditKeyFrom('deployment-test-audit-key-0123456789-abcdef'));
         const mailId = await enqueueMail(opened.db, createSecretBox(secret), Date.now(), { kind: 'notice', userId: null, to: 'kept@example.jp', subject: '件名', text: '封をした本文' });
 

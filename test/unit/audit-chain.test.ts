@@ -20,7 +20,7 @@ after(async () => {
 });
 
 async function fill(n: number): Promise<void> {
-  // Recent entries (within the grace window for chaining, H10-2), one a second up to now.
+  // Recent entries (within the grace window for chaining, H12), one a second up to now.
   const t0 = Date.now() - n * 1000;
   for (let i = 0; i < n; i++) {
     await appendAudit(database.db, t0 + i * 1000, {

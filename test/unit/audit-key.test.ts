@@ -19,7 +19,7 @@ const OTHER = auditKeyFrom('someone-elses-key-someone-elses-key-0000');
 
 async function fill(db: TestDatabase['db'], n: number, from = 0): Promise<void> {
   for (let i = from; i < from + n; i++) {
-    // Recent entries: only those within the grace window are chained (H10-2).
+    // Recent entries: only those within the grace window are chained (H12).
     await appendAudit(db, Date.now() - 200_000 + i * 1000, { event: 'login', outcome: i % 3 ? 'ok' : 'wrong_password', identifier: `user${i}`, ip: '203.0.113.7' });
   }
 }
