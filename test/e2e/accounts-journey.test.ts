@@ -6,17 +6,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { ja } from '../../src/web/i18n/ja.ts';
-import { BASE_URL, CAPTCHA, GOOD_PASSWORD, startTestPortal, type TestPortal } from '../helpers/test-app.ts';
-import { formatA11y, launchBrowser, screenshot, seriousA11yViolations, field, follow, shown, tileName, WAIT } from '../helpers/browser.ts';
+import { BASE_URL, CAPTCHA, GOOD_PASSWORD, type TestPortal } from '../helpers/test-app.ts';
+import { formatA11y, screenshot, seriousA11yViolations, field, follow, shown, tileName, browserPortal, launchOrSkip } from '../helpers/browser.ts';
 import { emailLinkOf, mailTo, namesIn, registrationLinkOf, SUBJECTS } from '../helpers/accounts.ts';
 import { createOperator } from '../helpers/operators.ts';
 
-const launched = await launchBrowser();
-const skip = launched.ok ? false : `browser tests skipped: ${launched.reason}`;
-if (!launched.ok) console.warn(skip);
+const { launched, skip } = await launchOrSkip();
 
 const PASSWORD = 'Touroku2026Pass';
 
@@ -33,17 +30,11 @@ async function errorsOf(input: Locator): Promise<string> {
 }
 
 describe('browser: accounts in Chromium [sqlite]', { skip }, () => {
-  let browser: Browser;
+  const web = browserPortal(launched, { bypassCSP: true }); // bypassCSP only to inject axe-core
+  const { newPage } = web;
   let portal: TestPortal;
   let base: string;
-  const contexts: BrowserContext[] = [];
 
-  async function newPage(): Promise<Page> {
-    const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1100, height: 800 }, bypassCSP: true }); // bypassCSP only to inject axe-core
-    context.setDefaultTimeout(WAIT);
-    contexts.push(context);
-    return context.newPage();
-  }
   /** A mailed link, opened on the listening origin (path and query kept). */
   function onServer(link: string): string {
     const u = new URL(link);
@@ -52,18 +43,10 @@ describe('browser: accounts in Chromium [sqlite]', { skip }, () => {
   }
 
   before(async () => {
-    if (!launched.ok) return;
-    browser = launched.browser;
-    portal = await startTestPortal('sqlite');
-    await portal.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://localhost:${(portal.app.server.address() as AddressInfo).port}`;
+    ({ portal, base } = await web.start());
   });
 
-  after(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    if (launched.ok) await launched.browser.close();
-    if (portal) await portal.close();
-  });
+  after(() => web.close());
 
   test('W1 W3 issue3-1: top → 新規ユーザー登録 → errors named by field → sent → mail → パスワードの設定 → ユーザー名 → first login', async () => {
     const page = await newPage();
