@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { Locator, Page } from 'playwright-core';
 import { ja } from '../../src/web/i18n/ja.ts';
 import { BASE_URL, CAPTCHA, GOOD_PASSWORD, type TestPortal } from '../helpers/test-app.ts';
-import { formatA11y, screenshot, seriousA11yViolations, field, follow, shown, tileName, browserPortal, launchOrSkip } from '../helpers/browser.ts';
+import { field, follow, shown, tileName, browserPortal, launchOrSkip, captureScreen } from '../helpers/browser.ts';
 import { emailLinkOf, mailTo, namesIn, registrationLinkOf, SUBJECTS } from '../helpers/accounts.ts';
 import { createOperator } from '../helpers/operators.ts';
 
@@ -51,11 +51,7 @@ describe('browser: accounts in Chromium [sqlite]', { skip }, () => {
   test('W1 W3 issue3-1: top → 新規ユーザー登録 → errors named by field → sent → mail → パスワードの設定 → ユーザー名 → first login', async () => {
     const page = await newPage();
     const a11y: string[] = [];
-    async function capture(name: string): Promise<void> {
-      await screenshot(page, `accounts-${name}`);
-      const problems = await seriousA11yViolations(page);
-      if (problems.length) a11y.push(formatA11y(name, problems));
-    }
+    const capture = (name: string) => captureScreen(page, name, a11y, `accounts-${name}`);
 
     await page.goto(`${base}/csm`);
     await follow(page, page.getByRole('main').getByRole('link', { name: tileName(ja['top.register'], ja['top.registerSub']) }));
@@ -130,11 +126,7 @@ describe('browser: accounts in Chromium [sqlite]', { skip }, () => {
     await portal.createUser({ username: 'kari-yakkyoku', email: 'kari@13', displayName: '仮 薬局' });
     const page = await newPage();
     const a11y: string[] = [];
-    async function capture(name: string): Promise<void> {
-      await screenshot(page, `accounts-${name}`);
-      const problems = await seriousA11yViolations(page);
-      if (problems.length) a11y.push(formatA11y(name, problems));
-    }
+    const capture = (name: string) => captureScreen(page, name, a11y, `accounts-${name}`);
 
     await page.goto(`${base}/login`);
     await field(page, ja['login.username']).fill('kari-yakkyoku');
@@ -188,11 +180,7 @@ describe('browser: accounts in Chromium [sqlite]', { skip }, () => {
     const op = await createOperator(portal, 'support', 'cc-browser', 'コールセンター山田');
     const page = await newPage();
     const a11y: string[] = [];
-    async function capture(name: string): Promise<void> {
-      await screenshot(page, `accounts-${name}`);
-      const problems = await seriousA11yViolations(page);
-      if (problems.length) a11y.push(formatA11y(name, problems));
-    }
+    const capture = (name: string) => captureScreen(page, name, a11y, `accounts-${name}`);
 
     await page.goto(`${base}/register`);
     await page.getByRole('radio', { name: ja['reg.type.institution'] }).check();
@@ -216,11 +204,7 @@ describe('browser: accounts in Chromium [sqlite]', { skip }, () => {
     await mailTo(portal, 'naniwa@example.jp', SUBJECTS.casePending);
 
     const desk = await newPage();
-    const deskShot = async (name: string) => {
-      await screenshot(desk, `accounts-${name}`);
-      const problems = await seriousA11yViolations(desk);
-      if (problems.length) a11y.push(formatA11y(name, problems));
-    };
+    const deskShot = (name: string) => captureScreen(desk, name, a11y, `accounts-${name}`);
     await desk.goto(`${base}/admin/login`);
     await field(desk, ja['admin.login.username']).fill(op.username);
     await field(desk, ja['admin.login.password']).fill(op.password);

@@ -13,7 +13,7 @@ import type { Page } from 'playwright-core';
 import { ja } from '../../src/web/i18n/ja.ts';
 import { requestReset, type TestPortal } from '../helpers/test-app.ts';
 import { createOperator } from '../helpers/operators.ts';
-import { formatA11y, screenshot, seriousA11yViolations, field, follow, shown, browserPortal, launchOrSkip } from '../helpers/browser.ts';
+import { field, follow, shown, browserPortal, launchOrSkip, captureScreen } from '../helpers/browser.ts';
 
 const { launched, skip } = await launchOrSkip();
 
@@ -27,11 +27,7 @@ describe('browser: the operators\' console in Chromium [sqlite]', { skip }, () =
   let base: string;
   const a11y: string[] = [];
 
-  async function capture(page: Page, name: string): Promise<void> {
-    await screenshot(page, `console-${name}`);
-    const problems = await seriousA11yViolations(page);
-    if (problems.length) a11y.push(formatA11y(name, problems));
-  }
+  const capture = (page: Page, name: string) => captureScreen(page, name, a11y, `console-${name}`);
 
   async function consoleLogin(page: Page, username: string, password: string, shot?: string): Promise<void> {
     await page.goto(`${base}/admin`);

@@ -17,7 +17,7 @@ import { POLICIES } from '../../src/accounts/password-policy.ts';
 import { ja } from '../../src/web/i18n/ja.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db-targets.ts';
 import { CAPTCHA, GOOD_PASSWORD } from '../helpers/test-app.ts';
-import { browserPages, field, follow, formatA11y, launchOrSkip, screenshot, seriousA11yViolations, shown } from '../helpers/browser.ts';
+import { browserPages, field, follow, launchOrSkip, shown, captureScreen } from '../helpers/browser.ts';
 import { freePort } from '../helpers/server-process.ts';
 
 const { launched, skip } = await launchOrSkip();
@@ -54,11 +54,7 @@ describe('browser: reading mail at /dev/mail in development [sqlite]', { skip },
   test('D2 W3: ① → ② → /dev/mail → the mail → its link opens ③, axe-clean on the mailbox screens', async () => {
     const page = await pages.newPage();
     const a11y: string[] = [];
-    async function capture(name: string): Promise<void> {
-      await screenshot(page, name);
-      const problems = await seriousA11yViolations(page);
-      if (problems.length) a11y.push(formatA11y(name, problems));
-    }
+    const capture = (name: string) => captureScreen(page, name, a11y);
 
     await page.goto(`${base}/password-reset`);
     await field(page, ja['reset.username']).fill('devmail01');

@@ -11,7 +11,7 @@ import type { Page } from 'playwright-core';
 import { ja } from '../../src/web/i18n/ja.ts';
 import { checkDigitOf } from '../../src/accounts/institution-code.ts';
 import { BASE_URL, CAPTCHA, GOOD_PASSWORD, linkOf, type TestPortal } from '../helpers/test-app.ts';
-import { focused, formatA11y, screenshot, seriousA11yViolations, field, follow, shown, browserPortal, launchOrSkip } from '../helpers/browser.ts';
+import { focused, field, follow, shown, browserPortal, launchOrSkip, captureScreen } from '../helpers/browser.ts';
 import { mailTo, registrationLinkOf, SUBJECTS } from '../helpers/accounts.ts';
 
 const { launched, skip } = await launchOrSkip();
@@ -28,11 +28,7 @@ describe('browser: guidance on login, reset and registration in Chromium [sqlite
   let base: string;
   const a11y: string[] = [];
 
-  async function capture(page: Page, name: string): Promise<void> {
-    await screenshot(page, `guidance-${name}`);
-    const problems = await seriousA11yViolations(page);
-    if (problems.length) a11y.push(formatA11y(name, problems));
-  }
+  const capture = (page: Page, name: string) => captureScreen(page, name, a11y, `guidance-${name}`);
   /** A mailed link, opened on the listening origin (path and query kept). */
   function onServer(link: string): string {
     const u = new URL(link);

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { ja } from '../../src/web/i18n/ja.ts';
 import { BASE_URL, CAPTCHA, GOOD_PASSWORD, linkOf, type TestPortal } from '../helpers/test-app.ts';
-import { focused, formatA11y, screenshot, seriousA11yViolations, field, follow, shown, tileName, WAIT, browserPortal, launchOrSkip } from '../helpers/browser.ts';
+import { focused, screenshot, field, follow, shown, tileName, WAIT, browserPortal, launchOrSkip, captureScreen } from '../helpers/browser.ts';
 
 const { launched, skip } = await launchOrSkip();
 
@@ -41,11 +41,7 @@ describe('browser: the reset journey in Chromium [sqlite]', { skip }, () => {
     await portal.createUser({ username: 'clinic01', email: 'clinic01@example.jp', displayName: 'テスト医院' });
     const page = await newPage({ bypassCSP: true }); // only so that axe-core can be injected
     const a11y: string[] = [];
-    async function capture(name: string): Promise<void> {
-      await screenshot(page, name);
-      const problems = await seriousA11yViolations(page);
-      if (problems.length) a11y.push(formatA11y(name, problems));
-    }
+    const capture = (name: string) => captureScreen(page, name, a11y);
 
     // Top page /csm: the header menu and the tiles of the seed.
     await page.goto(`${base}/csm`);

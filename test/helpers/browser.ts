@@ -132,6 +132,16 @@ export function formatA11y(screen: string, problems: AxeProblem[]): string {
     problems.map((p) => `  [${p.impact}] ${p.id}: ${p.help}\n${p.targets.map((t) => `    ${t}`).join('\n')}`).join('\n');
 }
 
+/**
+ * One screen of a journey: its screenshot test-results/FILE.png (FILE = `file ?? name`) and axe-core, whose serious
+ * or critical problems are added to `found` under `name` (the test asserts `found` empty at its end).
+ */
+export async function captureScreen(page: Page, name: string, found: string[], file = name): Promise<void> {
+  await screenshot(page, file);
+  const problems = await seriousA11yViolations(page);
+  if (problems.length) found.push(formatA11y(name, problems));
+}
+
 /** Saves a full-page screenshot as test-results/NAME.png and returns its path. */
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(RESULTS_DIR, { recursive: true });
