@@ -61,3 +61,31 @@ export async function ready(base: string, p: ServerProcess, ms = 30_000): Promis
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** What a process printed on each stream, and its exit code (null when killed). */
+export interface ProcessRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `argv` in the repository root with exactly `env` to its end; `input` is piped to stdin, and after `killAfterMs`
+ * a process still running is killed (only a hung one: slow machines take long).
+ */
+export function runToEnd(argv: string[], env: Record<string, string>, options: { input?: string; killAfterMs?: number } = {}): Promise<ProcessRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (options.input !== undefined) child.stdin!.end(options.input);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = options.killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.killAfterMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}

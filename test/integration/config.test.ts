@@ -5,7 +5,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,27 +12,14 @@ import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { ja } from '../../src/web/i18n/ja.ts';
 import { SESSION_SECRET_PLACEHOLDER } from '../../src/config.ts';
-import { freePort, ROOT, serverEnv, startServer } from '../helpers/server-process.ts';
+import { freePort, runToEnd, serverEnv, startServer, type ProcessRun } from '../helpers/server-process.ts';
 
 const CAPTCHA = 'w7rbh';
 
 /** Runs the server to its end; returns the exit code and what it printed on each stream. */
-function runToExit(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-      cwd: ROOT, env: serverEnv(env), stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000); // only a hung start is killed (slow machines take long)
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function runToExit(env: Record<string, string>): Promise<ProcessRun> {
+  // Only a hung start is killed (slow machines take long).
+  return runToEnd([process.execPath, '--import', 'tsx', 'src/server.ts'], serverEnv(env), { killAfterMs: 90_000 });
 }
 
 async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 60_000): Promise<T> {
