@@ -75,9 +75,7 @@ describe('browser: accessibility details [sqlite]', { skip }, () => {
   let portal: TestPortal;
   let base: string;
 
-  before(async () => {
-    ({ portal, base } = await web.start());
-  });
+  before(async () => ({ portal, base } = await web.start()));
 
   after(() => web.close());
 

@@ -42,9 +42,7 @@ describe('browser: accounts in Chromium [sqlite]', { skip }, () => {
     return `${base}${u.pathname}${u.search}`;
   }
 
-  before(async () => {
-    ({ portal, base } = await web.start());
-  });
+  before(async () => ({ portal, base } = await web.start()));
 
   after(() => web.close());
 

@@ -40,9 +40,7 @@ describe('browser: the operators\' console in Chromium [sqlite]', { skip }, () =
     assert.equal(new URL(page.url()).pathname, '/admin');
   }
 
-  before(async () => {
-    ({ portal, base } = await web.start());
-  });
+  before(async () => ({ portal, base } = await web.start()));
 
   after(() => web.close());
 

@@ -99,9 +99,7 @@ describe('browser: Enter in every field presses the form\'s main action [sqlite]
     assert.deepEqual(wrong, [], `${page.url()}\n${lines.join('\n')}`);
   }
 
-  before(async () => {
-    ({ portal, base } = await web.start());
-  });
+  before(async () => ({ portal, base } = await web.start()));
 
   after(async () => {
     if (report.length) console.log(`Enter, field by field:\n${report.join('\n')}`);

@@ -41,9 +41,7 @@ describe('browser: guidance on login, reset and registration in Chromium [sqlite
     await follow(page, page.getByRole('button', { name: ja['login.submit'], exact: true }));
   }
 
-  before(async () => {
-    ({ portal, base } = await web.start());
-  });
+  before(async () => ({ portal, base } = await web.start()));
 
   after(() => web.close());
 

@@ -31,9 +31,7 @@ describe('browser: the reset journey in Chromium [sqlite]', { skip }, () => {
   let portal: TestPortal;
   let base: string;
 
-  before(async () => {
-    ({ portal, base } = await web.start());
-  });
+  before(async () => ({ portal, base } = await web.start()));
 
   after(() => web.close());
 

@@ -3,7 +3,9 @@
  * axe-core for accessibility, and full-page screenshots under test-results/ (git-ignored).
  *
  * If Chromium is missing or cannot start, launchBrowser() throws under CI=true and otherwise
- * returns the reason, so that the test file can skip with a clear message.
+ * returns the reason, so that the test file can skip with a clear message (launchOrSkip() gives it to describe()).
+ * A test file then opens its pages with browserPages(), or browserPortal() when it also needs the test portal, and
+ * checks each screen with captureScreen().
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
