@@ -113,3 +113,22 @@ export function Notice({ kind, children }: { kind: 'info' | 'error' | 'success';
 export function Csrf({ token }: { token: string }) {
   return <input type="hidden" name="_csrf" value={token} />;
 }
+
+/**
+ * The seed's notice about provisional accounts (mails that cannot arrive, what to do instead), as the login page and
+ * the reset's sent page both show it; each page adds its own last lines. `leadId` lets the page's section name it.
+ */
+export function ProvisionalAccountNotice({ t, leadId }: { t: Translate; leadId?: string }) {
+  return (
+    <>
+      <p id={leadId}><strong>{t('login.notice.lead')}</strong></p>
+      <ul>
+        <li>{t('login.notice.item1')}</li>
+        <li>{t('login.notice.item2')}</li>
+      </ul>
+      <p>{t('login.notice.p1')}</p>
+      <p>{t('login.notice.p2')}</p>
+      <p>{t('login.notice.p3')}</p>
+    </>
+  );
+}

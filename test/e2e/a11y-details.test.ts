@@ -6,17 +6,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { ja } from '../../src/web/i18n/ja.ts';
 import { en } from '../../src/web/i18n/en.ts';
-import { BASE_URL, CAPTCHA, linkOf, startTestPortal, type TestPortal } from '../helpers/test-app.ts';
+import { BASE_URL, CAPTCHA, linkOf, type TestPortal } from '../helpers/test-app.ts';
 import { createOperator } from '../helpers/operators.ts';
-import { field, follow, formatA11y, launchBrowser, screenshot, seriousA11yViolations, shown, WAIT } from '../helpers/browser.ts';
+import { field, follow, formatA11y, screenshot, seriousA11yViolations, shown, browserPortal, launchOrSkip } from '../helpers/browser.ts';
 
-const launched = await launchBrowser();
-const skip = launched.ok ? false : `browser tests skipped: ${launched.reason}`;
-if (!launched.ok) console.warn(skip);
+const { launched, skip } = await launchOrSkip();
 
 type Rgb = [number, number, number];
 const parseRgb = (css: string): Rgb | undefined => {
@@ -73,31 +70,14 @@ function judge(name: string, f: FocusStyle): string[] {
 }
 
 describe('browser: accessibility details [sqlite]', { skip }, () => {
-  let browser: Browser;
+  const web = browserPortal(launched);
+  const { newPage } = web;
   let portal: TestPortal;
   let base: string;
-  const contexts: BrowserContext[] = [];
 
-  async function newPage(options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {
-    const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1100, height: 800 }, ...options });
-    context.setDefaultTimeout(WAIT);
-    contexts.push(context);
-    return context.newPage();
-  }
+  before(async () => ({ portal, base } = await web.start()));
 
-  before(async () => {
-    if (!launched.ok) return;
-    browser = launched.browser;
-    portal = await startTestPortal('sqlite');
-    await portal.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://localhost:${(portal.app.server.address() as AddressInfo).port}`;
-  });
-
-  after(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    if (launched.ok) await launched.browser.close();
-    if (portal) await portal.close();
-  });
+  after(() => web.close());
 
   test('E6 W3: the focus indicator reaches 3:1 on white, on the light page background, on the blue and dark headers and around buttons and fields', async () => {
     const page = await newPage();

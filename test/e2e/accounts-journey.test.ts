@@ -6,17 +6,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { ja } from '../../src/web/i18n/ja.ts';
-import { BASE_URL, CAPTCHA, GOOD_PASSWORD, startTestPortal, type TestPortal } from '../helpers/test-app.ts';
-import { formatA11y, launchBrowser, screenshot, seriousA11yViolations, field, follow, shown, tileName, WAIT } from '../helpers/browser.ts';
+import { BASE_URL, CAPTCHA, GOOD_PASSWORD, type TestPortal } from '../helpers/test-app.ts';
+import { field, follow, shown, tileName, browserPortal, launchOrSkip, captureScreen } from '../helpers/browser.ts';
 import { emailLinkOf, mailTo, namesIn, registrationLinkOf, SUBJECTS } from '../helpers/accounts.ts';
 import { createOperator } from '../helpers/operators.ts';
 
-const launched = await launchBrowser();
-const skip = launched.ok ? false : `browser tests skipped: ${launched.reason}`;
-if (!launched.ok) console.warn(skip);
+const { launched, skip } = await launchOrSkip();
 
 const PASSWORD = 'Touroku2026Pass';
 
@@ -33,17 +30,11 @@ async function errorsOf(input: Locator): Promise<string> {
 }
 
 describe('browser: accounts in Chromium [sqlite]', { skip }, () => {
-  let browser: Browser;
+  const web = browserPortal(launched, { bypassCSP: true }); // bypassCSP only to inject axe-core
+  const { newPage } = web;
   let portal: TestPortal;
   let base: string;
-  const contexts: BrowserContext[] = [];
 
-  async function newPage(): Promise<Page> {
-    const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1100, height: 800 }, bypassCSP: true }); // bypassCSP only to inject axe-core
-    context.setDefaultTimeout(WAIT);
-    contexts.push(context);
-    return context.newPage();
-  }
   /** A mailed link, opened on the listening origin (path and query kept). */
   function onServer(link: string): string {
     const u = new URL(link);
@@ -51,28 +42,14 @@ describe('browser: accounts in Chromium [sqlite]', { skip }, () => {
     return `${base}${u.pathname}${u.search}`;
   }
 
-  before(async () => {
-    if (!launched.ok) return;
-    browser = launched.browser;
-    portal = await startTestPortal('sqlite');
-    await portal.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://localhost:${(portal.app.server.address() as AddressInfo).port}`;
-  });
+  before(async () => ({ portal, base } = await web.start()));
 
-  after(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    if (launched.ok) await launched.browser.close();
-    if (portal) await portal.close();
-  });
+  after(() => web.close());
 
   test('W1 W3 issue3-1: top → 新規ユーザー登録 → errors named by field → sent → mail → パスワードの設定 → ユーザー名 → first login', async () => {
     const page = await newPage();
     const a11y: string[] = [];
-    async function capture(name: string): Promise<void> {
-      await screenshot(page, `accounts-${name}`);
-      const problems = await seriousA11yViolations(page);
-      if (problems.length) a11y.push(formatA11y(name, problems));
-    }
+    const capture = (name: string) => captureScreen(page, name, a11y, `accounts-${name}`);
 
     await page.goto(`${base}/csm`);
     await follow(page, page.getByRole('main').getByRole('link', { name: tileName(ja['top.register'], ja['top.registerSub']) }));
@@ -147,11 +124,7 @@ describe('browser: accounts in Chromium [sqlite]', { skip }, () => {
     await portal.createUser({ username: 'kari-yakkyoku', email: 'kari@13', displayName: '仮 薬局' });
     const page = await newPage();
     const a11y: string[] = [];
-    async function capture(name: string): Promise<void> {
-      await screenshot(page, `accounts-${name}`);
-      const problems = await seriousA11yViolations(page);
-      if (problems.length) a11y.push(formatA11y(name, problems));
-    }
+    const capture = (name: string) => captureScreen(page, name, a11y, `accounts-${name}`);
 
     await page.goto(`${base}/login`);
     await field(page, ja['login.username']).fill('kari-yakkyoku');
@@ -205,11 +178,7 @@ describe('browser: accounts in Chromium [sqlite]', { skip }, () => {
     const op = await createOperator(portal, 'support', 'cc-browser', 'コールセンター山田');
     const page = await newPage();
     const a11y: string[] = [];
-    async function capture(name: string): Promise<void> {
-      await screenshot(page, `accounts-${name}`);
-      const problems = await seriousA11yViolations(page);
-      if (problems.length) a11y.push(formatA11y(name, problems));
-    }
+    const capture = (name: string) => captureScreen(page, name, a11y, `accounts-${name}`);
 
     await page.goto(`${base}/register`);
     await page.getByRole('radio', { name: ja['reg.type.institution'] }).check();
@@ -233,11 +202,7 @@ describe('browser: accounts in Chromium [sqlite]', { skip }, () => {
     await mailTo(portal, 'naniwa@example.jp', SUBJECTS.casePending);
 
     const desk = await newPage();
-    const deskShot = async (name: string) => {
-      await screenshot(desk, `accounts-${name}`);
-      const problems = await seriousA11yViolations(desk);
-      if (problems.length) a11y.push(formatA11y(name, problems));
-    };
+    const deskShot = (name: string) => captureScreen(desk, name, a11y, `accounts-${name}`);
     await desk.goto(`${base}/admin/login`);
     await field(desk, ja['admin.login.username']).fill(op.username);
     await field(desk, ja['admin.login.password']).fill(op.password);

@@ -9,43 +9,25 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { ja } from '../../src/web/i18n/ja.ts';
-import { requestReset, startTestPortal, type TestPortal } from '../helpers/test-app.ts';
+import { requestReset, type TestPortal } from '../helpers/test-app.ts';
 import { createOperator } from '../helpers/operators.ts';
-import { formatA11y, launchBrowser, screenshot, seriousA11yViolations, field, follow, shown, WAIT } from '../helpers/browser.ts';
+import { field, follow, shown, browserPortal, launchOrSkip, captureScreen } from '../helpers/browser.ts';
 
-const launched = await launchBrowser();
-const skip = launched.ok ? false : `browser tests skipped: ${launched.reason}`;
-if (!launched.ok) console.warn(skip);
-
-
-
+const { launched, skip } = await launchOrSkip();
 
 const heading = (page: Page, name: string, level?: number) => page.getByRole('heading', { name, exact: true, ...(level ? { level } : {}) });
 const menu = (page: Page) => page.getByRole('navigation', { name: ja['admin.nav.label'] });
 
 describe('browser: the operators\' console in Chromium [sqlite]', { skip }, () => {
-  let browser: Browser;
+  const web = browserPortal(launched, { viewport: { width: 1200, height: 800 }, bypassCSP: true }); // bypassCSP only to inject axe-core
+  const { newPage } = web;
   let portal: TestPortal;
   let base: string;
-  const contexts: BrowserContext[] = [];
   const a11y: string[] = [];
 
-  async function newPage(): Promise<Page> {
-    // bypassCSP only so that axe-core can be injected.
-    const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1200, height: 800 }, bypassCSP: true });
-    context.setDefaultTimeout(WAIT);
-    contexts.push(context);
-    return context.newPage();
-  }
-
-  async function capture(page: Page, name: string): Promise<void> {
-    await screenshot(page, `console-${name}`);
-    const problems = await seriousA11yViolations(page);
-    if (problems.length) a11y.push(formatA11y(name, problems));
-  }
+  const capture = (page: Page, name: string) => captureScreen(page, name, a11y, `console-${name}`);
 
   async function consoleLogin(page: Page, username: string, password: string, shot?: string): Promise<void> {
     await page.goto(`${base}/admin`);
@@ -58,19 +40,9 @@ describe('browser: the operators\' console in Chromium [sqlite]', { skip }, () =
     assert.equal(new URL(page.url()).pathname, '/admin');
   }
 
-  before(async () => {
-    if (!launched.ok) return;
-    browser = launched.browser;
-    portal = await startTestPortal('sqlite');
-    await portal.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://localhost:${(portal.app.server.address() as AddressInfo).port}`;
-  });
+  before(async () => ({ portal, base } = await web.start()));
 
-  after(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    if (launched.ok) await launched.browser.close();
-    if (portal) await portal.close();
-  });
+  after(() => web.close());
 
   test('issue4-2 W3: a call-center operator finds the account whose reset went to a provisional address and sees the reason', async () => {
     await portal.createUser({ username: 'kari-clinic', email: 'kari-clinic@13', displayName: 'かり診療所', institutionCode: '1310123458' });

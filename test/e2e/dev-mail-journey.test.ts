@@ -6,11 +6,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createFileTransport } from '../../src/mail/transports.ts';
@@ -19,29 +17,17 @@ import { POLICIES } from '../../src/accounts/password-policy.ts';
 import { ja } from '../../src/web/i18n/ja.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db-targets.ts';
 import { CAPTCHA, GOOD_PASSWORD } from '../helpers/test-app.ts';
-import { field, follow, formatA11y, launchBrowser, screenshot, seriousA11yViolations, shown, WAIT } from '../helpers/browser.ts';
+import { browserPages, field, follow, launchOrSkip, shown, captureScreen } from '../helpers/browser.ts';
+import { freePort } from '../helpers/server-process.ts';
 
-const launched = await launchBrowser();
-const skip = launched.ok ? false : `browser tests skipped: ${launched.reason}`;
-if (!launched.ok) console.warn(skip);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+const { launched, skip } = await launchOrSkip();
 
 describe('browser: reading mail at /dev/mail in development [sqlite]', { skip }, () => {
   let app: FastifyInstance;
   let database: TestDatabase;
   let dir: string;
   let base: string;
-  let context: BrowserContext;
+  const pages = browserPages(launched, { bypassCSP: true }); // bypassCSP only to inject axe-core
 
   before(async () => {
     if (!launched.ok) return;
@@ -59,24 +45,16 @@ describe('browser: reading mail at /dev/mail in development [sqlite]', { skip },
   });
 
   after(async () => {
-    await context?.close().catch(() => undefined);
-    if (launched.ok) await launched.browser.close();
+    await pages.close();
     await app?.close();
     await database?.drop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   test('D2 W3: ① → ② → /dev/mail → the mail → its link opens ③, axe-clean on the mailbox screens', async () => {
-    const browser: Browser = (launched as { browser: Browser }).browser;
-    context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1100, height: 800 }, bypassCSP: true });
-    context.setDefaultTimeout(WAIT);
-    const page: Page = await context.newPage();
+    const page = await pages.newPage();
     const a11y: string[] = [];
-    async function capture(name: string): Promise<void> {
-      await screenshot(page, name);
-      const problems = await seriousA11yViolations(page);
-      if (problems.length) a11y.push(formatA11y(name, problems));
-    }
+    const capture = (name: string) => captureScreen(page, name, a11y);
 
     await page.goto(`${base}/password-reset`);
     await field(page, ja['reset.username']).fill('devmail01');

@@ -10,17 +10,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { ja } from '../../src/web/i18n/ja.ts';
-import { BASE_URL, CAPTCHA, linkOf, pathOf, startTestPortal, type TestPortal } from '../helpers/test-app.ts';
+import { BASE_URL, CAPTCHA, linkOf, pathOf, type TestPortal } from '../helpers/test-app.ts';
 import { createOperator } from '../helpers/operators.ts';
 import { mailTo, namesIn, register, registrationLinkOf, SUBJECTS } from '../helpers/accounts.ts';
-import { field, launchBrowser, screenshot, shown, WAIT } from '../helpers/browser.ts';
+import { field, screenshot, shown, WAIT, browserPortal, launchOrSkip } from '../helpers/browser.ts';
 
-const launched = await launchBrowser();
-const skip = launched.ok ? false : `browser tests skipped: ${launched.reason}`;
-if (!launched.ok) console.warn(skip);
+const { launched, skip } = await launchOrSkip();
 
 const PASSWORD = 'Kagi2026Pass';
 const NEW_PASSWORD = 'Kagi2026Next';
@@ -88,18 +85,12 @@ async function enterFor(page: Page, input: Locator): Promise<void> {
 }
 
 describe('browser: Enter in every field presses the form\'s main action [sqlite]', { skip }, () => {
-  let browser: Browser;
+  const web = browserPortal(launched);
+  const { newPage } = web;
   let portal: TestPortal;
   let base: string;
-  const contexts: BrowserContext[] = [];
   const report: string[] = [];
 
-  async function newPage(): Promise<Page> {
-    const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1100, height: 800 } });
-    context.setDefaultTimeout(WAIT);
-    contexts.push(context);
-    return context.newPage();
-  }
   const onServer = (link: string) => { const u = new URL(link); assert.equal(u.origin, BASE_URL); return `${base}${u.pathname}${u.search}`; };
   async function check(page: Page, expected: Expected): Promise<void> {
     const lines = await enterInEveryField(page, expected);
@@ -108,19 +99,11 @@ describe('browser: Enter in every field presses the form\'s main action [sqlite]
     assert.deepEqual(wrong, [], `${page.url()}\n${lines.join('\n')}`);
   }
 
-  before(async () => {
-    if (!launched.ok) return;
-    browser = launched.browser;
-    portal = await startTestPortal('sqlite');
-    await portal.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://localhost:${(portal.app.server.address() as AddressInfo).port}`;
-  });
+  before(async () => ({ portal, base } = await web.start()));
 
   after(async () => {
     if (report.length) console.log(`Enter, field by field:\n${report.join('\n')}`);
-    for (const c of contexts) await c.close().catch(() => undefined);
-    if (launched.ok) await launched.browser.close();
-    if (portal) await portal.close();
+    await web.close();
   });
 
   test('E1 W3: /register and its password step, login, アカウント情報 (e-mail, password), FAQ search, and ① ② ③ of the reset', async () => {

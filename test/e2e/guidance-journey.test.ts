@@ -7,17 +7,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { ja } from '../../src/web/i18n/ja.ts';
 import { checkDigitOf } from '../../src/accounts/institution-code.ts';
-import { BASE_URL, CAPTCHA, GOOD_PASSWORD, linkOf, startTestPortal, type TestPortal } from '../helpers/test-app.ts';
-import { focused, formatA11y, launchBrowser, screenshot, seriousA11yViolations, field, follow, shown, WAIT } from '../helpers/browser.ts';
+import { BASE_URL, CAPTCHA, GOOD_PASSWORD, linkOf, type TestPortal } from '../helpers/test-app.ts';
+import { focused, field, follow, shown, browserPortal, launchOrSkip, captureScreen } from '../helpers/browser.ts';
 import { mailTo, registrationLinkOf, SUBJECTS } from '../helpers/accounts.ts';
 
-const launched = await launchBrowser();
-const skip = launched.ok ? false : `browser tests skipped: ${launched.reason}`;
-if (!launched.ok) console.warn(skip);
+const { launched, skip } = await launchOrSkip();
 
 const NEW_PASSWORD = 'Hikari2026Sora';
 const REG_PASSWORD = 'Touroku2026Pass';
@@ -25,23 +22,13 @@ const REG_PASSWORD = 'Touroku2026Pass';
 const heading = (page: Page, name: string, level?: number) => page.getByRole('heading', { name, exact: true, ...(level ? { level } : {}) });
 
 describe('browser: guidance on login, reset and registration in Chromium [sqlite]', { skip }, () => {
-  let browser: Browser;
+  const web = browserPortal(launched, { bypassCSP: true }); // bypassCSP only to inject axe-core
+  const { newPage } = web;
   let portal: TestPortal;
   let base: string;
-  const contexts: BrowserContext[] = [];
   const a11y: string[] = [];
 
-  async function newPage(): Promise<Page> {
-    const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1100, height: 800 }, bypassCSP: true }); // bypassCSP only to inject axe-core
-    context.setDefaultTimeout(WAIT);
-    contexts.push(context);
-    return context.newPage();
-  }
-  async function capture(page: Page, name: string): Promise<void> {
-    await screenshot(page, `guidance-${name}`);
-    const problems = await seriousA11yViolations(page);
-    if (problems.length) a11y.push(formatA11y(name, problems));
-  }
+  const capture = (page: Page, name: string) => captureScreen(page, name, a11y, `guidance-${name}`);
   /** A mailed link, opened on the listening origin (path and query kept). */
   function onServer(link: string): string {
     const u = new URL(link);
@@ -54,19 +41,9 @@ describe('browser: guidance on login, reset and registration in Chromium [sqlite
     await follow(page, page.getByRole('button', { name: ja['login.submit'], exact: true }));
   }
 
-  before(async () => {
-    if (!launched.ok) return;
-    browser = launched.browser;
-    portal = await startTestPortal('sqlite');
-    await portal.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://localhost:${(portal.app.server.address() as AddressInfo).port}`;
-  });
+  before(async () => ({ portal, base } = await web.start()));
 
-  after(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    if (launched.ok) await launched.browser.close();
-    if (portal) await portal.close();
-  });
+  after(() => web.close());
 
   test('F1 F7 W3 W4 C2: three wrong passwords → the rule and its link → reset → 完了 → the username filled in, focus on the password → logged in', async () => {
     await portal.createUser({ username: 'midori-iin', email: 'midori@example.jp', displayName: 'みどり医院' });

@@ -9,15 +9,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { ja } from '../../src/web/i18n/ja.ts';
-import { BASE_URL, CAPTCHA, GOOD_PASSWORD, linkOf, startTestPortal, type TestPortal } from '../helpers/test-app.ts';
-import { focused, formatA11y, launchBrowser, screenshot, seriousA11yViolations, field, follow, shown, tileName, WAIT } from '../helpers/browser.ts';
+import { BASE_URL, CAPTCHA, GOOD_PASSWORD, linkOf, type TestPortal } from '../helpers/test-app.ts';
+import { focused, screenshot, field, follow, shown, tileName, WAIT, browserPortal, launchOrSkip, captureScreen } from '../helpers/browser.ts';
 
-const launched = await launchBrowser();
-const skip = launched.ok ? false : `browser tests skipped: ${launched.reason}`;
-if (!launched.ok) console.warn(skip);
+const { launched, skip } = await launchOrSkip();
 
 const NEW_PASSWORD = 'NewPassw0rd2026';
 
@@ -29,41 +26,20 @@ const heading = (page: Page, name: string, level?: number) =>
 const currentStep = (page: Page) => page.getByRole('list', { name: ja['reset.steps'] }).locator('[aria-current="step"]');
 
 describe('browser: the reset journey in Chromium [sqlite]', { skip }, () => {
-  let browser: Browser;
+  const web = browserPortal(launched);
+  const { newPage } = web;
   let portal: TestPortal;
   let base: string;
-  const contexts: BrowserContext[] = [];
 
-  async function newPage(options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {
-    const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1100, height: 800 }, ...options });
-    context.setDefaultTimeout(WAIT);
-    contexts.push(context);
-    return context.newPage();
-  }
+  before(async () => ({ portal, base } = await web.start()));
 
-  before(async () => {
-    if (!launched.ok) return;
-    browser = launched.browser;
-    portal = await startTestPortal('sqlite');
-    await portal.app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://localhost:${(portal.app.server.address() as AddressInfo).port}`;
-  });
-
-  after(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    if (launched.ok) await launched.browser.close();
-    if (portal) await portal.close();
-  });
+  after(() => web.close());
 
   test('W3 W4 R5 T4 T5 C2 P3: top → login → ① → ② → sent → mail → ③ → success → login with the new password, axe-clean on every screen', async () => {
     await portal.createUser({ username: 'clinic01', email: 'clinic01@example.jp', displayName: 'テスト医院' });
     const page = await newPage({ bypassCSP: true }); // only so that axe-core can be injected
     const a11y: string[] = [];
-    async function capture(name: string): Promise<void> {
-      await screenshot(page, name);
-      const problems = await seriousA11yViolations(page);
-      if (problems.length) a11y.push(formatA11y(name, problems));
-    }
+    const capture = (name: string) => captureScreen(page, name, a11y);
 
     // Top page /csm: the header menu and the tiles of the seed.
     await page.goto(`${base}/csm`);

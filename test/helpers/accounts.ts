@@ -2,8 +2,6 @@
  * Helpers for the account tests (issue 3): walking 新規ユーザー登録, the mailed links of registration and of the
  * change of address, logging in, reading a field's errors, and running the CLI as a real process.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -11,8 +9,9 @@ import { openDatabase, type Db, type OpenedDatabase } from '../../src/db/databas
 import { createSmtpTransport } from '../../src/mail/transports.ts';
 import { BASE_URL, CAPTCHA, Client, pathOf, type Page } from './test-app.ts';
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from './smtp-sink.ts';
+import { ROOT, runToEnd, type ProcessRun } from './server-process.ts';
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export { ROOT };
 
 export const SUBJECTS = {
   verify: '【医療機関等向け総合ポータルサイト】ユーザー登録用URL',
@@ -102,28 +101,11 @@ export function fieldErrors(page: Page, id: string): string[] {
   return [...m[1]!.matchAll(/<p>([\s\S]*?)<\/p>/g)].map((x) => x[1]!.replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'"));
 }
 
-export interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type CliRun = ProcessRun;
 
 /** Runs `node --import tsx src/cli.ts …` as the operator would, on the database at `databaseUrl`; `input` is piped to stdin. */
 export function runCli(args: string[], env: Record<string, string>, input?: string): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'test', ...env },
-      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    });
-    if (input !== undefined) child.stdin!.end(input);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runToEnd([process.execPath, '--import', 'tsx', 'src/cli.ts', ...args], { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'test', ...env }, { input });
 }
 
 /** Rows of the outbox addressed to `to` (what the portal queued, sent or not). */

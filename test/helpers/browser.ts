@@ -3,12 +3,16 @@
  * axe-core for accessibility, and full-page screenshots under test-results/ (git-ignored).
  *
  * If Chromium is missing or cannot start, launchBrowser() throws under CI=true and otherwise
- * returns the reason, so that the test file can skip with a clear message.
+ * returns the reason, so that the test file can skip with a clear message (launchOrSkip() gives it to describe()).
+ * A test file then opens its pages with browserPages(), or browserPortal() when it also needs the test portal, and
+ * checks each screen with captureScreen().
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { startTestPortal, type TestPortal } from './test-app.ts';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const RESULTS_DIR = join(process.cwd(), 'test-results');
@@ -39,6 +43,71 @@ export async function launchBrowser(): Promise<Launched> {
   return { ok: false, reason };
 }
 
+/**
+ * Launches Chromium once for a test file, at its top level: `skip` is false, or the reason to give describe() (also
+ * printed as a warning) when Chromium is missing outside CI.
+ */
+export async function launchOrSkip(): Promise<{ launched: Launched; skip: string | false }> {
+  const launched = await launchBrowser();
+  const skip = launched.ok ? false : `browser tests skipped: ${launched.reason}`;
+  if (!launched.ok) console.warn(skip);
+  return { launched, skip };
+}
+
+export type ContextOptions = NonNullable<Parameters<Browser['newContext']>[0]>;
+
+/** Pages of one test file, each in a fresh context (its own cookies); close() closes them and the browser. */
+export interface BrowserPages {
+  /** A page in a new context: ja-JP, 1100×800 and WAIT as the default timeout, then the file's defaults, then `options`. */
+  newPage: (options?: ContextOptions) => Promise<Page>;
+  close: () => Promise<void>;
+}
+
+/** Opens pages for one test file in `launched`'s browser; `defaults` apply to each of its contexts. */
+export function browserPages(launched: Launched, defaults: ContextOptions = {}): BrowserPages {
+  const contexts: BrowserContext[] = [];
+  return {
+    async newPage(options = {}) {
+      if (!launched.ok) throw new Error('no browser');
+      const context = await launched.browser.newContext({ locale: 'ja-JP', viewport: { width: 1100, height: 800 }, ...defaults, ...options });
+      context.setDefaultTimeout(WAIT);
+      contexts.push(context);
+      return context.newPage();
+    },
+    async close() {
+      for (const c of contexts) await c.close().catch(() => undefined);
+      if (launched.ok) await launched.browser.close();
+    },
+  };
+}
+
+/**
+ * A test portal (SQLite) for the browser, as reset-journey.test.ts explains: it keeps the test BASE_URL, so its
+ * cookies are __Host-/Secure as in production, listens on 127.0.0.1, and is reached at `base`, http://localhost:PORT,
+ * which Chromium treats as a secure context. Call start() in before() and close() in after() (pages, browser, portal).
+ */
+export interface BrowserPortal extends BrowserPages {
+  start: () => Promise<{ portal: TestPortal; base: string }>;
+}
+
+/** Pages as browserPages() gives them, and the test portal they visit (started by start()). */
+export function browserPortal(launched: Launched, defaults: ContextOptions = {}): BrowserPortal {
+  const pages = browserPages(launched, defaults);
+  let portal: TestPortal | undefined;
+  return {
+    newPage: pages.newPage,
+    async start() {
+      portal = await startTestPortal('sqlite');
+      await portal.app.listen({ port: 0, host: '127.0.0.1' });
+      return { portal, base: `http://localhost:${(portal.app.server.address() as AddressInfo).port}` };
+    },
+    async close() {
+      await pages.close();
+      if (portal) await portal.close();
+    },
+  };
+}
+
 export interface AxeProblem {
   id: string;
   impact: string | null;
@@ -63,6 +132,16 @@ export async function seriousA11yViolations(page: Page): Promise<AxeProblem[]> {
 export function formatA11y(screen: string, problems: AxeProblem[]): string {
   return `${screen}: ${problems.length} serious/critical axe violation(s)\n` +
     problems.map((p) => `  [${p.impact}] ${p.id}: ${p.help}\n${p.targets.map((t) => `    ${t}`).join('\n')}`).join('\n');
+}
+
+/**
+ * One screen of a journey: its screenshot test-results/FILE.png (FILE = `file ?? name`) and axe-core, whose serious
+ * or critical problems are added to `found` under `name` (the test asserts `found` empty at its end).
+ */
+export async function captureScreen(page: Page, name: string, found: string[], file = name): Promise<void> {
+  await screenshot(page, file);
+  const problems = await seriousA11yViolations(page);
+  if (problems.length) found.push(formatA11y(name, problems));
 }
 
 /** Saves a full-page screenshot as test-results/NAME.png and returns its path. */

@@ -80,3 +80,20 @@ export async function auditRows(portal: TestPortal, event?: string) {
 export function detailOf(row: { detail: string | null }): Record<string, unknown> {
   return row.detail ? (JSON.parse(row.detail) as Record<string, unknown>) : {};
 }
+
+/** A tiny RFC 4180 reader for the console's CSV exports: quoted cells, "" inside them, CRLF between records. */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (ch === '"') quoted = false; else cell += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') { row.push(cell); cell = ''; } else if (ch === '\r' && text[i + 1] === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; i++; } else cell += ch;
+  }
+  if (cell || row.length) { row.push(cell); rows.push(row); }
+  return rows;
+}

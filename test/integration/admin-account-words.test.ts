@@ -11,16 +11,12 @@ import { ja } from '../../src/web/i18n/ja.ts';
 import { en } from '../../src/web/i18n/en.ts';
 import { japanDateTime } from '../../src/web/japan-time.ts';
 import { dbTargets } from '../helpers/db-targets.ts';
-import { CAPTCHA, GOOD_PASSWORD, requestReset, startTestPortal, type Client, type Page, type TestPortal } from '../helpers/test-app.ts';
+import { CAPTCHA, GOOD_PASSWORD, requestReset, startTestPortal, type Page, type TestPortal } from '../helpers/test-app.ts';
 import { logIn } from '../helpers/accounts.ts';
-import { auditRows, consoleAs, createOperator, tableAfter, visible, type TestOperator } from '../helpers/operators.ts';
+import { auditRows, consoleAs, createOperator, parseCsv, tableAfter, visible, type TestOperator } from '../helpers/operators.ts';
+import { browsersAt } from '../helpers/login.ts';
 
-let ipSeq = 0;
-function browser(p: TestPortal): Client {
-  const c = p.client();
-  c.ip = `10.47.${Math.floor(ipSeq / 250)}.${(ipSeq++ % 250) + 1}`;
-  return c;
-}
+const browser = browsersAt('10.47');
 
 const jst = (at: number) => `${japanDateTime(at)} (JST)`;
 const fill = (text: string, params: Record<string, string | number>) => Object.entries(params).reduce((s, [k, v]) => s.replaceAll(`{${k}}`, String(v)), text);
@@ -29,23 +25,6 @@ const fill = (text: string, params: Record<string, string | number>) => Object.e
 function summaryValue(page: Page, label: string): string | undefined {
   const m = new RegExp(`<dt>${label.replace(/[()（）]/g, '\\$&')}</dt><dd>([\\s\\S]*?)</dd>`).exec(page.body);
   return m ? visible(m[1]!) : undefined;
-}
-
-/** A tiny RFC 4180 reader (quoted cells, "" inside them, CRLF between records). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (ch === '"') quoted = false; else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') { row.push(cell); cell = ''; } else if (ch === '\r' && text[i + 1] === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; i++; } else cell += ch;
-  }
-  if (cell || row.length) { row.push(cell); rows.push(row); }
-  return rows;
 }
 
 for (const target of await dbTargets()) {

@@ -15,14 +15,10 @@ import { STAGE_ONE_EVENTS } from '../../src/security/audit.repository.ts';
 import { dbTargets } from '../helpers/db-targets.ts';
 import { GOOD_PASSWORD, linkOf, requestReset, sleep, startTestPortal, type Client, type Page, type TestPortal } from '../helpers/test-app.ts';
 import { logIn, mailTo, SUBJECTS } from '../helpers/accounts.ts';
-import { auditRows, consoleAs, createOperator, detailOf, tableAfter, type TestOperator } from '../helpers/operators.ts';
+import { auditRows, consoleAs, createOperator, detailOf, parseCsv, tableAfter, type TestOperator } from '../helpers/operators.ts';
+import { browsersAt } from '../helpers/login.ts';
 
-let ipSeq = 0;
-function browser(p: TestPortal): Client {
-  const c = p.client();
-  c.ip = `10.46.${Math.floor(ipSeq / 250)}.${(ipSeq++ % 250) + 1}`;
-  return c;
-}
+const browser = browsersAt('10.46');
 
 /** The figure of one tile of the dashboard (「送信待ち」 → "1"). */
 function stat(page: Page, label: string): string | undefined {
@@ -46,23 +42,6 @@ async function eventFor(p: TestPortal, to: string, event: string) {
     await sleep(25);
   }
   throw new Error(`no ${event} for the mail to ${to}`);
-}
-
-/** A tiny RFC 4180 reader: quoted cells, "" inside them, CRLF between records. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (ch === '"') quoted = false; else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') { row.push(cell); cell = ''; } else if (ch === '\r' && text[i + 1] === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; i++; } else cell += ch;
-  }
-  if (cell || row.length) { row.push(cell); rows.push(row); }
-  return rows;
 }
 
 const targets = await dbTargets();

@@ -7,38 +7,23 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
 import { appendAudit, canonicalEntry, chainAllAudit } from '../../src/security/audit.repository.ts';
 import { auditKeyFrom } from '../../src/security/audit-key.ts';
 import { dbTargets, freshDatabase, PG_URL, type TestDatabase } from '../helpers/db-targets.ts';
 import { buildPortal } from '../../scripts/build.ts';
+import { ROOT, runToEnd, type ProcessRun } from '../helpers/server-process.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const UNIT = readFileSync(join(ROOT, 'deploy/systemd/iryo-portal-audit-head.service'), 'utf8');
 const AUDIT_KEY = 'anchors-test-audit-key-anchors-test-audit-key';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(argv: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: env.DATA_DIR!, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+/** Runs `argv` with the unit's environment (HOME in the state directory, as the service user's). */
+function run(argv: string[], env: Record<string, string>): Promise<ProcessRun> {
+  return runToEnd(argv, { PATH: process.env.PATH ?? '', HOME: env.DATA_DIR!, ...env });
 }
 
 /** The unit's command and environment, with this machine's node, install directory (cwd) and state directory. */

@@ -5,37 +5,17 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { en } from '../../src/web/i18n/en.ts';
 import { verifyPassword } from '../../src/accounts/passwords.ts';
+import { runCli, type CliRun } from '../helpers/accounts.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(dir: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, NODE_ENV: 'test', DATA_DIR: dir, DATABASE_URL: `sqlite:${join(dir, 'p.db')}`, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+/** The CLI on the SQLite file in `dir` (HOME kept, as an operator's shell has it). */
+function cli(dir: string, args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return runCli(args, { HOME: process.env.HOME ?? dir, DATA_DIR: dir, DATABASE_URL: `sqlite:${join(dir, 'p.db')}`, ...env });
 }
 
 const USAGE = /Usage:[\s\S]*users create --username U --email E --password P/;

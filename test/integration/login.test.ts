@@ -8,30 +8,15 @@ import { hash } from '@node-rs/argon2';
 import { ja } from '../../src/web/i18n/ja.ts';
 import { dbTargets } from '../helpers/db-targets.ts';
 import { GOOD_PASSWORD, linkOf, pathOf, requestReset, startTestPortal, type Client, type Page, type TestPortal } from '../helpers/test-app.ts';
+import { browsersAt, failureText, postLogin } from '../helpers/login.ts';
 
 const MIN = 60_000;
 const SID = '__Host-sid';
 const FAILED = ja['login.failed'].replace('{threshold}', '5').replace('{minutes}', '15');
 const PER_IP = 8;
 
-let ipSeq = 0;
-/** Each test talks from its own address, so that per-IP counters do not mix. */
-function browser(p: TestPortal): Client {
-  const c = p.client();
-  c.ip = `198.51.100.${++ipSeq}`;
-  return c;
-}
-
-async function logIn(c: Client, username: string, password: string): Promise<Page> {
-  await c.open('/login');
-  return c.post('/login', { username, password });
-}
-
-/** The error alert of the login page (the generic failure text). */
-function failureText(page: Page): string {
-  const m = /<div class="alert alert--error" role="alert">([\s\S]*?)<\/div>/.exec(page.body);
-  return m ? m[1]!.replace(/<[^>]+>/g, '').trim() : '';
-}
+/** Each test talks from its own address, so that per-address counters do not mix. */
+const browser = browsersAt('198.51.100');
 
 async function loggedInAs(c: Client): Promise<string | null> {
   const top = await c.get('/csm');
@@ -57,19 +42,19 @@ for (const target of targets) {
 
     async function lock(username: string): Promise<void> {
       const attacker = browser(p);
-      for (let i = 0; i < 5; i++) assert.equal((await logIn(attacker, username, `Wrong${i}Pass`)).status, 401);
+      for (let i = 0; i < 5; i++) assert.equal((await postLogin(attacker, username, `Wrong${i}Pass`)).status, 401);
     }
 
     test('login with the right password: 303 to the top page, logged in (coordinators with their user ID)', async () => {
       await p.createUser({ username: 'login-ok', displayName: 'ログイン医院' });
       await p.createUser({ username: 'login-coord', coordinator: true, userId: 'c7000001', displayName: '取りまとめ法人' });
       const c = browser(p);
-      const r = await logIn(c, 'login-ok', GOOD_PASSWORD);
+      const r = await postLogin(c, 'login-ok', GOOD_PASSWORD);
       assert.equal(r.status, 303);
       assert.equal(r.location, '/csm');
       assert.equal(await loggedInAs(c), 'ログイン医院');
       const k = browser(p);
-      assert.equal((await logIn(k, 'C7000001', GOOD_PASSWORD)).status, 303);
+      assert.equal((await postLogin(k, 'C7000001', GOOD_PASSWORD)).status, 303);
       assert.equal(await loggedInAs(k), '取りまとめ法人');
     });
 
@@ -78,9 +63,9 @@ for (const target of targets) {
       await p.createUser({ username: 'l1-locked' });
       await lock('l1-locked');
       const c = browser(p);
-      const unknown = await logIn(c, 'l1-nobody', GOOD_PASSWORD);
-      const wrong = await logIn(c, 'l1-user', 'Wrong2026Pass');
-      const locked = await logIn(c, 'l1-locked', GOOD_PASSWORD);
+      const unknown = await postLogin(c, 'l1-nobody', GOOD_PASSWORD);
+      const wrong = await postLogin(c, 'l1-user', 'Wrong2026Pass');
+      const locked = await postLogin(c, 'l1-locked', GOOD_PASSWORD);
       for (const page of [unknown, wrong, locked]) {
         assert.equal(page.status, 401);
         assert.equal(failureText(page), FAILED);
@@ -96,15 +81,15 @@ for (const target of targets) {
       const locked = await p.audit('account.locked');
       assert.ok(locked.some((a) => a.user_id === user.id && a.outcome === 'temporary'), 'audit account.locked');
       const c = browser(p);
-      const during = await logIn(c, 'l2-lock', GOOD_PASSWORD);
+      const during = await postLogin(c, 'l2-lock', GOOD_PASSWORD);
       assert.equal(during.status, 401);
       assert.equal(failureText(during), FAILED);
       assert.equal(await loggedInAs(c), null);
       assert.ok((await p.audit('login')).some((a) => a.user_id === user.id && a.outcome === 'locked'));
       p.clock.advance(14 * MIN);
-      assert.equal((await logIn(c, 'l2-lock', GOOD_PASSWORD)).status, 401, 'still locked after 14 minutes');
+      assert.equal((await postLogin(c, 'l2-lock', GOOD_PASSWORD)).status, 401, 'still locked after 14 minutes');
       p.clock.advance(1 * MIN);
-      const afterLock = await logIn(c, 'l2-lock', GOOD_PASSWORD);
+      const afterLock = await postLogin(c, 'l2-lock', GOOD_PASSWORD);
       assert.equal(afterLock.status, 303, 'the lock ends by itself after 15 minutes');
       assert.equal(afterLock.location, '/csm');
     });
@@ -114,21 +99,21 @@ for (const target of targets) {
       await lock('l2-relock');
       p.clock.advance(15 * MIN);
       const c = browser(p);
-      assert.equal((await logIn(c, 'l2-relock', 'Typo2026Pass')).status, 401);
-      const r = await logIn(c, 'l2-relock', GOOD_PASSWORD);
+      assert.equal((await postLogin(c, 'l2-relock', 'Typo2026Pass')).status, 401);
+      const r = await postLogin(c, 'l2-relock', GOOD_PASSWORD);
       assert.equal(r.status, 303, 'the count of failures starts again after a lock');
     });
 
     test('L2: too many failures from one address → 429 with the throttle message, other addresses unaffected', async () => {
       await p.createUser({ username: 'l2-ip' });
       const c = browser(p);
-      for (let i = 0; i < PER_IP; i++) assert.equal((await logIn(c, `l2-ip-nobody-${i}`, 'Wrong2026Pass')).status, 401);
-      const throttled = await logIn(c, 'l2-ip', GOOD_PASSWORD);
+      for (let i = 0; i < PER_IP; i++) assert.equal((await postLogin(c, `l2-ip-nobody-${i}`, 'Wrong2026Pass')).status, 401);
+      const throttled = await postLogin(c, 'l2-ip', GOOD_PASSWORD);
       assert.equal(throttled.status, 429);
       assert.equal(failureText(throttled), ja['login.throttled']);
       assert.equal(await loggedInAs(c), null);
       assert.ok((await p.audit('login')).some((a) => a.outcome === 'throttled' && a.ip === c.ip));
-      assert.equal((await logIn(browser(p), 'l2-ip', GOOD_PASSWORD)).status, 303, 'another address logs in');
+      assert.equal((await postLogin(browser(p), 'l2-ip', GOOD_PASSWORD)).status, 303, 'another address logs in');
     });
 
     test('L2: a successful password reset unlocks the account at once', async () => {
@@ -140,7 +125,7 @@ for (const target of targets) {
       await c.open(pathOf(linkOf(mail)));
       const done = await c.submit({ password: 'Unlock2026Pass', confirm: 'Unlock2026Pass' });
       assert.ok(done.text.includes('Password Resetに成功'));
-      const r = await logIn(c, 'l2-reset', 'Unlock2026Pass');
+      const r = await postLogin(c, 'l2-reset', 'Unlock2026Pass');
       assert.equal(r.status, 303, 'no waiting for the lock to end');
       const completed = (await p.audit('password_reset.completed')).find((a) => a.user_id === user.id);
       assert.equal(JSON.parse(completed!.detail!).unlocked, true);
@@ -174,7 +159,7 @@ for (const target of targets) {
     test('L3: logging in again from a logged-in browser replaces the session; the old id stops working', async () => {
       await p.createUser({ username: 'l3-again', displayName: '再ログイン医院' });
       const c = browser(p);
-      await logIn(c, 'l3-again', GOOD_PASSWORD);
+      await postLogin(c, 'l3-again', GOOD_PASSWORD);
       const first = c.cookies.get(SID)!;
       await c.get('/csm');
       assert.equal((await c.post('/login', { username: 'l3-again', password: GOOD_PASSWORD })).status, 303);
@@ -191,16 +176,16 @@ for (const target of targets) {
       const weak = await hash(GOOD_PASSWORD, { algorithm: 2, memoryCost: 4096, timeCost: 2, parallelism: 1 });
       assert.match(weak, /m=4096/);
       await p.database.db.updateTable('users').set({ password_hash: weak }).where('id', '=', user.id).execute();
-      assert.equal((await logIn(browser(p), 'p2-rehash', GOOD_PASSWORD)).status, 303);
+      assert.equal((await postLogin(browser(p), 'p2-rehash', GOOD_PASSWORD)).status, 303);
       const row = await p.database.db.selectFrom('users').select('password_hash').where('id', '=', user.id).executeTakeFirstOrThrow();
       assert.match(row.password_hash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
-      assert.equal((await logIn(browser(p), 'p2-rehash', GOOD_PASSWORD)).status, 303, 'the new hash verifies');
+      assert.equal((await postLogin(browser(p), 'p2-rehash', GOOD_PASSWORD)).status, 303, 'the new hash verifies');
     });
 
     test('L4: idle timeout — 29 idle minutes keep the session, 31 more end it (server side)', async () => {
       await p.createUser({ username: 'l4-idle', displayName: '放置医院' });
       const c = browser(p);
-      await logIn(c, 'l4-idle', GOOD_PASSWORD);
+      await postLogin(c, 'l4-idle', GOOD_PASSWORD);
       const sid = c.cookies.get(SID)!;
       p.clock.advance(29 * MIN);
       assert.equal(await loggedInAs(c), '放置医院');
@@ -217,7 +202,7 @@ for (const target of targets) {
     test('L4: absolute timeout — an active session still ends after 8 hours', async () => {
       await p.createUser({ username: 'l4-abs', displayName: '長時間医院' });
       const c = browser(p);
-      await logIn(c, 'l4-abs', GOOD_PASSWORD);
+      await postLogin(c, 'l4-abs', GOOD_PASSWORD);
       for (let i = 1; i <= 16; i++) {
         p.clock.advance(29 * MIN);
         assert.equal(await loggedInAs(c), '長時間医院', `active after ${i * 29} minutes`);
@@ -229,7 +214,7 @@ for (const target of targets) {
     test('L4/A1: logout ends the server session (the old cookie no longer works) and is audited', async () => {
       const user = await p.createUser({ username: 'l4-logout', displayName: '退出医院' });
       const c = browser(p);
-      await logIn(c, 'l4-logout', GOOD_PASSWORD);
+      await postLogin(c, 'l4-logout', GOOD_PASSWORD);
       const sid = c.cookies.get(SID)!;
       await c.get('/csm');
       const out = await c.post('/logout', {});
@@ -265,7 +250,7 @@ for (const target of targets) {
     test('L5: POST /logout with a forged CSRF token is refused and the session stays', async () => {
       await p.createUser({ username: 'l5-logout', displayName: '継続医院' });
       const c = browser(p);
-      await logIn(c, 'l5-logout', GOOD_PASSWORD);
+      await postLogin(c, 'l5-logout', GOOD_PASSWORD);
       const r = await c.post('/logout', { _csrf: 'forged' });
       assert.equal(r.status, 403);
       assert.ok(r.text.includes(ja['error.csrf']));
@@ -277,9 +262,9 @@ for (const target of targets) {
       const c = browser(p);
       c.userAgent = 'AuditBrowser/2.0 (A1)';
       const wrongPassword = 'Wrong-A1-Secret-77';
-      await logIn(c, 'a1-user', wrongPassword);
-      await logIn(c, 'a1-nobody', wrongPassword);
-      await logIn(c, 'a1-user', GOOD_PASSWORD);
+      await postLogin(c, 'a1-user', wrongPassword);
+      await postLogin(c, 'a1-nobody', wrongPassword);
+      await postLogin(c, 'a1-user', GOOD_PASSWORD);
       await c.get('/csm');
       await c.post('/logout', {});
       const rows = (await p.audit()).filter((a) => a.ip === c.ip);

@@ -10,34 +10,21 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createUser } from '../../src/accounts/create-user.ts';
 import { POLICIES } from '../../src/accounts/password-policy.ts';
 import { dbTargets, freshDatabase, PG_URL, type TargetName, type TestDatabase } from '../helpers/db-targets.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
 import { CAPTCHA, GOOD_PASSWORD } from '../helpers/test-app.ts';
+import { freePort, ready, startServer, type ServerProcess } from '../helpers/server-process.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FLOWS = 1200;
 const HEAP_MB = 96;
 /** Resident memory allowed at its peak: the heap cap plus code, tsx's compiled modules and buffers. */
 const PEAK_RSS_MB = 320;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Answer {
   status: number;
@@ -82,8 +69,7 @@ for (const target of targets) {
   describe(`H11: a burst of stage-② requests and mails against the real server with a ${HEAP_MB} MB heap [${target}]`, () => {
     let database: TestDatabase;
     let sink: SmtpSink;
-    let child: ChildProcess;
-    let output = '';
+    let server: ServerProcess;
     let dir: string;
     let port: number;
     const agent = new Agent({ keepAlive: true, maxSockets: 200 });
@@ -98,30 +84,19 @@ for (const target of targets) {
       sink = await startSmtpSink();
       port = await freePort();
       const url = target === 'sqlite' ? database.url : `${PG_URL}?options=-c%20search_path%3D${database.schema}`;
-      child = spawn(process.execPath, [`--max-old-space-size=${HEAP_MB}`, '--import', 'tsx', 'src/server.ts'], {
-        cwd: ROOT,
-        env: {
-          PATH: process.env.PATH ?? '', HOME: dir, NODE_ENV: 'test', CAPTCHA_TEST_ANSWER: CAPTCHA, PORT: String(port), HOST: '127.0.0.1',
-          BASE_URL: 'https://portal.example.jp', DATABASE_URL: url, SMTP_URL: sink.url, DATA_DIR: dir, LOG_LEVEL: 'warn',
-          SESSION_SECRET: 'burst-test-secret-burst-test-secret-0123',
-          FLOOD_LIMIT_PER_MINUTE: '10000000', RESET_REQUESTS_PER_IP_PER_HOUR: '100000', RESET_MAILS_PER_ACCOUNT_PER_HOUR: '1000', RESET_MAILS_PER_ACCOUNT_PER_IP_PER_HOUR: '1000',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-      child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-      for (let i = 0; ; i++) {
-        const up = await http(agent, port, 'GET', '/healthz', '').then((r) => r.status === 200, () => false);
-        if (up) break;
-        if (child.exitCode !== null || i > 300) throw new Error(`the server did not start:\n${output}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      server = startServer({
+        HOME: dir, NODE_ENV: 'test', CAPTCHA_TEST_ANSWER: CAPTCHA, PORT: String(port), HOST: '127.0.0.1',
+        BASE_URL: 'https://portal.example.jp', DATABASE_URL: url, SMTP_URL: sink.url, DATA_DIR: dir, LOG_LEVEL: 'warn',
+        SESSION_SECRET: 'burst-test-secret-burst-test-secret-0123',
+        FLOOD_LIMIT_PER_MINUTE: '10000000', RESET_REQUESTS_PER_IP_PER_HOUR: '100000', RESET_MAILS_PER_ACCOUNT_PER_HOUR: '1000', RESET_MAILS_PER_ACCOUNT_PER_IP_PER_HOUR: '1000',
+      }, [`--max-old-space-size=${HEAP_MB}`]);
+      await ready(`http://127.0.0.1:${port}`, server);
     });
 
     after(async () => {
-      if (child && child.exitCode === null) {
-        child.kill('SIGTERM');
-        await new Promise((r) => child.once('exit', r));
+      if (server?.child.exitCode === null) {
+        server.child.kill('SIGTERM');
+        await new Promise((r) => server.child.once('exit', r));
       }
       agent.destroy();
       burst.destroy();
@@ -154,7 +129,7 @@ for (const target of targets) {
           .set({ state: 'verify', identifier: real ? 'burst-user' : 'nobody', captcha_hash: null, captcha_answer: null, captcha_expires_at: null })
           .where('id', 'in', flows.filter((f) => f.real === real).map((f) => f.id)).execute();
       }
-      const before = memoryOf(child.pid!);
+      const before = memoryOf(server.child.pid!);
       const roundsBefore = (await metricsOf(agent, port)).rounds;
 
       // The burst: every stage-② request at once.
@@ -170,8 +145,8 @@ for (const target of targets) {
       const until = Date.now() + 60_000;
       for (;;) {
         const health = await http(agent, port, 'GET', '/healthz', '');
-        assert.equal(health.status, 200, `the server answers /healthz (it is alive)\n${output.slice(-2000)}`);
-        peak = Math.max(peak, memoryOf(child.pid!).hwmMb);
+        assert.equal(health.status, 200, `the server answers /healthz (it is alive)\n${server.output().slice(-2000)}`);
+        peak = Math.max(peak, memoryOf(server.child.pid!).hwmMb);
         peakHeap = Math.max(peakHeap, (await metricsOf(agent, port)).heapMb);
         const left = await database.db.selectFrom('reset_requests').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
         if (Number(left.n) === 0 && sink.mails.length >= mails) break;
@@ -182,10 +157,10 @@ for (const target of targets) {
       // Idle now: the worker only polls (once a second), it does not work through one round per kick.
       await new Promise((r) => setTimeout(r, 1500));
       const roundsIdle = (await metricsOf(agent, port)).rounds - roundsBefore - roundsDone;
-      const afterAll = memoryOf(child.pid!);
+      const afterAll = memoryOf(server.child.pid!);
       t.diagnostic(`setup done at ${before.hwmMb.toFixed(0)} MB; burst answered in ${burstMs} ms; peak ${peak.toFixed(0)} MB, heap ${peakHeap.toFixed(0)} MB; now ${afterAll.rssMb.toFixed(0)} MB; rounds ${roundsDone} + ${roundsIdle} idle`);
-      assert.equal(child.exitCode, null, 'the server is still running');
-      assert.doesNotMatch(output, /heap out of memory|FATAL ERROR/i);
+      assert.equal(server.child.exitCode, null, 'the server is still running');
+      assert.doesNotMatch(server.output(), /heap out of memory|FATAL ERROR/i);
       assert.equal(sink.mails.length, mails, 'one mail per stage-② request of the real account, none twice');
       assert.ok(sink.mails.every((m) => m.to.includes('burst@example.jp')));
       const queued = await database.db.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')).where('event', '=', 'password_reset.requested').executeTakeFirstOrThrow();

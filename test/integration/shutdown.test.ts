@@ -8,59 +8,16 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SMTPServer } from 'smtp-server';
 import { loadConfig, ConfigError } from '../../src/config.ts';
 import { migrateToLatest, openDatabase } from '../../src/db/database.ts';
 import { enqueueMail } from '../../src/mail/outbox.repository.ts';
 import { createSecretBox } from '../../src/security/secret-box.ts';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface Proc {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function startServer(env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => out, exited };
-}
-
-async function ready(base: string, p: Proc): Promise<void> {
-  const end = Date.now() + 30_000;
-  for (;;) {
-    if (p.child.exitCode !== null) throw new Error(`the server exited: ${p.output()}`);
-    if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) return;
-    if (Date.now() > end) throw new Error(`the server did not start: ${p.output()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { freePort, ready, startServer, type ServerProcess } from '../helpers/server-process.ts';
 
 /** A raw socket; `closed` resolves with what it received when the server closes it. */
 function socketTo(port: number): Promise<{ socket: Socket; received: () => string; closed: Promise<string> }> {
@@ -87,7 +44,7 @@ function logLines(out: string, prefix: string): Array<Record<string, unknown>> {
   return out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => String(l.msg).startsWith(prefix));
 }
 
-async function exitWithin(p: Proc, ms: number): Promise<number | null | 'hung'> {
+async function exitWithin(p: ServerProcess, ms: number): Promise<number | null | 'hung'> {
   let timer: NodeJS.Timeout | undefined;
   const r = await Promise.race([p.exited, new Promise<'hung'>((res) => (timer = setTimeout(() => res('hung'), ms)))]);
   clearTimeout(timer);

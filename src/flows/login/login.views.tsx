@@ -1,5 +1,5 @@
 /** The login page of the seed: the notice about mails that cannot arrive, then the form. */
-import { Csrf, ErrorSummary, Field, Notice } from '../../web/components.tsx';
+import { Csrf, ErrorSummary, Field, Notice, ProvisionalAccountNotice } from '../../web/components.tsx';
 import { Layout, type PageContext } from '../../web/layout.tsx';
 import type { MessageKey, Translate } from '../../web/i18n/i18n.ts';
 
@@ -36,14 +36,7 @@ export function LoginPage({ ctx, v }: { ctx: PageContext; v: LoginView }) {
           {t('login.heading').replace(/^●/, '')}
         </h1>
         <section class="notice-box" aria-labelledby="login-notice-lead">
-          <p id="login-notice-lead"><strong>{t('login.notice.lead')}</strong></p>
-          <ul>
-            <li>{t('login.notice.item1')}</li>
-            <li>{t('login.notice.item2')}</li>
-          </ul>
-          <p>{t('login.notice.p1')}</p>
-          <p>{t('login.notice.p2')}</p>
-          <p>{t('login.notice.p3')}</p>
+          <ProvisionalAccountNotice t={t} leadId="login-notice-lead" />
           <p>{t('login.notice.p4')}</p>
         </section>
 

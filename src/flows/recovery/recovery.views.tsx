@@ -1,6 +1,6 @@
 /** Screens of the password reset, as the seed shows them: ① 特定, ② 検証, sent, ③ リセット, done. */
 import type { ComponentChildren } from 'preact';
-import { Csrf, ErrorSummary, Field, Notice } from '../../web/components.tsx';
+import { Csrf, ErrorSummary, Field, Notice, ProvisionalAccountNotice } from '../../web/components.tsx';
 import { Layout, type PageContext } from '../../web/layout.tsx';
 import { CaptchaBlock, CaptchaRedrawButton } from '../../web/captcha-block.tsx';
 import type { MessageKey } from '../../web/i18n/i18n.ts';
@@ -125,14 +125,7 @@ export function SentPage({ ctx, from, ttl, phone, notice }: { ctx: PageContext; 
       {/* The seed's notice about provisional accounts, set apart: a provisional user who typed the placeholder lands here (issue 11 item 3). */}
       <section class="notice-box notice-box--important" aria-labelledby="sent-no-mail">
         <h3 id="sent-no-mail">{t('reset.sent.noMailHeading')}</h3>
-        <p><strong>{t('login.notice.lead')}</strong></p>
-        <ul>
-          <li>{t('login.notice.item1')}</li>
-          <li>{t('login.notice.item2')}</li>
-        </ul>
-        <p>{t('login.notice.p1')}</p>
-        <p>{t('login.notice.p2')}</p>
-        <p>{t('login.notice.p3')}</p>
+        <ProvisionalAccountNotice t={t} />
         <p>{t('reset.sent.noMail3', { phone })}</p>
         <p><a href="/register">{t('top.register')}</a></p>
       </section>
