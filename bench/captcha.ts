@@ -18,14 +18,26 @@ const ms = (t0: number, n = 1) => ((performance.now() - t0) / n).toFixed(2);
 for (let i = 0; i < 10; i++) await drawCaptchaPng(newCaptchaAnswer(), randomBytes(16).toString('hex'));
 let bytes = 0;
 let t0 = performance.now();
-for (let i = 0; i < pictures; i++) bytes += (await drawCaptchaPng(newCaptchaAnswer(), randomBytes(16).toString('hex'))).length;
-console.log(`picture: ${ms(t0, pictures)} ms per PNG, one after another (${pictures} pictures, ${Math.round(bytes / pictures)} bytes each)`);
+for (let i = 0; i < pictures; i++)
+  bytes += (await drawCaptchaPng(newCaptchaAnswer(), randomBytes(16).toString('hex'))).length;
+console.log(
+  `picture: ${ms(t0, pictures)} ms per PNG, one after another (${pictures} pictures, ${Math.round(bytes / pictures)} bytes each)`,
+);
 t0 = performance.now();
-await Promise.all(Array.from({ length: pictures }, () => drawCaptchaPng(newCaptchaAnswer(), randomBytes(16).toString('hex'))));
+await Promise.all(
+  Array.from({ length: pictures }, () => drawCaptchaPng(newCaptchaAnswer(), randomBytes(16).toString('hex'))),
+);
 console.log(`picture: ${ms(t0, pictures)} ms per PNG, ${pictures} at once (libuv's thread pool)`);
 
 const keys = { hmacSignatureSecret: 'a'.repeat(64), hmacKeySignatureSecret: 'b'.repeat(64) };
-const make = () => createChallenge({ algorithm: POW_ALGORITHM, cost: POW_COST, counter: randomInt(POW_COUNTER_MAX, POW_COUNTER_MIN), deriveKey, ...keys });
+const make = () =>
+  createChallenge({
+    algorithm: POW_ALGORITHM,
+    cost: POW_COST,
+    counter: randomInt(POW_COUNTER_MAX, POW_COUNTER_MIN),
+    deriveKey,
+    ...keys,
+  });
 t0 = performance.now();
 for (let i = 0; i < 50; i++) await make();
 console.log(`challenge: ${ms(t0, 50)} ms to create (one PBKDF2 of ${POW_COST} iterations)`);
@@ -42,4 +54,6 @@ for (let i = 0; i < 5; i++) {
   if (i === 0) console.log(`check: ${ms(t1)} ms (an HMAC of the derived key)`);
 }
 solves.sort((a, b) => a - b);
-console.log(`solve (one lane, Node PBKDF2): median ${solves[2]!.toFixed(0)} ms, max ${solves[4]!.toFixed(0)} ms over 5 challenges`);
+console.log(
+  `solve (one lane, Node PBKDF2): median ${solves[2]!.toFixed(0)} ms, max ${solves[4]!.toFixed(0)} ms over 5 challenges`,
+);

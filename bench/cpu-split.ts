@@ -24,7 +24,8 @@ function ticks(path: string): { user: number; total: number } {
   const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
   return { user: Number(f[11]), total: Number(f[11]) + Number(f[12]) };
 }
-const threads = (pid: number) => new Map(readdirSync(`/proc/${pid}/task`).map((tid) => [tid, ticks(`/proc/${pid}/task/${tid}/stat`).total]));
+const threads = (pid: number) =>
+  new Map(readdirSync(`/proc/${pid}/task`).map((tid) => [tid, ticks(`/proc/${pid}/task/${tid}/stat`).total]));
 function machine(): { busy: number; all: number } {
   const v = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/).slice(1).map(Number);
   return { busy: v[0]! + v[1]! + v[2]! + v[5]! + v[6]!, all: v.reduce((a, b) => a + b, 0) };
@@ -69,12 +70,15 @@ try {
   for (const [tid, t] of t1) {
     const used = t - (t0.get(tid) ?? 0);
     portalTotal += used;
-    if ((used * TICK_MS) / ops >= 0.05) console.log(`  portal thread ${tid}${tid === String(portal.pid) ? ' (main)' : ''}: ${per(used)}`);
+    if ((used * TICK_MS) / ops >= 0.05)
+      console.log(`  portal thread ${tid}${tid === String(portal.pid) ? ' (main)' : ''}: ${per(used)}`);
   }
   console.log(`  portal, all threads: ${per(portalTotal)}`);
   console.log(`  load generator (this process): ${per(self1 - self0)}`);
   const busy = m1.busy - m0.busy;
-  console.log(`  whole machine: ${per(busy)} (${((busy / (m1.all - m0.all)) * 100).toFixed(0)}% busy); the rest (PostgreSQL, SMTP sink, kernel): ${per(busy - portalTotal - (self1 - self0))}`);
+  console.log(
+    `  whole machine: ${per(busy)} (${((busy / (m1.all - m0.all)) * 100).toFixed(0)}% busy); the rest (PostgreSQL, SMTP sink, kernel): ${per(busy - portalTotal - (self1 - self0))}`,
+  );
 } finally {
   await portal.stop();
   await sink.stop();

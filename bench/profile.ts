@@ -34,7 +34,11 @@ const profDir = mkdtempSync(join(tmpdir(), 'iryo-prof-'));
 const sink = await startSink();
 const db = await openBenchDatabase(target);
 const users = await createBenchUsers(db.db, 'bench', 200);
-const portal = await startPortal({ databaseUrl: db.serverUrl, smtpUrl: sink.url, nodeArgs: ['--cpu-prof', '--cpu-prof-interval=200', `--cpu-prof-dir=${profDir}`] });
+const portal = await startPortal({
+  databaseUrl: db.serverUrl,
+  smtpUrl: sink.url,
+  nodeArgs: ['--cpu-prof', '--cpu-prof-interval=200', `--cpu-prof-dir=${profDir}`],
+});
 let summary = '';
 // V8's profile clock and process.hrtime are both CLOCK_MONOTONIC: the load window (µs) selects its samples.
 let windowStart = 0;
@@ -63,7 +67,13 @@ if (!file) throw new Error('no profile written');
 const out = join(profDir, `${scenario}-${target}.cpuprofile`);
 renameSync(join(profDir, file), out);
 
-const raw = JSON.parse(readFileSync(out, 'utf8')) as { nodes: ProfileNode[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] };
+const raw = JSON.parse(readFileSync(out, 'utf8')) as {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+};
 // Keep the samples taken under load (not the start-up); hit counts are recomputed from them.
 const samples: number[] = [];
 let t = raw.startTime;
@@ -97,7 +107,12 @@ const byFunction = new Map<string, number>();
 for (const n of profile.nodes) {
   if (!n.hitCount) continue;
   const at = locate(n.callFrame);
-  const place = n.callFrame.functionName === '(idle)' ? '(idle)' : n.callFrame.functionName === '(garbage collector)' ? '(garbage collector)' : at.place;
+  const place =
+    n.callFrame.functionName === '(idle)'
+      ? '(idle)'
+      : n.callFrame.functionName === '(garbage collector)'
+        ? '(garbage collector)'
+        : at.place;
   byPlace.set(place, (byPlace.get(place) ?? 0) + n.hitCount);
   const fn = `${n.callFrame.functionName || '(anonymous)'} ${at.place}:${at.line}`;
   byFunction.set(fn, (byFunction.get(fn) ?? 0) + n.hitCount);
@@ -122,5 +137,12 @@ for (const id of profile.samples) {
     inclusive.set(fn, (inclusive.get(fn) ?? 0) + 1);
   }
 }
-const top = (m: Map<string, number>, k: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, k).map(([name, hits]) => `  ${((hits / totalSamples) * 100).toFixed(1).padStart(5)}%  ${name}`).join('\n');
-console.log(`\nProfile ${out} (${totalSamples} samples of the main thread under load, of ${raw.samples.length})\nSelf time by package or file:\n${top(byPlace, 25)}\n\nHeaviest functions (self time):\n${top(byFunction, 30)}\n\nThe portal's functions, inclusive time (with what they call):\n${top(inclusive, 30)}`);
+const top = (m: Map<string, number>, k: number) =>
+  [...m]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, k)
+    .map(([name, hits]) => `  ${((hits / totalSamples) * 100).toFixed(1).padStart(5)}%  ${name}`)
+    .join('\n');
+console.log(
+  `\nProfile ${out} (${totalSamples} samples of the main thread under load, of ${raw.samples.length})\nSelf time by package or file:\n${top(byPlace, 25)}\n\nHeaviest functions (self time):\n${top(byFunction, 30)}\n\nThe portal's functions, inclusive time (with what they call):\n${top(inclusive, 30)}`,
+);

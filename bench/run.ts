@@ -9,7 +9,14 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { dbTargets, type TargetName } from '../test/helpers/db-targets.ts';
-import { createBenchUsers, loginOutcomes, openBenchDatabase, queueResetMails, resetOutcomes, type BenchDatabase } from './lib/database.ts';
+import {
+  createBenchUsers,
+  loginOutcomes,
+  openBenchDatabase,
+  queueResetMails,
+  resetOutcomes,
+  type BenchDatabase,
+} from './lib/database.ts';
 import { fetchCsrf, send, type Csrf } from './lib/http.ts';
 import { measureArgon2Limit, startBareFastify, startBareLogin, startSink, type Sink } from './lib/limits.ts';
 import { LIFTED_LIMITS, startPortal, type Portal } from './lib/portal.ts';
@@ -17,7 +24,14 @@ import { watchOtherWork } from './lib/machine.ts';
 import { probePlatform } from './lib/platform.ts';
 import { ROOT } from './lib/processes.ts';
 import { checksOf, markdownTables, type BenchResults, type MailResult, type TargetResults } from './lib/report.ts';
-import { benchGet, benchLogin, benchReset, sampleLoginTiming, sampleResetTiming, type Durations } from './lib/scenarios.ts';
+import {
+  benchGet,
+  benchLogin,
+  benchReset,
+  sampleLoginTiming,
+  sampleResetTiming,
+  type Durations,
+} from './lib/scenarios.ts';
 import { combineLoads, type LoadResult } from './lib/load.ts';
 import { measureStartup, startupLine, type StartupResult } from './startup.ts';
 import type { Argon2Limit } from './lib/limits.ts';
@@ -55,7 +69,11 @@ function cpuModel(): string {
  * nothing left over by a previous one, such as queued mail, runs in the background), with its peak RSS
  * counted from the end of the start-up.
  */
-async function withPortal<T extends object>(db: BenchDatabase, sink: Sink, fn: (portal: Portal, csrf: Csrf) => Promise<T>): Promise<T & { peakRss: number }> {
+async function withPortal<T extends object>(
+  db: BenchDatabase,
+  sink: Sink,
+  fn: (portal: Portal, csrf: Csrf) => Promise<T>,
+): Promise<T & { peakRss: number }> {
   const portal = await startPortal({ databaseUrl: db.serverUrl, smtpUrl: sink.url });
   try {
     await portal.outboxDrained(120_000);
@@ -88,7 +106,13 @@ async function mailRun(target: TargetName, sink: Sink): Promise<MailResult> {
     try {
       const s = await sink.waitFor(MAILS, 180_000);
       const seconds = (s.last - s.first) / 1000;
-      return { mails: s.count, seconds, rate: (s.count - 1) / seconds, peakRss: portal.peakRss(), subject: s.firstSubject };
+      return {
+        mails: s.count,
+        seconds,
+        rate: (s.count - 1) / seconds,
+        peakRss: portal.peakRss(),
+        subject: s.firstSubject,
+      };
     } finally {
       await portal.stop();
     }
@@ -104,7 +128,9 @@ async function runTarget(target: TargetName, sink: Sink): Promise<TargetResults>
     const users = await createBenchUsers(db.db, 'bench', 200);
     const timingUsers = await createBenchUsers(db.db, 'timing', 20);
 
-    log(`${target}: start-up of the built server (node dist/server.js) and of the source through tsx, to the first /healthz`);
+    log(
+      `${target}: start-up of the built server (node dist/server.js) and of the source through tsx, to the first /healthz`,
+    );
     startups[target] = await measureStartup(db.serverUrl, sink.url, quick ? 2 : 5);
     log(startupLine(target, startups[target]!));
 
@@ -117,7 +143,12 @@ async function runTarget(target: TargetName, sink: Sink): Promise<TargetResults>
         const before = await benchGet(bare.url, '/csm', CONNECTIONS.csm, d);
         const app = await benchGet(portal.url, '/csm', CONNECTIONS.csm, d);
         const after = await benchGet(bare.url, '/csm', CONNECTIONS.csm, d);
-        bareCsm = { ...(after.rps > before.rps ? after : before), runs: [before.rps, after.rps], peakRss: bare.peakRss(), bytes: Buffer.byteLength(page.body) };
+        bareCsm = {
+          ...(after.rps > before.rps ? after : before),
+          runs: [before.rps, after.rps],
+          peakRss: bare.peakRss(),
+          bytes: Buffer.byteLength(page.body),
+        };
         return app;
       } finally {
         await bare.stop();
@@ -140,7 +171,9 @@ async function runTarget(target: TargetName, sink: Sink): Promise<TargetResults>
 
     // (a) in interleaved rounds: loop, portal, bare route, loop, portal, bare route, … so that a machine whose speed
     // drifts (seen on these machines: a fifth within minutes) weighs on the three alike; each is the total of its rounds.
-    log(`${target}: POST /login, the bare argon2id loop and bare Fastify's argon2id login route, ${ROUNDS} interleaved rounds`);
+    log(
+      `${target}: POST /login, the bare argon2id loop and bare Fastify's argon2id login route, ${ROUNDS} interleaved rounds`,
+    );
     let since = Date.now();
     const argonRuns: Argon2Limit[] = [];
     const bareRuns: LoadResult[] = [];
@@ -162,7 +195,14 @@ async function runTarget(target: TargetName, sink: Sink): Promise<TargetResults>
     const login = { ...loginCombined, outcomes: await loginOutcomes(db.db, since) };
     const verifications = argonRuns.reduce((a, r) => a + r.verifications, 0);
     const argonSeconds = argonRuns.reduce((a, r) => a + r.seconds, 0);
-    const argon2 = { ...argonRuns[0]!, verifications, seconds: argonSeconds, rate: verifications / argonSeconds, peakRss: Math.max(...argonRuns.map((r) => r.peakRss)), runs: argonRuns.map((r) => r.rate) };
+    const argon2 = {
+      ...argonRuns[0]!,
+      verifications,
+      seconds: argonSeconds,
+      rate: verifications / argonSeconds,
+      peakRss: Math.max(...argonRuns.map((r) => r.peakRss)),
+      runs: argonRuns.map((r) => r.rate),
+    };
     const bareLogin = { ...combineLoads(bareRuns), peakRss: bareRss, runs: bareRuns.map((r) => r.rps) };
 
     log(`${target}: reset ①+②`);
@@ -175,7 +215,18 @@ async function runTarget(target: TargetName, sink: Sink): Promise<TargetResults>
     log(`${target}: mails to the SMTP sink (${MAILS})`);
     const mail = await mailRun(target, sink);
 
-    const r: Omit<TargetResults, 'checks'> = { target, csm, bareCsm, loginPage, login, argon2, bareLogin, reset, mail, timing };
+    const r: Omit<TargetResults, 'checks'> = {
+      target,
+      csm,
+      bareCsm,
+      loginPage,
+      login,
+      argon2,
+      bareLogin,
+      reset,
+      mail,
+      timing,
+    };
     return { ...r, checks: checksOf(r) };
   } finally {
     await db.drop();
@@ -202,11 +253,14 @@ function sanityProblems(t: TargetResults): string[] {
   onlyStatus('timing login existing', t.timing.login.statuses.existing, '401');
   onlyStatus('timing login unknown', t.timing.login.statuses.unknown, '401');
   const resetOther = Object.keys(t.reset.outcomes).filter((o) => o !== 'mail_queued');
-  if (resetOther.length) p.push(`${t.target} reset: outcomes other than mail_queued: ${JSON.stringify(t.reset.outcomes)}`);
+  if (resetOther.length)
+    p.push(`${t.target} reset: outcomes other than mail_queued: ${JSON.stringify(t.reset.outcomes)}`);
   const tr = t.timing.reset.outcomes;
-  if (tr.mail_queued !== t.timing.reset.samples || tr.unknown_user !== t.timing.reset.samples) p.push(`${t.target} timing reset outcomes: ${JSON.stringify(tr)}`);
+  if (tr.mail_queued !== t.timing.reset.samples || tr.unknown_user !== t.timing.reset.samples)
+    p.push(`${t.target} timing reset outcomes: ${JSON.stringify(tr)}`);
   const tl = t.timing.login.outcomes;
-  if (tl.bad_password !== t.timing.login.samples || tl.unknown_user !== t.timing.login.samples) p.push(`${t.target} timing login outcomes: ${JSON.stringify(tl)}`);
+  if (tl.bad_password !== t.timing.login.samples || tl.unknown_user !== t.timing.login.samples)
+    p.push(`${t.target} timing login outcomes: ${JSON.stringify(tl)}`);
   if (!t.mail.subject.includes('パスワード')) p.push(`${t.target} mail: unexpected subject "${t.mail.subject}"`);
   return p;
 }
@@ -253,7 +307,16 @@ const res: BenchResults = {
     otherWork: otherWork(),
     platform,
   },
-  settings: { seconds: d.seconds, warmup: d.warmup, loginRounds: ROUNDS, samples: SAMPLES, mails: MAILS, connections: CONNECTIONS, liftedLimits: LIFTED_LIMITS, peakRssPerBenchmark: peakResetWorked },
+  settings: {
+    seconds: d.seconds,
+    warmup: d.warmup,
+    loginRounds: ROUNDS,
+    samples: SAMPLES,
+    mails: MAILS,
+    connections: CONNECTIONS,
+    liftedLimits: LIFTED_LIMITS,
+    peakRssPerBenchmark: peakResetWorked,
+  },
   targets: results,
 };
 
@@ -261,11 +324,18 @@ const problems = results.flatMap(sanityProblems);
 const tables = markdownTables(res);
 console.log(`\n${tables}\n`);
 for (const [target, r] of Object.entries(startups)) console.log(startupLine(target, r));
-console.log(`Limits lifted for the run (all requests come from 127.0.0.1): ${Object.entries(LIFTED_LIMITS).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+console.log(
+  `Limits lifted for the run (all requests come from 127.0.0.1): ${Object.entries(LIFTED_LIMITS)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ')}`,
+);
 if (quick) console.log('--quick: short runs, not results; bench/results/latest.json is not written.');
 else {
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench/results/latest.json'), JSON.stringify({ ...res, startup: startups }, (k, v) => (k === 'latencies' ? undefined : v), 2) + '\n');
+  writeFileSync(
+    join(ROOT, 'bench/results/latest.json'),
+    JSON.stringify({ ...res, startup: startups }, (k, v) => (k === 'latencies' ? undefined : v), 2) + '\n',
+  );
   console.log('Written to bench/results/latest.json');
   if (args.includes('--readme') && problems.length === 0) {
     replaceReadmeBlock(tables);

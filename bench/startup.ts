@@ -55,7 +55,8 @@ async function startOnce(o: PortalOptions): Promise<StartupRun & { cmdline: stri
   const child = await spawnPortal(o, port, dataDir);
   try {
     for (;;) {
-      if (child.proc.exitCode !== null) throw new Error(`the portal exited (${child.proc.exitCode}):\n${child.output()}`);
+      if (child.proc.exitCode !== null)
+        throw new Error(`the portal exited (${child.proc.exitCode}):\n${child.output()}`);
       try {
         const res = await fetch(`http://127.0.0.1:${port}/healthz`);
         await res.arrayBuffer();
@@ -84,7 +85,10 @@ export async function measureStartup(databaseUrl: string, smtpUrl: string, round
   const built: StartupSide = { runs: [], medianMs: 0, medianRssMiB: 0, cmdline: '' };
   const source: StartupSide = { runs: [], medianMs: 0, medianRssMiB: 0, cmdline: '' };
   for (let i = 0; i < rounds; i++) {
-    for (const [side, o] of [[built, { databaseUrl, smtpUrl }], [source, { databaseUrl, smtpUrl, source: true }]] as const) {
+    for (const [side, o] of [
+      [built, { databaseUrl, smtpUrl }],
+      [source, { databaseUrl, smtpUrl, source: true }],
+    ] as const) {
       const { cmdline, ...run } = await startOnce(o);
       side.runs.push(run);
       side.cmdline = cmdline;
@@ -103,8 +107,10 @@ export async function measureStartup(databaseUrl: string, smtpUrl: string, round
 /** One line for the console: the build's start-up beside the source's. */
 export function startupLine(target: string, r: StartupResult): string {
   const side = (s: StartupSide) => `${s.medianMs.toFixed(0)} ms (RSS ${s.medianRssMiB.toFixed(0)} MiB)`;
-  return `${target}: start-up to the first /healthz answer, median of ${r.built.runs.length}: built (${r.built.cmdline.replace(/^\S*\//, '')}) ${side(r.built)}` +
-    ` · source through tsx ${side(r.source)} · ${(r.source.medianMs / r.built.medianMs).toFixed(1)}× faster`;
+  return (
+    `${target}: start-up to the first /healthz answer, median of ${r.built.runs.length}: built (${r.built.cmdline.replace(/^\S*\//, '')}) ${side(r.built)}` +
+    ` · source through tsx ${side(r.source)} · ${(r.source.medianMs / r.built.medianMs).toFixed(1)}× faster`
+  );
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

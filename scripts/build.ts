@@ -20,7 +20,17 @@
  * The output is written to a fresh directory and renamed over dist/, so a server started during a rebuild never
  * sees half a dist/; dist/build-id (a hash of the output) lets a build of the same source keep the dist/ in place. Usage: npm run build [-- --outdir DIR]
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
@@ -40,7 +50,15 @@ const ENTRY_POINTS = ['src/server.ts', 'src/cli.ts'];
 async function launcher(name: string): Promise<string> {
   let pool = '';
   if (name === 'server') {
-    const r = await build({ absWorkingDir: ROOT, entryPoints: ['src/threadpool.ts'], bundle: true, platform: 'node', format: 'iife', write: false, logLevel: 'warning' });
+    const r = await build({
+      absWorkingDir: ROOT,
+      entryPoints: ['src/threadpool.ts'],
+      bundle: true,
+      platform: 'node',
+      format: 'iife',
+      write: false,
+      logLevel: 'warning',
+    });
     pool = r.outputFiles[0]!.text;
   }
   return [
@@ -112,7 +130,9 @@ export async function buildPortal(outdir = join(ROOT, 'dist')): Promise<Record<s
   const missing = missingAssets(staging);
   if (missing.length) {
     rmSync(staging, { recursive: true, force: true });
-    throw new Error(`the build reads files that are not in its output (add them to ASSETS in scripts/build.ts):\n  ${missing.join('\n  ')}`);
+    throw new Error(
+      `the build reads files that are not in its output (add them to ASSETS in scripts/build.ts):\n  ${missing.join('\n  ')}`,
+    );
   }
   const sizes: Record<string, number> = {};
   for (const [file, out] of Object.entries(result.metafile.outputs)) {
@@ -149,6 +169,10 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const outdir = args.includes('--outdir') ? resolve(args[args.indexOf('--outdir') + 1]!) : undefined;
   const t0 = performance.now();
   const sizes = await buildPortal(outdir);
-  const list = Object.entries(sizes).map(([f, n]) => `${f} ${(n / 1024).toFixed(0)} KiB`).join(', ');
-  console.log(`Built ${relative(process.cwd(), outdir ?? join(ROOT, 'dist')) || '.'}/: ${list} in ${(performance.now() - t0).toFixed(0)} ms`);
+  const list = Object.entries(sizes)
+    .map(([f, n]) => `${f} ${(n / 1024).toFixed(0)} KiB`)
+    .join(', ');
+  console.log(
+    `Built ${relative(process.cwd(), outdir ?? join(ROOT, 'dist')) || '.'}/: ${list} in ${(performance.now() - t0).toFixed(0)} ms`,
+  );
 }

@@ -73,7 +73,16 @@ export function loggerOptions(level: string): FastifyServerOptions['logger'] {
   return {
     level,
     redact: {
-      paths: ['req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]', '*.password', '*.confirm', '*.captcha', '*.token', '*._csrf'],
+      paths: [
+        'req.headers.cookie',
+        'req.headers.authorization',
+        'res.headers["set-cookie"]',
+        '*.password',
+        '*.confirm',
+        '*.captcha',
+        '*.token',
+        '*._csrf',
+      ],
       censor: '[REDACTED]',
     },
     serializers: {
@@ -93,7 +102,10 @@ function warnForwardedWithoutTrust(app: FastifyInstance): void {
   app.addHook('onRequest', async (request) => {
     if (warned || request.headers['x-forwarded-for'] === undefined) return;
     warned = true;
-    request.log.warn({ peer: request.socket.remoteAddress }, 'a request came with X-Forwarded-For but TRUST_PROXY is not set: every client is seen as the proxy; set TRUST_PROXY to the proxy\'s address (e.g. 127.0.0.1)');
+    request.log.warn(
+      { peer: request.socket.remoteAddress },
+      "a request came with X-Forwarded-For but TRUST_PROXY is not set: every client is seen as the proxy; set TRUST_PROXY to the proxy's address (e.g. 127.0.0.1)",
+    );
   });
 }
 
@@ -117,17 +129,36 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const box = createSecretBox(config.sessionSecret);
   const metrics = createMetrics();
   const mailWorker = createMailWorker({
-    db, dialect, box, transport: deps.transport, from: config.mailFrom, now, log: app.log,
-    retryBaseMs: config.mailRetryBaseMs, maxAttempts: config.mailMaxAttempts, pollMs: deps.mailPollMs ?? 1000,
-    claimMs: config.mailClaimMs, prepare: () => processResetRequests(services),
+    db,
+    dialect,
+    box,
+    transport: deps.transport,
+    from: config.mailFrom,
+    now,
+    log: app.log,
+    retryBaseMs: config.mailRetryBaseMs,
+    maxAttempts: config.mailMaxAttempts,
+    pollMs: deps.mailPollMs ?? 1000,
+    claimMs: config.mailClaimMs,
+    prepare: () => processResetRequests(services),
     onOutcome: (event) => countAuditEvent(metrics, event, event.slice(5)),
     onRound: () => metrics.mailRounds.inc(),
   });
   const services: Services = {
-    config, db, dialect, now, box,
-    counters: deps.redis ? createRedisCounters(deps.redis, `${deps.redisPrefix ?? 'iryo:'}rl:`) : createMemoryCounters(now),
+    config,
+    db,
+    dialect,
+    now,
+    box,
+    counters: deps.redis
+      ? createRedisCounters(deps.redis, `${deps.redisPrefix ?? 'iryo:'}rl:`)
+      : createMemoryCounters(now),
     policy: POLICIES[config.passwordPolicy],
-    branding: { baseUrl: config.baseUrl, callCenterPhone: config.callCenterPhone, contactLines: config.mailContactLines },
+    branding: {
+      baseUrl: config.baseUrl,
+      callCenterPhone: config.callCenterPhone,
+      contactLines: config.mailContactLines,
+    },
     mailWorker,
     topPage: createTopPageCache(config.pageCacheSeconds * 1000),
     ...makeAudit(db, now, (input) => countAuditEvent(metrics, input.event, input.outcome)),
@@ -206,10 +237,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.addHook('onReady', async () => seedContent(db, now()));
   const auditKey = auditKeyFrom(config.auditKey);
-  const chainer = createAuditChainer(db, dialect, auditKey, 250, (err) => app.log.error({ err }, 'audit chaining failed'),
+  const chainer = createAuditChainer(
+    db,
+    dialect,
+    auditKey,
+    250,
+    (err) => app.log.error({ err }, 'audit chaining failed'),
     // The head in the log is an anchor of the trail outside the database (audit verify --head CHAIN:HASH, or the
     // signed head with --heads, as the scheduled export writes them).
-    (head) => app.log.info({ auditHead: `${head.chain}:${head.hash}`, signedAuditHead: formatSignedHead(auditKey, head) }, 'audit chain head'));
+    (head) =>
+      app.log.info(
+        { auditHead: `${head.chain}:${head.hash}`, signedAuditHead: formatSignedHead(auditKey, head) },
+        'audit chain head',
+      ),
+  );
   app.addHook('onReady', async () => chainer.start());
   if (deps.runMailWorker !== false) app.addHook('onReady', async () => mailWorker.start());
   app.addHook('onClose', async () => {

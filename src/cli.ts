@@ -67,7 +67,9 @@ async function main(argv: string[]): Promise<number> {
       }
       const r = await importLegacyCsv(db, text, Date.now());
       for (const x of r.rejected) console.error(`line ${x.line}: rejected: ${x.reason}`);
-      console.log(`Read ${r.rows} row(s): imported ${r.imported} (${r.provisional} provisional), unchanged ${r.unchanged}, rejected ${r.rejected.length}.`);
+      console.log(
+        `Read ${r.rows} row(s): imported ${r.imported} (${r.provisional} provisional), unchanged ${r.unchanged}, rejected ${r.rejected.length}.`,
+      );
       return r.rejected.length ? 1 : 0;
     }
     if (cmd === 'audit') return await auditCommand(db, dialect, auditKey, sub, rest);
@@ -78,9 +80,13 @@ async function main(argv: string[]): Promise<number> {
     // portal runs are not left to age past the grace window; the window is widened by the time the command ran
     // (a long import). `audit verify` writes nothing: chaining there would vouch for cleared entries (H12).
     try {
-      if (!(cmd === 'audit' && sub === 'verify')) await chainAllAudit(db, dialect, auditKey, { graceMs: AUDIT_CHAIN_GRACE_MS + (Date.now() - startedAt) });
+      if (!(cmd === 'audit' && sub === 'verify'))
+        await chainAllAudit(db, dialect, auditKey, { graceMs: AUDIT_CHAIN_GRACE_MS + (Date.now() - startedAt) });
     } catch (err) {
-      if (cmd !== 'migrate') console.error(`Warning: the audit trail was not chained now (${(err as Error).message}); a running portal chains it.`);
+      if (cmd !== 'migrate')
+        console.error(
+          `Warning: the audit trail was not chained now (${(err as Error).message}); a running portal chains it.`,
+        );
     } finally {
       await db.destroy();
     }
@@ -91,7 +97,10 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
     // An unknown option, a missing option value or a stray argument is a usage error (exit 2), like a missing option.
-    if (typeof (err as { code?: unknown })?.code === 'string' && (err as { code: string }).code.startsWith('ERR_PARSE_ARGS_')) {
+    if (
+      typeof (err as { code?: unknown })?.code === 'string' &&
+      (err as { code: string }).code.startsWith('ERR_PARSE_ARGS_')
+    ) {
       console.error(`${(err as Error).message}\n\n${USAGE}`);
       process.exit(2);
     }

@@ -175,12 +175,20 @@ export function loadConfig(env: Env = process.env, options: { persistSecret?: bo
   if (sessionSecret !== undefined && sessionSecret.length < 32) {
     throw new ConfigError('SESSION_SECRET must be at least 32 characters');
   }
-  if (production && sessionSecret && (sessionSecret.trim() === SESSION_SECRET_PLACEHOLDER || /^\s*CHANGE-ME/i.test(sessionSecret))) {
-    throw new ConfigError('SESSION_SECRET is still the placeholder of iryo-portal.env.example: set a random value (openssl rand -base64 48)');
+  if (
+    production &&
+    sessionSecret &&
+    (sessionSecret.trim() === SESSION_SECRET_PLACEHOLDER || /^\s*CHANGE-ME/i.test(sessionSecret))
+  ) {
+    throw new ConfigError(
+      'SESSION_SECRET is still the placeholder of iryo-portal.env.example: set a random value (openssl rand -base64 48)',
+    );
   }
   // A long but trivial value (all one letter, a repeated word) signs cookies an attacker could guess (S8).
   if (production && sessionSecret && new Set(sessionSecret).size < 8) {
-    throw new ConfigError('SESSION_SECRET must be random: it has fewer than 8 different characters (openssl rand -base64 48)');
+    throw new ConfigError(
+      'SESSION_SECRET must be random: it has fewer than 8 different characters (openssl rand -base64 48)',
+    );
   }
   const mailFileOutboxRaw = env.MAIL_FILE_OUTBOX || undefined;
   if (mailFileOutboxRaw !== undefined && mailFileOutboxRaw !== 'allow') {
@@ -189,10 +197,13 @@ export function loadConfig(env: Env = process.env, options: { persistSecret?: bo
   const mailFileOutbox = mailFileOutboxRaw === 'allow';
   // The file outbox keeps working reset links in clear on the disk: a production start needs SMTP, or says so (S8).
   if (production && !smtpUrl && !mailFileOutbox) {
-    throw new ConfigError('SMTP_URL must be set when NODE_ENV=production (or set MAIL_FILE_OUTBOX=allow to write mails as .eml files on purpose)');
+    throw new ConfigError(
+      'SMTP_URL must be set when NODE_ENV=production (or set MAIL_FILE_OUTBOX=allow to write mails as .eml files on purpose)',
+    );
   }
   if (!sessionSecret) {
-    sessionSecret = options.persistSecret === false ? randomBytes(32).toString('base64url') : readOrCreateSecret(dataDir);
+    sessionSecret =
+      options.persistSecret === false ? randomBytes(32).toString('base64url') : readOrCreateSecret(dataDir);
   }
 
   let auditKey = env.AUDIT_KEY;
@@ -207,18 +218,29 @@ export function loadConfig(env: Env = process.env, options: { persistSecret?: bo
   let trustProxy: boolean | string = false;
   if (tp === 'true' || tp === '1') {
     // "Trust every hop" lets any client write its own address in X-Forwarded-For (S4).
-    if (production) throw new ConfigError('TRUST_PROXY must list the proxy\'s addresses or CIDR ranges when NODE_ENV=production (true trusts every client; e.g. 127.0.0.1)');
-    warnings.push('TRUST_PROXY=true trusts X-Forwarded-For from any client: list the proxy\'s addresses instead (refused in production)');
+    if (production)
+      throw new ConfigError(
+        "TRUST_PROXY must list the proxy's addresses or CIDR ranges when NODE_ENV=production (true trusts every client; e.g. 127.0.0.1)",
+      );
+    warnings.push(
+      "TRUST_PROXY=true trusts X-Forwarded-For from any client: list the proxy's addresses instead (refused in production)",
+    );
     trustProxy = true;
   } else if (tp && tp !== 'false' && tp !== '0') {
     const parsed = parseAddressList(tp);
-    if (!parsed.ok) throw new ConfigError(`TRUST_PROXY must be a comma-separated list of IP addresses or CIDR ranges, or loopback (bad entry "${parsed.bad}")`);
+    if (!parsed.ok)
+      throw new ConfigError(
+        `TRUST_PROXY must be a comma-separated list of IP addresses or CIDR ranges, or loopback (bad entry "${parsed.bad}")`,
+      );
     trustProxy = parsed.list.entries.join(',');
   }
   let adminAllowCidrs: AddressList | undefined;
   if (env.ADMIN_ALLOW_CIDRS?.trim()) {
     const parsed = parseAddressList(env.ADMIN_ALLOW_CIDRS);
-    if (!parsed.ok) throw new ConfigError(`ADMIN_ALLOW_CIDRS must be a comma-separated list of IP addresses or CIDR ranges, or loopback (bad entry "${parsed.bad}")`);
+    if (!parsed.ok)
+      throw new ConfigError(
+        `ADMIN_ALLOW_CIDRS must be a comma-separated list of IP addresses or CIDR ranges, or loopback (bad entry "${parsed.bad}")`,
+      );
     adminAllowCidrs = parsed.list;
   }
 

@@ -15,7 +15,9 @@ export interface Runtime extends OpenedDatabase {
 export async function openRuntime(config: Config): Promise<Runtime> {
   const opened = openDatabase(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
   await migrateToLatest(opened.db);
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true }) : undefined;
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true })
+    : undefined;
   if (redis) {
     await redis.connect();
     await checkRedisVersion(redis).catch(async (err: unknown) => {
@@ -24,7 +26,9 @@ export async function openRuntime(config: Config): Promise<Runtime> {
       throw err;
     });
   }
-  const transport = config.smtpUrl ? createSmtpTransport(config.smtpUrl) : createFileTransport(join(config.dataDir, 'outbox'));
+  const transport = config.smtpUrl
+    ? createSmtpTransport(config.smtpUrl)
+    : createFileTransport(join(config.dataDir, 'outbox'));
   return {
     ...opened,
     redis,

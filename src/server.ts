@@ -28,8 +28,17 @@ const runtime = await openRuntime(config).catch((err: Error) => {
 });
 
 // Demo accounts help a first look; a production deployment starts empty (operators create accounts).
-const demo = config.production ? [] : await createDemoAccountsIfEmpty(runtime.db, POLICIES[config.passwordPolicy], Date.now());
-const app = await buildApp({ config, db: runtime.db, dialect: runtime.dialect, transport: runtime.transport, redis: runtime.redis, logger: loggerOptions(config.logLevel) });
+const demo = config.production
+  ? []
+  : await createDemoAccountsIfEmpty(runtime.db, POLICIES[config.passwordPolicy], Date.now());
+const app = await buildApp({
+  config,
+  db: runtime.db,
+  dialect: runtime.dialect,
+  transport: runtime.transport,
+  redis: runtime.redis,
+  logger: loggerOptions(config.logLevel),
+});
 
 // Before listening: the request count it keeps must see every request.
 installShutdown({ app, closeRuntime: () => runtime.close(), timeoutSeconds: config.shutdownTimeoutSeconds });
@@ -48,11 +57,12 @@ const lines = [
 ];
 if (demo.length) {
   lines.push('', '  Demo accounts (created now, shown only once):');
-  for (const d of demo) lines.push(`    ${d.kind}`, `      ユーザー名/ID: ${d.login}   パスワード: ${d.password}   メール: ${d.email}`);
+  for (const d of demo)
+    lines.push(`    ${d.kind}`, `      ユーザー名/ID: ${d.login}   パスワード: ${d.password}   メール: ${d.email}`);
 }
 if (!config.smtpUrl) {
   lines.push('', `  Mails are written as .eml files to ${config.dataDir}/outbox/ (open one to follow a reset link).`);
-  if (devMailEnabled(config)) lines.push(`  Read them in the browser: ${config.baseUrl}/dev/mail (development only, from this machine)`);
+  if (devMailEnabled(config))
+    lines.push(`  Read them in the browser: ${config.baseUrl}/dev/mail (development only, from this machine)`);
 }
 console.log(lines.join('\n') + '\n');
-

@@ -27,7 +27,11 @@ export interface Services {
   auditMany(inputs: AuditInput[], trx?: Db): Promise<void>;
 }
 
-export function makeAudit(db: Db, now: () => number, observe?: (input: AuditInput) => void): Pick<Services, 'audit' | 'auditMany'> {
+export function makeAudit(
+  db: Db,
+  now: () => number,
+  observe?: (input: AuditInput) => void,
+): Pick<Services, 'audit' | 'auditMany'> {
   const auditMany: Services['auditMany'] = async (inputs, trx) => {
     await appendAudits(trx ?? db, now(), inputs);
     if (observe) for (const input of inputs) observe(input);

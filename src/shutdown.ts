@@ -88,13 +88,20 @@ export function installShutdown(o: ShutdownOptions): void {
     const since = () => Date.now() - started;
     requests.closing();
     const atSignal = requests.inFlight();
-    const connections = await new Promise<number>((resolve) => server.getConnections((err, n) => resolve(err ? -1 : n)));
-    log.info({ signal, timeoutSeconds: o.timeoutSeconds, requestsInFlight: atSignal, openConnections: connections }, 'shutting down');
+    const connections = await new Promise<number>((resolve) =>
+      server.getConnections((err, n) => resolve(err ? -1 : n)),
+    );
+    log.info(
+      { signal, timeoutSeconds: o.timeoutSeconds, requestsInFlight: atSignal, openConnections: connections },
+      'shutting down',
+    );
     let waitingFor = 'requests in progress';
 
     const deadline = setTimeout(() => {
-      log.error({ afterMs: since(), waitingFor, requestsInFlight: requests.inFlight() },
-        'shutdown deadline reached (SHUTDOWN_TIMEOUT_SECONDS): exiting before the shutdown finished');
+      log.error(
+        { afterMs: since(), waitingFor, requestsInFlight: requests.inFlight() },
+        'shutdown deadline reached (SHUTDOWN_TIMEOUT_SECONDS): exiting before the shutdown finished',
+      );
       server.closeAllConnections();
       exit(1);
     }, o.timeoutSeconds * 1000);
@@ -105,7 +112,10 @@ export function installShutdown(o: ShutdownOptions): void {
     const drainer = setInterval(drain, 20);
     server.once('close', () => {
       clearInterval(drainer);
-      log.info({ waitedMs: since(), requestsAnswered: atSignal }, 'shutdown: HTTP server closed (requests in progress answered, connections closed)');
+      log.info(
+        { waitedMs: since(), requestsAnswered: atSignal },
+        'shutdown: HTTP server closed (requests in progress answered, connections closed)',
+      );
       waitingFor = 'mail worker (the mail being sent)';
     });
 

@@ -16,15 +16,25 @@ async function loop(ms: number): Promise<{ count: number; seconds: number }> {
   let count = 0;
   const start = process.hrtime.bigint();
   const end = Date.now() + ms;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (Date.now() < end) {
-      if (!(await verify(stored, BENCH_PASSWORD))) throw new Error('verification failed');
-      count++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < end) {
+        if (!(await verify(stored, BENCH_PASSWORD))) throw new Error('verification failed');
+        count++;
+      }
+    }),
+  );
   return { count, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
 }
 
 await loop(1000);
 const r = await loop(seconds * 1000);
-console.log(JSON.stringify({ verifications: r.count, seconds: r.seconds, rate: r.count / r.seconds, concurrency, peakRss: peakRssMiB(process.pid) }));
+console.log(
+  JSON.stringify({
+    verifications: r.count,
+    seconds: r.seconds,
+    rate: r.count / r.seconds,
+    concurrency,
+    peakRss: peakRssMiB(process.pid),
+  }),
+);

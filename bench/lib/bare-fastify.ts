@@ -6,7 +6,10 @@ import { readFileSync } from 'node:fs';
 import Fastify from 'fastify';
 
 const port = Number(process.argv[2]);
-const page = JSON.parse(readFileSync(process.argv[3]!, 'utf8')) as { headers: Record<string, string | string[]>; body: string };
+const page = JSON.parse(readFileSync(process.argv[3]!, 'utf8')) as {
+  headers: Record<string, string | string[]>;
+  body: string;
+};
 const body = Buffer.from(page.body, 'utf8');
 const app = Fastify({ logger: false });
 app.get('/csm', async (_request, reply) => reply.headers(page.headers).send(body));

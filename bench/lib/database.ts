@@ -20,7 +20,8 @@ export interface BenchDatabase extends TestDatabase {
 
 export async function openBenchDatabase(target: TargetName): Promise<BenchDatabase> {
   const d = await freshDatabase(target);
-  const serverUrl = target === 'sqlite' ? d.url : `${PG_URL}?options=${encodeURIComponent(`-c search_path=${d.schema}`)}`;
+  const serverUrl =
+    target === 'sqlite' ? d.url : `${PG_URL}?options=${encodeURIComponent(`-c search_path=${d.schema}`)}`;
   return { ...d, serverUrl };
 }
 
@@ -36,7 +37,11 @@ export interface BenchUser {
  */
 export async function createBenchUsers(db: Db, prefix: string, count: number): Promise<BenchUser[]> {
   const now = Date.now();
-  const first = await createUser(db, POLICIES.portal, now, { username: `${prefix}-0001`, email: `${prefix}-0001@example.jp`, password: BENCH_PASSWORD });
+  const first = await createUser(db, POLICIES.portal, now, {
+    username: `${prefix}-0001`,
+    email: `${prefix}-0001@example.jp`,
+    password: BENCH_PASSWORD,
+  });
   if (!first.ok) throw new Error(`cannot create a benchmark account: ${JSON.stringify(first)}`);
   const users: BenchUser[] = [{ username: first.user.username, email: first.user.email }];
   for (let i = 2; i <= count; i++) {
@@ -54,8 +59,18 @@ export async function queueResetMails(db: Db, count: number, baseUrl: string): P
   const now = Date.now();
   for (let i = 0; i < count; i++) {
     const token = randomAlnum(32);
-    const mail = passwordResetMail('ja', `${baseUrl}/passwordreset.do?sysparm_tiny=${token}`, 60, { baseUrl, callCenterPhone: '0800-080-4583', contactLines: undefined });
-    await enqueueMail(db, box, now, { kind: 'password_reset', userId: null, to: `mail-${i}@example.jp`, subject: mail.subject, text: mail.text });
+    const mail = passwordResetMail('ja', `${baseUrl}/passwordreset.do?sysparm_tiny=${token}`, 60, {
+      baseUrl,
+      callCenterPhone: '0800-080-4583',
+      contactLines: undefined,
+    });
+    await enqueueMail(db, box, now, {
+      kind: 'password_reset',
+      userId: null,
+      to: `mail-${i}@example.jp`,
+      subject: mail.subject,
+      text: mail.text,
+    });
   }
 }
 
@@ -64,7 +79,10 @@ export async function resetOutcomes(db: Db, since: number): Promise<Record<strin
   // Stage ② only records the request; the portal's worker decides it a moment later (while the portal runs).
   const until = Date.now() + 120_000;
   for (;;) {
-    const waiting = await db.selectFrom('reset_requests').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const waiting = await db
+      .selectFrom('reset_requests')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     if (Number(waiting.n) === 0) break;
     if (Date.now() > until) throw new Error(`${waiting.n} reset requests still undecided`);
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -11,7 +11,12 @@ export interface Response {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
-export function send(base: string, method: 'GET' | 'POST', path: string, o: { cookie?: string; form?: Record<string, string> } = {}): Promise<Response> {
+export function send(
+  base: string,
+  method: 'GET' | 'POST',
+  path: string,
+  o: { cookie?: string; form?: Record<string, string> } = {},
+): Promise<Response> {
   const url = new URL(path, base);
   const body = o.form ? new URLSearchParams(o.form).toString() : undefined;
   const headers: http.OutgoingHttpHeaders = { 'user-agent': 'iryo-bench/1.0' };
@@ -27,7 +32,12 @@ export function send(base: string, method: 'GET' | 'POST', path: string, o: { co
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         const ms = Number(process.hrtime.bigint() - start) / 1e6;
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), ms });
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+          ms,
+        });
       });
       res.on('error', reject);
     });
@@ -49,7 +59,8 @@ export function cookieFrom(headers: Record<string, unknown>, name: string): stri
 }
 
 export function headerOf(headers: Record<string, unknown>, name: string): string | undefined {
-  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name) return String(Array.isArray(v) ? v[0] : v);
+  for (const [k, v] of Object.entries(headers))
+    if (k.toLowerCase() === name) return String(Array.isArray(v) ? v[0] : v);
   return undefined;
 }
 
@@ -65,7 +76,8 @@ export async function fetchCsrf(base: string): Promise<Csrf> {
   const res = await send(base, 'GET', '/login');
   const cookie = cookieFrom(res.headers as Record<string, unknown>, 'csrf');
   const token = /name="_csrf" value="([^"]+)"/.exec(res.body)?.[1];
-  if (res.status !== 200 || !cookie || !token) throw new Error(`GET /login gave no CSRF cookie and token (status ${res.status})`);
+  if (res.status !== 200 || !cookie || !token)
+    throw new Error(`GET /login gave no CSRF cookie and token (status ${res.status})`);
   return { cookie, token };
 }
 

@@ -17,7 +17,14 @@ export interface LoadResult {
   latencies?: number[];
 }
 
-function loadResult(connections: number, seconds: number, latencies: number[], statuses: Record<string, number>, errors: number, timeouts: number): LoadResult {
+function loadResult(
+  connections: number,
+  seconds: number,
+  latencies: number[],
+  statuses: Record<string, number>,
+  errors: number,
+  timeouts: number,
+): LoadResult {
   return {
     connections,
     seconds,

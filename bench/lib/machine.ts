@@ -28,7 +28,13 @@ function procStat(pid: number | 'self'): ProcStat | undefined {
     const comm = s.slice(s.indexOf('(') + 1, close);
     const f = s.slice(close + 2).split(' ');
     // Fields after the name: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14).
-    return { pid: Number(s.slice(0, s.indexOf(' '))), comm, ppid: Number(f[1]), own: Number(f[11]) + Number(f[12]), children: Number(f[13]) + Number(f[14]) };
+    return {
+      pid: Number(s.slice(0, s.indexOf(' '))),
+      comm,
+      ppid: Number(f[1]),
+      own: Number(f[11]) + Number(f[12]),
+      children: Number(f[13]) + Number(f[14]),
+    };
   } catch {
     return undefined;
   }
@@ -36,7 +42,10 @@ function procStat(pid: number | 'self'): ProcStat | undefined {
 
 /** CPU ticks of PostgreSQL: the postmaster with its reaped backends, plus the backends alive now. */
 function postgresTicks(): number {
-  const all = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map((d) => procStat(Number(d))).filter((p): p is ProcStat => p !== undefined && p.comm === 'postgres');
+  const all = readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map((d) => procStat(Number(d)))
+    .filter((p): p is ProcStat => p !== undefined && p.comm === 'postgres');
   const pids = new Set(all.map((p) => p.pid));
   return all.reduce((sum, p) => sum + p.own + (pids.has(p.ppid) ? 0 : p.children), 0);
 }

@@ -103,12 +103,15 @@ async function pgCommitsPerSecond(): Promise<number | undefined> {
     PGPASSWORD: decodeURIComponent(url.password),
     PGDATABASE: url.pathname.slice(1) || 'postgres',
   };
-  const psql = (command: string) => run(pgbench.replace(/pgbench$/, 'psql'), ['-v', 'ON_ERROR_STOP=1', '-qAtc', command], { env });
+  const psql = (command: string) =>
+    run(pgbench.replace(/pgbench$/, 'psql'), ['-v', 'ON_ERROR_STOP=1', '-qAtc', command], { env });
   const script = join(tmpdir(), `${schema}.sql`);
   writeFileSync(script, 'insert into probe (at) values (1);\n');
   try {
     await psql(`create schema ${schema}; create table ${schema}.probe (id bigserial primary key, at bigint not null)`);
-    const { stdout } = await run(pgbench, ['-n', '-M', 'prepared', '-c', '16', '-j', '2', '-T', '4', '-f', script], { env: { ...env, PGOPTIONS: `-c search_path=${schema}` } });
+    const { stdout } = await run(pgbench, ['-n', '-M', 'prepared', '-c', '16', '-j', '2', '-T', '4', '-f', script], {
+      env: { ...env, PGOPTIONS: `-c search_path=${schema}` },
+    });
     const tps = /tps = ([\d.]+)/.exec(stdout)?.[1];
     return tps ? Number(tps) : undefined;
   } catch {

@@ -99,7 +99,8 @@ export async function startPortal(o: PortalOptions): Promise<Portal> {
       for (;;) {
         const ready = (await (await fetch(`${url}/readyz`)).json()) as { mail: { queued: number } | null };
         if (ready.mail?.queued === 0) return;
-        if (Date.now() > end) throw new Error(`the outbox still holds ${ready.mail?.queued} mails after ${ms / 1000} s`);
+        if (Date.now() > end)
+          throw new Error(`the outbox still holds ${ready.mail?.queued} mails after ${ms / 1000} s`);
         await sleep(200);
       }
     },

@@ -57,7 +57,16 @@ export interface TargetResults {
 
 export interface BenchResults {
   machine: Machine;
-  settings: { seconds: number; warmup: number; loginRounds: number; samples: number; mails: number; connections: Record<string, number>; liftedLimits: Record<string, string>; peakRssPerBenchmark: boolean };
+  settings: {
+    seconds: number;
+    warmup: number;
+    loginRounds: number;
+    samples: number;
+    mails: number;
+    connections: Record<string, number>;
+    liftedLimits: Record<string, string>;
+    peakRssPerBenchmark: boolean;
+  };
   targets: TargetResults[];
 }
 

@@ -21,7 +21,13 @@ export function benchGet(base: string, path: string, connections: number, d: Dur
 }
 
 /** POST /login with the right password, the accounts taken in turn; every answer must be 303 → /csm. */
-export function benchLogin(base: string, csrf: Csrf, users: BenchUser[], connections: number, d: Durations): Promise<LoadResult> {
+export function benchLogin(
+  base: string,
+  csrf: Csrf,
+  users: BenchUser[],
+  connections: number,
+  d: Durations,
+): Promise<LoadResult> {
   let next = 0;
   const request: autocannon.Request = {
     method: 'POST',
@@ -55,10 +61,18 @@ export interface ResetResult {
  * POST stage ① (username, CAPTCHA), POST stage ② (the account's address). The accounts are taken in turn so
  * that every request takes the "mail queued" path (checked afterwards in the audit trail).
  */
-export async function benchReset(base: string, csrf: Csrf, users: BenchUser[], connections: number, d: Durations): Promise<ResetResult> {
+export async function benchReset(
+  base: string,
+  csrf: Csrf,
+  users: BenchUser[],
+  connections: number,
+  d: Durations,
+): Promise<ResetResult> {
   let next = 0;
   const statuses: ResetResult['statuses'] = { start: {}, identify: {}, verify: {} };
-  const count = (m: Record<string, number>, s: number) => { m[s] = (m[s] ?? 0) + 1; };
+  const count = (m: Record<string, number>, s: number) => {
+    m[s] = (m[s] ?? 0) + 1;
+  };
   const requests: autocannon.Request[] = [
     {
       method: 'GET',
@@ -79,7 +93,13 @@ export async function benchReset(base: string, csrf: Csrf, users: BenchUser[], c
           ...req,
           path: `/password-reset?flow=${ctx.flow}`,
           headers: { ...req.headers, cookie: `${csrf.cookie}; ${ctx.bk}` },
-          body: formBody({ stage: 'identify', action: 'next', username: u.username, captcha: CAPTCHA_ANSWER, _csrf: csrf.token }),
+          body: formBody({
+            stage: 'identify',
+            action: 'next',
+            username: u.username,
+            captcha: CAPTCHA_ANSWER,
+            _csrf: csrf.token,
+          }),
         };
       },
     },
@@ -96,25 +116,28 @@ export async function benchReset(base: string, csrf: Csrf, users: BenchUser[], c
   ];
   const pending = new WeakMap<object, number>();
   const pairs: number[] = [];
-  const load = await runLoad({
-    url: base,
-    connections,
-    duration: d.seconds,
-    requests,
-    onEachResponse: (client, status, ms) => {
-      const step = client.requestIterator.currentRequestIndex;
-      if (step === 0) count(statuses.start, status);
-      else if (step === 1) {
-        count(statuses.identify, status);
-        if (status === 303) pending.set(client, ms);
-      } else {
-        count(statuses.verify, status);
-        const first = pending.get(client);
-        pending.delete(client);
-        if (status === 303 && first !== undefined) pairs.push(first + ms);
-      }
+  const load = await runLoad(
+    {
+      url: base,
+      connections,
+      duration: d.seconds,
+      requests,
+      onEachResponse: (client, status, ms) => {
+        const step = client.requestIterator.currentRequestIndex;
+        if (step === 0) count(statuses.start, status);
+        else if (step === 1) {
+          count(statuses.identify, status);
+          if (status === 303) pending.set(client, ms);
+        } else {
+          count(statuses.verify, status);
+          const first = pending.get(client);
+          pending.delete(client);
+          if (status === 303 && first !== undefined) pairs.push(first + ms);
+        }
+      },
     },
-  }, d.warmup);
+    d.warmup,
+  );
   return {
     connections,
     seconds: load.seconds,
@@ -163,7 +186,12 @@ function kinds(n: number): Array<'existing' | 'unknown'> {
  * R2 on stage ②: `n` requests for existing accounts (right address: a mail is queued) and `n` for unknown
  * usernames, one at a time in random order; only the stage-② POST is timed.
  */
-export async function sampleResetTiming(base: string, csrf: Csrf, users: BenchUser[], n: number): Promise<TimingComparison> {
+export async function sampleResetTiming(
+  base: string,
+  csrf: Csrf,
+  users: BenchUser[],
+  n: number,
+): Promise<TimingComparison> {
   const first = await send(base, 'GET', '/password-reset', { cookie: csrf.cookie });
   const bk = cookieFrom(first.headers as Record<string, unknown>, 'bk');
   if (!bk) throw new Error('GET /password-reset set no browser key');
@@ -172,15 +200,24 @@ export async function sampleResetTiming(base: string, csrf: Csrf, users: BenchUs
   const statuses: TimingComparison['statuses'] = { existing: {}, unknown: {} };
   let i = 0;
   for (const kind of kinds(n)) {
-    const u = kind === 'existing' ? users[i++ % users.length]! : { username: `nobody-${randomAlnum(8).toLowerCase()}`, email: '' };
+    const u =
+      kind === 'existing'
+        ? users[i++ % users.length]!
+        : { username: `nobody-${randomAlnum(8).toLowerCase()}`, email: '' };
     const email = kind === 'existing' ? u.email : `${u.username}@example.jp`;
     const start = await send(base, 'GET', '/password-reset', { cookie });
     const flow = /[?&]flow=([A-Za-z0-9]{32})/.exec(String(start.headers.location ?? ''))?.[1];
     if (!flow) throw new Error(`GET /password-reset: ${start.status} without a flow`);
     const path = `/password-reset?flow=${flow}`;
-    const identify = await send(base, 'POST', path, { cookie, form: { stage: 'identify', action: 'next', username: u.username, captcha: CAPTCHA_ANSWER, _csrf: csrf.token } });
+    const identify = await send(base, 'POST', path, {
+      cookie,
+      form: { stage: 'identify', action: 'next', username: u.username, captcha: CAPTCHA_ANSWER, _csrf: csrf.token },
+    });
     if (identify.status !== 303) throw new Error(`stage ①: ${identify.status}`);
-    const verify = await send(base, 'POST', path, { cookie, form: { stage: 'verify', action: 'next', email, _csrf: csrf.token } });
+    const verify = await send(base, 'POST', path, {
+      cookie,
+      form: { stage: 'verify', action: 'next', email, _csrf: csrf.token },
+    });
     statuses[kind][verify.status] = (statuses[kind][verify.status] ?? 0) + 1;
     times[kind].push(verify.ms);
   }
@@ -188,13 +225,22 @@ export async function sampleResetTiming(base: string, csrf: Csrf, users: BenchUs
 }
 
 /** R2/L1 on POST /login: a wrong password for existing accounts against unknown usernames, random order. */
-export async function sampleLoginTiming(base: string, csrf: Csrf, users: BenchUser[], n: number): Promise<TimingComparison> {
+export async function sampleLoginTiming(
+  base: string,
+  csrf: Csrf,
+  users: BenchUser[],
+  n: number,
+): Promise<TimingComparison> {
   const times = { existing: [] as number[], unknown: [] as number[] };
   const statuses: TimingComparison['statuses'] = { existing: {}, unknown: {} };
   let i = 0;
   for (const kind of kinds(n)) {
-    const username = kind === 'existing' ? users[i++ % users.length]!.username : `nobody-${randomAlnum(8).toLowerCase()}`;
-    const res = await send(base, 'POST', '/login', { cookie: csrf.cookie, form: { username, password: 'Wrong-Pass-2026', _csrf: csrf.token } });
+    const username =
+      kind === 'existing' ? users[i++ % users.length]!.username : `nobody-${randomAlnum(8).toLowerCase()}`;
+    const res = await send(base, 'POST', '/login', {
+      cookie: csrf.cookie,
+      form: { username, password: 'Wrong-Pass-2026', _csrf: csrf.token },
+    });
     statuses[kind][res.status] = (statuses[kind][res.status] ?? 0) + 1;
     times[kind].push(res.ms);
   }

@@ -31,7 +31,10 @@ const server = new SMTPServer({
       last = t;
       count++;
       callback();
-      if (parse) void simpleParser(Buffer.concat(chunks)).then((m) => { firstSubject = m.subject ?? ''; });
+      if (parse)
+        void simpleParser(Buffer.concat(chunks)).then((m) => {
+          firstSubject = m.subject ?? '';
+        });
     });
   },
 });

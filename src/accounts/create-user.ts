@@ -21,7 +21,17 @@ export interface NewUserInput {
 
 export type CreateUserResult =
   | { ok: true; user: User }
-  | { ok: false; problem: 'username_invalid' | 'username_taken' | 'user_id_invalid' | 'user_id_taken' | 'user_id_missing' | 'email_invalid' | 'institution_code_invalid' }
+  | {
+      ok: false;
+      problem:
+        | 'username_invalid'
+        | 'username_taken'
+        | 'user_id_invalid'
+        | 'user_id_taken'
+        | 'user_id_missing'
+        | 'email_invalid'
+        | 'institution_code_invalid';
+    }
   | { ok: false; problem: 'password_policy'; violations: PolicyViolation[] };
 
 export async function createUser(db: Db, policy: Policy, now: number, input: NewUserInput): Promise<CreateUserResult> {
@@ -38,7 +48,8 @@ export async function createUser(db: Db, policy: Policy, now: number, input: New
   const email = input.email.trim();
   const provisional = isProvisionalPlaceholder(email);
   if (!provisional && !isEmailAddress(email)) return { ok: false, problem: 'email_invalid' };
-  if (input.institutionCode !== undefined && !/^\d{10}$/.test(input.institutionCode)) return { ok: false, problem: 'institution_code_invalid' };
+  if (input.institutionCode !== undefined && !/^\d{10}$/.test(input.institutionCode))
+    return { ok: false, problem: 'institution_code_invalid' };
   const violations = await checkPassword(policy, input.password, [username, userId]);
   if (violations.length) return { ok: false, problem: 'password_policy', violations };
   const user: User = {

@@ -25,8 +25,18 @@ export async function countVerificationsSince(db: Db, email: string, since: numb
 }
 
 /** A newer link for the same purpose and address (or account) cancels the older ones. */
-export async function cancelOpenVerifications(db: Db, purpose: EmailVerification['purpose'], key: { email?: string; userId?: string }, now: number): Promise<void> {
-  let q = db.updateTable('email_verifications').set({ cancelled_at: now }).where('purpose', '=', purpose).where('used_at', 'is', null).where('cancelled_at', 'is', null);
+export async function cancelOpenVerifications(
+  db: Db,
+  purpose: EmailVerification['purpose'],
+  key: { email?: string; userId?: string },
+  now: number,
+): Promise<void> {
+  let q = db
+    .updateTable('email_verifications')
+    .set({ cancelled_at: now })
+    .where('purpose', '=', purpose)
+    .where('used_at', 'is', null)
+    .where('cancelled_at', 'is', null);
   if (key.email) q = q.where('email', '=', key.email);
   if (key.userId) q = q.where('user_id', '=', key.userId);
   await q.execute();

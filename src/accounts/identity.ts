@@ -18,7 +18,11 @@ export function isProvisionalPlaceholder(email: string): boolean {
 }
 
 export function isEmailAddress(email: string): boolean {
-  return /^[^\s@]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/.test(email) && email.length <= 254;
+  return (
+    /^[^\s@]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/.test(
+      email,
+    ) && email.length <= 254
+  );
 }
 
 /**

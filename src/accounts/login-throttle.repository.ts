@@ -11,7 +11,13 @@ export type SourceSlot = Pick<LoginThrottle, 'failures' | 'lock_count' | 'locked
  * N parallel requests get at most `threshold` attempts on SQLite and PostgreSQL alike (issue 10 item 3); null
  * when none is left.
  */
-export async function takeSourceAttempt(db: Db, subject: string, source: string, threshold: number, now: number): Promise<SourceSlot | null> {
+export async function takeSourceAttempt(
+  db: Db,
+  subject: string,
+  source: string,
+  threshold: number,
+  now: number,
+): Promise<SourceSlot | null> {
   await db
     .insertInto('login_throttle')
     .values({ subject, source, failures: 0, locked_until: null, lock_count: 0, updated_at: now })
@@ -30,7 +36,14 @@ export async function takeSourceAttempt(db: Db, subject: string, source: string,
 }
 
 /** Locks one source of an account until `until`; its failures start again (after the lock, one typo is one failure). */
-export async function lockSource(db: Db, subject: string, source: string, until: number, lockCount: number, now: number): Promise<void> {
+export async function lockSource(
+  db: Db,
+  subject: string,
+  source: string,
+  until: number,
+  lockCount: number,
+  now: number,
+): Promise<void> {
   await db
     .updateTable('login_throttle')
     .set({ failures: 0, locked_until: until, lock_count: lockCount, updated_at: now })
@@ -54,7 +67,11 @@ export async function clearSource(db: Db, subject: string, source: string, now: 
  * a source that locks the account again is held longer.
  */
 export async function releaseSources(db: Db, subject: string, now: number): Promise<void> {
-  await db.updateTable('login_throttle').set({ failures: 0, locked_until: null, updated_at: now }).where('subject', '=', subject).execute();
+  await db
+    .updateTable('login_throttle')
+    .set({ failures: 0, locked_until: null, updated_at: now })
+    .where('subject', '=', subject)
+    .execute();
 }
 
 /** Remembers (or refreshes) a network the account logged in from. */
@@ -89,7 +106,11 @@ export async function deleteStaleThrottles(db: Db, before: number, networksBefor
 }
 
 /** The sources of an account locked now (for the call center), the longest lock first. */
-export async function listSourceLocks(db: Db, subject: string, now: number): Promise<Array<Pick<LoginThrottle, 'source' | 'locked_until'>>> {
+export async function listSourceLocks(
+  db: Db,
+  subject: string,
+  now: number,
+): Promise<Array<Pick<LoginThrottle, 'source' | 'locked_until'>>> {
   return db
     .selectFrom('login_throttle')
     .select(['source', 'locked_until'])
@@ -101,7 +122,11 @@ export async function listSourceLocks(db: Db, subject: string, now: number): Pro
 }
 
 /** The sources of an account with failures counting or a lock in force (for the call center), locked ones first. */
-export async function listSourceCounters(db: Db, subject: string, now: number): Promise<Array<Pick<LoginThrottle, 'source' | 'failures' | 'locked_until'>>> {
+export async function listSourceCounters(
+  db: Db,
+  subject: string,
+  now: number,
+): Promise<Array<Pick<LoginThrottle, 'source' | 'failures' | 'locked_until'>>> {
   const rows = await db
     .selectFrom('login_throttle')
     .select(['source', 'failures', 'locked_until'])
@@ -115,7 +140,11 @@ export async function listSourceCounters(db: Db, subject: string, now: number): 
 }
 
 /** Of these (subject, network) pairs, those the account logged in from since `since` (key: `<subject> <network>`). */
-export async function knownNetworksAmong(db: Db, pairs: Array<{ subject: string; network: string }>, since: number): Promise<Set<string>> {
+export async function knownNetworksAmong(
+  db: Db,
+  pairs: Array<{ subject: string; network: string }>,
+  since: number,
+): Promise<Set<string>> {
   if (pairs.length === 0) return new Set();
   const rows = await db
     .selectFrom('login_networks')

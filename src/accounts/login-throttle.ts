@@ -13,7 +13,15 @@ import type { Db } from '../db/database.ts';
 import type { Services } from '../services.ts';
 import { addressBucket } from '../security/address-bucket.ts';
 import { deviceSourceOf } from './device-cookie.ts';
-import { clearSource, deleteStaleThrottles, isKnownNetwork, knownNetworksAmong, lockSource, rememberNetwork, takeSourceAttempt } from './login-throttle.repository.ts';
+import {
+  clearSource,
+  deleteStaleThrottles,
+  isKnownNetwork,
+  knownNetworksAmong,
+  lockSource,
+  rememberNetwork,
+  takeSourceAttempt,
+} from './login-throttle.repository.ts';
 
 const DAY = 24 * 3600_000;
 /** A network counts as the account's own for this long after its last successful login. */
@@ -35,7 +43,14 @@ export interface AttemptSource {
 }
 
 export type Attempt =
-  | { ok: true; source: AttemptSource; sourceFailures: number; lockCount: number; lastLockEnd: number | null; accountFailures: number | null }
+  | {
+      ok: true;
+      source: AttemptSource;
+      sourceFailures: number;
+      lockCount: number;
+      lastLockEnd: number | null;
+      accountFailures: number | null;
+    }
   | { ok: false; source: AttemptSource; held: 'source' | 'account' };
 
 /**
@@ -51,7 +66,12 @@ export function sweepLoginThrottle(db: Db, now: number): Promise<void> {
 }
 
 /** Which counter an attempt on `subject` ('u:<id>', 'o:<id>') is checked against. */
-export async function sourceOfAttempt(s: Services, subject: string, ip: string, deviceCookie: string | undefined): Promise<AttemptSource> {
+export async function sourceOfAttempt(
+  s: Services,
+  subject: string,
+  ip: string,
+  deviceCookie: string | undefined,
+): Promise<AttemptSource> {
   const device = deviceSourceOf(s.config.sessionSecret, deviceCookie, subject);
   if (device) return { kind: 'device', key: device };
   // One counter per /64 as well as per known network: addresses of one /64 share it, so rotating through them gives
@@ -67,9 +87,21 @@ export async function sourceOfAttempt(s: Services, subject: string, ip: string, 
  * account's device cookie, a network it logged in from, or any other address bucket. `subject` '' (no account)
  * is always 'ip'.
  */
-export async function sourcesOfRequests(s: Services, db: Db, items: Array<{ subject: string; ip: string; deviceCookie: string | undefined }>): Promise<AttemptSource[]> {
-  const withNetwork = items.map((it) => ({ ...it, network: addressBucket(it.ip), device: it.subject ? deviceSourceOf(s.config.sessionSecret, it.deviceCookie, it.subject) : null }));
-  const known = await knownNetworksAmong(db, withNetwork.filter((it) => it.subject && !it.device), s.now() - KNOWN_NETWORK_DAYS * DAY);
+export async function sourcesOfRequests(
+  s: Services,
+  db: Db,
+  items: Array<{ subject: string; ip: string; deviceCookie: string | undefined }>,
+): Promise<AttemptSource[]> {
+  const withNetwork = items.map((it) => ({
+    ...it,
+    network: addressBucket(it.ip),
+    device: it.subject ? deviceSourceOf(s.config.sessionSecret, it.deviceCookie, it.subject) : null,
+  }));
+  const known = await knownNetworksAmong(
+    db,
+    withNetwork.filter((it) => it.subject && !it.device),
+    s.now() - KNOWN_NETWORK_DAYS * DAY,
+  );
   return withNetwork.map((it): AttemptSource => {
     if (it.device) return { kind: 'device', key: it.device };
     return { kind: known.has(`${it.subject} ${it.network}`) ? 'network' : 'ip', key: `ip:${it.network}` };
@@ -84,7 +116,12 @@ class NoSlot extends Error {}
  * account's row comes first, as in a reset or an unlock (which change the account, then its sources), so that two
  * transactions never wait for each other's rows on PostgreSQL.
  */
-export async function takeAttempt(s: Services, subject: string, source: AttemptSource, account: AccountCounter): Promise<Attempt> {
+export async function takeAttempt(
+  s: Services,
+  subject: string,
+  source: AttemptSource,
+  account: AccountCounter,
+): Promise<Attempt> {
   const now = s.now();
   const threshold = s.config.lockoutThreshold;
   try {
@@ -96,7 +133,14 @@ export async function takeAttempt(s: Services, subject: string, source: AttemptS
       }
       const slot = await takeSourceAttempt(trx, subject, source.key, threshold, now);
       if (!slot) throw new NoSlot();
-      return { ok: true, source, sourceFailures: slot.failures, lockCount: slot.lock_count, lastLockEnd: slot.locked_until, accountFailures } as const;
+      return {
+        ok: true,
+        source,
+        sourceFailures: slot.failures,
+        lockCount: slot.lock_count,
+        lastLockEnd: slot.locked_until,
+        accountFailures,
+      } as const;
     });
   } catch (err) {
     if (err instanceof NoSlot) return { ok: false, source, held: 'source' };
@@ -111,7 +155,13 @@ export interface FailureLocks {
 }
 
 /** After a wrong password: locks the source and/or the account when this failure reached the threshold. */
-export async function recordFailedAttempt(s: Services, trx: Db, subject: string, attempt: Extract<Attempt, { ok: true }>, account: AccountCounter): Promise<FailureLocks> {
+export async function recordFailedAttempt(
+  s: Services,
+  trx: Db,
+  subject: string,
+  attempt: Extract<Attempt, { ok: true }>,
+  account: AccountCounter,
+): Promise<FailureLocks> {
   const now = s.now();
   const threshold = s.config.lockoutThreshold;
   const locks: FailureLocks = { source: null, accountUntil: null };
@@ -132,13 +182,30 @@ export async function recordFailedAttempt(s: Services, trx: Db, subject: string,
 }
 
 /** After the right password (the caller has cleared the account's row first): the source's count ends and its network becomes one of the account's own. */
-export async function recordSuccessfulAttempt(s: Services, trx: Db, subject: string, source: AttemptSource, ip: string): Promise<void> {
+export async function recordSuccessfulAttempt(
+  s: Services,
+  trx: Db,
+  subject: string,
+  source: AttemptSource,
+  ip: string,
+): Promise<void> {
   const now = s.now();
   await clearSource(trx, subject, source.key, now);
   await rememberNetwork(trx, subject, networkOf(ip), now);
 }
 
 /** The audit detail of a source lock: which source, until when, and the how-manieth lock it is. */
-export function sourceLockDetail(source: AttemptSource, ip: string, lock: { until: number; lockCount: number }, failures: number): Record<string, unknown> {
-  return { source: source.kind === 'device' ? 'device' : 'ip', ip, until: new Date(lock.until).toISOString(), lockCount: lock.lockCount, failures };
+export function sourceLockDetail(
+  source: AttemptSource,
+  ip: string,
+  lock: { until: number; lockCount: number },
+  failures: number,
+): Record<string, unknown> {
+  return {
+    source: source.kind === 'device' ? 'device' : 'ip',
+    ip,
+    until: new Date(lock.until).toISOString(),
+    lockCount: lock.lockCount,
+    failures,
+  };
 }

@@ -35,7 +35,10 @@ const symbol = has(/[^\p{L}\p{Nd}\s]/u);
 
 export const POLICIES: Record<PolicyName, Policy> = {
   portal: {
-    name: 'portal', min: 8, max: 100, ruleKey: 'policy.rule.portal',
+    name: 'portal',
+    min: 8,
+    max: 100,
+    ruleKey: 'policy.rule.portal',
     composition: (pw) => [
       ...(upper(pw) ? [] : ['policy.needUpper' as const]),
       ...(lower(pw) ? [] : ['policy.needLower' as const]),
@@ -43,7 +46,10 @@ export const POLICIES: Record<PolicyName, Policy> = {
     ],
   },
   mhlw: {
-    name: 'mhlw', min: 13, max: 100, ruleKey: 'policy.rule.mhlw',
+    name: 'mhlw',
+    min: 13,
+    max: 100,
+    ruleKey: 'policy.rule.mhlw',
     composition: (pw) => [
       ...(letter(pw) ? [] : ['policy.needLetter' as const]),
       ...(digit(pw) ? [] : ['policy.needDigit' as const]),
@@ -86,6 +92,7 @@ export async function checkPassword(
       break;
     }
   }
-  if (emailLocalPart && emailLocalPart.length >= 3 && lowered.includes(emailLocalPart.toLowerCase())) out.push('policy.containsEmail');
+  if (emailLocalPart && emailLocalPart.length >= 3 && lowered.includes(emailLocalPart.toLowerCase()))
+    out.push('policy.containsEmail');
   return out;
 }

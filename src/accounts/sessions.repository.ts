@@ -33,7 +33,11 @@ export async function deleteExpiredSessions(db: Db, now: number, idleMs: number)
 
 /** Ends every session of the account but the one in use (after a password change). */
 export async function deleteOtherSessions(db: Db, userId: string, keepIdHash: string): Promise<number> {
-  const r = await db.deleteFrom('sessions').where('user_id', '=', userId).where('id_hash', '!=', keepIdHash).executeTakeFirst();
+  const r = await db
+    .deleteFrom('sessions')
+    .where('user_id', '=', userId)
+    .where('id_hash', '!=', keepIdHash)
+    .executeTakeFirst();
   return Number(r.numDeletedRows);
 }
 
@@ -42,6 +46,10 @@ export async function deleteOtherSessions(db: Db, userId: string, keepIdHash: st
  * cookie stops working, the session keeps its creation time and absolute expiry. False when it no longer exists.
  */
 export async function rotateSession(db: Db, oldIdHash: string, newIdHash: string, now: number): Promise<boolean> {
-  const r = await db.updateTable('sessions').set({ id_hash: newIdHash, last_seen_at: now }).where('id_hash', '=', oldIdHash).executeTakeFirst();
+  const r = await db
+    .updateTable('sessions')
+    .set({ id_hash: newIdHash, last_seen_at: now })
+    .where('id_hash', '=', oldIdHash)
+    .executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;
 }

@@ -21,7 +21,11 @@ export async function findUserByLoginKey(db: Db, key: string): Promise<User | un
 }
 
 /** findUserByLoginKey for several keys at once: each key that names an account maps to it. */
-export async function findUsersByLoginKeys(db: Db, keys: string[], o: { lock?: boolean } = {}): Promise<Map<string, User>> {
+export async function findUsersByLoginKeys(
+  db: Db,
+  keys: string[],
+  o: { lock?: boolean } = {},
+): Promise<Map<string, User>> {
   const wanted = [...new Set(keys.filter(Boolean))];
   const found = new Map<string, User>();
   if (wanted.length === 0) return found;
@@ -61,12 +65,19 @@ export async function findUserById(db: Db, id: string): Promise<User | undefined
 }
 
 /** The names of several accounts by internal id (the audit search and its CSV show these, never the ids). */
-export async function findAccountNames(db: Db, ids: string[]): Promise<Map<string, Pick<User, 'id' | 'username' | 'user_id'>>> {
+export async function findAccountNames(
+  db: Db,
+  ids: string[],
+): Promise<Map<string, Pick<User, 'id' | 'username' | 'user_id'>>> {
   const unique = [...new Set(ids)];
   const out = new Map<string, Pick<User, 'id' | 'username' | 'user_id'>>();
   // In parts, so that a long export stays below the databases' limits on bound parameters.
   for (let i = 0; i < unique.length; i += 500) {
-    const rows = await db.selectFrom('users').select(['id', 'username', 'user_id']).where('id', 'in', unique.slice(i, i + 500)).execute();
+    const rows = await db
+      .selectFrom('users')
+      .select(['id', 'username', 'user_id'])
+      .where('id', 'in', unique.slice(i, i + 500))
+      .execute();
     for (const r of rows) out.set(r.id, r);
   }
   return out;
@@ -81,7 +92,10 @@ export async function insertUser(db: Db, user: UsersTable): Promise<void> {
 }
 
 export async function countUsers(db: Db): Promise<number> {
-  const r = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const r = await db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(r.n);
 }
 
@@ -96,7 +110,12 @@ export async function takeLoginAttempt(db: Db, id: string, threshold: number, no
     .set((eb) => ({ failed_logins: eb('failed_logins', '+', 1), updated_at: now }))
     .where('id', '=', id)
     .where('failed_logins', '<', threshold)
-    .where((eb) => eb.or([eb('status', '!=', 'locked'), eb.and([eb('locked_until', 'is not', null), eb('locked_until', '<=', now)])]))
+    .where((eb) =>
+      eb.or([
+        eb('status', '!=', 'locked'),
+        eb.and([eb('locked_until', 'is not', null), eb('locked_until', '<=', now)]),
+      ]),
+    )
     .returning('failed_logins')
     .executeTakeFirst();
   return r ? r.failed_logins : null;
@@ -104,7 +123,11 @@ export async function takeLoginAttempt(db: Db, id: string, threshold: number, no
 
 /** Locks until `until`; the failure count starts again, so that after the lock one typo does not lock again (L2). */
 export async function lockUserUntil(db: Db, id: string, until: number, now: number): Promise<void> {
-  await db.updateTable('users').set({ status: 'locked', locked_until: until, locked_by: 'failures', failed_logins: 0, updated_at: now }).where('id', '=', id).execute();
+  await db
+    .updateTable('users')
+    .set({ status: 'locked', locked_until: until, locked_by: 'failures', failed_logins: 0, updated_at: now })
+    .where('id', '=', id)
+    .execute();
 }
 
 /** Clears failures and any expired temporary lock after a successful login. */
@@ -112,7 +135,13 @@ export async function recordLoginSuccess(db: Db, user: User, now: number): Promi
   const status = user.status === 'locked' ? 'active' : user.status;
   await db
     .updateTable('users')
-    .set({ failed_logins: 0, locked_until: null, ...(user.status === 'locked' ? { locked_by: null } : {}), status, updated_at: now })
+    .set({
+      failed_logins: 0,
+      locked_until: null,
+      ...(user.status === 'locked' ? { locked_by: null } : {}),
+      status,
+      updated_at: now,
+    })
     .where('id', '=', user.id)
     .execute();
 }
@@ -173,33 +202,58 @@ export async function closeUser(db: Db, id: string, now: number): Promise<number
 export async function setUserEmail(db: Db, user: User, email: string, now: number): Promise<void> {
   await db
     .updateTable('users')
-    .set({ email, email_verified_at: now, status: user.status === 'provisional' ? 'active' : user.status, updated_at: now })
+    .set({
+      email,
+      email_verified_at: now,
+      status: user.status === 'provisional' ? 'active' : user.status,
+      updated_at: now,
+    })
     .where('id', '=', user.id)
     .execute();
 }
 
 export async function insertCoordinatorCodes(db: Db, userId: string, codes: string[]): Promise<void> {
   if (codes.length === 0) return;
-  await db.insertInto('coordinator_institutions').values(codes.map((c) => ({ user_id: userId, institution_code: c }))).execute();
+  await db
+    .insertInto('coordinator_institutions')
+    .values(codes.map((c) => ({ user_id: userId, institution_code: c })))
+    .execute();
 }
 
 export async function listCoordinatorCodes(db: Db, userId: string): Promise<string[]> {
-  const rows = await db.selectFrom('coordinator_institutions').select('institution_code').where('user_id', '=', userId).orderBy('institution_code').execute();
+  const rows = await db
+    .selectFrom('coordinator_institutions')
+    .select('institution_code')
+    .where('user_id', '=', userId)
+    .orderBy('institution_code')
+    .execute();
   return rows.map((r) => r.institution_code);
 }
 
 export async function replaceLegacyHash(db: Db, id: string, passwordHash: string, now: number): Promise<void> {
-  await db.updateTable('users').set({ password_hash: passwordHash, legacy_hash: null, updated_at: now }).where('id', '=', id).execute();
+  await db
+    .updateTable('users')
+    .set({ password_hash: passwordHash, legacy_hash: null, updated_at: now })
+    .where('id', '=', id)
+    .execute();
 }
 
 /** Sets a password the user chose while logged in. */
 export async function changePassword(db: Db, id: string, passwordHash: string, now: number): Promise<void> {
-  await db.updateTable('users').set({ password_hash: passwordHash, legacy_hash: null, password_changed_at: now, updated_at: now }).where('id', '=', id).execute();
+  await db
+    .updateTable('users')
+    .set({ password_hash: passwordHash, legacy_hash: null, password_changed_at: now, updated_at: now })
+    .where('id', '=', id)
+    .execute();
 }
 
 /** Any account (closed ones too) whose username or user ID is `key`. */
 export async function findUserByAnyName(db: Db, key: string): Promise<User | undefined> {
-  return db.selectFrom('users').selectAll().where((eb) => eb.or([eb('username', '=', key), eb('user_id', '=', key)])).executeTakeFirst();
+  return db
+    .selectFrom('users')
+    .selectAll()
+    .where((eb) => eb.or([eb('username', '=', key), eb('user_id', '=', key)]))
+    .executeTakeFirst();
 }
 
 export interface UserFilter {
@@ -216,11 +270,16 @@ export async function listUsers(db: Db, f: UserFilter): Promise<User[]> {
   if (f.search) {
     const like = likePattern(f.search.toLowerCase());
     const likeName = likePattern(f.search);
-    q = q.where((eb) => eb.or([
-      sql<boolean>`username like ${like} escape '\\'`, sql<boolean>`user_id like ${like} escape '\\'`,
-      sql<boolean>`institution_code like ${like} escape '\\'`, sql<boolean>`lower(email) like ${like} escape '\\'`,
-      sql<boolean>`display_name like ${likeName} escape '\\'`, sql<boolean>`institution_name like ${likeName} escape '\\'`,
-    ]));
+    q = q.where((eb) =>
+      eb.or([
+        sql<boolean>`username like ${like} escape '\\'`,
+        sql<boolean>`user_id like ${like} escape '\\'`,
+        sql<boolean>`institution_code like ${like} escape '\\'`,
+        sql<boolean>`lower(email) like ${like} escape '\\'`,
+        sql<boolean>`display_name like ${likeName} escape '\\'`,
+        sql<boolean>`institution_name like ${likeName} escape '\\'`,
+      ]),
+    );
   }
   return q.execute();
 }
@@ -229,28 +288,63 @@ export async function listUsers(db: Db, f: UserFilter): Promise<User[]> {
  * An operator's lock: no end date, until an operator unlocks; `by` says who (support cannot lift an admin's).
  * Its sessions end with it (V1); returns how many.
  */
-export async function lockUserIndefinitely(db: Db, id: string, now: number, by: Exclude<LockOrigin, 'failures'> = 'cli'): Promise<number> {
-  await db.updateTable('users').set({ status: 'locked', locked_until: null, locked_by: by, updated_at: now }).where('id', '=', id).execute();
+export async function lockUserIndefinitely(
+  db: Db,
+  id: string,
+  now: number,
+  by: Exclude<LockOrigin, 'failures'> = 'cli',
+): Promise<number> {
+  await db
+    .updateTable('users')
+    .set({ status: 'locked', locked_until: null, locked_by: by, updated_at: now })
+    .where('id', '=', id)
+    .execute();
   return deleteSessionsOfUser(db, id);
 }
 
 export async function unlockUser(db: Db, user: User, now: number, provisional: boolean): Promise<void> {
   await db
     .updateTable('users')
-    .set({ status: provisional ? 'provisional' : 'active', locked_until: null, locked_by: null, failed_logins: 0, updated_at: now })
+    .set({
+      status: provisional ? 'provisional' : 'active',
+      locked_until: null,
+      locked_by: null,
+      failed_logins: 0,
+      updated_at: now,
+    })
     .where('id', '=', user.id)
     .execute();
   await releaseSources(db, `u:${user.id}`, now);
 }
 
 /** An operator sets the address (a placeholder makes the account provisional). */
-export async function setEmailByOperator(db: Db, user: User, email: string, provisional: boolean, now: number): Promise<void> {
+export async function setEmailByOperator(
+  db: Db,
+  user: User,
+  email: string,
+  provisional: boolean,
+  now: number,
+): Promise<void> {
   const status = user.status === 'locked' ? 'locked' : provisional ? 'provisional' : 'active';
-  await db.updateTable('users').set({ email, status, email_verified_at: null, updated_at: now }).where('id', '=', user.id).execute();
+  await db
+    .updateTable('users')
+    .set({ email, status, email_verified_at: null, updated_at: now })
+    .where('id', '=', user.id)
+    .execute();
 }
 
 /** The call center marks the address wrong: no reset mail goes there, and the user must register a new one. */
 export async function markEmailWrong(db: Db, id: string, now: number): Promise<void> {
-  await db.updateTable('users').set({ status: 'provisional', email_verified_at: null, updated_at: now }).where('id', '=', id).execute();
-  await db.updateTable('reset_tokens').set({ cancelled_at: now }).where('user_id', '=', id).where('used_at', 'is', null).where('cancelled_at', 'is', null).execute();
+  await db
+    .updateTable('users')
+    .set({ status: 'provisional', email_verified_at: null, updated_at: now })
+    .where('id', '=', id)
+    .execute();
+  await db
+    .updateTable('reset_tokens')
+    .set({ cancelled_at: now })
+    .where('user_id', '=', id)
+    .where('used_at', 'is', null)
+    .where('cancelled_at', 'is', null)
+    .execute();
 }

@@ -12,26 +12,71 @@ export function AuditTable({ t, rows, typed }: { t: Translate; rows: AuditEntry[
   if (!rows.length) return <p>{t('admin.user.none')}</p>;
   return (
     <table class="table">
-      <thead><tr><th scope="col">{t('admin.col.when')}</th><th scope="col">{t('admin.col.what')}</th>
-        <th scope="col">{typed ? t('admin.col.typed') : t('admin.col.actor')}</th><th scope="col">{t('admin.col.ip')}</th></tr></thead>
-      <tbody>{rows.map((e) => (
-        <tr><td>{jstTime(e.at)}</td><td>{auditSentence(t, e)}</td><td>{typed ? (e.identifier ?? '-') : actorText(t, e)}</td><td>{e.ip ?? '-'}</td></tr>
-      ))}</tbody>
+      <thead>
+        <tr>
+          <th scope="col">{t('admin.col.when')}</th>
+          <th scope="col">{t('admin.col.what')}</th>
+          <th scope="col">{typed ? t('admin.col.typed') : t('admin.col.actor')}</th>
+          <th scope="col">{t('admin.col.ip')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((e) => (
+          <tr>
+            <td>{jstTime(e.at)}</td>
+            <td>{auditSentence(t, e)}</td>
+            <td>{typed ? (e.identifier ?? '-') : actorText(t, e)}</td>
+            <td>{e.ip ?? '-'}</td>
+          </tr>
+        ))}
+      </tbody>
     </table>
   );
 }
 
 /** The account's mails: kind by name, address, status, attempts, and the delivery history in words. */
-export function MailTable({ t, mails, events }: { t: Translate; mails: OutboxMail[]; events: Array<{ outbox_id: string; at: number; event: string; detail: string | null }> }) {
+export function MailTable({
+  t,
+  mails,
+  events,
+}: {
+  t: Translate;
+  mails: OutboxMail[];
+  events: Array<{ outbox_id: string; at: number; event: string; detail: string | null }>;
+}) {
   if (!mails.length) return <p>{t('admin.user.none')}</p>;
   return (
     <table class="table">
-      <thead><tr><th scope="col">{t('admin.col.when')}</th><th scope="col">{t('admin.col.kind')}</th><th scope="col">{t('admin.col.to')}</th>
-        <th scope="col">{t('admin.col.status')}</th><th scope="col">{t('admin.col.attempts')}</th><th scope="col">{t('admin.col.history')}</th></tr></thead>
-      <tbody>{mails.map((m) => (
-        <tr><td>{jstTime(m.created_at)}</td><td>{mailKindText(t, m.kind)}</td><td>{m.to_addr}</td><td>{t(`admin.mailStatus.${m.status}` as MessageKey)}</td><td>{m.attempts}</td>
-          <td><ul>{events.filter((e) => e.outbox_id === m.id).map((e) => <li>{mailEventText(t, e)}</li>)}</ul></td></tr>
-      ))}</tbody>
+      <thead>
+        <tr>
+          <th scope="col">{t('admin.col.when')}</th>
+          <th scope="col">{t('admin.col.kind')}</th>
+          <th scope="col">{t('admin.col.to')}</th>
+          <th scope="col">{t('admin.col.status')}</th>
+          <th scope="col">{t('admin.col.attempts')}</th>
+          <th scope="col">{t('admin.col.history')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {mails.map((m) => (
+          <tr>
+            <td>{jstTime(m.created_at)}</td>
+            <td>{mailKindText(t, m.kind)}</td>
+            <td>{m.to_addr}</td>
+            <td>{t(`admin.mailStatus.${m.status}` as MessageKey)}</td>
+            <td>{m.attempts}</td>
+            <td>
+              <ul>
+                {events
+                  .filter((e) => e.outbox_id === m.id)
+                  .map((e) => (
+                    <li>{mailEventText(t, e)}</li>
+                  ))}
+              </ul>
+            </td>
+          </tr>
+        ))}
+      </tbody>
     </table>
   );
 }

@@ -27,7 +27,15 @@ export const MENU: Array<{ href: string; key: MessageKey; roles: Role[]; count?:
   { href: '/admin/pages', key: 'admin.nav.pages', roles: ['admin', 'editor'] },
 ];
 
-export function AdminLayout({ ctx, title, children }: { ctx: AdminContext; title: string; children: ComponentChildren }) {
+export function AdminLayout({
+  ctx,
+  title,
+  children,
+}: {
+  ctx: AdminContext;
+  title: string;
+  children: ComponentChildren;
+}) {
   const { t, operator } = ctx;
   return (
     <html lang={ctx.lang}>
@@ -40,19 +48,34 @@ export function AdminLayout({ ctx, title, children }: { ctx: AdminContext; title
         <script src="/static/portal.js" defer></script>
       </head>
       <body class="admin">
-        <a class="skip" href="#main">{t('site.skip')}</a>
+        <a class="skip" href="#main">
+          {t('site.skip')}
+        </a>
         <header class="header header--admin">
           <div class="header__inner">
-            <a class="header__title" href="/admin">{t('site.title')} {t('admin.title')}</a>
+            <a class="header__title" href="/admin">
+              {t('site.title')} {t('admin.title')}
+            </a>
             {operator ? (
               <nav class="header__nav" aria-label={t('admin.nav.label')}>
                 <ul>
-                  {MENU.filter((m) => m.roles.includes(operator.role)).map((m) => <li><a href={m.href}>{menuLabel(ctx, m)}</a></li>)}
-                  <li class="header__user">{t('admin.operator', { name: operator.display_name, role: t(`admin.role.${operator.role}` as MessageKey) })}</li>
+                  {MENU.filter((m) => m.roles.includes(operator.role)).map((m) => (
+                    <li>
+                      <a href={m.href}>{menuLabel(ctx, m)}</a>
+                    </li>
+                  ))}
+                  <li class="header__user">
+                    {t('admin.operator', {
+                      name: operator.display_name,
+                      role: t(`admin.role.${operator.role}` as MessageKey),
+                    })}
+                  </li>
                   <li>
                     <form method="post" action="/admin/logout" class="inline-form">
                       <input type="hidden" name="_csrf" value={ctx.csrfToken} />
-                      <button type="submit" class="linklike">{t('admin.nav.logout')}</button>
+                      <button type="submit" class="linklike">
+                        {t('admin.nav.logout')}
+                      </button>
                     </form>
                   </li>
                 </ul>
@@ -81,10 +104,29 @@ export function menuLabel(ctx: AdminContext, m: { key: MessageKey; count?: MenuC
 export function ReasonField({ t, id, error }: { t: Translate; id: string; error?: string | undefined }) {
   return (
     <div class={`field${error ? ' field--error' : ''}`}>
-      <label for={id} class="field__label">{t('admin.reason')}<span class="field__req" aria-hidden="true">*</span></label>
-      <p id={`${id}-help`} class="field__help">{t('admin.reasonHelp')}</p>
-      <input id={id} name="reason" type="text" required maxLength={500} aria-describedby={`${id}-help${error ? ` ${id}-error` : ''}`} aria-invalid={error ? 'true' : undefined} />
-      {error ? <div id={`${id}-error`} class="field__error"><p>{error}</p></div> : null}
+      <label for={id} class="field__label">
+        {t('admin.reason')}
+        <span class="field__req" aria-hidden="true">
+          *
+        </span>
+      </label>
+      <p id={`${id}-help`} class="field__help">
+        {t('admin.reasonHelp')}
+      </p>
+      <input
+        id={id}
+        name="reason"
+        type="text"
+        required
+        maxLength={500}
+        aria-describedby={`${id}-help${error ? ` ${id}-error` : ''}`}
+        aria-invalid={error ? 'true' : undefined}
+      />
+      {error ? (
+        <div id={`${id}-error`} class="field__error">
+          <p>{error}</p>
+        </div>
+      ) : null}
     </div>
   );
 }

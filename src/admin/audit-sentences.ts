@@ -35,7 +35,7 @@ export function parseDetail(raw: string | null): Detail {
 const VARIANT_OF: Record<string, string> = {
   'password_reset.requested': 'limit',
   'password_reset.identified': 'captcha',
-  'login': 'held',
+  login: 'held',
   'admin.login': 'held',
   'account.locked': 'source',
 };
@@ -48,7 +48,11 @@ function hasKey(key: string): key is MessageKey {
 export function sentenceKey(event: string, outcome: string, detail: Detail = {}): MessageKey | undefined {
   const field = VARIANT_OF[event];
   const variant = field && typeof detail[field] === 'string' ? (detail[field] as string) : undefined;
-  const candidates = [variant ? `audit.${event}.${outcome}.${variant}` : '', `audit.${event}.${outcome}`, `audit.${event}`];
+  const candidates = [
+    variant ? `audit.${event}.${outcome}.${variant}` : '',
+    `audit.${event}.${outcome}`,
+    `audit.${event}`,
+  ];
   return candidates.find((k) => k !== '' && hasKey(k)) as MessageKey | undefined;
 }
 

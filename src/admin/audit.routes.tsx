@@ -52,7 +52,10 @@ function cell(v: string | number | null): string {
 
 type FilterErrors = Partial<Record<'account' | 'from' | 'to', MessageKey>>;
 
-async function filterOf(s: Services, request: FastifyRequest): Promise<{ filter: AuditFilter; values: Record<string, string>; errors: FilterErrors }> {
+async function filterOf(
+  s: Services,
+  request: FastifyRequest,
+): Promise<{ filter: AuditFilter; values: Record<string, string>; errors: FilterErrors }> {
   const values = {
     account: (queryParam(request, 'account') ?? '').trim().slice(0, 100),
     operator: (queryParam(request, 'operator') ?? '').trim().slice(0, 100),
@@ -62,7 +65,11 @@ async function filterOf(s: Services, request: FastifyRequest): Promise<{ filter:
   };
   const from = parseJapanDate(values.from);
   const to = parseJapanDate(values.to);
-  const filter: AuditFilter = { limit: 500, actor: values.operator || undefined, eventPrefix: values.event || undefined };
+  const filter: AuditFilter = {
+    limit: 500,
+    actor: values.operator || undefined,
+    eventPrefix: values.event || undefined,
+  };
   const errors: FilterErrors = {};
   if (from === 'bad') errors.from = 'admin.audit.badDate';
   if (to === 'bad') errors.to = 'admin.audit.badDate';
@@ -74,7 +81,9 @@ async function filterOf(s: Services, request: FastifyRequest): Promise<{ filter:
     else {
       filter.userId = user.id;
       // Stage ① records only the name typed: find what was typed with this account's names, as its page does.
-      const identifiers = [...new Set([user.username, user.user_id].filter((n): n is string => Boolean(n)).map(normalizeIdentifier))];
+      const identifiers = [
+        ...new Set([user.username, user.user_id].filter((n): n is string => Boolean(n)).map(normalizeIdentifier)),
+      ];
       filter.typed = { identifiers, events: STAGE_ONE_EVENTS };
     }
   }
@@ -91,50 +100,177 @@ export async function auditRoutes(app: FastifyInstance, s: Services): Promise<vo
     const error = Object.keys(errors).length > 0;
     const msg = (k: keyof FilterErrors) => (errors[k] ? t(errors[k]) : undefined);
     const rows: AuditEntry[] = error ? [] : await searchAudit(s.db, filter);
-    const names = await findAccountNames(s.db, rows.flatMap((e) => (e.user_id ? [e.user_id] : [])));
+    const names = await findAccountNames(
+      s.db,
+      rows.flatMap((e) => (e.user_id ? [e.user_id] : [])),
+    );
     const qs = new URLSearchParams(values).toString();
-    return sendPage(reply, AdminLayout({ ctx, title: t('admin.audit.heading'), children: (
-      <>
-        <form method="get" action="/admin/audit" role="search">
-          <ErrorSummary t={t} show={error} items={(['account', 'from', 'to'] as const).flatMap((k) => (errors[k] ? [{ field: k, message: t(errors[k]) }] : []))} />
-          <div class="filters">
-            <Field t={t} id="account" name="account" label={t('admin.audit.account')} value={values.account} maxLength={100} error={msg('account')} />
-            <Field t={t} id="operator" name="operator" label={t('admin.audit.operator')} value={values.operator} maxLength={100} />
-            <Field t={t} id="event" name="event" label={t('admin.audit.event')} value={values.event} maxLength={100} />
-            <Field t={t} id="from" name="from" label={t('admin.audit.from')} help={t('admin.audit.dateHelp')} value={values.from} maxLength={10} error={msg('from')} />
-            <Field t={t} id="to" name="to" label={t('admin.audit.to')} help={t('admin.audit.dateHelp')} value={values.to} maxLength={10} error={msg('to')} />
-          </div>
-          <div class="actions">
-            <button type="submit" class="button button--primary">{t('admin.audit.submit')}</button>
-            <a href={`/admin/audit.csv?${qs}`}>{t('admin.audit.export')}</a>
-          </div>
-        </form>
-        <p role="status">{t('admin.audit.count', { n: rows.length })}</p>
-        <table class="table">
-          <thead><tr><th scope="col">#</th><th scope="col">{t('admin.col.when')}</th><th scope="col">{t('admin.col.what')}</th><th scope="col">{t('admin.col.account')}</th>
-            <th scope="col">{t('admin.col.actor')}</th><th scope="col">{t('admin.col.ip')}</th><th scope="col">{t('admin.col.eventCode')}</th></tr></thead>
-          <tbody>{rows.map((e) => (
-            <tr><td>{e.seq}</td><td>{jstTime(e.at)}</td><td>{auditSentence(t, e)}</td>
-              <td>{e.user_id && names.has(e.user_id) ? <a href={`/admin/users/${e.user_id}`}>{accountText(t, e, names)}</a> : accountText(t, e, names)}</td>
-              <td>{actorText(t, e)}</td><td>{e.ip ?? '-'}</td><td><code>{e.event}</code></td></tr>
-          ))}</tbody>
-        </table>
-      </>
-    ) }), error ? 400 : 200);
+    return sendPage(
+      reply,
+      AdminLayout({
+        ctx,
+        title: t('admin.audit.heading'),
+        children: (
+          <>
+            <form method="get" action="/admin/audit" role="search">
+              <ErrorSummary
+                t={t}
+                show={error}
+                items={(['account', 'from', 'to'] as const).flatMap((k) =>
+                  errors[k] ? [{ field: k, message: t(errors[k]) }] : [],
+                )}
+              />
+              <div class="filters">
+                <Field
+                  t={t}
+                  id="account"
+                  name="account"
+                  label={t('admin.audit.account')}
+                  value={values.account}
+                  maxLength={100}
+                  error={msg('account')}
+                />
+                <Field
+                  t={t}
+                  id="operator"
+                  name="operator"
+                  label={t('admin.audit.operator')}
+                  value={values.operator}
+                  maxLength={100}
+                />
+                <Field
+                  t={t}
+                  id="event"
+                  name="event"
+                  label={t('admin.audit.event')}
+                  value={values.event}
+                  maxLength={100}
+                />
+                <Field
+                  t={t}
+                  id="from"
+                  name="from"
+                  label={t('admin.audit.from')}
+                  help={t('admin.audit.dateHelp')}
+                  value={values.from}
+                  maxLength={10}
+                  error={msg('from')}
+                />
+                <Field
+                  t={t}
+                  id="to"
+                  name="to"
+                  label={t('admin.audit.to')}
+                  help={t('admin.audit.dateHelp')}
+                  value={values.to}
+                  maxLength={10}
+                  error={msg('to')}
+                />
+              </div>
+              <div class="actions">
+                <button type="submit" class="button button--primary">
+                  {t('admin.audit.submit')}
+                </button>
+                <a href={`/admin/audit.csv?${qs}`}>{t('admin.audit.export')}</a>
+              </div>
+            </form>
+            <p role="status">{t('admin.audit.count', { n: rows.length })}</p>
+            <table class="table">
+              <thead>
+                <tr>
+                  <th scope="col">#</th>
+                  <th scope="col">{t('admin.col.when')}</th>
+                  <th scope="col">{t('admin.col.what')}</th>
+                  <th scope="col">{t('admin.col.account')}</th>
+                  <th scope="col">{t('admin.col.actor')}</th>
+                  <th scope="col">{t('admin.col.ip')}</th>
+                  <th scope="col">{t('admin.col.eventCode')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((e) => (
+                  <tr>
+                    <td>{e.seq}</td>
+                    <td>{jstTime(e.at)}</td>
+                    <td>{auditSentence(t, e)}</td>
+                    <td>
+                      {e.user_id && names.has(e.user_id) ? (
+                        <a href={`/admin/users/${e.user_id}`}>{accountText(t, e, names)}</a>
+                      ) : (
+                        accountText(t, e, names)
+                      )}
+                    </td>
+                    <td>{actorText(t, e)}</td>
+                    <td>{e.ip ?? '-'}</td>
+                    <td>
+                      <code>{e.event}</code>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </>
+        ),
+      }),
+      error ? 400 : 200,
+    );
   });
 
   app.get('/audit.csv', guard, async (request, reply) => {
     const { filter, errors } = await filterOf(s, request);
     const error = Object.keys(errors).length > 0;
     const rows = error ? [] : await searchAudit(s.db, { ...filter, limit: 100_000 });
-    await s.audit({ event: 'audit.exported', outcome: 'ok', actor: `operator:${request.operator!.username}`, ip: request.ip, userAgent: request.meta.userAgent, detail: { rows: rows.length, filter: { ...filter, limit: undefined } } });
-    const names = await findAccountNames(s.db, rows.flatMap((e) => (e.user_id ? [e.user_id] : [])));
+    await s.audit({
+      event: 'audit.exported',
+      outcome: 'ok',
+      actor: `operator:${request.operator!.username}`,
+      ip: request.ip,
+      userAgent: request.meta.userAgent,
+      detail: { rows: rows.length, filter: { ...filter, limit: undefined } },
+    });
+    const names = await findAccountNames(
+      s.db,
+      rows.flatMap((e) => (e.user_id ? [e.user_id] : [])),
+    );
     // Times in JST with the offset; the account by its username and user ID (the internal id means nothing to a reader).
-    const header = ['seq', 'at_jst', 'event', 'outcome', 'description', 'account_username', 'account_user_id', 'identifier', 'actor', 'ip', 'user_agent', 'detail', 'hash'];
-    const lines = [header.join(','), ...rows.map((e) => {
-      const u = e.user_id ? names.get(e.user_id) : undefined;
-      return [e.seq, japanIsoOffset(e.at), e.event, e.outcome, auditSentence(request.t, e), u?.username ?? null, u?.user_id ?? null, e.identifier, e.actor, e.ip, e.user_agent, csvDetail(e.detail), e.hash].map(cell).join(',');
-    })];
+    const header = [
+      'seq',
+      'at_jst',
+      'event',
+      'outcome',
+      'description',
+      'account_username',
+      'account_user_id',
+      'identifier',
+      'actor',
+      'ip',
+      'user_agent',
+      'detail',
+      'hash',
+    ];
+    const lines = [
+      header.join(','),
+      ...rows.map((e) => {
+        const u = e.user_id ? names.get(e.user_id) : undefined;
+        return [
+          e.seq,
+          japanIsoOffset(e.at),
+          e.event,
+          e.outcome,
+          auditSentence(request.t, e),
+          u?.username ?? null,
+          u?.user_id ?? null,
+          e.identifier,
+          e.actor,
+          e.ip,
+          e.user_agent,
+          csvDetail(e.detail),
+          e.hash,
+        ]
+          .map(cell)
+          .join(',');
+      }),
+    ];
     const stamp = new Date(s.now()).toISOString().slice(0, 10);
     return reply
       .type('text/csv; charset=utf-8')

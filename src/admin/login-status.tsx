@@ -55,25 +55,52 @@ const isLocked = (r: SourceRow, now: number) => r.locked_until !== null && r.loc
  * entries the page reads) the threshold, since a source locks exactly when its count reaches it.
  */
 function sourceLockFailures(r: SourceRow, audit: AuditEntry[], threshold: number): number {
-  const entry = audit.find((e) => e.event === 'account.locked' && e.outcome === 'source' && Date.parse(String(parseDetail(e.detail).until)) === r.locked_until);
+  const entry = audit.find(
+    (e) =>
+      e.event === 'account.locked' &&
+      e.outcome === 'source' &&
+      Date.parse(String(parseDetail(e.detail).until)) === r.locked_until,
+  );
   return countOf(entry, threshold);
 }
 
 /** The account-wide lock in a sentence, with the locked sources when the account itself is not locked. */
-export function lockText(t: Translate, user: User, audit: AuditEntry[], locked: SourceRow[], now: number, o: { lockoutMinutes: number; lockoutThreshold: number }): string {
+export function lockText(
+  t: Translate,
+  user: User,
+  audit: AuditEntry[],
+  locked: SourceRow[],
+  now: number,
+  o: { lockoutMinutes: number; lockoutThreshold: number },
+): string {
   const state = lockStateOf(user, now);
   const entry = lockEntry(user, audit);
   if (state === 'temporary') {
     // Without its audit entry (written by hand, or older than the page reads), the start follows from the lock's length.
     const at = entry?.at ?? user.locked_until! - o.lockoutMinutes * 60_000;
-    return t('admin.user.lockState.failures', { n: countOf(entry, o.lockoutThreshold), until: jstLabel(t, user.locked_until!), at: jstLabel(t, at) });
+    return t('admin.user.lockState.failures', {
+      n: countOf(entry, o.lockoutThreshold),
+      until: jstLabel(t, user.locked_until!),
+      at: jstLabel(t, at),
+    });
   }
-  if (state === 'indefinite') return entry ? t('admin.user.lockState.operator', { at: jstLabel(t, entry.at) }) : t('admin.user.lockState.operatorNoTime');
+  if (state === 'indefinite')
+    return entry
+      ? t('admin.user.lockState.operator', { at: jstLabel(t, entry.at) })
+      : t('admin.user.lockState.operatorNoTime');
   const ended = user.status === 'locked' && user.locked_until !== null ? user.locked_until : null;
-  if (!locked.length) return ended !== null ? t('admin.user.lockState.ended', { until: jstLabel(t, ended) }) : t('admin.user.lockState.none');
+  if (!locked.length)
+    return ended !== null
+      ? t('admin.user.lockState.ended', { until: jstLabel(t, ended) })
+      : t('admin.user.lockState.none');
   // Never a bare "not locked" while an address or the browser is: say which, and that other sources can log in.
-  const head = ended !== null ? t('admin.user.lockState.accountEnded', { until: jstLabel(t, ended) }) : t('admin.user.lockState.accountNone');
-  const sources = locked.map((r) => t('admin.user.sourceUntil', { source: sourceName(t, r.source), until: jstLabel(t, r.locked_until!) })).join('、');
+  const head =
+    ended !== null
+      ? t('admin.user.lockState.accountEnded', { until: jstLabel(t, ended) })
+      : t('admin.user.lockState.accountNone');
+  const sources = locked
+    .map((r) => t('admin.user.sourceUntil', { source: sourceName(t, r.source), until: jstLabel(t, r.locked_until!) }))
+    .join('、');
   return `${head}${t('admin.user.lockState.sourcesLocked', { sources })}`;
 }
 
@@ -85,8 +112,22 @@ function failedCountText(t: Translate, user: User, now: number, threshold: numbe
 }
 
 /** The 「ログインの状態」 block: the account-wide lock, who set it, each locked source, the failure counts. */
-export function LoginStatus({ t, user, audit, counters, now, lockoutMinutes, lockoutThreshold }: {
-  t: Translate; user: User; audit: AuditEntry[]; counters: SourceRow[]; now: number; lockoutMinutes: number; lockoutThreshold: number;
+export function LoginStatus({
+  t,
+  user,
+  audit,
+  counters,
+  now,
+  lockoutMinutes,
+  lockoutThreshold,
+}: {
+  t: Translate;
+  user: User;
+  audit: AuditEntry[];
+  counters: SourceRow[];
+  now: number;
+  lockoutMinutes: number;
+  lockoutThreshold: number;
 }) {
   const locked = counters.filter((r) => isLocked(r, now));
   const counting = counters.filter((r) => !isLocked(r, now) && r.failures > 0);
@@ -96,17 +137,52 @@ export function LoginStatus({ t, user, audit, counters, now, lockoutMinutes, loc
     <>
       <h2>{t('admin.user.loginStatus')}</h2>
       <dl class="summary">
-        <dt>{t('admin.user.lockState')}</dt><dd>{lockText(t, user, audit, locked, now, { lockoutMinutes, lockoutThreshold })}</dd>
-        {lockedBy ? <><dt>{t('admin.user.lockedBy')}</dt><dd>{lockedBy}</dd></> : null}
+        <dt>{t('admin.user.lockState')}</dt>
+        <dd>{lockText(t, user, audit, locked, now, { lockoutMinutes, lockoutThreshold })}</dd>
+        {lockedBy ? (
+          <>
+            <dt>{t('admin.user.lockedBy')}</dt>
+            <dd>{lockedBy}</dd>
+          </>
+        ) : null}
         <dt>{t('admin.user.lockedSources')}</dt>
-        <dd>{locked.length ? <ul>{locked.map((r) => (
-          <li>{t('admin.user.sourceFailureLocked', { source: sourceName(t, r.source), until: jstLabel(t, r.locked_until!), n: sourceLockFailures(r, audit, lockoutThreshold) })}</li>
-        ))}</ul> : none}</dd>
-        <dt>{t('admin.user.failedLogins')}</dt><dd>{failedCountText(t, user, now, lockoutThreshold)}</dd>
+        <dd>
+          {locked.length ? (
+            <ul>
+              {locked.map((r) => (
+                <li>
+                  {t('admin.user.sourceFailureLocked', {
+                    source: sourceName(t, r.source),
+                    until: jstLabel(t, r.locked_until!),
+                    n: sourceLockFailures(r, audit, lockoutThreshold),
+                  })}
+                </li>
+              ))}
+            </ul>
+          ) : (
+            none
+          )}
+        </dd>
+        <dt>{t('admin.user.failedLogins')}</dt>
+        <dd>{failedCountText(t, user, now, lockoutThreshold)}</dd>
         <dt>{t('admin.user.sourceFailures')}</dt>
-        <dd>{counting.length ? <ul>{counting.map((r) => (
-          <li>{t('admin.user.sourceFailure', { source: sourceName(t, r.source), n: r.failures, threshold: lockoutThreshold })}</li>
-        ))}</ul> : none}</dd>
+        <dd>
+          {counting.length ? (
+            <ul>
+              {counting.map((r) => (
+                <li>
+                  {t('admin.user.sourceFailure', {
+                    source: sourceName(t, r.source),
+                    n: r.failures,
+                    threshold: lockoutThreshold,
+                  })}
+                </li>
+              ))}
+            </ul>
+          ) : (
+            none
+          )}
+        </dd>
       </dl>
     </>
   );

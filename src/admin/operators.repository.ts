@@ -36,11 +36,19 @@ export async function takeOperatorAttempt(db: Db, id: string, threshold: number,
 
 /** Locking starts the count again (as for portal users): after the lock, one more wrong password must not lock again. */
 export async function lockOperatorUntil(db: Db, id: string, until: number, now: number): Promise<void> {
-  await db.updateTable('operators').set({ failed_logins: 0, locked_until: until, updated_at: now }).where('id', '=', id).execute();
+  await db
+    .updateTable('operators')
+    .set({ failed_logins: 0, locked_until: until, updated_at: now })
+    .where('id', '=', id)
+    .execute();
 }
 
 export async function recordOperatorSuccess(db: Db, id: string, now: number): Promise<void> {
-  await db.updateTable('operators').set({ failed_logins: 0, locked_until: null, updated_at: now }).where('id', '=', id).execute();
+  await db
+    .updateTable('operators')
+    .set({ failed_logins: 0, locked_until: null, updated_at: now })
+    .where('id', '=', id)
+    .execute();
 }
 
 export async function insertOperatorSession(db: Db, s: OperatorSessionsTable): Promise<void> {
@@ -67,15 +75,27 @@ export async function deleteOperatorSessionsOf(db: Db, operatorId: string): Prom
 
 /** Disables the operator: no login, and (with deleteOperatorSessionsOf in the same transaction) no session. */
 export async function disableOperator(db: Db, id: string, now: number): Promise<void> {
-  await db.updateTable('operators').set({ status: 'disabled', disabled_at: now, updated_at: now }).where('id', '=', id).execute();
+  await db
+    .updateTable('operators')
+    .set({ status: 'disabled', disabled_at: now, updated_at: now })
+    .where('id', '=', id)
+    .execute();
 }
 
 /** Enables the operator again, with a clean failure count and no lockout. */
 export async function enableOperator(db: Db, id: string, now: number): Promise<void> {
-  await db.updateTable('operators').set({ status: 'active', disabled_at: null, failed_logins: 0, locked_until: null, updated_at: now }).where('id', '=', id).execute();
+  await db
+    .updateTable('operators')
+    .set({ status: 'active', disabled_at: null, failed_logins: 0, locked_until: null, updated_at: now })
+    .where('id', '=', id)
+    .execute();
 }
 
 /** Sets a new password (already hashed) and lifts a lockout from failed logins. */
 export async function setOperatorPassword(db: Db, id: string, passwordHash: string, now: number): Promise<void> {
-  await db.updateTable('operators').set({ password_hash: passwordHash, failed_logins: 0, locked_until: null, updated_at: now }).where('id', '=', id).execute();
+  await db
+    .updateTable('operators')
+    .set({ password_hash: passwordHash, failed_logins: 0, locked_until: null, updated_at: now })
+    .where('id', '=', id)
+    .execute();
 }

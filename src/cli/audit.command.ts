@@ -8,7 +8,12 @@ import { parseArgs } from 'node:util';
 import type { Db, Dialect } from '../db/database.ts';
 import { formatSignedHead, type AuditKey } from '../security/audit-key.ts';
 import { chainAllAudit, checkAuditHead, signedAuditHead, type AuditHead } from '../security/audit.repository.ts';
-import { checkSignedHeads, verifyAudit, type AuditProblem, type HeadProblem } from '../security/audit-verify.repository.ts';
+import {
+  checkSignedHeads,
+  verifyAudit,
+  type AuditProblem,
+  type HeadProblem,
+} from '../security/audit-verify.repository.ts';
 import { describeRefused, unchainedAudit, type UnchainedReport } from '../security/audit-pending.repository.ts';
 
 export const AUDIT_USAGE = `  audit verify [--head CHAIN:HASH] [--heads FILE]
@@ -18,7 +23,8 @@ export const AUDIT_USAGE = `  audit verify [--head CHAIN:HASH] [--heads FILE]
                                trail, unchanged; --head: the same for one CHAIN:HASH (from the log)
   audit head [--append FILE]   print a signed head of the chain (one line), and append it to FILE`;
 
-const VERIFY_USAGE = 'Usage: audit verify [--head CHAIN:HASH] [--heads FILE] (CHAIN:HASH as logged as auditHead; FILE: signed heads, one a line, as audit head writes them)';
+const VERIFY_USAGE =
+  'Usage: audit verify [--head CHAIN:HASH] [--heads FILE] (CHAIN:HASH as logged as auditHead; FILE: signed heads, one a line, as audit head writes them)';
 
 /** Problems printed one by one; beyond that, a count (a wrong key would otherwise name every entry). */
 const SHOWN = 50;
@@ -26,7 +32,8 @@ const SHOWN = 50;
 function describeProblem(p: AuditProblem): string {
   if (p.problem === 'altered') return `Entry ${p.seq} was altered.`;
   if (p.problem === 'removed-before') return `Entries before ${p.seq} were removed.`;
-  if (p.problem === 'unkeyed') return `Entry ${p.seq} is not keyed with the audit key although keyed entries come before it: it was re-chained without the key.`;
+  if (p.problem === 'unkeyed')
+    return `Entry ${p.seq} is not keyed with the audit key although keyed entries come before it: it was re-chained without the key.`;
   return `Entry ${p.seq} does not link to the entry before it.`;
 }
 
@@ -41,17 +48,30 @@ function describeWaiting(u: UnchainedReport, now: number): string {
 function describeHeadProblem(p: HeadProblem): string {
   const at = `line ${p.line}`;
   switch (p.kind) {
-    case 'unsigned': return `Heads file ${at}: the head is not signed (anyone could have written it).`;
-    case 'forged': return `Heads file ${at}: the signature does not match: the line was forged or altered, or signed with another audit key.`;
-    case 'malformed': return `Heads file ${at}: an unreadable audit head.`;
-    case 'missing': return `Heads file ${at}: the head anchored at ${when(p.head.at)} (chain ${p.head.chain}) is gone: the trail ends at ${p.last}, the entries after it were removed.`;
-    case 'different': return `Heads file ${at}: entry ${p.seq} (chain ${p.head.chain}) differs from the head anchored at ${when(p.head.at)}: the trail was rewritten.`;
-    case 'keyed-from': return `Heads file ${at}: the head anchored at ${when(p.head.at)} has keyed entries from chain ${p.head.keyedFrom}, the trail now from ${p.keyedFrom || 'none'}: entries were re-chained without the key.`;
-    case 'went-back': return `Heads file ${at}: the head anchored at ${when(p.head.at)} (chain ${p.head.chain}) is behind the one anchored before it (chain ${p.before.chain}): the trail was cut back between the exports.`;
+    case 'unsigned':
+      return `Heads file ${at}: the head is not signed (anyone could have written it).`;
+    case 'forged':
+      return `Heads file ${at}: the signature does not match: the line was forged or altered, or signed with another audit key.`;
+    case 'malformed':
+      return `Heads file ${at}: an unreadable audit head.`;
+    case 'missing':
+      return `Heads file ${at}: the head anchored at ${when(p.head.at)} (chain ${p.head.chain}) is gone: the trail ends at ${p.last}, the entries after it were removed.`;
+    case 'different':
+      return `Heads file ${at}: entry ${p.seq} (chain ${p.head.chain}) differs from the head anchored at ${when(p.head.at)}: the trail was rewritten.`;
+    case 'keyed-from':
+      return `Heads file ${at}: the head anchored at ${when(p.head.at)} has keyed entries from chain ${p.head.keyedFrom}, the trail now from ${p.keyedFrom || 'none'}: entries were re-chained without the key.`;
+    case 'went-back':
+      return `Heads file ${at}: the head anchored at ${when(p.head.at)} (chain ${p.head.chain}) is behind the one anchored before it (chain ${p.before.chain}): the trail was cut back between the exports.`;
   }
 }
 
-export async function auditCommand(db: Db, dialect: Dialect, key: AuditKey, sub: string | undefined, args: string[]): Promise<number> {
+export async function auditCommand(
+  db: Db,
+  dialect: Dialect,
+  key: AuditKey,
+  sub: string | undefined,
+  args: string[],
+): Promise<number> {
   if (sub === 'head') {
     const { values } = parseArgs({ args, options: { append: { type: 'string' } }, strict: true });
     await chainAllAudit(db, dialect, key);
@@ -71,7 +91,11 @@ export async function auditCommand(db: Db, dialect: Dialect, key: AuditKey, sub:
     console.error(`Unknown audit command.\n\nUsage:\n${AUDIT_USAGE}`);
     return 2;
   }
-  const { values } = parseArgs({ args, options: { head: { type: 'string' }, heads: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    args,
+    options: { head: { type: 'string' }, heads: { type: 'string' } },
+    strict: true,
+  });
   let expected: AuditHead | undefined;
   if (values.head !== undefined) {
     const m = /^(\d{1,15}):([0-9a-f]{64})$/.exec(values.head.trim());
@@ -96,14 +120,18 @@ export async function auditCommand(db: Db, dialect: Dialect, key: AuditKey, sub:
   const lines = trail.problems.map(describeProblem);
   if (trail.unchained.refused > 0) lines.push(`${describeRefused(trail.unchained)}.`);
   if (trail.keyedFrom === 0 && trail.problems.some((p) => p.problem === 'altered')) {
-    lines.unshift('No entry is linked with this audit key: AUDIT_KEY or DATA_DIR/audit-key is not the key the trail was chained with, or every keyed entry was altered.');
+    lines.unshift(
+      'No entry is linked with this audit key: AUDIT_KEY or DATA_DIR/audit-key is not the key the trail was chained with, or every keyed entry was altered.',
+    );
   }
   if (expected) {
     const head = await checkAuditHead(db, expected);
     if (!head.ok) {
-      lines.push(head.problem === 'missing'
-        ? `The chain ends at ${head.last}, before the recorded head ${expected.chain}: the newest entries were removed.`
-        : `Entry ${head.seq} (chain ${expected.chain}) does not have the recorded hash: the trail was rewritten.`);
+      lines.push(
+        head.problem === 'missing'
+          ? `The chain ends at ${head.last}, before the recorded head ${expected.chain}: the newest entries were removed.`
+          : `Entry ${head.seq} (chain ${expected.chain}) does not have the recorded hash: the trail was rewritten.`,
+      );
     }
   }
   const anchors = headsText === undefined ? undefined : await checkSignedHeads(db, key, headsText, trail);
@@ -122,7 +150,8 @@ export async function auditCommand(db: Db, dialect: Dialect, key: AuditKey, sub:
     return 1;
   }
   let text = `Audit trail intact: ${trail.count} entries, each chained to the previous one${expected ? `, reaching the recorded head ${expected.chain}` : ''}.`;
-  if (plain > 0) text += ` The first ${plain} were chained before the audit key (SHA-256)${trail.keyedFrom ? `; keyed from chain ${trail.keyedFrom} on` : ''}.`;
+  if (plain > 0)
+    text += ` The first ${plain} were chained before the audit key (SHA-256)${trail.keyedFrom ? `; keyed from chain ${trail.keyedFrom} on` : ''}.`;
   if (anchors?.newest) {
     const after = trail.last - anchors.newest.chain;
     text += ` All ${anchors.heads} anchored head(s) are in the trail unchanged; the newest, chain ${anchors.newest.chain} at ${when(anchors.newest.at)}, is followed by ${after} entr${after === 1 ? 'y' : 'ies'} not anchored yet.`;

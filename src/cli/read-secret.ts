@@ -24,7 +24,10 @@ export async function readSecretLine(prompt: string): Promise<string> {
             resolve(typed);
             return;
           }
-          if (ch === '\u0003') { stdin.setRawMode(false); process.exit(130); }
+          if (ch === '\u0003') {
+            stdin.setRawMode(false);
+            process.exit(130);
+          }
           if (ch === '\u007f' || ch === '\b') typed = typed.slice(0, -1);
           else typed += ch;
         }

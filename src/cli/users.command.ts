@@ -7,7 +7,12 @@ import { createUser } from '../accounts/create-user.ts';
 import { isEmailAddress, isProvisionalPlaceholder, normalizeIdentifier } from '../accounts/identity.ts';
 import { lockOriginOf } from '../accounts/lock-state.ts';
 import {
-  findUserByAnyName, listCoordinatorCodes, listUsers, lockUserIndefinitely, setEmailByOperator, unlockUser,
+  findUserByAnyName,
+  listCoordinatorCodes,
+  listUsers,
+  lockUserIndefinitely,
+  setEmailByOperator,
+  unlockUser,
 } from '../accounts/users.repository.ts';
 import { cancelOpenTokens } from '../flows/recovery/recovery.repository.ts';
 import { appendAudit, listAuditForUser } from '../security/audit.repository.ts';
@@ -18,7 +23,8 @@ const PROBLEMS: Record<string, string> = {
   username_invalid: 'the username must be 3–64 characters: lower-case letters, digits, ".", "_" or "-"',
   username_taken: 'that username is already used (as a username or a user ID)',
   user_id_missing: 'a coordinator needs --user-id',
-  user_id_invalid: 'the user ID must be 3–64 characters: lower-case letters, digits, ".", "_" or "-", and differ from the username',
+  user_id_invalid:
+    'the user ID must be 3–64 characters: lower-case letters, digits, ".", "_" or "-", and differ from the username',
   user_id_taken: 'that user ID is already used (as a username or a user ID)',
   email_invalid: 'the e-mail must be an address, or a provisional placeholder ending in @01 … @48',
   institution_code_invalid: 'the institution code must be 10 digits',
@@ -41,14 +47,20 @@ function iso(at: number | null): string {
 
 export async function usersCommand(db: Db, config: Config, sub: string | undefined, args: string[]): Promise<number> {
   const now = Date.now();
-  const audit = (event: string, userId: string, detail: Record<string, unknown>) => appendAudit(db, now, { event, outcome: 'ok', userId, actor: `cli:${process.env.USER ?? 'operator'}`, detail });
+  const audit = (event: string, userId: string, detail: Record<string, unknown>) =>
+    appendAudit(db, now, { event, outcome: 'ok', userId, actor: `cli:${process.env.USER ?? 'operator'}`, detail });
 
   if (sub === 'create') {
     const { values } = parseArgs({
       args,
       options: {
-        username: { type: 'string' }, email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' },
-        'institution-code': { type: 'string' }, coordinator: { type: 'boolean' }, 'user-id': { type: 'string' },
+        username: { type: 'string' },
+        email: { type: 'string' },
+        password: { type: 'string' },
+        name: { type: 'string' },
+        'institution-code': { type: 'string' },
+        coordinator: { type: 'boolean' },
+        'user-id': { type: 'string' },
       },
       strict: true,
     });
@@ -59,35 +71,85 @@ export async function usersCommand(db: Db, config: Config, sub: string | undefin
     }
     const policy = POLICIES[config.passwordPolicy];
     const result = await createUser(db, policy, now, {
-      username: values.username!, email: values.email!, password: values.password!, displayName: values.name,
-      institutionCode: values['institution-code'], coordinator: values.coordinator ?? false, userId: values['user-id'],
+      username: values.username!,
+      email: values.email!,
+      password: values.password!,
+      displayName: values.name,
+      institutionCode: values['institution-code'],
+      coordinator: values.coordinator ?? false,
+      userId: values['user-id'],
     });
     if (!result.ok) {
       if (result.problem === 'password_policy') {
         const t = translator('en');
-        console.error(`Not created: the password breaks the "${policy.name}" policy: ${result.violations.map((v) => t(v, { min: policy.min, max: policy.max })).join(' ')}`);
+        console.error(
+          `Not created: the password breaks the "${policy.name}" policy: ${result.violations.map((v) => t(v, { min: policy.min, max: policy.max })).join(' ')}`,
+        );
       } else console.error(`Not created: ${PROBLEMS[result.problem]}.`);
       return 1;
     }
     const u = result.user;
     await audit('user.created', u.id, { accountType: u.account_type, status: u.status });
-    console.log(`Created ${u.account_type === 'coordinator' ? 'coordinator' : 'institution user'} "${u.username}"` +
-      `${u.user_id ? ` with user ID "${u.user_id}" (used to log in and to reset the password)` : ''}, e-mail ${u.email}, status ${u.status}.` +
-      (u.status === 'provisional' ? ' The address is a provisional placeholder: password reset will send no mail until it is replaced.' : ''));
+    console.log(
+      `Created ${u.account_type === 'coordinator' ? 'coordinator' : 'institution user'} "${u.username}"` +
+        `${u.user_id ? ` with user ID "${u.user_id}" (used to log in and to reset the password)` : ''}, e-mail ${u.email}, status ${u.status}.` +
+        (u.status === 'provisional'
+          ? ' The address is a provisional placeholder: password reset will send no mail until it is replaced.'
+          : ''),
+    );
     return 0;
   }
 
   if (sub === 'list') {
-    const { values } = parseArgs({ args, options: { status: { type: 'string' }, type: { type: 'string' }, search: { type: 'string' }, limit: { type: 'string' } }, strict: true });
-    if (values.status && !['active', 'locked', 'provisional', 'closed'].includes(values.status)) { console.error('--status must be active, locked, provisional or closed'); return 2; }
-    if (values.type && !['institution', 'coordinator'].includes(values.type)) { console.error('--type must be institution or coordinator'); return 2; }
+    const { values } = parseArgs({
+      args,
+      options: {
+        status: { type: 'string' },
+        type: { type: 'string' },
+        search: { type: 'string' },
+        limit: { type: 'string' },
+      },
+      strict: true,
+    });
+    if (values.status && !['active', 'locked', 'provisional', 'closed'].includes(values.status)) {
+      console.error('--status must be active, locked, provisional or closed');
+      return 2;
+    }
+    if (values.type && !['institution', 'coordinator'].includes(values.type)) {
+      console.error('--type must be institution or coordinator');
+      return 2;
+    }
     const limit = values.limit ? Number(values.limit) : 100;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 10000) { console.error('--limit must be a whole number from 1 to 10000'); return 2; }
-    const users = await listUsers(db, { status: values.status as User['status'] | undefined, accountType: values.type as User['account_type'] | undefined, search: values.search, limit });
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10000) {
+      console.error('--limit must be a whole number from 1 to 10000');
+      return 2;
+    }
+    const users = await listUsers(db, {
+      status: values.status as User['status'] | undefined,
+      accountType: values.type as User['account_type'] | undefined,
+      search: values.search,
+      limit,
+    });
     console.log(['username', 'user_id', 'type', 'status', 'institution_code', 'email', 'name'].join('\t'));
-    for (const u of users) console.log([u.username, u.user_id ?? '-', u.account_type, u.status, u.institution_code ?? '-', u.email, u.display_name].join('\t'));
+    for (const u of users)
+      console.log(
+        [
+          u.username,
+          u.user_id ?? '-',
+          u.account_type,
+          u.status,
+          u.institution_code ?? '-',
+          u.email,
+          u.display_name,
+        ].join('\t'),
+      );
     // Reading personal data is an operator action too (MHLW 6.0 §17): who listed what.
-    await appendAudit(db, now, { event: 'users.listed', outcome: 'ok', actor: `cli:${process.env.USER ?? 'operator'}`, detail: { filter: { status: values.status, type: values.type, search: values.search }, count: users.length } });
+    await appendAudit(db, now, {
+      event: 'users.listed',
+      outcome: 'ok',
+      actor: `cli:${process.env.USER ?? 'operator'}`,
+      detail: { filter: { status: values.status, type: values.type, search: values.search }, count: users.length },
+    });
     console.log(`${users.length} account(s).`);
     return 0;
   }
@@ -97,19 +159,31 @@ export async function usersCommand(db: Db, config: Config, sub: string | undefin
     console.error(`Unknown users command.\n\nUsage:\n${USERS_USAGE}`);
     return 2;
   }
-  if (!login) { console.error(`Missing LOGIN (a username or user ID).\n\nUsage:\n${USERS_USAGE}`); return 2; }
+  if (!login) {
+    console.error(`Missing LOGIN (a username or user ID).\n\nUsage:\n${USERS_USAGE}`);
+    return 2;
+  }
   const user = await findUserByAnyName(db, normalizeIdentifier(login));
-  if (!user) { console.error(`No account has the username or user ID "${login}".`); return 1; }
+  if (!user) {
+    console.error(`No account has the username or user ID "${login}".`);
+    return 1;
+  }
 
   if (sub === 'show') {
     await audit('user.viewed', user.id, {});
     const codes = user.account_type === 'coordinator' ? await listCoordinatorCodes(db, user.id) : [];
     const lines = [
-      `username          ${user.username}`, `user ID           ${user.user_id ?? '-'}`, `type              ${user.account_type}`,
+      `username          ${user.username}`,
+      `user ID           ${user.user_id ?? '-'}`,
+      `type              ${user.account_type}`,
       `status            ${user.status}${user.status === 'locked' ? ` (until ${user.locked_until ? iso(user.locked_until) : 'an operator unlocks'}; locked by ${lockOriginOf(user)})` : ''}`,
-      `failed logins     ${user.failed_logins}`, `e-mail            ${user.email}${isProvisionalPlaceholder(user.email) ? ' (provisional placeholder: no mail can be sent)' : ''}`,
-      `name              ${user.display_name}`, `institution       ${user.institution_code ?? '-'} ${user.institution_name ?? ''}`,
-      `phone             ${user.phone ?? '-'}`, `created           ${iso(user.created_at)}`, `password changed  ${iso(user.password_changed_at)}`,
+      `failed logins     ${user.failed_logins}`,
+      `e-mail            ${user.email}${isProvisionalPlaceholder(user.email) ? ' (provisional placeholder: no mail can be sent)' : ''}`,
+      `name              ${user.display_name}`,
+      `institution       ${user.institution_code ?? '-'} ${user.institution_name ?? ''}`,
+      `phone             ${user.phone ?? '-'}`,
+      `created           ${iso(user.created_at)}`,
+      `password changed  ${iso(user.password_changed_at)}`,
       `old-portal hash   ${user.legacy_hash ? 'yes (replaced at the first login)' : 'no'}`,
     ];
     if (codes.length) lines.push(`coordinates       ${codes.join(', ')}`);
@@ -122,18 +196,35 @@ export async function usersCommand(db: Db, config: Config, sub: string | undefin
     return 0;
   }
 
-  const { values, positionals } = parseArgs({ args: args.slice(1), options: { reason: { type: 'string' } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({
+    args: args.slice(1),
+    options: { reason: { type: 'string' } },
+    allowPositionals: true,
+    strict: true,
+  });
   // A closed account (superseded by a new registration) stays closed: reopening it would give its
   // institution code a second open account.
-  if (user.status === 'closed') { console.error(`Nothing changed: ${describe(user)} is closed (superseded by a new registration).`); return 1; }
-  if (!values.reason?.trim()) { console.error('Nothing changed: give --reason "…" (it is kept in the audit trail).'); return 2; }
+  if (user.status === 'closed') {
+    console.error(`Nothing changed: ${describe(user)} is closed (superseded by a new registration).`);
+    return 1;
+  }
+  if (!values.reason?.trim()) {
+    console.error('Nothing changed: give --reason "…" (it is kept in the audit trail).');
+    return 2;
+  }
   const reason = values.reason.trim().slice(0, 500);
 
   if (sub === 'lock') {
     await db.transaction().execute(async (trx) => {
       const sessions = await lockUserIndefinitely(trx, user.id, now, 'cli');
       await cancelOpenTokens(trx, user.id, now, null);
-      await appendAudit(trx, now, { event: 'user.locked', outcome: 'ok', userId: user.id, actor: `cli:${process.env.USER ?? 'operator'}`, detail: { reason, sessionsEnded: sessions } });
+      await appendAudit(trx, now, {
+        event: 'user.locked',
+        outcome: 'ok',
+        userId: user.id,
+        actor: `cli:${process.env.USER ?? 'operator'}`,
+        detail: { reason, sessionsEnded: sessions },
+      });
     });
     console.log(`Locked ${describe(user)} until an operator unlocks it; its sessions and reset links have ended.`);
     return 0;
@@ -141,19 +232,35 @@ export async function usersCommand(db: Db, config: Config, sub: string | undefin
   if (sub === 'unlock') {
     await unlockUser(db, user, now, isProvisionalPlaceholder(user.email));
     await audit('user.unlocked', user.id, { reason, wasStatus: user.status });
-    console.log(`Unlocked ${describe(user)}${user.status === 'locked' ? '' : ' (it was not locked; its failure count was reset)'}.`);
+    console.log(
+      `Unlocked ${describe(user)}${user.status === 'locked' ? '' : ' (it was not locked; its failure count was reset)'}.`,
+    );
     return 0;
   }
   // set-email
   const email = positionals[0]?.trim();
-  if (!email) { console.error(`Missing EMAIL.\n\nUsage:\n${USERS_USAGE}`); return 2; }
+  if (!email) {
+    console.error(`Missing EMAIL.\n\nUsage:\n${USERS_USAGE}`);
+    return 2;
+  }
   const provisional = isProvisionalPlaceholder(email);
-  if (!provisional && !isEmailAddress(email)) { console.error(`Nothing changed: "${email}" is neither an address nor a placeholder ending in @01 … @48.`); return 1; }
+  if (!provisional && !isEmailAddress(email)) {
+    console.error(`Nothing changed: "${email}" is neither an address nor a placeholder ending in @01 … @48.`);
+    return 1;
+  }
   await db.transaction().execute(async (trx) => {
     await setEmailByOperator(trx, user, email, provisional, now);
     await cancelOpenTokens(trx, user.id, now, null);
-    await appendAudit(trx, now, { event: 'user.email_set', outcome: 'ok', userId: user.id, actor: `cli:${process.env.USER ?? 'operator'}`, detail: { reason, provisional } });
+    await appendAudit(trx, now, {
+      event: 'user.email_set',
+      outcome: 'ok',
+      userId: user.id,
+      actor: `cli:${process.env.USER ?? 'operator'}`,
+      detail: { reason, provisional },
+    });
   });
-  console.log(`Set the e-mail of ${describe(user)} to ${email}${provisional ? ' (a provisional placeholder: no mail will be sent)' : ''}; open reset links have ended.`);
+  console.log(
+    `Set the e-mail of ${describe(user)} to ${email}${provisional ? ' (a provisional placeholder: no mail will be sent)' : ''}; open reset links have ended.`,
+  );
   return 0;
 }

@@ -5,17 +5,19 @@ import type { Faq, FaqTable, News, NewsTable, Page, PagesTable } from '../db/sch
 
 /** Published news visible at `now`, newest first. */
 export async function listPublishedNews(db: Db, now: number, limit: number): Promise<News[]> {
-  return db
-    .selectFrom('news')
-    .selectAll()
-    .where('status', '=', 'published')
-    .where('publish_at', '<=', now)
-    .where((eb) => eb.or([eb('end_at', 'is', null), eb('end_at', '>', now)]))
-    // 重要 first: the column holds 'important' | 'normal', whose alphabetical order would put 'normal' first.
-    .orderBy(sql`case when importance = 'important' then 0 else 1 end`)
-    .orderBy('publish_at', 'desc')
-    .limit(limit)
-    .execute();
+  return (
+    db
+      .selectFrom('news')
+      .selectAll()
+      .where('status', '=', 'published')
+      .where('publish_at', '<=', now)
+      .where((eb) => eb.or([eb('end_at', 'is', null), eb('end_at', '>', now)]))
+      // 重要 first: the column holds 'important' | 'normal', whose alphabetical order would put 'normal' first.
+      .orderBy(sql`case when importance = 'important' then 0 else 1 end`)
+      .orderBy('publish_at', 'desc')
+      .limit(limit)
+      .execute()
+  );
 }
 
 /** The next time the published news change by themselves (a publish time or an end time still ahead), or null. */
@@ -49,7 +51,10 @@ export async function updateNews(db: Db, id: string, patch: Omit<NewsTable, 'id'
 }
 
 export async function countNews(db: Db): Promise<number> {
-  const r = await db.selectFrom('news').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const r = await db
+    .selectFrom('news')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(r.n);
 }
 
@@ -59,7 +64,14 @@ export async function countNews(db: Db): Promise<number> {
  * few dozen entries kept by editors, and the cap only guards against a runaway table.
  */
 export async function listPublishedFaq(db: Db, cap = 2000): Promise<Faq[]> {
-  return db.selectFrom('faq').selectAll().where('status', '=', 'published').orderBy('category').orderBy('sort_order').limit(cap).execute();
+  return db
+    .selectFrom('faq')
+    .selectAll()
+    .where('status', '=', 'published')
+    .orderBy('category')
+    .orderBy('sort_order')
+    .limit(cap)
+    .execute();
 }
 
 export async function listAllFaq(db: Db): Promise<Faq[]> {

@@ -28,7 +28,10 @@ export async function contentRoutes(app: FastifyInstance, s: Services): Promise<
     const cached = shared ? s.topPage.get(request.lang, now) : undefined;
     if (cached !== undefined) return reply.code(200).type('text/html; charset=utf-8').send(cached);
     const generation = s.topPage.generation();
-    const [news, nextChange] = await Promise.all([listPublishedNews(s.db, now, 5), shared ? nextNewsChange(s.db, now) : null]);
+    const [news, nextChange] = await Promise.all([
+      listPublishedNews(s.db, now, 5),
+      shared ? nextNewsChange(s.db, now) : null,
+    ]);
     const html = pageHtml(TopPage({ ctx: pageContext(request, reply), news }));
     if (shared && !reply.hasHeader('set-cookie')) s.topPage.set(request.lang, html, now, nextChange, generation);
     return reply.code(200).type('text/html; charset=utf-8').send(html);
@@ -37,23 +40,38 @@ export async function contentRoutes(app: FastifyInstance, s: Services): Promise<
   app.get('/csm/news', async (request, reply) => {
     const ctx = pageContext(request, reply);
     const news = await listPublishedNews(s.db, s.now(), 200);
-    return sendPage(reply, ContentPage({ ctx, title: ctx.t('content.news.title'), children: h(NewsList, { ctx, news }) }));
+    return sendPage(
+      reply,
+      ContentPage({ ctx, title: ctx.t('content.news.title'), children: h(NewsList, { ctx, news }) }),
+    );
   });
 
   app.get<{ Params: { id: string } }>('/csm/news/:id', async (request, reply) => {
     const n = /^[A-Za-z0-9_-]{1,64}$/.test(request.params.id) ? await findNews(s.db, request.params.id) : undefined;
     const now = s.now();
-    if (!n || n.status !== 'published' || n.publish_at > now || (n.end_at !== null && n.end_at <= now)) throw new HttpError('NOT_FOUND');
+    if (!n || n.status !== 'published' || n.publish_at > now || (n.end_at !== null && n.end_at <= now))
+      throw new HttpError('NOT_FOUND');
     const ctx = pageContext(request, reply);
     const shown = newsIn(n, ctx.lang);
-    return sendPage(reply, ContentPage({ ctx, title: shown.title, titleLang: shown.japaneseOnly ? 'ja' : undefined, children: h(NewsArticle, { ctx, n }) }));
+    return sendPage(
+      reply,
+      ContentPage({
+        ctx,
+        title: shown.title,
+        titleLang: shown.japaneseOnly ? 'ja' : undefined,
+        children: h(NewsArticle, { ctx, n }),
+      }),
+    );
   });
 
   app.get('/csm/faq', async (request, reply) => {
     const q = (queryParam(request, 'q') ?? '').slice(0, 200);
     const items = rankFaq(await listPublishedFaq(s.db), queryWords(q));
     const ctx = pageContext(request, reply);
-    return sendPage(reply, ContentPage({ ctx, title: ctx.t('content.faq.title'), children: h(FaqSearch, { ctx, q: q.trim(), items }) }));
+    return sendPage(
+      reply,
+      ContentPage({ ctx, title: ctx.t('content.faq.title'), children: h(FaqSearch, { ctx, q: q.trim(), items }) }),
+    );
   });
 
   async function page(request: FastifyRequest, reply: FastifyReply, slug: string) {
@@ -61,7 +79,14 @@ export async function contentRoutes(app: FastifyInstance, s: Services): Promise<
     if (!p) throw new HttpError('NOT_FOUND');
     const ctx = pageContext(request, reply);
     const en = ctx.lang === 'en';
-    return sendPage(reply, ContentPage({ ctx, title: en ? p.title_en : p.title_ja, children: h(Markdown, { source: en ? p.body_en : p.body_ja }) }));
+    return sendPage(
+      reply,
+      ContentPage({
+        ctx,
+        title: en ? p.title_en : p.title_ja,
+        children: h(Markdown, { source: en ? p.body_en : p.body_ja }),
+      }),
+    );
   }
 
   app.get('/csm/contact', (request, reply) => page(request, reply, 'contact'));

@@ -18,7 +18,10 @@ export interface FaqItem {
 export const NEWS: NewsItem[] = [
   {
     date: '2024-03-25',
-    title: { ja: 'ログイン画面・パスワード再設定画面を変更しました', en: 'The login and password reset screens have changed' },
+    title: {
+      ja: 'ログイン画面・パスワード再設定画面を変更しました',
+      en: 'The login and password reset screens have changed',
+    },
     body: {
       ja: 'トップページ、ログイン画面、パスワード再設定画面を変更しました。パスワードの再設定は「①特定」「②検証」「③リセット」の順に行います。',
       en: 'The top page, the login screen and the password reset screens have changed. A password reset goes through the steps "Identify", "Verify" and "Reset".',
@@ -26,7 +29,10 @@ export const NEWS: NewsItem[] = [
   },
   {
     date: '2024-02-28',
-    title: { ja: 'パスワード変更用URLメールの送信元アドレスについて', en: 'About the sender of the password change URL mail' },
+    title: {
+      ja: 'パスワード変更用URLメールの送信元アドレスについて',
+      en: 'About the sender of the password change URL mail',
+    },
     body: {
       ja: 'パスワード変更用URLメールは from@mail.iryohokenjyohoportalsite.jp から送信されます。受信できるよう設定をご確認ください。',
       en: 'The password change URL mail is sent from from@mail.iryohokenjyohoportalsite.jp. Please make sure you can receive it.',
@@ -79,21 +85,30 @@ export const FAQ: FaqItem[] = [
     },
   },
   {
-    q: { ja: '自分のアカウントが仮アカウントかどうかを確認するには、どうすればよいですか。', en: 'How can I tell whether my account is provisional?' },
+    q: {
+      ja: '自分のアカウントが仮アカウントかどうかを確認するには、どうすればよいですか。',
+      en: 'How can I tell whether my account is provisional?',
+    },
     a: {
       ja: '登録されているメールアドレスの末尾が「@01」～「@48」のいずれかであれば仮アカウントです。仮アカウントでログインすると、メールアドレスの変更画面が表示されます（「アカウント情報」でも確認できます）。ログインできない場合は、パスワードの再設定メールが届かないことが目安になります。',
       en: 'If the registered e-mail address ends in "@01" to "@48", the account is provisional: logging in then opens the page to change the address ("Account information" shows it too). If you cannot log in, a reset mail that never arrives is a sign of it.',
     },
   },
   {
-    q: { ja: '旧ポータルで登録したメールアドレスが間違っていたようです。', en: 'The e-mail address I registered on the old portal seems to be wrong.' },
+    q: {
+      ja: '旧ポータルで登録したメールアドレスが間違っていたようです。',
+      en: 'The e-mail address I registered on the old portal seems to be wrong.',
+    },
     a: {
       ja: '旧ポータルで登録したメールアドレスに誤りがある場合、パスワード再設定を行っても通知メールは届きません。トップページの「新規ユーザー登録はこちら」から、正しいメールアドレスでユーザー登録を行ってください。',
       en: 'If the address registered on the old portal is wrong, no reset mail can arrive. Please register again with the right address from "New user registration" on the top page.',
     },
   },
   {
-    q: { ja: 'メールアドレスを更新したのに、パスワード再設定のメールが届きません。', en: 'I updated my e-mail address, but the reset mail still does not arrive.' },
+    q: {
+      ja: 'メールアドレスを更新したのに、パスワード再設定のメールが届きません。',
+      en: 'I updated my e-mail address, but the reset mail still does not arrive.',
+    },
     a: {
       ja: '仮アカウントからメールアドレスを更新しているにも関わらず通知メールが届かない場合は、旧ポータルで登録したメールアドレスに誤りがある可能性があります。トップページの「新規ユーザー登録はこちら」からユーザー登録を行ってください。ユーザ登録でもエラーとなる場合は、コールセンターまでお問い合わせください。',
       en: 'If the mail does not arrive although you replaced the provisional address, the address registered on the old portal may be wrong. Please register from "New user registration" on the top page; if registration fails too, please call the call center.',
@@ -103,11 +118,14 @@ export const FAQ: FaqItem[] = [
     q: { ja: '携帯電話のメールアドレスにメールが届きません。', en: 'Mail does not reach my mobile phone address.' },
     a: {
       ja: '携帯電話会社の迷惑メールフィルターやドメイン指定受信の設定により、メールが受信拒否されている可能性があります。from@mail.iryohokenjyohoportalsite.jp（ドメイン：mail.iryohokenjyohoportalsite.jp）からのメールを受信できるよう、携帯電話会社の受信設定をご確認ください。URL付きメールの受信拒否の設定もご確認ください。',
-      en: 'Your carrier\'s spam filter or domain filtering may be refusing the mail. Please allow mail from from@mail.iryohokenjyohoportalsite.jp (domain mail.iryohokenjyohoportalsite.jp) in your carrier\'s settings, and check that mail containing URLs is not refused.',
+      en: "Your carrier's spam filter or domain filtering may be refusing the mail. Please allow mail from from@mail.iryohokenjyohoportalsite.jp (domain mail.iryohokenjyohoportalsite.jp) in your carrier's settings, and check that mail containing URLs is not refused.",
     },
   },
   {
-    q: { ja: 'パスワード変更用URLメールはどのアドレスから送信されますか。', en: 'From which address is the password change URL mail sent?' },
+    q: {
+      ja: 'パスワード変更用URLメールはどのアドレスから送信されますか。',
+      en: 'From which address is the password change URL mail sent?',
+    },
     a: {
       ja: 'from@mail.iryohokenjyohoportalsite.jp から送信されます。件名は「【医療機関等向け総合ポータルサイト】パスワード変更用URL」です。このアドレスからのメールを受信できるよう設定してください。',
       en: 'It is sent from from@mail.iryohokenjyohoportalsite.jp with the subject "【医療機関等向け総合ポータルサイト】パスワード変更用URL". Please make sure you can receive mail from this address.',
@@ -121,7 +139,10 @@ export const FAQ: FaqItem[] = [
     },
   },
   {
-    q: { ja: 'パスワード変更用URLのメールが何通も届きました。どれを使えばよいですか。', en: 'I received several password change mails. Which one should I use?' },
+    q: {
+      ja: 'パスワード変更用URLのメールが何通も届きました。どれを使えばよいですか。',
+      en: 'I received several password change mails. Which one should I use?',
+    },
     a: {
       ja: '最後に届いたメールのURLをご利用ください。新しいURLを送信すると、それより前のURLは使用できなくなります。',
       en: 'Use the URL in the latest mail: sending a new URL makes every earlier one invalid.',
@@ -149,7 +170,10 @@ export const FAQ: FaqItem[] = [
     },
   },
   {
-    q: { ja: '取りまとめ者は、ログインやパスワードの再設定で何を入力しますか。', en: 'What do coordinators enter to log in or reset their password?' },
+    q: {
+      ja: '取りまとめ者は、ログインやパスワードの再設定で何を入力しますか。',
+      en: 'What do coordinators enter to log in or reset their password?',
+    },
     a: {
       ja: '取りまとめ者の方は、ユーザー名ではなく、ユーザー登録完了メールに記載されたユーザーIDを入力してください。',
       en: 'Coordinators enter the user ID given in the registration complete mail, not a username.',
@@ -177,21 +201,30 @@ export const FAQ: FaqItem[] = [
     },
   },
   {
-    q: { ja: '身に覚えのない「パスワード変更のお知らせ」メールが届きました。', en: 'I received a "password changed" notice I did not expect.' },
+    q: {
+      ja: '身に覚えのない「パスワード変更のお知らせ」メールが届きました。',
+      en: 'I received a "password changed" notice I did not expect.',
+    },
     a: {
       ja: 'ご本人以外がパスワードを変更した可能性があります。すぐにパスワードの再設定を行い、コールセンターまでお問い合わせください。',
       en: 'Someone else may have changed your password. Please reset it at once and call the call center.',
     },
   },
   {
-    q: { ja: 'パスワードの再設定の途中で「手続きの有効期限が切れました」と表示されます。', en: 'The password reset says the procedure has expired.' },
+    q: {
+      ja: 'パスワードの再設定の途中で「手続きの有効期限が切れました」と表示されます。',
+      en: 'The password reset says the procedure has expired.',
+    },
     a: {
       ja: '一定時間操作がなかったため、手続きの有効期限が切れました。お手数ですが、「①特定」から最初にやり直してください。',
       en: 'The procedure expired because nothing happened for a while. Please start again from step 1 "Identify".',
     },
   },
   {
-    q: { ja: 'コールセンターの電話番号と受付時間を教えてください。', en: 'What are the call center\'s phone number and hours?' },
+    q: {
+      ja: 'コールセンターの電話番号と受付時間を教えてください。',
+      en: "What are the call center's phone number and hours?",
+    },
     a: {
       ja: 'オンライン資格確認等コールセンター：0800-080-4583（通話無料）。受付時間は月曜日～金曜日8：00～18：00、土曜日8：00～16：00（いずれも祝日を除く）です。',
       en: 'Online Eligibility Confirmation Call Center: 0800-080-4583 (toll-free), Monday–Friday 8:00–18:00 and Saturday 8:00–16:00, except public holidays.',
@@ -217,7 +250,10 @@ export const PAGES: PageSeed[] = [
   },
   {
     slug: 'institution-changes',
-    title: { ja: '医療機関等を新設・廃止・コード変更される方へ', en: 'Opening, closing or changing the code of a medical institution' },
+    title: {
+      ja: '医療機関等を新設・廃止・コード変更される方へ',
+      en: 'Opening, closing or changing the code of a medical institution',
+    },
     body: {
       ja: '医療機関等を新設・廃止される場合や、医療機関コードが変更になる場合は、各サービスの手続きが必要です。\n\n- 新設：新規ユーザー登録を行い、各サービスの利用申請を行ってください。\n- 廃止：各サービスの廃止の手続きを行ってください。\n- コード変更：承継申請を行うと、これまでの申請内容を新しいコードに引き継げます。\n\n手続きの詳細は[お問い合わせ先](/csm/contact)までご確認ください。',
       en: 'When a medical institution or pharmacy opens or closes, or its institution code changes, each service needs a procedure.\n\n- Opening: register as a new user and apply for each service.\n- Closing: apply to end each service.\n- Code change: a succession application carries your applications over to the new code.\n\nPlease ask the [contacts](/csm/contact) for details.',
@@ -226,16 +262,25 @@ export const PAGES: PageSeed[] = [
   {
     slug: 'service-online-qualification',
     title: { ja: 'オンライン資格確認・オンライン請求', en: 'Online eligibility confirmation / online claims' },
-    body: { ja: 'オンライン資格確認・オンライン請求に関する各種手続き、マニュアル、お知らせをご案内します。', en: 'Procedures, manuals and news about online eligibility confirmation and online claims.' },
+    body: {
+      ja: 'オンライン資格確認・オンライン請求に関する各種手続き、マニュアル、お知らせをご案内します。',
+      en: 'Procedures, manuals and news about online eligibility confirmation and online claims.',
+    },
   },
   {
     slug: 'service-e-prescription',
     title: { ja: '電子処方箋管理サービス', en: 'Electronic prescription management service' },
-    body: { ja: '電子処方箋管理サービスの導入・運用に関する手続き、マニュアル、お知らせをご案内します。', en: 'Procedures, manuals and news about introducing and running the electronic prescription management service.' },
+    body: {
+      ja: '電子処方箋管理サービスの導入・運用に関する手続き、マニュアル、お知らせをご案内します。',
+      en: 'Procedures, manuals and news about introducing and running the electronic prescription management service.',
+    },
   },
   {
     slug: 'service-ehr-sharing',
     title: { ja: '電子カルテ情報共有サービス', en: 'Electronic medical record sharing service' },
-    body: { ja: '電子カルテ情報共有サービスの導入・運用に関する手続き、マニュアル、お知らせをご案内します。', en: 'Procedures, manuals and news about introducing and running the electronic medical record sharing service.' },
+    body: {
+      ja: '電子カルテ情報共有サービスの導入・運用に関する手続き、マニュアル、お知らせをご案内します。',
+      en: 'Procedures, manuals and news about introducing and running the electronic medical record sharing service.',
+    },
   },
 ];

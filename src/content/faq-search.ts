@@ -29,8 +29,33 @@ const LATIN = /[\p{L}\p{N}@#%&+_.\-/]/u;
 
 /** Inflectional endings, longest first (ません before ます, なかった before た). */
 const ENDINGS = [
-  'ませんでした', 'ないです', 'ませんか', 'なかった', 'ていません', 'ています', 'ていない', 'ている', 'ません', 'ました', 'られる', 'られた',
-  'たいです', 'ない', 'ます', 'れる', 'たい', 'なく', 'ので', 'から', 'って', 'た', 'て', 'る', 'か', 'ね', 'よ',
+  'ませんでした',
+  'ないです',
+  'ませんか',
+  'なかった',
+  'ていません',
+  'ています',
+  'ていない',
+  'ている',
+  'ません',
+  'ました',
+  'られる',
+  'られた',
+  'たいです',
+  'ない',
+  'ます',
+  'れる',
+  'たい',
+  'なく',
+  'ので',
+  'から',
+  'って',
+  'た',
+  'て',
+  'る',
+  'か',
+  'ね',
+  'よ',
 ];
 const LEADING_PARTICLES = ['が', 'を', 'に', 'は', 'へ', 'と', 'も', 'の', 'や'];
 /** What is left of する / される / させる once the ending is gone: no meaning of its own after a noun. */
@@ -50,11 +75,16 @@ function scriptRuns(word: string): Array<{ script: Script; text: string }> {
   let boundary = true;
   for (const c of word) {
     let script = scriptOf(c);
-    if (!script) { boundary = true; continue; }
+    if (!script) {
+      boundary = true;
+      continue;
+    }
     const last = runs.at(-1);
     // The long-vowel mark ー belongs to the kana before it (めーる typed in hiragana stays one run).
-    if (c === 'ー' && last && !boundary && (last.script === 'hiragana' || last.script === 'katakana')) script = last.script;
-    const digitsThenKanji = last && !boundary && script === 'kanji' && last.script === 'latin' && /^\d+$/.test(last.text);
+    if (c === 'ー' && last && !boundary && (last.script === 'hiragana' || last.script === 'katakana'))
+      script = last.script;
+    const digitsThenKanji =
+      last && !boundary && script === 'kanji' && last.script === 'latin' && /^\d+$/.test(last.text);
     if (last && !boundary && (last.script === script || digitsThenKanji)) {
       last.text += c;
       if (digitsThenKanji) last.script = 'kanji';
@@ -65,7 +95,7 @@ function scriptRuns(word: string): Array<{ script: Script; text: string }> {
 }
 
 function stripEnding(kana: string): string {
-  for (let again = true; again;) {
+  for (let again = true; again; ) {
     again = false;
     for (const e of ENDINGS) {
       if (kana.length > e.length && kana.endsWith(e)) {
@@ -96,8 +126,7 @@ export function wordKeys(word: string): string[] {
       // An address (from@mail.…jp) keeps its dots; a sentence's full stop does not count.
       const text = run.text.replace(/^[.\-/]+|[.\-/]+$/g, '');
       if (text) keys.push(stemLatin(text));
-    }
-    else if (before !== 'kanji') {
+    } else if (before !== 'kanji') {
       // A hiragana word of its own (できない, ろっく), or a verb after a katakana noun (ログイン|できない).
       let kana = stripEnding(run.text);
       const particle = LEADING_PARTICLES.find((p) => kana.startsWith(p));
@@ -116,7 +145,12 @@ export function wordKeys(word: string): string[] {
  * from katakana to hiragana (ログイン|できない) is what tells the pieces apart.
  */
 export function queryWords(query: string): QueryWord[] {
-  const words = query.normalize('NFKC').split(/\s+/).filter(Boolean).slice(0, 5).map((w) => w.slice(0, 50));
+  const words = query
+    .normalize('NFKC')
+    .split(/\s+/)
+    .filter(Boolean)
+    .slice(0, 5)
+    .map((w) => w.slice(0, 50));
   return words.map((w) => ({ word: foldForSearch(w), keys: wordKeys(w) }));
 }
 

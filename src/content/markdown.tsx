@@ -20,7 +20,15 @@ function inline(text: string): ComponentChildren[] {
     if (m[1] !== undefined) out.push(<strong>{m[1]}</strong>);
     else {
       const href = safeHref(m[3]!);
-      out.push(href ? <a href={href} rel={href.startsWith('http') ? 'noopener noreferrer' : undefined}>{m[2]}</a> : m[0]);
+      out.push(
+        href ? (
+          <a href={href} rel={href.startsWith('http') ? 'noopener noreferrer' : undefined}>
+            {m[2]}
+          </a>
+        ) : (
+          m[0]
+        ),
+      );
     }
     last = m.index + m[0].length;
   }
@@ -33,12 +41,23 @@ function withBreaks(lines: string[]): ComponentChildren[] {
 }
 
 export function Markdown({ source }: { source: string }): VNode {
-  const blocks = source.replace(/\r\n?/g, '\n').split(/\n{2,}/).map((b) => b.trim()).filter(Boolean);
+  const blocks = source
+    .replace(/\r\n?/g, '\n')
+    .split(/\n{2,}/)
+    .map((b) => b.trim())
+    .filter(Boolean);
   return (
     <div class="prose">
       {blocks.map((block) => {
         const lines = block.split('\n');
-        if (lines.every((l) => /^- /.test(l))) return <ul>{lines.map((l) => <li>{inline(l.slice(2))}</li>)}</ul>;
+        if (lines.every((l) => /^- /.test(l)))
+          return (
+            <ul>
+              {lines.map((l) => (
+                <li>{inline(l.slice(2))}</li>
+              ))}
+            </ul>
+          );
         if (lines.length === 1 && lines[0]!.startsWith('### ')) return <h3>{inline(lines[0]!.slice(4))}</h3>;
         if (lines.length === 1 && lines[0]!.startsWith('## ')) return <h2>{inline(lines[0]!.slice(3))}</h2>;
         return <p>{withBreaks(lines)}</p>;

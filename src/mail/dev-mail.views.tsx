@@ -30,18 +30,26 @@ export function DevMailListPage({ ctx, dir, mails }: { ctx: PageContext; dir: st
         <h1>{t('devmail.heading')}</h1>
         <p>{t('devmail.lead', { dir })}</p>
         {mails.length === 0 ? (
-          <Notice kind="info"><p>{t('devmail.empty')}</p></Notice>
+          <Notice kind="info">
+            <p>{t('devmail.empty')}</p>
+          </Notice>
         ) : (
           <table class="table">
             <thead>
-              <tr><th scope="col">{t('devmail.time')}</th><th scope="col">{t('devmail.to')}</th><th scope="col">{t('devmail.subject')}</th></tr>
+              <tr>
+                <th scope="col">{t('devmail.time')}</th>
+                <th scope="col">{t('devmail.to')}</th>
+                <th scope="col">{t('devmail.subject')}</th>
+              </tr>
             </thead>
             <tbody>
               {mails.map((m) => (
                 <tr>
                   <td>{japanDateTime(m.at, true)}</td>
                   <td>{m.to}</td>
-                  <td><a href={`/dev/mail/${m.file}`}>{m.subject || t('devmail.noSubject')}</a></td>
+                  <td>
+                    <a href={`/dev/mail/${m.file}`}>{m.subject || t('devmail.noSubject')}</a>
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -57,13 +65,21 @@ export function DevMailPage({ ctx, mail }: { ctx: PageContext; mail: EmlMessage 
   return (
     <Layout ctx={ctx} title={mail.subject || t('devmail.noSubject')}>
       <div class="container">
-        <p><a href="/dev/mail">{t('devmail.back')}</a></p>
+        <p>
+          <a href="/dev/mail">{t('devmail.back')}</a>
+        </p>
         <h1>{mail.subject || t('devmail.noSubject')}</h1>
         <dl class="summary">
-          <dt>{t('devmail.time')}</dt><dd>{japanDateTime(mail.at, true)}</dd>
-          <dt>{t('devmail.from')}</dt><dd>{mail.from}</dd>
-          <dt>{t('devmail.to')}</dt><dd>{mail.to}</dd>
-          <dt>{t('devmail.file')}</dt><dd><code>{mail.file}</code></dd>
+          <dt>{t('devmail.time')}</dt>
+          <dd>{japanDateTime(mail.at, true)}</dd>
+          <dt>{t('devmail.from')}</dt>
+          <dd>{mail.from}</dd>
+          <dt>{t('devmail.to')}</dt>
+          <dd>{mail.to}</dd>
+          <dt>{t('devmail.file')}</dt>
+          <dd>
+            <code>{mail.file}</code>
+          </dd>
         </dl>
         <pre class="mail-text">{linkify(mail.text)}</pre>
       </div>

@@ -36,16 +36,25 @@ export function decodeHeaderValue(value: string): string {
   return value
     .replace(/(=\?[^?\s]+\?[BbQq]\?[^?\s]*\?=)\s+(?==\?)/g, '$1')
     .replace(word, (_all, charset: string, kind: string, data: string) => {
-      const bytes = kind.toUpperCase() === 'B'
-        ? Buffer.from(data, 'base64')
-        : Buffer.from(data.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+      const bytes =
+        kind.toUpperCase() === 'B'
+          ? Buffer.from(data, 'base64')
+          : Buffer.from(
+              data
+                .replace(/_/g, ' ')
+                .replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
+              'latin1',
+            );
       return decoderFor(charset.split('*')[0]!).decode(bytes);
     });
 }
 
 function decodeQuotedPrintable(body: Buffer): Buffer {
   const s = body.toString('latin1').replace(/=\r?\n/g, '');
-  return Buffer.from(s.replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+  return Buffer.from(
+    s.replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
+    'latin1',
+  );
 }
 
 /** Splits a raw message into unfolded headers (lower-case names) and the body bytes. */
@@ -69,7 +78,12 @@ export function parseEml(raw: Buffer): { headers: Map<string, string>; text: str
   }
   const cte = (headers.get('content-transfer-encoding') ?? '7bit').toLowerCase();
   const charset = /charset="?([^";\s]+)"?/i.exec(headers.get('content-type') ?? '')?.[1] ?? 'utf-8';
-  const bytes = cte === 'base64' ? Buffer.from(body.toString('latin1'), 'base64') : cte === 'quoted-printable' ? decodeQuotedPrintable(body) : body;
+  const bytes =
+    cte === 'base64'
+      ? Buffer.from(body.toString('latin1'), 'base64')
+      : cte === 'quoted-printable'
+        ? decodeQuotedPrintable(body)
+        : body;
   return { headers, text: decoderFor(charset).decode(bytes).replace(/\r\n/g, '\n') };
 }
 
@@ -96,10 +110,14 @@ function emlFiles(dir: string): string[] {
 
 /** The newest `limit` mails of the outbox, newest first (the file names start with their UTC time). */
 export function listOutbox(dir: string, limit = 200): EmlSummary[] {
-  return emlFiles(dir).sort().reverse().slice(0, limit).map((file) => {
-    const { text: _text, ...summary } = summaryOf(dir, file, readFileSync(join(dir, file)));
-    return summary;
-  });
+  return emlFiles(dir)
+    .sort()
+    .reverse()
+    .slice(0, limit)
+    .map((file) => {
+      const { text: _text, ...summary } = summaryOf(dir, file, readFileSync(join(dir, file)));
+      return summary;
+    });
 }
 
 /** One mail of the outbox by its file name, or undefined (never a path outside the directory). */

@@ -51,7 +51,8 @@ export function composeMail(mail: MailToCompose, date = new Date()): { raw: stri
   head.setHeader('X-Portal-Mail-Id', mail.id);
   const encoding = bodyEncoding(mail.text);
   const text = mail.text.replace(/\r\n/g, '\n');
-  const body = encoding === 'quoted-printable' ? qpWrap(qpEncode(text.replace(/\n/g, '\r\n')), 76) : text.replace(/\n/g, '\r\n');
+  const body =
+    encoding === 'quoted-printable' ? qpWrap(qpEncode(text.replace(/\n/g, '\r\n')), 76) : text.replace(/\n/g, '\r\n');
   const raw = `${head.buildHeaders()}\r\nContent-Transfer-Encoding: ${encoding}\r\n\r\n${body}${body.endsWith('\r\n') ? '' : '\r\n'}`;
   return { raw, encoding };
 }

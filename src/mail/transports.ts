@@ -29,7 +29,9 @@ function message(mail: OutgoingMail) {
 
 export function createSmtpTransport(url: string): MailTransport {
   // A small pool keeps connections open between mails (throughput) while several instances share the server.
-  const pooled = /[?&]pool=/.test(url) ? url : `${url}${url.includes('?') ? '&' : '?'}pool=true&maxConnections=2&maxMessages=100`;
+  const pooled = /[?&]pool=/.test(url)
+    ? url
+    : `${url}${url.includes('?') ? '&' : '?'}pool=true&maxConnections=2&maxMessages=100`;
   const transporter = nodemailer.createTransport(pooled);
   const safe = url.replace(/\/\/[^@/]*@/, '//***@');
   return {

@@ -93,10 +93,21 @@ export function createMailWorker(d: MailWorkerDeps): MailWorker {
       const attempts = mail.attempts + 1;
       try {
         const text = d.box.open(mail.body_enc);
-        const { where } = await d.transport.send({ id: mail.id, from: d.from, to: mail.to_addr, subject: mail.subject, text });
+        const { where } = await d.transport.send({
+          id: mail.id,
+          from: d.from,
+          to: mail.to_addr,
+          subject: mail.subject,
+          text,
+        });
         await d.db.transaction().execute(async (trx) => {
           await markMailSent(trx, mail.id, d.now());
-          await appendAudit(trx, d.now(), { event: 'mail.sent', outcome: 'sent', userId: mail.user_id, detail: { mailId: mail.id, kind: mail.kind, attempts } });
+          await appendAudit(trx, d.now(), {
+            event: 'mail.sent',
+            outcome: 'sent',
+            userId: mail.user_id,
+            detail: { mailId: mail.id, kind: mail.kind, attempts },
+          });
         });
         // Tells a developer where the file went; never the body (it may hold a token).
         d.log.info({ mailId: mail.id, kind: mail.kind, where }, 'mail delivered');
@@ -106,11 +117,21 @@ export function createMailWorker(d: MailWorkerDeps): MailWorker {
         await d.db.transaction().execute(async (trx) => {
           if (attempts >= d.maxAttempts) {
             await markMailFailed(trx, mail.id, d.now(), attempts, error);
-            await appendAudit(trx, d.now(), { event: 'mail.failed', outcome: 'failed', userId: mail.user_id, detail: { mailId: mail.id, kind: mail.kind, attempts, error } });
+            await appendAudit(trx, d.now(), {
+              event: 'mail.failed',
+              outcome: 'failed',
+              userId: mail.user_id,
+              detail: { mailId: mail.id, kind: mail.kind, attempts, error },
+            });
           } else {
             const delay = Math.min(d.retryBaseMs * 2 ** (attempts - 1), MAX_BACKOFF_MS);
             await markMailRetry(trx, mail.id, d.now(), attempts, d.now() + delay, error);
-            await appendAudit(trx, d.now(), { event: 'mail.retry', outcome: 'retry', userId: mail.user_id, detail: { mailId: mail.id, kind: mail.kind, attempts, error } });
+            await appendAudit(trx, d.now(), {
+              event: 'mail.retry',
+              outcome: 'retry',
+              userId: mail.user_id,
+              detail: { mailId: mail.id, kind: mail.kind, attempts, error },
+            });
           }
         });
         d.log.warn({ mailId: mail.id, kind: mail.kind, attempts, error }, 'mail delivery failed');
@@ -175,7 +196,7 @@ export function createMailWorker(d: MailWorkerDeps): MailWorker {
       const claimed = await startRound();
       // Unless the round's end (or a kick meanwhile) already set the next timer: a busy queue is drained at once,
       // an idle one is polled.
-      if (!timer) schedule(claimed > 0 ? 0 : d.pollMs ?? 1000);
+      if (!timer) schedule(claimed > 0 ? 0 : (d.pollMs ?? 1000));
     }, ms);
     timer.unref();
   }

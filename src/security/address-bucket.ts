@@ -24,7 +24,8 @@ function groupsOf(ip: string): number[] | null {
   const part = (h: string | undefined) => (h ? h.split(':').map((g) => parseInt(g, 16)) : []);
   const head = part(halves[0]);
   const tail = part(halves[1]);
-  const groups = halves.length === 2 ? [...head, ...Array<number>(8 - head.length - tail.length).fill(0), ...tail] : head;
+  const groups =
+    halves.length === 2 ? [...head, ...Array<number>(8 - head.length - tail.length).fill(0), ...tail] : head;
   return groups.length === 8 && groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? groups : null;
 }
 
@@ -42,6 +43,10 @@ export function addressBucket(ip: string): string {
   const g = groupsOf(bare);
   if (!g) return ip;
   // ::ffff:0:0/96 written in hex (::ffff:c000:201) is the same IPv4 client.
-  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return [g[6]! >> 8, g[6]! & 255, g[7]! >> 8, g[7]! & 255].join('.');
-  return `${g.slice(0, 4).map((x) => x.toString(16)).join(':')}::/64`;
+  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff)
+    return [g[6]! >> 8, g[6]! & 255, g[7]! >> 8, g[7]! & 255].join('.');
+  return `${g
+    .slice(0, 4)
+    .map((x) => x.toString(16))
+    .join(':')}::/64`;
 }

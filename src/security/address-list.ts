@@ -20,7 +20,10 @@ export interface AddressList {
 export function parseAddressList(raw: string): { ok: true; list: AddressList } | { ok: false; bad: string } {
   const entries: string[] = [];
   const block = new BlockList();
-  for (const item of raw.split(',').map((x) => x.trim()).filter(Boolean)) {
+  for (const item of raw
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     const expanded = item.toLowerCase() === 'loopback' ? LOOPBACK : [item];
     for (const e of expanded) {
       const [addr, prefix, extra] = e.split('/');
@@ -34,7 +37,8 @@ export function parseAddressList(raw: string): { ok: true; list: AddressList } |
         // A range wider than a private network block (10.0.0.0/8, fc00::/7) trusts the whole Internet in pieces
         // (0.0.0.0/1 + 128.0.0.0/1 is "true" again), and /0 is not a proxy's address at all (S4).
         const mapped = family === 6 && /^::ffff:/i.test(addr!);
-        if (bits < (family === 4 ? 8 : mapped ? 104 : 7)) return { ok: false, bad: `${item} (wider than /${family === 4 ? 8 : mapped ? 104 : 7})` };
+        if (bits < (family === 4 ? 8 : mapped ? 104 : 7))
+          return { ok: false, bad: `${item} (wider than /${family === 4 ? 8 : mapped ? 104 : 7})` };
         block.addSubnet(addr!, bits, type);
       }
       entries.push(e);

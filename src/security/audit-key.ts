@@ -13,22 +13,32 @@ export interface AuditKey {
 
 /** Derives the link and head keys from the configured secret (AUDIT_KEY or the audit-key file). */
 export function auditKeyFrom(secret: string): AuditKey {
-  const derive = (purpose: string) => createHmac('sha256', secret).update(`iryo-portal audit ${purpose}`, 'utf8').digest();
+  const derive = (purpose: string) =>
+    createHmac('sha256', secret).update(`iryo-portal audit ${purpose}`, 'utf8').digest();
   return { link: derive('link v1'), head: derive('head v1') };
 }
 
 /** The link of an entry chained with the key: HMAC-SHA-256 over the previous hash and the entry. */
 export function keyedLink(key: AuditKey, prev: string, canonical: string): string {
-  return createHmac('sha256', key.link).update(prev + '\n' + canonical, 'utf8').digest('hex');
+  return createHmac('sha256', key.link)
+    .update(prev + '\n' + canonical, 'utf8')
+    .digest('hex');
 }
 
 /** The link of an entry chained before the audit key existed (plain SHA-256): still verified, never written. */
 export function plainLink(prev: string, canonical: string): string {
-  return createHash('sha256').update(prev + '\n' + canonical, 'utf8').digest('hex');
+  return createHash('sha256')
+    .update(prev + '\n' + canonical, 'utf8')
+    .digest('hex');
 }
 
 /** How an entry's stored hash was made: with this key, plain SHA-256 (before the key), or neither. */
-export function linkScheme(key: AuditKey, prev: string, canonical: string, hash: string | null): 'keyed' | 'plain' | 'bad' {
+export function linkScheme(
+  key: AuditKey,
+  prev: string,
+  canonical: string,
+  hash: string | null,
+): 'keyed' | 'plain' | 'bad' {
   if (hash === null) return 'bad';
   if (sameHex(keyedLink(key, prev, canonical), hash)) return 'keyed';
   return plainLink(prev, canonical) === hash ? 'plain' : 'bad';
@@ -51,7 +61,8 @@ export interface SignedHead {
 }
 
 const MARK = 'iryo-audit-head v1';
-const LINE = /iryo-audit-head v1 chain=(\d{1,15}) hash=([0-9a-f]{64}) at=(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{3})?Z) keyed-from=(\d{1,15})(?: sig=([0-9a-f]{64}))?/;
+const LINE =
+  /iryo-audit-head v1 chain=(\d{1,15}) hash=([0-9a-f]{64}) at=(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{3})?Z) keyed-from=(\d{1,15})(?: sig=([0-9a-f]{64}))?/;
 
 function signature(key: AuditKey, body: string): string {
   return createHmac('sha256', key.head).update(body, 'utf8').digest('hex');

@@ -33,17 +33,24 @@ export const seqOrderIsCommitOrder = (dialect: Dialect) => dialect === 'sqlite';
 
 /** The highest seq among chained entries (0: none). */
 export async function highestChainedSeq(db: Db): Promise<number> {
-  const r = await db.selectFrom('audit_log').select('seq').where('chain', 'is not', null).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+  const r = await db
+    .selectFrom('audit_log')
+    .select('seq')
+    .where('chain', 'is not', null)
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
   return r ? Number(r.seq) : 0;
 }
 
 /** The condition for an unchained entry that may be chained now. */
 export function chainable(dialect: Dialect, since: number, headSeq: number) {
-  return (eb: ExpressionBuilder<Database, 'audit_log'>) => eb.and([
-    eb('chain', 'is', null),
-    eb('at', '>=', since),
-    ...(seqOrderIsCommitOrder(dialect) ? [eb('seq', '>', headSeq)] : []),
-  ]);
+  return (eb: ExpressionBuilder<Database, 'audit_log'>) =>
+    eb.and([
+      eb('chain', 'is', null),
+      eb('at', '>=', since),
+      ...(seqOrderIsCommitOrder(dialect) ? [eb('seq', '>', headSeq)] : []),
+    ]);
 }
 
 export interface RefusedEntry {
@@ -67,30 +74,39 @@ export interface UnchainedReport {
 /** Counts the unchained entries (read only): those that wait, and those that are refused, naming the first. */
 export async function unchainedAudit(db: Db, dialect: Dialect, w: ChainWindow = {}): Promise<UnchainedReport> {
   const none: UnchainedReport = { waiting: 0, newestWaitingAt: null, refused: 0, firstRefused: null };
-  if (!(await db.selectFrom('audit_log').select('seq').where('chain', 'is', null).limit(1).executeTakeFirst())) return none;
+  if (!(await db.selectFrom('audit_log').select('seq').where('chain', 'is', null).limit(1).executeTakeFirst()))
+    return none;
   const since = freshSince(w);
   const headSeq = await highestChainedSeq(db);
   const ok = chainable(dialect, since, headSeq);
-  const waiting = await db.selectFrom('audit_log')
+  const waiting = await db
+    .selectFrom('audit_log')
     .select([sql<number>`count(*)`.as('n'), sql<number | null>`max(at)`.as('newest')])
-    .where(ok).executeTakeFirstOrThrow();
-  const refused = db.selectFrom('audit_log').where('chain', 'is', null).where((eb) => eb.not(ok(eb)));
+    .where(ok)
+    .executeTakeFirstOrThrow();
+  const refused = db
+    .selectFrom('audit_log')
+    .where('chain', 'is', null)
+    .where((eb) => eb.not(ok(eb)));
   const count = await refused.select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
   const first = await refused.select(['seq', 'at']).orderBy('seq').limit(1).executeTakeFirst();
   return {
     waiting: Number(waiting.n),
     newestWaitingAt: waiting.newest === null ? null : Number(waiting.newest),
     refused: Number(count.n),
-    firstRefused: first ? { seq: Number(first.seq), at: Number(first.at), reason: Number(first.at) < since ? 'old' : 'below-head' } : null,
+    firstRefused: first
+      ? { seq: Number(first.seq), at: Number(first.at), reason: Number(first.at) < since ? 'old' : 'below-head' }
+      : null,
   };
 }
 
 /** The refusal in words, for the server's log and the CLI. */
 export function describeRefused(r: UnchainedReport, graceMs = AUDIT_CHAIN_GRACE_MS): string {
   const f = r.firstRefused!;
-  const why = f.reason === 'old'
-    ? `written at ${new Date(f.at).toISOString()}, older than the ${Math.round(graceMs / 60_000)}-minute window for chaining`
-    : 'below the chained head (a later entry is already chained)';
+  const why =
+    f.reason === 'old'
+      ? `written at ${new Date(f.at).toISOString()}, older than the ${Math.round(graceMs / 60_000)}-minute window for chaining`
+      : 'below the chained head (a later entry is already chained)';
   const n = r.refused === 1 ? '1 audit entry is' : `${r.refused} audit entries are`;
   return `${n} not chained although ${why.startsWith('below') ? 'below the head' : 'older than the window'}: possible tampering (chain columns cleared to have rewritten entries chained anew), or the portal stopped before chaining them; the first is entry ${f.seq} (${why}); such entries are never chained`;
 }

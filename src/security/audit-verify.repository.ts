@@ -37,7 +37,13 @@ export async function verifyAudit(db: Db, key: AuditKey, now = Date.now()): Prom
   let count = 0;
   let keyedFrom = 0;
   for (;;) {
-    const rows = await db.selectFrom('audit_log').selectAll().where('chain', '>', prevChain).orderBy('chain').limit(1000).execute();
+    const rows = await db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('chain', '>', prevChain)
+      .orderBy('chain')
+      .limit(1000)
+      .execute();
     if (rows.length === 0) break;
     for (const r of rows) {
       count++;
@@ -77,7 +83,12 @@ export interface HeadsCheck {
  * verifyAudit: each head must be signed with the key, still be in the trail with its hash, agree on where the
  * keyed entries begin, and never go back from the head exported before it.
  */
-export async function checkSignedHeads(db: Db, key: AuditKey, text: string, trail: Pick<AuditVerification, 'keyedFrom'>): Promise<HeadsCheck> {
+export async function checkSignedHeads(
+  db: Db,
+  key: AuditKey,
+  text: string,
+  trail: Pick<AuditVerification, 'keyedFrom'>,
+): Promise<HeadsCheck> {
   const problems: HeadProblem[] = [];
   let heads = 0;
   let ignored = 0;
@@ -100,10 +111,13 @@ export async function checkSignedHeads(db: Db, key: AuditKey, text: string, trai
     const head = parsed.head;
     heads++;
     const check = await checkAuditHead(db, head);
-    if (!check.ok && check.problem === 'missing') problems.push({ line: lineNo, kind: 'missing', head, last: check.last });
+    if (!check.ok && check.problem === 'missing')
+      problems.push({ line: lineNo, kind: 'missing', head, last: check.last });
     else if (!check.ok) problems.push({ line: lineNo, kind: 'different', head, seq: check.seq });
-    else if (head.keyedFrom !== 0 && head.keyedFrom !== trail.keyedFrom) problems.push({ line: lineNo, kind: 'keyed-from', head, keyedFrom: trail.keyedFrom });
-    if (previous && head.at >= previous.at && head.chain < previous.chain) problems.push({ line: lineNo, kind: 'went-back', head, before: previous });
+    else if (head.keyedFrom !== 0 && head.keyedFrom !== trail.keyedFrom)
+      problems.push({ line: lineNo, kind: 'keyed-from', head, keyedFrom: trail.keyedFrom });
+    if (previous && head.at >= previous.at && head.chain < previous.chain)
+      problems.push({ line: lineNo, kind: 'went-back', head, before: previous });
     previous = head;
     if (!newest || head.chain >= newest.chain) newest = head;
   }

@@ -8,7 +8,15 @@ import type { Db, Dialect } from '../db/database.ts';
 import type { AuditEntry } from '../db/schema.ts';
 import { keyedLink, linkScheme, type AuditKey, type SignedHead } from './audit-key.ts';
 import { randomId } from './tokens.ts';
-import { AUDIT_CHAIN_GRACE_MS, chainable, describeRefused, freshSince, highestChainedSeq, unchainedAudit, type ChainWindow } from './audit-pending.repository.ts';
+import {
+  AUDIT_CHAIN_GRACE_MS,
+  chainable,
+  describeRefused,
+  freshSince,
+  highestChainedSeq,
+  unchainedAudit,
+  type ChainWindow,
+} from './audit-pending.repository.ts';
 
 export interface AuditInput {
   event: string;
@@ -28,7 +36,17 @@ type Chained = Omit<AuditEntry, 'hash' | 'prev_hash' | 'seq'>;
 /** What a link covers: the entry at its place in the chain (entries from before the background chain: chain = their seq). */
 export function canonicalEntry(e: Chained): string {
   return JSON.stringify([
-    e.chain, e.id, e.at, e.event, e.outcome, e.user_id, e.identifier, e.actor, e.ip, e.user_agent, e.detail,
+    e.chain,
+    e.id,
+    e.at,
+    e.event,
+    e.outcome,
+    e.user_id,
+    e.identifier,
+    e.actor,
+    e.ip,
+    e.user_agent,
+    e.detail,
   ]);
 }
 
@@ -54,7 +72,9 @@ const KEY_CHECK_ENTRIES = 8;
 function checkChainKey(key: AuditKey, newest: AuditEntry[]): void {
   const schemes = newest.map((e) => schemeOf(key, e));
   if (schemes.includes('keyed') || schemes.every((x) => x === 'plain')) return;
-  throw new AuditKeyError(`the newest audit entries (chain ${Number(newest.at(-1)!.chain)}–${Number(newest[0]!.chain)}) are not linked with this audit key: AUDIT_KEY or DATA_DIR/audit-key is not the key the trail was chained with, or these entries were altered (run audit verify); nothing is chained until this is resolved`);
+  throw new AuditKeyError(
+    `the newest audit entries (chain ${Number(newest.at(-1)!.chain)}–${Number(newest[0]!.chain)}) are not linked with this audit key: AUDIT_KEY or DATA_DIR/audit-key is not the key the trail was chained with, or these entries were altered (run audit verify); nothing is chained until this is resolved`,
+  );
 }
 
 const AUDIT_LOCK_KEY = 781_245_001;
@@ -72,21 +92,23 @@ export async function appendAudits(db: Db, at: number, inputs: AuditInput[]): Pr
   if (inputs.length === 0) return;
   await db
     .insertInto('audit_log')
-    .values(inputs.map((input) => ({
-      id: randomId(),
-      at,
-      event: input.event,
-      outcome: input.outcome,
-      user_id: input.userId ?? null,
-      identifier: input.identifier ? input.identifier.slice(0, 200) : null,
-      actor: input.actor ?? null,
-      ip: input.ip ?? null,
-      user_agent: input.userAgent ? input.userAgent.slice(0, 300) : null,
-      detail: input.detail ? JSON.stringify(input.detail) : null,
-      chain: null,
-      prev_hash: null,
-      hash: null,
-    })))
+    .values(
+      inputs.map((input) => ({
+        id: randomId(),
+        at,
+        event: input.event,
+        outcome: input.outcome,
+        user_id: input.userId ?? null,
+        identifier: input.identifier ? input.identifier.slice(0, 200) : null,
+        actor: input.actor ?? null,
+        ip: input.ip ?? null,
+        user_agent: input.userAgent ? input.userAgent.slice(0, 300) : null,
+        detail: input.detail ? JSON.stringify(input.detail) : null,
+        chain: null,
+        prev_hash: null,
+        hash: null,
+      })),
+    )
     .execute();
 }
 
@@ -97,15 +119,31 @@ export async function appendAudits(db: Db, at: number, inputs: AuditInput[]): Pr
  * One chainer at a time keeps the chain linear across instances: on PostgreSQL an advisory lock (with
  * `wait: false` another instance's chainer is left to it), on SQLite the write lock.
  */
-export async function chainAudit(db: Db, dialect: Dialect, key: AuditKey, o: { limit?: number; wait?: boolean } & ChainWindow = {}): Promise<number> {
+export async function chainAudit(
+  db: Db,
+  dialect: Dialect,
+  key: AuditKey,
+  o: { limit?: number; wait?: boolean } & ChainWindow = {},
+): Promise<number> {
   const since = freshSince(o);
   // Nothing waiting (the usual case between bursts): a read, no lock taken.
-  if (!(await db.selectFrom('audit_log').select('seq').where('chain', 'is', null).where('at', '>=', since).limit(1).executeTakeFirst())) return 0;
+  if (
+    !(await db
+      .selectFrom('audit_log')
+      .select('seq')
+      .where('chain', 'is', null)
+      .where('at', '>=', since)
+      .limit(1)
+      .executeTakeFirst())
+  )
+    return 0;
   return db.transaction().execute(async (trx) => {
     if (dialect === 'postgres') {
       if (o.wait) await sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`.execute(trx);
       else {
-        const got = await sql<{ got: boolean }>`select pg_try_advisory_xact_lock(${AUDIT_LOCK_KEY}) as got`.execute(trx);
+        const got = await sql<{ got: boolean }>`select pg_try_advisory_xact_lock(${AUDIT_LOCK_KEY}) as got`.execute(
+          trx,
+        );
         if (!got.rows[0]?.got) return 0;
       }
     } else {
@@ -114,9 +152,21 @@ export async function chainAudit(db: Db, dialect: Dialect, key: AuditKey, o: { l
       await sql`update audit_log set chain = chain where seq = -1`.execute(trx);
     }
     const headSeq = await highestChainedSeq(trx);
-    const pending = await trx.selectFrom('audit_log').selectAll().where(chainable(dialect, since, headSeq)).orderBy('seq').limit(o.limit ?? 500).execute();
+    const pending = await trx
+      .selectFrom('audit_log')
+      .selectAll()
+      .where(chainable(dialect, since, headSeq))
+      .orderBy('seq')
+      .limit(o.limit ?? 500)
+      .execute();
     if (pending.length === 0) return 0;
-    const newest = await trx.selectFrom('audit_log').selectAll().where('chain', 'is not', null).orderBy('chain', 'desc').limit(KEY_CHECK_ENTRIES).execute();
+    const newest = await trx
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('chain', 'is not', null)
+      .orderBy('chain', 'desc')
+      .limit(KEY_CHECK_ENTRIES)
+      .execute();
     if (newest.length) checkChainKey(key, newest);
     const head = newest[0];
     let chain = Number(head?.chain ?? 0);
@@ -131,9 +181,13 @@ export async function chainAudit(db: Db, dialect: Dialect, key: AuditKey, o: { l
     // One statement per 200 entries (UPDATE … FROM a VALUES list works on both databases).
     for (let i = 0; i < rows.length; i += 200) {
       const part = rows.slice(i, i + 200);
-      const values = sql.join(part.map((r) => sql`(cast(${r.seq} as bigint), cast(${r.chain} as bigint), ${r.prev_hash}, ${r.hash})`));
+      const values = sql.join(
+        part.map((r) => sql`(cast(${r.seq} as bigint), cast(${r.chain} as bigint), ${r.prev_hash}, ${r.hash})`),
+      );
       await sql`with v(seq, chain, prev_hash, hash) as (values ${values})
-        update audit_log set chain = v.chain, prev_hash = v.prev_hash, hash = v.hash from v where audit_log.seq = v.seq`.execute(trx);
+        update audit_log set chain = v.chain, prev_hash = v.prev_hash, hash = v.hash from v where audit_log.seq = v.seq`.execute(
+        trx,
+      );
     }
     return pending.length;
   });
@@ -160,7 +214,14 @@ export interface AuditChainer {
  * whose chain columns were cleared to have them chained anew are reported through `onError`. Unchained entries too
  * old to be chained (audit-pending) are reported through `onError` when they appear or change, and once an hour.
  */
-export function createAuditChainer(db: Db, dialect: Dialect, key: AuditKey, everyMs: number, onError: (err: unknown) => void, onHead?: (head: SignedHead) => void): AuditChainer {
+export function createAuditChainer(
+  db: Db,
+  dialect: Dialect,
+  key: AuditKey,
+  everyMs: number,
+  onError: (err: unknown) => void,
+  onHead?: (head: SignedHead) => void,
+): AuditChainer {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let last: AuditHead | undefined;
@@ -185,10 +246,17 @@ export function createAuditChainer(db: Db, dialect: Dialect, key: AuditKey, ever
   // database) and show in the requests' tail latency.
   const round = async () => {
     try {
-      if (last && (await db.selectFrom('audit_log').select('seq').where('chain', 'is', null).limit(1).executeTakeFirst())) {
+      if (
+        last &&
+        (await db.selectFrom('audit_log').select('seq').where('chain', 'is', null).limit(1).executeTakeFirst())
+      ) {
         const still = await checkAuditHead(db, last);
         if (!still.ok) {
-          onError(new AuditKeyError(`the audit trail was rewound: the head chained here (chain ${last.chain}) is ${still.problem === 'missing' ? 'gone' : 'changed'}; entries after it were removed or rewritten`));
+          onError(
+            new AuditKeyError(
+              `the audit trail was rewound: the head chained here (chain ${last.chain}) is ${still.problem === 'missing' ? 'gone' : 'changed'}; entries after it were removed or rewritten`,
+            ),
+          );
           last = undefined;
         }
       }
@@ -220,7 +288,10 @@ export function createAuditChainer(db: Db, dialect: Dialect, key: AuditKey, ever
   return {
     start() {
       timer = setInterval(() => {
-        if (!running) running = round().finally(() => { running = undefined; });
+        if (!running)
+          running = round().finally(() => {
+            running = undefined;
+          });
       }, everyMs);
       timer.unref();
     },
@@ -243,11 +314,20 @@ export interface AuditHead {
 
 /** The newest chained entry: its place in the chain and its hash ("CHAIN:HASH" is what operators keep elsewhere). */
 export async function auditHead(db: Db): Promise<AuditHead | undefined> {
-  const r = await db.selectFrom('audit_log').select(['chain', 'hash']).where('chain', 'is not', null).orderBy('chain', 'desc').limit(1).executeTakeFirst();
+  const r = await db
+    .selectFrom('audit_log')
+    .select(['chain', 'hash'])
+    .where('chain', 'is not', null)
+    .orderBy('chain', 'desc')
+    .limit(1)
+    .executeTakeFirst();
   return r && r.hash ? { chain: Number(r.chain), hash: r.hash } : undefined;
 }
 
-export type HeadCheck = { ok: true } | { ok: false; problem: 'missing'; last: number } | { ok: false; problem: 'different'; seq: number };
+export type HeadCheck =
+  | { ok: true }
+  | { ok: false; problem: 'missing'; last: number }
+  | { ok: false; problem: 'different'; seq: number };
 
 /**
  * Checks a head recorded earlier (from the log, `audit head` or the heads file): the chain must still reach it, and
@@ -255,7 +335,11 @@ export type HeadCheck = { ok: true } | { ok: false; problem: 'missing'; last: nu
  */
 export async function checkAuditHead(db: Db, head: AuditHead): Promise<HeadCheck> {
   if (head.chain === 0) return { ok: true };
-  const at = await db.selectFrom('audit_log').select(['seq', 'hash']).where('chain', '=', head.chain).executeTakeFirst();
+  const at = await db
+    .selectFrom('audit_log')
+    .select(['seq', 'hash'])
+    .where('chain', '=', head.chain)
+    .executeTakeFirst();
   if (!at) return { ok: false, problem: 'missing', last: (await auditHead(db))?.chain ?? 0 };
   return at.hash === head.hash ? { ok: true } : { ok: false, problem: 'different', seq: at.seq };
 }
@@ -265,7 +349,8 @@ export async function checkAuditHead(db: Db, head: AuditHead): Promise<HeadCheck
  * binary search over the chain finds the first in a few reads; `audit verify` checks that nothing plain follows.
  */
 export async function auditKeyedFrom(db: Db, key: AuditKey): Promise<number> {
-  const at = (chain: number) => db.selectFrom('audit_log').selectAll().where('chain', '>=', chain).orderBy('chain').limit(1).executeTakeFirst();
+  const at = (chain: number) =>
+    db.selectFrom('audit_log').selectAll().where('chain', '>=', chain).orderBy('chain').limit(1).executeTakeFirst();
   const head = await auditHead(db);
   if (!head) return 0;
   let lo = 1;
@@ -290,7 +375,13 @@ export async function signedAuditHead(db: Db, key: AuditKey, now: number): Promi
 
 /** Entries of one account, newest first. */
 export async function listAuditForUser(db: Db, userId: string, limit = 100): Promise<AuditEntry[]> {
-  return db.selectFrom('audit_log').selectAll().where('user_id', '=', userId).orderBy('seq', 'desc').limit(limit).execute();
+  return db
+    .selectFrom('audit_log')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .orderBy('seq', 'desc')
+    .limit(limit)
+    .execute();
 }
 
 export interface AuditFilter {
@@ -315,10 +406,12 @@ export async function searchAudit(db: Db, f: AuditFilter): Promise<AuditEntry[]>
   const typed = f.typed && f.typed.identifiers.length > 0 && f.typed.events.length > 0 ? f.typed : undefined;
   if (f.userId && typed) {
     const userId = f.userId;
-    q = q.where((eb) => eb.or([
-      eb('user_id', '=', userId),
-      eb.and([eb('user_id', 'is', null), eb('identifier', 'in', typed.identifiers), eb('event', 'in', typed.events)]),
-    ]));
+    q = q.where((eb) =>
+      eb.or([
+        eb('user_id', '=', userId),
+        eb.and([eb('user_id', 'is', null), eb('identifier', 'in', typed.identifiers), eb('event', 'in', typed.events)]),
+      ]),
+    );
   } else if (f.userId) q = q.where('user_id', '=', f.userId);
   // A typed % or _ matches itself (ESCAPE on SQLite too), so that 'password_reset' finds password_reset.* events.
   if (f.actor) q = q.where(sql<boolean>`actor like ${`%${escapeLike(f.actor)}%`} escape '\\'`);
@@ -336,7 +429,19 @@ export const STAGE_ONE_EVENTS = ['password_reset.captcha', 'password_reset.ident
  * Entries of the given events whose typed identifier is one of `identifiers`, newest first: stage ① writes what was
  * typed (normalized) and no account, so that the call center finds an account's CAPTCHA failures by its names.
  */
-export async function listAuditByIdentifiers(db: Db, identifiers: string[], events: string[], limit: number): Promise<AuditEntry[]> {
+export async function listAuditByIdentifiers(
+  db: Db,
+  identifiers: string[],
+  events: string[],
+  limit: number,
+): Promise<AuditEntry[]> {
   if (identifiers.length === 0 || events.length === 0) return [];
-  return db.selectFrom('audit_log').selectAll().where('identifier', 'in', identifiers).where('event', 'in', events).orderBy('seq', 'desc').limit(limit).execute();
+  return db
+    .selectFrom('audit_log')
+    .selectAll()
+    .where('identifier', 'in', identifiers)
+    .where('event', 'in', events)
+    .orderBy('seq', 'desc')
+    .limit(limit)
+    .execute();
 }

@@ -25,7 +25,10 @@ const ROTATION = (15 * Math.PI) / 180;
 
 type Point = [number, number];
 /** A glyph outline as closed polygons (curves flattened), in font units scaled to FONT_SIZE, origin at its centre. */
-interface Outline { width: number; contours: Point[][] }
+interface Outline {
+  width: number;
+  contours: Point[][];
+}
 
 const font = opentype.parse(toArrayBuffer(readFileSync(new URL('./fonts/DejaVuSans-Bold.ttf', import.meta.url))));
 const outlines = new Map<string, Outline>();
@@ -64,8 +67,12 @@ function outlineOf(ch: string): Outline {
       const to: Point = [c.x!, c.y!];
       const n = steps(at, p1) + steps(p1, to);
       for (let i = 1; i <= n; i++) {
-        const t = i / n, u = 1 - t;
-        cur.push([u * u * at[0] + 2 * u * t * p1[0] + t * t * to[0], u * u * at[1] + 2 * u * t * p1[1] + t * t * to[1]]);
+        const t = i / n,
+          u = 1 - t;
+        cur.push([
+          u * u * at[0] + 2 * u * t * p1[0] + t * t * to[0],
+          u * u * at[1] + 2 * u * t * p1[1] + t * t * to[1],
+        ]);
       }
       at = to;
     } else if (c.type === 'C') {
@@ -74,7 +81,8 @@ function outlineOf(ch: string): Outline {
       const to: Point = [c.x!, c.y!];
       const n = steps(at, p1) + steps(p1, p2) + steps(p2, to);
       for (let i = 1; i <= n; i++) {
-        const t = i / n, u = 1 - t;
+        const t = i / n,
+          u = 1 - t;
         cur.push([
           u * u * u * at[0] + 3 * u * u * t * p1[0] + 3 * u * t * t * p2[0] + t * t * t * to[0],
           u * u * u * at[1] + 3 * u * u * t * p1[1] + 3 * u * t * t * p2[1] + t * t * t * to[1],
@@ -94,7 +102,10 @@ function seededRandom(seedHex: string): () => number {
   let c = parseInt(seedHex.slice(16, 24), 16) | 0;
   let d = parseInt(seedHex.slice(24, 32), 16) | 0;
   const next = () => {
-    a |= 0; b |= 0; c |= 0; d |= 0;
+    a |= 0;
+    b |= 0;
+    c |= 0;
+    d |= 0;
     const t = (((a + b) | 0) + d) | 0;
     d = (d + 1) | 0;
     a = b ^ (b >>> 9);
@@ -125,7 +136,8 @@ export async function drawCaptchaPng(answer: string, seedHex: string): Promise<B
 export function drawCaptchaSvg(answer: string, seedHex: string): string {
   const random = seededRandom(seedHex);
   const between = (min: number, max: number) => min + random() * (max - min);
-  const W = PICTURE_WIDTH, H = PICTURE_HEIGHT;
+  const W = PICTURE_WIDTH,
+    H = PICTURE_HEIGHT;
   // One hue family per picture. The glyphs are dark (high contrast on the light ground); the noise is in lighter
   // tints of the same hues, so it never reads as a stroke of a glyph.
   const hue = between(0, 360);
@@ -133,9 +145,14 @@ export function drawCaptchaSvg(answer: string, seedHex: string): string {
   const tint = () => hsl(hue + between(-30, 30), between(35, 60), between(58, 74));
   // A mild wave across the whole picture: every point moves by an amount that depends on where it is.
   const wave = {
-    ax: between(1.2, 1.8), fx: between(0.06, 0.1), px: between(0, 6.3),
-    ay: between(1.6, 2.4), fy: between(0.03, 0.05), py: between(0, 6.3),
-    az: between(0.4, 0.7), fz: between(0.12, 0.18),
+    ax: between(1.2, 1.8),
+    fx: between(0.06, 0.1),
+    px: between(0, 6.3),
+    ay: between(1.6, 2.4),
+    fy: between(0.03, 0.05),
+    py: between(0, 6.3),
+    az: between(0.4, 0.7),
+    fz: between(0.12, 0.18),
   };
   const bend = ([x, y]: Point): Point => [
     x + wave.ax * Math.sin(y * wave.fx + wave.px) + wave.az * Math.sin((x + y) * wave.fz),
@@ -144,15 +161,23 @@ export function drawCaptchaSvg(answer: string, seedHex: string): string {
 
   // The glyphs' fill is one gradient across the whole picture, not a colour per glyph: the colour of a pixel
   // depends on where it is, so no colour separates one character from its neighbours (K1).
-  const stops = Array.from({ length: 4 }, (_, i) => `<stop offset="${num((i / 3) * 100)}%" stop-color="${dark()}"/>`).join('');
+  const stops = Array.from(
+    { length: 4 },
+    (_, i) => `<stop offset="${num((i / 3) * 100)}%" stop-color="${dark()}"/>`,
+  ).join('');
   const parts: string[] = [
     `<defs><linearGradient id="g" gradientUnits="userSpaceOnUse" x1="0" y1="${num(between(0, H))}" x2="${W}" y2="${num(between(0, H))}">${stops}</linearGradient></defs>`,
     `<rect width="${W}" height="${H}" fill="${hsl(hue + 180, 25, 97)}"/>`,
   ];
   // Speckles and thin curves under the glyphs, in the light tints.
-  for (let i = 0; i < 60; i++) parts.push(`<circle cx="${num(between(0, W))}" cy="${num(between(0, H))}" r="${num(between(0.4, 1.1))}" fill="${tint()}"/>`);
+  for (let i = 0; i < 60; i++)
+    parts.push(
+      `<circle cx="${num(between(0, W))}" cy="${num(between(0, H))}" r="${num(between(0.4, 1.1))}" fill="${tint()}"/>`,
+    );
   for (let i = 0; i < 3; i++) {
-    parts.push(`<path d="M${num(between(0, 20))} ${num(between(8, H - 8))}C${num(between(40, 100))} ${num(between(0, H))} ${num(between(140, 200))} ${num(between(0, H))} ${num(between(W - 20, W))} ${num(between(8, H - 8))}" stroke="${tint()}" stroke-width="${num(between(0.8, 1.3))}" fill="none"/>`);
+    parts.push(
+      `<path d="M${num(between(0, 20))} ${num(between(8, H - 8))}C${num(between(40, 100))} ${num(between(0, H))} ${num(between(140, 200))} ${num(between(0, H))} ${num(between(W - 20, W))} ${num(between(8, H - 8))}" stroke="${tint()}" stroke-width="${num(between(0.8, 1.3))}" fill="none"/>`,
+    );
   }
 
   const chars = [...answer.toLowerCase()];
@@ -168,9 +193,11 @@ export function drawCaptchaSvg(answer: string, seedHex: string): string {
   let x = (W - total) / 2 + between(-4, 4);
   const centres: Point[] = [];
   placed.forEach(({ outline, size, angle }, i) => {
-    const cx = x + widths[i]! / 2, cy = H / 2 + between(-4, 4);
+    const cx = x + widths[i]! / 2,
+      cy = H / 2 + between(-4, 4);
     centres.push([cx, cy]);
-    const cos = Math.cos(angle), sin = Math.sin(angle);
+    const cos = Math.cos(angle),
+      sin = Math.sin(angle);
     let d = '';
     for (const contour of outline.contours) {
       contour.forEach(([px, py], j) => {
@@ -189,11 +216,18 @@ export function drawCaptchaSvg(answer: string, seedHex: string): string {
   let d = `M${num(between(0, 10))} ${num(between(15, H - 15))}`;
   for (const [px, py] of pts) d += `S${num(px - 12)} ${num(py + between(-5, 5))} ${num(px)} ${num(py)}`;
   d += `S${num(W - 12)} ${num(between(15, H - 15))} ${num(W)} ${num(between(15, H - 15))}`;
-  parts.push(`<path d="${d}" stroke="url(#g)" stroke-width="${num(between(0.9, 1.2))}" fill="none" stroke-linecap="round"/>`);
+  parts.push(
+    `<path d="${d}" stroke="url(#g)" stroke-width="${num(between(0.9, 1.2))}" fill="none" stroke-linecap="round"/>`,
+  );
   // Light scratches and speckles over everything.
   for (let i = 0; i < 3; i++) {
-    parts.push(`<path d="M${num(between(0, W))} ${num(between(0, H))}Q${num(between(0, W))} ${num(between(0, H))} ${num(between(0, W))} ${num(between(0, H))}" stroke="${tint()}" stroke-width="${num(between(0.6, 1))}" fill="none"/>`);
+    parts.push(
+      `<path d="M${num(between(0, W))} ${num(between(0, H))}Q${num(between(0, W))} ${num(between(0, H))} ${num(between(0, W))} ${num(between(0, H))}" stroke="${tint()}" stroke-width="${num(between(0.6, 1))}" fill="none"/>`,
+    );
   }
-  for (let i = 0; i < 50; i++) parts.push(`<circle cx="${num(between(0, W))}" cy="${num(between(0, H))}" r="${num(between(0.3, 0.8))}" fill="${i % 3 ? tint() : '#fff'}"/>`);
+  for (let i = 0; i < 50; i++)
+    parts.push(
+      `<circle cx="${num(between(0, W))}" cy="${num(between(0, H))}" r="${num(between(0.3, 0.8))}" fill="${i % 3 ? tint() : '#fff'}"/>`,
+    );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">${parts.join('')}</svg>`;
 }

@@ -48,7 +48,13 @@ export function checkCaptchaAnswer(secret: string, flowId: string, typed: string
  * `captcha_svg` and `captcha_spoken` are no longer written (K1, K2): a flow of an older version gets a new
  * challenge the next time one is drawn.
  */
-export function drawCaptchaColumns(o: { secret: string; seal: (v: string) => string; flowId: string; testAnswer?: string | undefined; now: number }) {
+export function drawCaptchaColumns(o: {
+  secret: string;
+  seal: (v: string) => string;
+  flowId: string;
+  testAnswer?: string | undefined;
+  now: number;
+}) {
   const answer = newCaptchaAnswer(o.testAnswer);
   return {
     captcha_hash: hashCaptchaAnswer(o.secret, o.flowId, answer),

@@ -47,7 +47,9 @@ export function createMemoryCounters(now: () => number): CounterStore {
 export async function checkRedisVersion(redis: Pick<Redis, 'info'>): Promise<void> {
   const version = /^redis_version:(\S+)/m.exec(await redis.info('server'))?.[1];
   if (!version || !(Number(version.split('.')[0]) >= 7)) {
-    throw new Error(`REDIS_URL: Redis ${version ?? 'of unknown version'} answers; 7.0 or later is required (PEXPIRE … NX)`);
+    throw new Error(
+      `REDIS_URL: Redis ${version ?? 'of unknown version'} answers; 7.0 or later is required (PEXPIRE … NX)`,
+    );
   }
 }
 

@@ -68,7 +68,12 @@ export type PowOutcome = 'ok' | 'invalid' | 'expired' | 'replayed' | 'limited';
  * not expired, right, never used before (a solved challenge is refused the second time, on every instance that
  * shares the counters), and within the limits of one pass per flow and a few per address per hour.
  */
-export async function checkPow(s: Services, flow: Pick<Flow, 'id' | 'kind'>, value: string, ip: string): Promise<PowOutcome> {
+export async function checkPow(
+  s: Services,
+  flow: Pick<Flow, 'id' | 'kind'>,
+  value: string,
+  ip: string,
+): Promise<PowOutcome> {
   let payload: { challenge?: Challenge; solution?: { counter: number; derivedKey: string } };
   try {
     payload = JSON.parse(Buffer.from(value, 'base64').toString('utf8'));
@@ -76,8 +81,16 @@ export async function checkPow(s: Services, flow: Pick<Flow, 'id' | 'kind'>, val
     return 'invalid';
   }
   const challenge = payload?.challenge;
-  if (!challenge || typeof challenge !== 'object' || typeof challenge.parameters !== 'object' || !challenge.parameters
-    || typeof challenge.signature !== 'string' || challenge.parameters.algorithm !== POW_ALGORITHM || typeof payload.solution !== 'object') return 'invalid';
+  if (
+    !challenge ||
+    typeof challenge !== 'object' ||
+    typeof challenge.parameters !== 'object' ||
+    !challenge.parameters ||
+    typeof challenge.signature !== 'string' ||
+    challenge.parameters.algorithm !== POW_ALGORITHM ||
+    typeof payload.solution !== 'object'
+  )
+    return 'invalid';
   // altcha-lib checks expiry against the wall clock; the portal's clock (tests move it) decides first.
   const expiresAt = challenge.parameters.expiresAt;
   if (typeof expiresAt !== 'number' || expiresAt * 1000 <= s.now()) return 'expired';

@@ -13,7 +13,9 @@ export interface SecretBox {
 }
 
 export function createSecretBox(secret: string): SecretBox {
-  const key = createHash('sha256').update('iryo-portal/outbox/v1\0' + secret).digest();
+  const key = createHash('sha256')
+    .update('iryo-portal/outbox/v1\0' + secret)
+    .digest();
   return {
     seal(plain) {
       const iv = randomBytes(12);

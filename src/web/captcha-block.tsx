@@ -30,21 +30,57 @@ export function CaptchaBlock({ t, base, flowId, phone, error, pow, autofocus }: 
   const solved = Boolean(pow);
   return (
     <div class="captcha">
-      <img class="captcha__image" src={`${base}/captcha?flow=${flowId}&r=${Date.now().toString(36)}`} alt={t('reset.captchaAlt')}
-        width={PICTURE_WIDTH} height={PICTURE_HEIGHT} />
-      <Field t={t} id="captcha" name="captcha" label={t('reset.captcha')} help={t('reset.captchaHelp')} required
-        value="" autocomplete="off" maxLength={20} error={error} autofocus={autofocus} describedBy={['captcha-phone-help']} />
-      <div class="captcha-pow" data-pow-url={`${base}/pow?flow=${flowId}`} data-working={t('captcha.pow.working')}
-        data-done={t('captcha.pow.done')} data-failed={t('captcha.pow.failed', { phone })} data-limited={t('captcha.pow.limited', { phone })}
-        data-unsupported={t('captcha.pow.unsupported', { phone })} hidden>
-        <p id="captcha-pow-help" class="field__help">{t('captcha.pow.lead')}</p>
-        <button type="button" class="button button--secondary" data-pow-start aria-describedby="captcha-pow-help" disabled={solved}>
+      <img
+        class="captcha__image"
+        src={`${base}/captcha?flow=${flowId}&r=${Date.now().toString(36)}`}
+        alt={t('reset.captchaAlt')}
+        width={PICTURE_WIDTH}
+        height={PICTURE_HEIGHT}
+      />
+      <Field
+        t={t}
+        id="captcha"
+        name="captcha"
+        label={t('reset.captcha')}
+        help={t('reset.captchaHelp')}
+        required
+        value=""
+        autocomplete="off"
+        maxLength={20}
+        error={error}
+        autofocus={autofocus}
+        describedBy={['captcha-phone-help']}
+      />
+      <div
+        class="captcha-pow"
+        data-pow-url={`${base}/pow?flow=${flowId}`}
+        data-working={t('captcha.pow.working')}
+        data-done={t('captcha.pow.done')}
+        data-failed={t('captcha.pow.failed', { phone })}
+        data-limited={t('captcha.pow.limited', { phone })}
+        data-unsupported={t('captcha.pow.unsupported', { phone })}
+        hidden
+      >
+        <p id="captcha-pow-help" class="field__help">
+          {t('captcha.pow.lead')}
+        </p>
+        <button
+          type="button"
+          class="button button--secondary"
+          data-pow-start
+          aria-describedby="captcha-pow-help"
+          disabled={solved}
+        >
           {t('captcha.pow.button')}
         </button>
-        <p class="captcha-pow__status" role="status" aria-live="polite">{solved ? t('captcha.pow.done') : ''}</p>
+        <p class="captcha-pow__status" role="status" aria-live="polite">
+          {solved ? t('captcha.pow.done') : ''}
+        </p>
         <input type="hidden" name="pow" value={pow ?? ''} />
       </div>
-      <p id="captcha-phone-help" class="muted">{t('reset.captchaPhoneHelp', { phone })}</p>
+      <p id="captcha-phone-help" class="muted">
+        {t('reset.captchaPhoneHelp', { phone })}
+      </p>
       <script src="/static/captcha-pow.js" defer></script>
     </div>
   );
@@ -54,7 +90,8 @@ export function CaptchaBlock({ t, base, flowId, phone, error, pow, autofocus }: 
 export function CaptchaRedrawButton({ t }: { t: Translate }) {
   return (
     <button type="submit" name="action" value="refresh" class="button button--secondary" formnovalidate>
-      <span aria-hidden="true">↻ </span>{t('reset.captchaRefresh')}
+      <span aria-hidden="true">↻ </span>
+      {t('reset.captchaRefresh')}
     </button>
   );
 }

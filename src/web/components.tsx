@@ -33,9 +33,17 @@ export function Field(p: FieldProps) {
     <div class={`field${errors.length ? ' field--error' : ''}`}>
       <label for={p.id} class="field__label">
         {p.label}
-        {p.required ? <span class="field__req" aria-hidden="true">*</span> : null}
+        {p.required ? (
+          <span class="field__req" aria-hidden="true">
+            *
+          </span>
+        ) : null}
       </label>
-      {p.help ? <p id={helpId} class="field__help">{p.help}</p> : null}
+      {p.help ? (
+        <p id={helpId} class="field__help">
+          {p.help}
+        </p>
+      ) : null}
       <div class="field__control">
         <input
           id={p.id}
@@ -56,7 +64,16 @@ export function Field(p: FieldProps) {
           data-password={p.passwordToggle ? 'true' : undefined}
         />
         {p.passwordToggle ? (
-          <button type="button" class="pw-toggle" data-toggle-for={p.id} data-show={p.t('pw.show')} data-hide={p.t('pw.hide')} aria-controls={p.id} aria-pressed="false" hidden>
+          <button
+            type="button"
+            class="pw-toggle"
+            data-toggle-for={p.id}
+            data-show={p.t('pw.show')}
+            data-hide={p.t('pw.hide')}
+            aria-controls={p.id}
+            aria-pressed="false"
+            hidden
+          >
             {p.t('pw.show')}
           </button>
         ) : null}
@@ -90,16 +107,26 @@ export function ErrorSummary({ t, show, items }: { t: Translate; show: boolean; 
       {items?.length ? (
         <>
           <p>{t('form.errorSummary')}</p>
-          <ul class="error-summary__list">{items.map((i) => <li><a href={`#${i.field}`}>{i.message}</a></li>)}</ul>
+          <ul class="error-summary__list">
+            {items.map((i) => (
+              <li>
+                <a href={`#${i.field}`}>{i.message}</a>
+              </li>
+            ))}
+          </ul>
         </>
-      ) : t('form.errorSummary')}
+      ) : (
+        t('form.errorSummary')
+      )}
     </div>
   );
 }
 
 /** A form's errors (field id → message or messages) as summary items, in the order the fields were checked. */
 export function summaryItems(errors: Record<string, string | string[] | undefined>): SummaryItem[] {
-  return Object.entries(errors).flatMap(([field, m]) => (m === undefined ? [] : (Array.isArray(m) ? m : [m]).map((message) => ({ field, message }))));
+  return Object.entries(errors).flatMap(([field, m]) =>
+    m === undefined ? [] : (Array.isArray(m) ? m : [m]).map((message) => ({ field, message })),
+  );
 }
 
 export function Notice({ kind, children }: { kind: 'info' | 'error' | 'success'; children: ComponentChildren }) {
@@ -121,7 +148,9 @@ export function Csrf({ token }: { token: string }) {
 export function ProvisionalAccountNotice({ t, leadId }: { t: Translate; leadId?: string }) {
   return (
     <>
-      <p id={leadId}><strong>{t('login.notice.lead')}</strong></p>
+      <p id={leadId}>
+        <strong>{t('login.notice.lead')}</strong>
+      </p>
       <ul>
         <li>{t('login.notice.item1')}</li>
         <li>{t('login.notice.item2')}</li>

@@ -115,7 +115,12 @@ export function pageContext(request: FastifyRequest, reply: FastifyReply): PageC
   return {
     t,
     lang: request.lang ?? 'ja',
-    path: request.url.length > 300 ? '/csm' : request.url.includes('sysparm_tiny') ? request.url.split('?')[0]! : request.url,
+    path:
+      request.url.length > 300
+        ? '/csm'
+        : request.url.includes('sysparm_tiny')
+          ? request.url.split('?')[0]!
+          : request.url,
     // Made on first use (while the page renders, before it is sent): a page without a form sets no CSRF cookie
     // and spends nothing on it, which is most of the cost of an anonymous top page.
     get csrfToken() {

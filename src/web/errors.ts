@@ -26,7 +26,10 @@ export const ERRORS = {
 export type ErrorCode = keyof typeof ERRORS;
 
 export class HttpError extends Error {
-  constructor(public code: ErrorCode, message?: string) {
+  constructor(
+    public code: ErrorCode,
+    message?: string,
+  ) {
     super(message ?? code);
   }
 }

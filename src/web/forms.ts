@@ -22,7 +22,8 @@ export function readForm<K extends string>(request: FastifyRequest, limits: Reco
   const tooLong: K[] = [];
   for (const name of Object.keys(limits) as K[]) {
     const raw = (body as Record<string, unknown>)[name];
-    if (raw !== undefined && typeof raw !== 'string') throw new HttpError('BAD_REQUEST', `field ${name} is not a single value`);
+    if (raw !== undefined && typeof raw !== 'string')
+      throw new HttpError('BAD_REQUEST', `field ${name} is not a single value`);
     const v = (raw ?? '').replace(/\r\n/g, '\n');
     if ([...v].length > limits[name]) {
       tooLong.push(name);

@@ -10,7 +10,8 @@ import { HttpError } from './errors.ts';
 
 function isWritable(value: unknown): boolean {
   try {
-    for (const v of Array.isArray(value) ? value : [value]) validateHeaderValue('x', typeof v === 'number' ? String(v) : v);
+    for (const v of Array.isArray(value) ? value : [value])
+      validateHeaderValue('x', typeof v === 'number' ? String(v) : v);
     return true;
   } catch {
     return false;

@@ -30,10 +30,14 @@ export function Layout({ ctx, title, children }: { ctx: PageContext; title: stri
         <script src="/static/portal.js" defer></script>
       </head>
       <body>
-        <a class="skip" href="#main">{t('site.skip')}</a>
+        <a class="skip" href="#main">
+          {t('site.skip')}
+        </a>
         <header class="header">
           <div class="header__inner">
-            <a class="header__title" href="/csm">{t('site.title')}</a>
+            <a class="header__title" href="/csm">
+              {t('site.title')}
+            </a>
             <nav class="header__nav" aria-label={t('nav.label')}>
               <ul>
                 <li>
@@ -41,28 +45,47 @@ export function Layout({ ctx, title, children }: { ctx: PageContext; title: stri
                     <summary>{t('nav.services')}</summary>
                     <ul class="menu__list">
                       {SERVICES.map((s) => (
-                        <li><a href={`/csm/services/${s.slug}`}>{t(s.key)}</a></li>
+                        <li>
+                          <a href={`/csm/services/${s.slug}`}>{t(s.key)}</a>
+                        </li>
                       ))}
                     </ul>
                   </details>
                 </li>
-                <li><a href="/csm/news">{t('nav.news')}</a></li>
-                <li><a href="/csm/faq">{t('nav.faq')}</a></li>
+                <li>
+                  <a href="/csm/news">{t('nav.news')}</a>
+                </li>
+                <li>
+                  <a href="/csm/faq">{t('nav.faq')}</a>
+                </li>
                 {ctx.user ? (
                   <>
-                    <li class="header__user"><a href="/account">{t('nav.user', { name: ctx.user.displayName })}</a></li>
+                    <li class="header__user">
+                      <a href="/account">{t('nav.user', { name: ctx.user.displayName })}</a>
+                    </li>
                     <li>
                       <form method="post" action="/logout" class="inline-form">
                         <input type="hidden" name="_csrf" value={ctx.csrfToken} />
-                        <button type="submit" class="linklike">{t('nav.logout')}</button>
+                        <button type="submit" class="linklike">
+                          {t('nav.logout')}
+                        </button>
                       </form>
                     </li>
                   </>
                 ) : (
-                  <li><a href="/login" class="header__login">{t('nav.login')}</a></li>
+                  <li>
+                    <a href="/login" class="header__login">
+                      {t('nav.login')}
+                    </a>
+                  </li>
                 )}
                 <li>
-                  <a href={`/lang?to=${other}&next=${encodeURIComponent(ctx.path)}`} lang={other} hreflang={other} aria-label={t('lang.switchLabel')}>
+                  <a
+                    href={`/lang?to=${other}&next=${encodeURIComponent(ctx.path)}`}
+                    lang={other}
+                    hreflang={other}
+                    aria-label={t('lang.switchLabel')}
+                  >
                     {t('lang.switchTo')}
                   </a>
                 </li>

@@ -18,7 +18,8 @@ const MAX_LENGTH = 200;
 export function safeNextPath(value: unknown): string | undefined {
   if (typeof value !== 'string' || value.length < 2 || value.length > MAX_LENGTH) return undefined;
   if (value[0] !== '/' || value[1] === '/' || value[1] === '\\') return undefined;
-  if (!/^[\x21-\x7e]+$/.test(value) || value.includes('\\') || /[?&](sysparm_tiny|token)=/i.test(value)) return undefined;
+  if (!/^[\x21-\x7e]+$/.test(value) || value.includes('\\') || /[?&](sysparm_tiny|token)=/i.test(value))
+    return undefined;
   return value;
 }
 

@@ -30,12 +30,42 @@ export function createMetrics(): Metrics {
   collectDefaultMetrics({ register: registry });
   return {
     registry,
-    requests: new Counter({ name: 'iryo_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] }),
-    latency: new Histogram({ name: 'iryo_http_request_duration_seconds', help: 'HTTP request latency', labelNames: ['method', 'route'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] }),
-    logins: new Counter({ name: 'iryo_logins_total', help: 'Login attempts by outcome', labelNames: ['outcome'], registers: [registry] }),
-    resets: new Counter({ name: 'iryo_password_reset_requests_total', help: 'Password reset requests (stage ②) by outcome', labelNames: ['outcome'], registers: [registry] }),
-    mails: new Counter({ name: 'iryo_mail_deliveries_total', help: 'Mail delivery attempts by outcome', labelNames: ['outcome'], registers: [registry] }),
-    mailRounds: new Counter({ name: 'iryo_mail_worker_rounds_total', help: 'Rounds the mail worker ran (deciding reset requests, delivering mail)', registers: [registry] }),
+    requests: new Counter({
+      name: 'iryo_http_requests_total',
+      help: 'HTTP requests by route and status',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    }),
+    latency: new Histogram({
+      name: 'iryo_http_request_duration_seconds',
+      help: 'HTTP request latency',
+      labelNames: ['method', 'route'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    logins: new Counter({
+      name: 'iryo_logins_total',
+      help: 'Login attempts by outcome',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    resets: new Counter({
+      name: 'iryo_password_reset_requests_total',
+      help: 'Password reset requests (stage ②) by outcome',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    mails: new Counter({
+      name: 'iryo_mail_deliveries_total',
+      help: 'Mail delivery attempts by outcome',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    mailRounds: new Counter({
+      name: 'iryo_mail_worker_rounds_total',
+      help: 'Rounds the mail worker ran (deciding reset requests, delivering mail)',
+      registers: [registry],
+    }),
   };
 }
 
@@ -51,8 +81,13 @@ export function countAuditEvent(m: Metrics, event: string, outcome: string): voi
   else if (event === 'mail.sent' || event === 'mail.retry' || event === 'mail.failed') m.mails.inc({ outcome });
 }
 
-
-export async function operabilityRoutes(app: FastifyInstance, s: Services, m: Metrics, redis: Redis | undefined, metricsToken: string | undefined): Promise<void> {
+export async function operabilityRoutes(
+  app: FastifyInstance,
+  s: Services,
+  m: Metrics,
+  redis: Redis | undefined,
+  metricsToken: string | undefined,
+): Promise<void> {
   const started = process.hrtime.bigint();
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -84,29 +119,52 @@ export async function operabilityRoutes(app: FastifyInstance, s: Services, m: Me
       const st = await outboxStats(s.db, s.now());
       const age = (at: number | null) => (at === null ? null : Math.round((s.now() - at) / 1000));
       mail = {
-        queued: st.queued, failed: st.failed, oldestUndeliveredSeconds: age(st.oldestUndeliveredAt),
-        resetRequestsWaiting: st.resetRequestsWaiting, oldestResetRequestSeconds: age(st.oldestResetRequestAt),
+        queued: st.queued,
+        failed: st.failed,
+        oldestUndeliveredSeconds: age(st.oldestUndeliveredAt),
+        resetRequestsWaiting: st.resetRequestsWaiting,
+        oldestResetRequestSeconds: age(st.oldestResetRequestAt),
       };
     }
     const ready = database && redisOk !== false;
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', database, redis: redisOk, mail });
+    return reply
+      .code(ready ? 200 : 503)
+      .send({ status: ready ? 'ready' : 'not ready', database, redis: redisOk, mail });
   });
 
   app.get('/metrics', async (request, reply) => {
     const auth = String(request.headers.authorization ?? '');
-    const allowed = metricsToken ? sameDigest(hashToken(auth), hashToken(`Bearer ${metricsToken}`)) : isLoopbackAddress(request.socket.remoteAddress);
+    const allowed = metricsToken
+      ? sameDigest(hashToken(auth), hashToken(`Bearer ${metricsToken}`))
+      : isLoopbackAddress(request.socket.remoteAddress);
     if (!allowed) return reply.code(403).type('text/plain').send('forbidden\n');
     const st = await outboxStats(s.db, s.now());
     const text = await m.registry.metrics();
     const age = (at: number | null) => (at === null ? 0 : Math.round((s.now() - at) / 1000));
-    const gauge = (name: string, help: string, value: number) => `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${name} ${value}\n`;
+    const gauge = (name: string, help: string, value: number) =>
+      `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${name} ${value}\n`;
     const extra = [
       gauge('iryo_outbox_depth', 'Mails queued or being sent', st.queued),
       gauge('iryo_outbox_failed', 'Mails given up after all retries', st.failed),
-      gauge('iryo_outbox_oldest_undelivered_seconds', 'Age of the oldest undelivered mail', age(st.oldestUndeliveredAt)),
-      gauge('iryo_reset_requests_waiting', 'Stage-2 reset requests the worker has not decided yet', st.resetRequestsWaiting),
-      gauge('iryo_reset_requests_oldest_seconds', 'Age of the oldest undecided reset request', age(st.oldestResetRequestAt)),
+      gauge(
+        'iryo_outbox_oldest_undelivered_seconds',
+        'Age of the oldest undelivered mail',
+        age(st.oldestUndeliveredAt),
+      ),
+      gauge(
+        'iryo_reset_requests_waiting',
+        'Stage-2 reset requests the worker has not decided yet',
+        st.resetRequestsWaiting,
+      ),
+      gauge(
+        'iryo_reset_requests_oldest_seconds',
+        'Age of the oldest undecided reset request',
+        age(st.oldestResetRequestAt),
+      ),
     ].join('');
-    return reply.type(m.registry.contentType).header('cache-control', 'no-store').send(text + extra);
+    return reply
+      .type(m.registry.contentType)
+      .header('cache-control', 'no-store')
+      .send(text + extra);
   });
 }

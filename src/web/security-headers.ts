@@ -22,7 +22,9 @@ export function helmetHeaders(options: HelmetOptions): Record<string, string> {
     },
   };
   let failure: unknown;
-  helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, (err?: unknown) => { failure = err; });
+  helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, (err?: unknown) => {
+    failure = err;
+  });
   if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
   return headers;
 }

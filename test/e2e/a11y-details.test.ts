@@ -11,7 +11,16 @@ import { ja } from '../../src/web/i18n/ja.ts';
 import { en } from '../../src/web/i18n/en.ts';
 import { BASE_URL, CAPTCHA, linkOf, type TestPortal } from '../helpers/test-app.ts';
 import { createOperator } from '../helpers/operators.ts';
-import { field, follow, formatA11y, screenshot, seriousA11yViolations, shown, browserPortal, launchOrSkip } from '../helpers/browser.ts';
+import {
+  field,
+  follow,
+  formatA11y,
+  screenshot,
+  seriousA11yViolations,
+  shown,
+  browserPortal,
+  launchOrSkip,
+} from '../helpers/browser.ts';
 
 const { launched, skip } = await launchOrSkip();
 
@@ -22,12 +31,25 @@ const parseRgb = (css: string): Rgb | undefined => {
 };
 /** WCAG 2.x relative luminance and contrast ratio. */
 const luminance = ([r, g, b]: Rgb) => {
-  const c = (v: number) => { const s = v / 255; return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4; };
+  const c = (v: number) => {
+    const s = v / 255;
+    return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  };
   return 0.2126 * c(r) + 0.7152 * c(g) + 0.0722 * c(b);
 };
-const contrast = (a: Rgb, b: Rgb) => { const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p); return (x! + 0.05) / (y! + 0.05); };
+const contrast = (a: Rgb, b: Rgb) => {
+  const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p);
+  return (x! + 0.05) / (y! + 0.05);
+};
 
-interface FocusStyle { focusVisible: boolean; outlineStyle: string; outlineWidth: number; outlineColor: string; boxShadow: string; behind: string }
+interface FocusStyle {
+  focusVisible: boolean;
+  outlineStyle: string;
+  outlineWidth: number;
+  outlineColor: string;
+  boxShadow: string;
+  behind: string;
+}
 
 /** Focuses the element as a keyboard user would and reads its focus styles and the background behind it. */
 async function focusStyle(page: Page, target: Locator): Promise<FocusStyle> {
@@ -39,9 +61,19 @@ async function focusStyle(page: Page, target: Locator): Promise<FocusStyle> {
     let behind = 'rgb(255, 255, 255)';
     for (let p = el.parentElement; p; p = p.parentElement) {
       const bg = getComputedStyle(p).backgroundColor;
-      if (bg && bg !== 'transparent' && !/rgba\(\d+, \d+, \d+, 0\)/.test(bg)) { behind = bg; break; }
+      if (bg && bg !== 'transparent' && !/rgba\(\d+, \d+, \d+, 0\)/.test(bg)) {
+        behind = bg;
+        break;
+      }
     }
-    return { focusVisible: el.matches(':focus-visible'), outlineStyle: s.outlineStyle, outlineWidth: parseFloat(s.outlineWidth), outlineColor: s.outlineColor, boxShadow: s.boxShadow, behind };
+    return {
+      focusVisible: el.matches(':focus-visible'),
+      outlineStyle: s.outlineStyle,
+      outlineWidth: parseFloat(s.outlineWidth),
+      outlineColor: s.outlineColor,
+      boxShadow: s.boxShadow,
+      behind,
+    };
   });
 }
 
@@ -54,7 +86,8 @@ function judge(name: string, f: FocusStyle): string[] {
   const problems: string[] = [];
   const bg = parseRgb(f.behind)!;
   if (!f.focusVisible) problems.push(`${name}: not :focus-visible`);
-  if (f.outlineStyle === 'none' || f.outlineWidth < 2) problems.push(`${name}: outline ${f.outlineStyle} ${f.outlineWidth}px`);
+  if (f.outlineStyle === 'none' || f.outlineWidth < 2)
+    problems.push(`${name}: outline ${f.outlineStyle} ${f.outlineWidth}px`);
   const ring = parseRgb(f.outlineColor);
   const shadow = /(rgba?\([^)]*\))\s+0px\s+0px\s+0px\s+([\d.]+)px/.exec(f.boxShadow);
   const halo = shadow ? parseRgb(shadow[1]!) : undefined;
@@ -64,8 +97,12 @@ function judge(name: string, f: FocusStyle): string[] {
   if (ring) parts.push(['outline', ring, f.outlineWidth]);
   if (halo && haloOutside > 0) parts.push(['halo', halo, haloOutside]);
   const best = Math.max(0, ...parts.filter(([, , w]) => w >= 2).map(([, c]) => contrast(c, bg)));
-  if (best < 3) problems.push(`${name}: best part 2px+ reaches ${best.toFixed(2)}:1 against ${f.behind} (${f.outlineColor} / ${f.boxShadow})`);
-  if (ring && halo && contrast(ring, halo) < 3) problems.push(`${name}: ring and halo only ${contrast(ring, halo).toFixed(2)}:1 apart`);
+  if (best < 3)
+    problems.push(
+      `${name}: best part 2px+ reaches ${best.toFixed(2)}:1 against ${f.behind} (${f.outlineColor} / ${f.boxShadow})`,
+    );
+  if (ring && halo && contrast(ring, halo) < 3)
+    problems.push(`${name}: ring and halo only ${contrast(ring, halo).toFixed(2)}:1 apart`);
   return problems;
 }
 
@@ -105,7 +142,10 @@ describe('browser: accessibility details [sqlite]', { skip }, () => {
   });
 
   test('E6: each reset screen has its own title (① 特定 - パスワードの再設定 …), in Japanese and in English', async () => {
-    for (const [lang, t, login] of [['ja', ja, 'title01'], ['en', en, 'title02']] as const) {
+    for (const [lang, t, login] of [
+      ['ja', ja, 'title01'],
+      ['en', en, 'title02'],
+    ] as const) {
       await portal.createUser({ username: login, email: `${login}@example.jp` });
       const page = await newPage();
       if (lang === 'en') await page.context().addCookies([{ name: 'lang', value: 'en', url: base }]);
@@ -147,7 +187,11 @@ describe('browser: accessibility details [sqlite]', { skip }, () => {
     await screenshot(page, 'a11y-03-menu-open');
     await page.keyboard.press('Escape');
     assert.equal(await open(), false, 'Escape closes the menu');
-    assert.equal(await page.evaluate(() => document.activeElement?.tagName), 'SUMMARY', 'the focus is back on the toggle');
+    assert.equal(
+      await page.evaluate(() => document.activeElement?.tagName),
+      'SUMMARY',
+      'the focus is back on the toggle',
+    );
     await page.keyboard.press('Enter');
     assert.equal(await open(), true);
     await page.keyboard.press('Escape');
@@ -169,23 +213,31 @@ describe('browser: accessibility details [sqlite]', { skip }, () => {
     const description = async (input: Locator) => {
       const ids = ((await input.getAttribute('aria-describedby')) ?? '').split(/\s+/).filter(Boolean);
       const page = input.page();
-      return Promise.all(ids.map(async (id) => {
-        const el = page.locator(`[id="${id}"]`);
-        assert.equal(await el.count(), 1, `aria-describedby names #${id}, which exists`);
-        return (await el.textContent())!.trim();
-      }));
+      return Promise.all(
+        ids.map(async (id) => {
+          const el = page.locator(`[id="${id}"]`);
+          assert.equal(await el.count(), 1, `aria-describedby names #${id}, which exists`);
+          return (await el.textContent())!.trim();
+        }),
+      );
     };
     const phone = portal.config.callCenterPhone;
     for (const path of ['/password-reset', '/register']) {
       const page = await newPage();
       await page.goto(`${base}${path}`);
       await shown(page.getByRole('button', { name: ja['captcha.pow.button'], exact: true }));
-      assert.deepEqual(await description(field(page, ja['reset.captcha'])),
-        [ja['reset.captchaHelp'], ja['captcha.pow.lead'], ja['reset.captchaPhoneHelp'].replace('{phone}', phone)], path);
+      assert.deepEqual(
+        await description(field(page, ja['reset.captcha'])),
+        [ja['reset.captchaHelp'], ja['captcha.pow.lead'], ja['reset.captchaPhoneHelp'].replace('{phone}', phone)],
+        path,
+      );
       const plain = await newPage({ javaScriptEnabled: false });
       await plain.goto(`${base}${path}`);
-      assert.deepEqual(await description(field(plain, ja['reset.captcha'])),
-        [ja['reset.captchaHelp'], ja['reset.captchaPhoneHelp'].replace('{phone}', phone)], `${path} without JavaScript: no button to describe`);
+      assert.deepEqual(
+        await description(field(plain, ja['reset.captcha'])),
+        [ja['reset.captchaHelp'], ja['reset.captchaPhoneHelp'].replace('{phone}', phone)],
+        `${path} without JavaScript: no button to describe`,
+      );
     }
   });
 
@@ -196,11 +248,22 @@ describe('browser: accessibility details [sqlite]', { skip }, () => {
     await client.post('/admin/login', { username: op.username, password: op.password });
     await client.get('/admin/news/new');
     const saved = await client.post('/admin/news/new', {
-      title_ja: '日本語だけのお知らせ', body_ja: '英語版はありません。', title_en: '', body_en: '', category: 'general', importance: 'normal',
-      publish_at: new Date(portal.clock.now() - 60_000 + 9 * 3600_000).toISOString().slice(0, 16), end_at: '', action: 'publish',
+      title_ja: '日本語だけのお知らせ',
+      body_ja: '英語版はありません。',
+      title_en: '',
+      body_en: '',
+      category: 'general',
+      importance: 'normal',
+      publish_at: new Date(portal.clock.now() - 60_000 + 9 * 3600_000).toISOString().slice(0, 16),
+      end_at: '',
+      action: 'publish',
     });
     assert.equal(saved.status, 303);
-    const { id } = await portal.database.db.selectFrom('news').select('id').where('title_ja', '=', '日本語だけのお知らせ').executeTakeFirstOrThrow();
+    const { id } = await portal.database.db
+      .selectFrom('news')
+      .select('id')
+      .where('title_ja', '=', '日本語だけのお知らせ')
+      .executeTakeFirstOrThrow();
     const page = await newPage({ bypassCSP: true }); // only to inject axe-core
     await page.context().addCookies([{ name: 'lang', value: 'en', url: base }]);
     const problems: string[] = [];

@@ -17,10 +17,8 @@ const { launched, skip } = await launchOrSkip();
 
 const PASSWORD = 'Touroku2026Pass';
 
-
-
-
-const heading = (page: Page, name: string, level?: number) => page.getByRole('heading', { name, exact: true, ...(level ? { level } : {}) });
+const heading = (page: Page, name: string, level?: number) =>
+  page.getByRole('heading', { name, exact: true, ...(level ? { level } : {}) });
 /** The error block tied to a field by aria-describedby. */
 async function errorsOf(input: Locator): Promise<string> {
   const ids = ((await input.getAttribute('aria-describedby')) ?? '').split(' ').filter((id) => id.endsWith('-error'));
@@ -52,7 +50,10 @@ describe('browser: accounts in Chromium [sqlite]', { skip }, () => {
     const capture = (name: string) => captureScreen(page, name, a11y, `accounts-${name}`);
 
     await page.goto(`${base}/csm`);
-    await follow(page, page.getByRole('main').getByRole('link', { name: tileName(ja['top.register'], ja['top.registerSub']) }));
+    await follow(
+      page,
+      page.getByRole('main').getByRole('link', { name: tileName(ja['top.register'], ja['top.registerSub']) }),
+    );
     assert.match(page.url(), /\/register\?flow=/);
     await shown(heading(page, ja['reg.title'], 1));
     await capture('01-register-form');
@@ -72,7 +73,10 @@ describe('browser: accounts in Chromium [sqlite]', { skip }, () => {
     await follow(page, page.getByRole('button', { name: ja['reg.submit'], exact: true }));
     await shown(page.getByRole('alert').filter({ hasText: ja['form.errorSummary'] }));
     assert.equal((await errorsOf(field(page, ja['reg.code']))).trim(), ja['reg.code.checkDigit']);
-    assert.equal((await errorsOf(field(page, ja['reg.phone']))).trim(), ja['reg.required'].replace('{label}', ja['reg.phone']));
+    assert.equal(
+      (await errorsOf(field(page, ja['reg.phone']))).trim(),
+      ja['reg.required'].replace('{label}', ja['reg.phone']),
+    );
     assert.equal(await field(page, ja['reg.name']).inputValue(), 'みなと内科クリニック');
     assert.equal(await field(page, ja['reset.captcha']).inputValue(), '', 'a new CAPTCHA is to be answered');
     await capture('02-register-errors');
@@ -149,7 +153,14 @@ describe('browser: accounts in Chromium [sqlite]', { skip }, () => {
     // Re-authentication (V3): the current password is asked again with every attempt.
     await field(page, ja['account.password.current']).fill(GOOD_PASSWORD);
     await follow(page, page.getByRole('button', { name: ja['account.email.submit'], exact: true }));
-    await shown(page.getByText(ja['account.email.sent'].replace('{email}', 'hontou@example.jp').replace('{confirm}', ja['account.email.confirmSubmit']), { exact: true }));
+    await shown(
+      page.getByText(
+        ja['account.email.sent']
+          .replace('{email}', 'hontou@example.jp')
+          .replace('{confirm}', ja['account.email.confirmSubmit']),
+        { exact: true },
+      ),
+    );
     await capture('12-provisional-sent');
 
     const mail = await mailTo(portal, 'hontou@example.jp', SUBJECTS.emailVerify);
@@ -174,7 +185,14 @@ describe('browser: accounts in Chromium [sqlite]', { skip }, () => {
   });
 
   test('V5 V6 W3: a registration for a code held by a provisional account waits; the call center calls back and approves it in the console', async () => {
-    await portal.createUser({ username: 'kari-shika', email: 'kari-shika@22', institutionCode: '2714001233', institutionName: 'なにわ歯科（旧）', displayName: '旧 担当', phone: '06-1234-5678' });
+    await portal.createUser({
+      username: 'kari-shika',
+      email: 'kari-shika@22',
+      institutionCode: '2714001233',
+      institutionName: 'なにわ歯科（旧）',
+      displayName: '旧 担当',
+      phone: '06-1234-5678',
+    });
     const op = await createOperator(portal, 'support', 'cc-browser', 'コールセンター山田');
     const page = await newPage();
     const a11y: string[] = [];
@@ -208,7 +226,13 @@ describe('browser: accounts in Chromium [sqlite]', { skip }, () => {
     await field(desk, ja['admin.login.password']).fill(op.password);
     await follow(desk, desk.getByRole('button', { name: ja['admin.login.submit'], exact: true }));
     const nav = desk.getByRole('navigation', { name: ja['admin.nav.label'] });
-    await follow(desk, nav.getByRole('link', { name: `${ja['admin.nav.cases']}${ja['admin.nav.count'].replace('{n}', '1')}`, exact: true }));
+    await follow(
+      desk,
+      nav.getByRole('link', {
+        name: `${ja['admin.nav.cases']}${ja['admin.nav.count'].replace('{n}', '1')}`,
+        exact: true,
+      }),
+    );
     await shown(desk.getByRole('row').filter({ hasText: 'なにわ歯科医院' }));
     await deskShot('22-console-cases');
     await follow(desk, desk.getByRole('link', { name: ja['admin.cases.open'], exact: true }));
@@ -221,7 +245,8 @@ describe('browser: accounts in Chromium [sqlite]', { skip }, () => {
     await shown(desk.getByRole('link', { name: ja['admin.cases.checksRequired'], exact: true }));
     await shown(desk.locator('#checks-error').getByText(ja['admin.cases.checksRequired'], { exact: true }));
     await deskShot('23-console-case-refused');
-    for (const k of ['admin.cases.check.called', 'admin.cases.check.institution', 'admin.cases.check.contact'] as const) await desk.getByRole('checkbox', { name: ja[k] }).check();
+    for (const k of ['admin.cases.check.called', 'admin.cases.check.institution', 'admin.cases.check.contact'] as const)
+      await desk.getByRole('checkbox', { name: ja[k] }).check();
     await desk.locator('#reason-approve').fill('06-1234-5678 に折り返し、院長が申込を確認');
     await follow(desk, desk.getByRole('button', { name: ja['admin.cases.approve'], exact: true }));
     await shown(desk.getByText(ja['admin.cases.approved'], { exact: true }));

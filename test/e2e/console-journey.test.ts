@@ -17,10 +17,11 @@ import { field, follow, shown, browserPortal, launchOrSkip, captureScreen } from
 
 const { launched, skip } = await launchOrSkip();
 
-const heading = (page: Page, name: string, level?: number) => page.getByRole('heading', { name, exact: true, ...(level ? { level } : {}) });
+const heading = (page: Page, name: string, level?: number) =>
+  page.getByRole('heading', { name, exact: true, ...(level ? { level } : {}) });
 const menu = (page: Page) => page.getByRole('navigation', { name: ja['admin.nav.label'] });
 
-describe('browser: the operators\' console in Chromium [sqlite]', { skip }, () => {
+describe("browser: the operators' console in Chromium [sqlite]", { skip }, () => {
   const web = browserPortal(launched, { viewport: { width: 1200, height: 800 }, bypassCSP: true }); // bypassCSP only to inject axe-core
   const { newPage } = web;
   let portal: TestPortal;
@@ -45,13 +46,23 @@ describe('browser: the operators\' console in Chromium [sqlite]', { skip }, () =
   after(() => web.close());
 
   test('issue4-2 W3: a call-center operator finds the account whose reset went to a provisional address and sees the reason', async () => {
-    await portal.createUser({ username: 'kari-clinic', email: 'kari-clinic@13', displayName: 'かり診療所', institutionCode: '1310123458' });
+    await portal.createUser({
+      username: 'kari-clinic',
+      email: 'kari-clinic@13',
+      displayName: 'かり診療所',
+      institutionCode: '1310123458',
+    });
     await requestReset(portal.client(), 'kari-clinic', 'kari-clinic@example.jp');
     const op = await createOperator(portal, 'support', 'cc-browser', 'コールセンター田中');
 
     const page = await newPage();
     await consoleLogin(page, op.username, op.password, '01-login');
-    await shown(menu(page).getByText(ja['admin.operator'].replace('{name}', op.displayName).replace('{role}', ja['admin.role.support']), { exact: true }));
+    await shown(
+      menu(page).getByText(
+        ja['admin.operator'].replace('{name}', op.displayName).replace('{role}', ja['admin.role.support']),
+        { exact: true },
+      ),
+    );
     await capture(page, '02-home');
 
     await follow(page, menu(page).getByRole('link', { name: ja['admin.nav.users'], exact: true }));
@@ -65,10 +76,16 @@ describe('browser: the operators\' console in Chromium [sqlite]', { skip }, () =
     await shown(heading(page, ja['admin.user.heading'].replace('{login}', 'kari-clinic'), 1));
     await shown(page.getByRole('definition').filter({ hasText: ja['admin.status.provisional'] }));
     // The reason the user got no mail, in the reset attempts table: a sentence to read out, no event code (Q1).
-    await shown(page.getByRole('cell', { name: ja['audit.password_reset.requested.provisional_address'], exact: true }));
+    await shown(
+      page.getByRole('cell', { name: ja['audit.password_reset.requested.provisional_address'], exact: true }),
+    );
     assert.equal(await page.getByText('password_reset.requested').count(), 0, 'no event code on the account page');
     await shown(page.getByText(ja['admin.user.cannotSend'], { exact: true }));
-    assert.equal(await page.getByRole('button', { name: ja['admin.user.sendReset'] }).count(), 0, 'no send-reset for a provisional address');
+    assert.equal(
+      await page.getByRole('button', { name: ja['admin.user.sendReset'] }).count(),
+      0,
+      'no send-reset for a provisional address',
+    );
     await capture(page, '04-account');
 
     // Q6 W1: an action without its reason: the error summary takes the focus, and its link leads to the field.
@@ -77,7 +94,11 @@ describe('browser: the operators\' console in Chromium [sqlite]', { skip }, () =
     await shown(summary);
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'error-summary', 'focus on the error summary');
     await summary.getByRole('link', { name: ja['admin.reasonRequired'], exact: true }).click();
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'reason-lock', 'the link moves to the reason field');
+    assert.equal(
+      await page.evaluate(() => document.activeElement?.id),
+      'reason-lock',
+      'the link moves to the reason field',
+    );
     await capture(page, '04b-account-error');
 
     await follow(page, menu(page).getByRole('link', { name: ja['admin.nav.mail'], exact: true }));
@@ -86,7 +107,10 @@ describe('browser: the operators\' console in Chromium [sqlite]', { skip }, () =
     await follow(page, menu(page).getByRole('link', { name: ja['admin.nav.audit'], exact: true }));
     await field(page, ja['admin.audit.account']).fill('kari-clinic');
     await follow(page, page.getByRole('main').getByRole('button', { name: ja['admin.audit.submit'], exact: true }));
-    const row = page.getByRole('row').filter({ hasText: ja['audit.password_reset.requested.provisional_address'] }).first();
+    const row = page
+      .getByRole('row')
+      .filter({ hasText: ja['audit.password_reset.requested.provisional_address'] })
+      .first();
     await shown(row.getByRole('cell', { name: 'kari-clinic', exact: true }));
     await capture(page, '06-audit');
 
@@ -102,13 +126,19 @@ describe('browser: the operators\' console in Chromium [sqlite]', { skip }, () =
     const title = '電子処方箋管理サービスのメンテナンスについて';
     const page = await newPage();
     await consoleLogin(page, op.username, op.password);
-    assert.equal(await menu(page).getByRole('link', { name: ja['admin.nav.users'], exact: true }).count(), 0, 'no call-center menu for an editor');
+    assert.equal(
+      await menu(page).getByRole('link', { name: ja['admin.nav.users'], exact: true }).count(),
+      0,
+      'no call-center menu for an editor',
+    );
 
     await follow(page, menu(page).getByRole('link', { name: ja['admin.nav.news'], exact: true }));
     await capture(page, '07-news-list');
     await follow(page, page.getByRole('link', { name: ja['admin.content.new'], exact: true }));
     await field(page, ja['admin.news.titleJa']).fill(title);
-    await field(page, ja['admin.news.bodyJa']).fill('メンテナンスのため、**一時的に**ご利用いただけません。\n\n- 開始：22時\n- 終了：翌6時');
+    await field(page, ja['admin.news.bodyJa']).fill(
+      'メンテナンスのため、**一時的に**ご利用いただけません。\n\n- 開始：22時\n- 終了：翌6時',
+    );
     await field(page, ja['admin.news.titleEn']).fill('Maintenance of the electronic prescription service');
     await field(page, ja['admin.news.bodyEn']).fill('The service is **briefly** unavailable.');
     await page.getByLabel(ja['admin.news.category']).selectOption('e-prescription');
@@ -122,10 +152,15 @@ describe('browser: the operators\' console in Chromium [sqlite]', { skip }, () =
 
     await follow(page, page.getByRole('button', { name: ja['admin.content.publish'], exact: true }));
     await shown(page.getByText(ja['admin.content.published'], { exact: true }));
-    await shown(page.getByRole('row').filter({ hasText: title }).getByText(ja['admin.content.statusPublished'], { exact: true }));
+    await shown(
+      page.getByRole('row').filter({ hasText: title }).getByText(ja['admin.content.statusPublished'], { exact: true }),
+    );
     await capture(page, '09-news-published');
 
-    for (const [nav, screen] of [[ja['admin.nav.faq'], '10-faq-list'], [ja['admin.nav.pages'], '12-pages-list']] as const) {
+    for (const [nav, screen] of [
+      [ja['admin.nav.faq'], '10-faq-list'],
+      [ja['admin.nav.pages'], '12-pages-list'],
+    ] as const) {
       await follow(page, menu(page).getByRole('link', { name: nav, exact: true }));
       await capture(page, screen);
       await follow(page, page.getByRole('link', { name: ja['admin.content.edit'], exact: true }).first());

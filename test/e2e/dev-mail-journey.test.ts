@@ -37,10 +37,32 @@ describe('browser: reading mail at /dev/mail in development [sqlite]', { skip },
     database = await freshDatabase('sqlite');
     // The fixed CAPTCHA answer is accepted only with NODE_ENV=test (S8); /dev/mail only in development: the test
     // reads its settings as a test and then runs the app as development would.
-    const config = { ...loadConfig({ NODE_ENV: 'test', BASE_URL: base, DATA_DIR: dir, CAPTCHA_TEST_ANSWER: CAPTCHA, SESSION_SECRET: 'test-secret-test-secret-test-secret-0123' }, { persistSecret: false }), nodeEnv: 'development' };
-    app = await buildApp({ config, db: database.db, dialect: database.dialect, transport: createFileTransport(join(dir, 'outbox')), mailPollMs: 50 });
+    const config = {
+      ...loadConfig(
+        {
+          NODE_ENV: 'test',
+          BASE_URL: base,
+          DATA_DIR: dir,
+          CAPTCHA_TEST_ANSWER: CAPTCHA,
+          SESSION_SECRET: 'test-secret-test-secret-test-secret-0123',
+        },
+        { persistSecret: false },
+      ),
+      nodeEnv: 'development',
+    };
+    app = await buildApp({
+      config,
+      db: database.db,
+      dialect: database.dialect,
+      transport: createFileTransport(join(dir, 'outbox')),
+      mailPollMs: 50,
+    });
     await app.listen({ port, host: '127.0.0.1' });
-    const r = await createUser(database.db, POLICIES.portal, Date.now(), { username: 'devmail01', email: 'devmail01@example.jp', password: GOOD_PASSWORD });
+    const r = await createUser(database.db, POLICIES.portal, Date.now(), {
+      username: 'devmail01',
+      email: 'devmail01@example.jp',
+      password: GOOD_PASSWORD,
+    });
     assert.ok(r.ok);
   });
 

@@ -22,7 +22,8 @@ const { launched, skip } = await launchOrSkip();
 const PASSWORD = 'Kagi2026Pass';
 const NEW_PASSWORD = 'Kagi2026Next';
 
-const heading = (page: Page, name: string, level?: number) => page.getByRole('heading', { name, exact: true, ...(level ? { level } : {}) });
+const heading = (page: Page, name: string, level?: number) =>
+  page.getByRole('heading', { name, exact: true, ...(level ? { level } : {}) });
 
 /** What a form's Enter must press: a button text, or 'primary' for the form's own .button--primary (console action boxes). */
 type Expected = Record<string, string | 'primary'>;
@@ -40,14 +41,20 @@ async function enterInEveryField(page: Page, expected: Expected): Promise<string
       const form = e.target as HTMLFormElement;
       const s = e.submitter as HTMLElement | null;
       const primary = form.querySelector('[type="submit"].button--primary, button:not([type]).button--primary');
-      w.__submits.push({ button: s ? (s.textContent ?? '').trim() : '(none)', primary: s !== null && s === primary, primaryText: primary ? (primary.textContent ?? '').trim() : '' });
+      w.__submits.push({
+        button: s ? (s.textContent ?? '').trim() : '(none)',
+        primary: s !== null && s === primary,
+        primaryText: primary ? (primary.textContent ?? '').trim() : '',
+      });
       e.preventDefault();
     };
     document.addEventListener('submit', w.__record, true);
     w.__novalidate = [...document.forms].map((f) => f.noValidate);
     for (const f of document.forms) f.noValidate = true;
   });
-  const inputs = page.locator('form input:not([type="hidden"]):not([type="checkbox"]):not([type="radio"]):not([type="submit"]):not([type="button"]):not([readonly])');
+  const inputs = page.locator(
+    'form input:not([type="hidden"]):not([type="checkbox"]):not([type="radio"]):not([type="submit"]):not([type="button"]):not([readonly])',
+  );
   const lines: string[] = [];
   const count = await inputs.count();
   for (let i = 0; i < count; i++) {
@@ -55,22 +62,33 @@ async function enterInEveryField(page: Page, expected: Expected): Promise<string
     if (!(await input.isVisible())) continue;
     const { action, label } = await input.evaluate((el: HTMLInputElement) => ({
       // getAttribute: a control named "action" (the buttons of ① and the editors) shadows form.action.
-      action: new URL(el.form!.getAttribute('action') ?? '', document.baseURI).pathname, label: (el.labels?.[0]?.childNodes[0]?.textContent ?? el.name).trim(),
+      action: new URL(el.form!.getAttribute('action') ?? '', document.baseURI).pathname,
+      label: (el.labels?.[0]?.childNodes[0]?.textContent ?? el.name).trim(),
     }));
     const before = await page.evaluate(() => (window as any).__submits.length as number);
     await input.focus();
     await input.press('Enter');
-    const got = await page.evaluate((n) => (window as any).__submits.slice(n), before) as Array<{ button: string; primary: boolean; primaryText: string }>;
+    const got = (await page.evaluate((n) => (window as any).__submits.slice(n), before)) as Array<{
+      button: string;
+      primary: boolean;
+      primaryText: string;
+    }>;
     const key = Object.keys(expected).find((k) => new RegExp(`^${k}$`).test(action));
     const want = key === undefined ? undefined : expected[key];
-    const pressed = got.length === 1 ? got[0]!.button : got.length === 0 ? '(nothing submitted)' : `(${got.length} submissions)`;
-    const ok = got.length === 1 && want !== undefined && (want === 'primary' ? got[0]!.primary : got[0]!.button === want);
-    lines.push(`${ok ? '' : '✗ '}${action} › ${label} → ${pressed}${ok ? '' : ` (expected ${want === 'primary' ? got[0]?.primaryText ?? 'the primary button' : want ?? 'an expectation for this form'})`}`);
+    const pressed =
+      got.length === 1 ? got[0]!.button : got.length === 0 ? '(nothing submitted)' : `(${got.length} submissions)`;
+    const ok =
+      got.length === 1 && want !== undefined && (want === 'primary' ? got[0]!.primary : got[0]!.button === want);
+    lines.push(
+      `${ok ? '' : '✗ '}${action} › ${label} → ${pressed}${ok ? '' : ` (expected ${want === 'primary' ? (got[0]?.primaryText ?? 'the primary button') : (want ?? 'an expectation for this form')})`}`,
+    );
   }
   await page.evaluate(() => {
     const w = window as any;
     document.removeEventListener('submit', w.__record, true);
-    [...document.forms].forEach((f, i) => { f.noValidate = w.__novalidate[i]; });
+    [...document.forms].forEach((f, i) => {
+      f.noValidate = w.__novalidate[i];
+    });
   });
   assert.ok(lines.length > 0, `no text field on ${page.url()}`);
   return lines;
@@ -84,14 +102,18 @@ async function enterFor(page: Page, input: Locator): Promise<void> {
   await page.waitForLoadState('load');
 }
 
-describe('browser: Enter in every field presses the form\'s main action [sqlite]', { skip }, () => {
+describe("browser: Enter in every field presses the form's main action [sqlite]", { skip }, () => {
   const web = browserPortal(launched);
   const { newPage } = web;
   let portal: TestPortal;
   let base: string;
   const report: string[] = [];
 
-  const onServer = (link: string) => { const u = new URL(link); assert.equal(u.origin, BASE_URL); return `${base}${u.pathname}${u.search}`; };
+  const onServer = (link: string) => {
+    const u = new URL(link);
+    assert.equal(u.origin, BASE_URL);
+    return `${base}${u.pathname}${u.search}`;
+  };
   async function check(page: Page, expected: Expected): Promise<void> {
     const lines = await enterInEveryField(page, expected);
     report.push(...lines);
@@ -129,7 +151,9 @@ describe('browser: Enter in every field presses the form\'s main action [sqlite]
     await field(page, ja['reset.newPassword']).fill(PASSWORD);
     await field(page, ja['reset.confirmPassword']).fill(PASSWORD);
     await enterFor(page, field(page, ja['reset.newPassword']));
-    await shown(heading(page, ja['reg.done.heading'], 1)).catch(async (e) => { throw new Error(`${e.message}\n${await page.getByRole('main').innerText()}`); });
+    await shown(heading(page, ja['reg.done.heading'], 1)).catch(async (e) => {
+      throw new Error(`${e.message}\n${await page.getByRole('main').innerText()}`);
+    });
     const { username } = namesIn(await page.getByRole('main').innerText());
     assert.ok(username);
 
@@ -148,14 +172,25 @@ describe('browser: Enter in every field presses the form\'s main action [sqlite]
     await field(page, ja['account.email.new']).fill('enter-new@example.jp');
     await field(page, ja['account.password.current']).fill(PASSWORD);
     await enterFor(page, field(page, ja['account.email.new']));
-    await shown(page.getByText(ja['account.email.sent'].replace('{email}', 'enter-new@example.jp').replace('{confirm}', ja['account.email.confirmSubmit']), { exact: true }));
+    await shown(
+      page.getByText(
+        ja['account.email.sent']
+          .replace('{email}', 'enter-new@example.jp')
+          .replace('{confirm}', ja['account.email.confirmSubmit']),
+        { exact: true },
+      ),
+    );
     await page.goto(`${base}/account/password`);
     await check(page, { '/account/password': ja['account.password.submit'], '/logout': ja['nav.logout'] });
     await field(page, ja['account.password.current']).fill(PASSWORD);
     await field(page, ja['reset.newPassword']).fill(NEW_PASSWORD);
     await field(page, ja['reset.confirmPassword']).fill(NEW_PASSWORD);
     await enterFor(page, field(page, ja['reset.confirmPassword']));
-    assert.notEqual(new URL(page.url()).pathname, '/account/password', `the change went through: ${await page.getByRole('main').innerText()}`);
+    assert.notEqual(
+      new URL(page.url()).pathname,
+      '/account/password',
+      `the change went through: ${await page.getByRole('main').innerText()}`,
+    );
 
     // よくある質問: Enter searches.
     await page.goto(`${base}/csm/faq`);
@@ -176,7 +211,9 @@ describe('browser: Enter in every field presses the form\'s main action [sqlite]
     await field(reset, ja['reset.email']).fill('enter@example.jp');
     await enterFor(reset, field(reset, ja['reset.email']));
     await shown(heading(reset, ja['reset.sent.heading'], 2));
-    const mail = await portal.sink.waitFor((m) => m.to.includes('enter@example.jp') && m.subject.includes('パスワード変更用URL'));
+    const mail = await portal.sink.waitFor(
+      (m) => m.to.includes('enter@example.jp') && m.subject.includes('パスワード変更用URL'),
+    );
     await reset.goto(onServer(linkOf(mail)));
     await shown(heading(reset, ja['reset.reset.heading'], 2));
     await check(reset, { '/passwordreset.do': ja['reset.submit'] });
@@ -188,7 +225,11 @@ describe('browser: Enter in every field presses the form\'s main action [sqlite]
   });
 
   test('E1 W3: the console — login, account search, the action boxes with their reasons, the audit search, and the editors (preview)', async () => {
-    const user = await portal.createUser({ username: 'enter-clinic', email: 'enter-clinic@example.jp', displayName: 'エンター薬局' });
+    const user = await portal.createUser({
+      username: 'enter-clinic',
+      email: 'enter-clinic@example.jp',
+      displayName: 'エンター薬局',
+    });
     const op = await createOperator(portal, 'admin', 'enter-admin', '鍵盤管理者');
     const page = await newPage();
 
@@ -209,24 +250,50 @@ describe('browser: Enter in every field presses the form\'s main action [sqlite]
     await portal.database.db.updateTable('users').set({ failed_logins: 1 }).where('id', '=', user.id).execute();
     await page.goto(`${base}/admin/users/${user.id}`);
     await check(page, {
-      [`/admin/users/${user.id}/unlock`]: ja['admin.user.unlock'], [`/admin/users/${user.id}/lock`]: ja['admin.user.lock'], [`/admin/users/${user.id}/send-reset`]: ja['admin.user.sendReset'],
-      [`/admin/users/${user.id}/mark-email-wrong`]: ja['admin.user.markWrong'], '/admin/logout': 'primary',
+      [`/admin/users/${user.id}/unlock`]: ja['admin.user.unlock'],
+      [`/admin/users/${user.id}/lock`]: ja['admin.user.lock'],
+      [`/admin/users/${user.id}/send-reset`]: ja['admin.user.sendReset'],
+      [`/admin/users/${user.id}/mark-email-wrong`]: ja['admin.user.markWrong'],
+      '/admin/logout': 'primary',
     });
-    assert.ok(report.some((l) => l.startsWith(`/admin/users/${user.id}/unlock`)), 'the unlock box was probed');
-    await page.getByLabel(new RegExp(`^${ja['admin.reason']}`)).first().fill('電話でご本人確認のうえ解除');
+    assert.ok(
+      report.some((l) => l.startsWith(`/admin/users/${user.id}/unlock`)),
+      'the unlock box was probed',
+    );
+    await page
+      .getByLabel(new RegExp(`^${ja['admin.reason']}`))
+      .first()
+      .fill('電話でご本人確認のうえ解除');
     await enterFor(page, page.getByLabel(new RegExp(`^${ja['admin.reason']}`)).first());
-    assert.deepEqual((await portal.audit()).filter((a) => a.event.startsWith('support.unlock')).map((a) => a.outcome), ['ok'], 'Enter in the reason unlocked the account');
+    assert.deepEqual(
+      (await portal.audit()).filter((a) => a.event.startsWith('support.unlock')).map((a) => a.outcome),
+      ['ok'],
+      'Enter in the reason unlocked the account',
+    );
 
     // A registration for a code held by a provisional account waits for the call-back: 承認 and 却下 each submit their own.
-    await portal.createUser({ username: 'enter-kari', email: 'enter-kari@31', institutionCode: '2714001233', institutionName: '旧エンター歯科', phone: '06-1234-5678' });
+    await portal.createUser({
+      username: 'enter-kari',
+      email: 'enter-kari@31',
+      institutionCode: '2714001233',
+      institutionName: '旧エンター歯科',
+      phone: '06-1234-5678',
+    });
     const applicant = portal.client();
-    assert.equal((await register(applicant, { code: '2714001233', name: 'エンター歯科', email: 'enter-case@example.jp' })).status, 200);
+    assert.equal(
+      (await register(applicant, { code: '2714001233', name: 'エンター歯科', email: 'enter-case@example.jp' })).status,
+      200,
+    );
     await applicant.open(pathOf(registrationLinkOf(await mailTo(portal, 'enter-case@example.jp', SUBJECTS.verify))));
     await applicant.submit({ password: 'Shika2026Pass', confirm: 'Shika2026Pass' });
-    const { id: caseId } = await portal.database.db.selectFrom('registration_cases').select('id').executeTakeFirstOrThrow();
+    const { id: caseId } = await portal.database.db
+      .selectFrom('registration_cases')
+      .select('id')
+      .executeTakeFirstOrThrow();
     await page.goto(`${base}/admin/registration-cases/${caseId}`);
     await check(page, {
-      [`/admin/registration-cases/${caseId}/approve`]: ja['admin.cases.approve'], [`/admin/registration-cases/${caseId}/reject`]: ja['admin.cases.reject'],
+      [`/admin/registration-cases/${caseId}/approve`]: ja['admin.cases.approve'],
+      [`/admin/registration-cases/${caseId}/reject`]: ja['admin.cases.reject'],
       '/admin/logout': 'primary',
     });
 
@@ -234,7 +301,11 @@ describe('browser: Enter in every field presses the form\'s main action [sqlite]
     await check(page, { '/admin/audit': ja['admin.audit.submit'], '/admin/logout': 'primary' });
     await field(page, ja['admin.audit.account']).fill('enter-clinic');
     await enterFor(page, field(page, ja['admin.audit.event']));
-    assert.equal(new URL(page.url()).searchParams.get('account'), 'enter-clinic', 'the search ran with the typed account');
+    assert.equal(
+      new URL(page.url()).searchParams.get('account'),
+      'enter-clinic',
+      'the search ran with the typed account',
+    );
 
     for (const path of ['/admin/news/new', '/admin/faq/new', '/admin/pages/contact']) {
       await page.goto(`${base}${path}`);
@@ -245,7 +316,11 @@ describe('browser: Enter in every field presses the form\'s main action [sqlite]
     await page.getByLabel(new RegExp(`^${ja['admin.news.bodyJa']}`)).fill('本文');
     await enterFor(page, field(page, ja['admin.news.titleJa']));
     await shown(heading(page, ja['admin.content.previewHeading'], 2));
-    const stored = await portal.database.db.selectFrom('news').select('id').where('title_ja', '=', 'エンターで確認').execute();
+    const stored = await portal.database.db
+      .selectFrom('news')
+      .select('id')
+      .where('title_ja', '=', 'エンターで確認')
+      .execute();
     assert.deepEqual(stored, [], 'Enter previewed: nothing was saved or published');
   });
 });

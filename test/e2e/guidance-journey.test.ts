@@ -19,7 +19,8 @@ const { launched, skip } = await launchOrSkip();
 const NEW_PASSWORD = 'Hikari2026Sora';
 const REG_PASSWORD = 'Touroku2026Pass';
 
-const heading = (page: Page, name: string, level?: number) => page.getByRole('heading', { name, exact: true, ...(level ? { level } : {}) });
+const heading = (page: Page, name: string, level?: number) =>
+  page.getByRole('heading', { name, exact: true, ...(level ? { level } : {}) });
 
 describe('browser: guidance on login, reset and registration in Chromium [sqlite]', { skip }, () => {
   const web = browserPortal(launched, { bypassCSP: true }); // bypassCSP only to inject axe-core
@@ -49,7 +50,9 @@ describe('browser: guidance on login, reset and registration in Chromium [sqlite
     await portal.createUser({ username: 'midori-iin', email: 'midori@example.jp', displayName: 'みどり医院' });
     const page = await newPage();
     await page.goto(`${base}/login`);
-    const rule = page.getByText(ja['login.lockRule'].replace('{threshold}', '5').replace('{minutes}', '15'), { exact: true });
+    const rule = page.getByText(ja['login.lockRule'].replace('{threshold}', '5').replace('{minutes}', '15'), {
+      exact: true,
+    });
     const alert = page.getByRole('alert');
     for (let n = 1; n <= 3; n++) {
       await logInWith(page, 'midori-iin', `Wrong${n}Pass2026`);
@@ -102,7 +105,8 @@ describe('browser: guidance on login, reset and registration in Chromium [sqlite
     assert.equal(await page.getByText(ja['reset.emailInvalid']).count(), 0, 'not refused as "not an address"');
     const box = page.getByRole('region', { name: ja['reset.sent.noMailHeading'], exact: true });
     await shown(box);
-    for (const key of ['login.notice.lead', 'login.notice.item1', 'login.notice.p1'] as const) await shown(box.getByText(ja[key], { exact: true }));
+    for (const key of ['login.notice.lead', 'login.notice.item1', 'login.notice.p1'] as const)
+      await shown(box.getByText(ja[key], { exact: true }));
     await shown(box.getByRole('link', { name: ja['top.register'], exact: true }));
     // The box is set apart: a frame thicker than the ordinary notice box's.
     const frame = await box.evaluate((el) => parseFloat(getComputedStyle(el).borderLeftWidth));

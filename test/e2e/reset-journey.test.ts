@@ -12,18 +12,27 @@ import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { ja } from '../../src/web/i18n/ja.ts';
 import { BASE_URL, CAPTCHA, GOOD_PASSWORD, linkOf, type TestPortal } from '../helpers/test-app.ts';
-import { focused, screenshot, field, follow, shown, tileName, WAIT, browserPortal, launchOrSkip, captureScreen } from '../helpers/browser.ts';
+import {
+  focused,
+  screenshot,
+  field,
+  follow,
+  shown,
+  tileName,
+  WAIT,
+  browserPortal,
+  launchOrSkip,
+  captureScreen,
+} from '../helpers/browser.ts';
 
 const { launched, skip } = await launchOrSkip();
 
 const NEW_PASSWORD = 'NewPassw0rd2026';
 
-
-
-
 const heading = (page: Page, name: string, level?: number) =>
   page.getByRole('heading', { name, exact: true, ...(level ? { level } : {}) });
-const currentStep = (page: Page) => page.getByRole('list', { name: ja['reset.steps'] }).locator('[aria-current="step"]');
+const currentStep = (page: Page) =>
+  page.getByRole('list', { name: ja['reset.steps'] }).locator('[aria-current="step"]');
 
 describe('browser: the reset journey in Chromium [sqlite]', { skip }, () => {
   const web = browserPortal(launched);
@@ -46,17 +55,26 @@ describe('browser: the reset journey in Chromium [sqlite]', { skip }, () => {
     assert.equal(await page.title(), ja['site.title']);
     const nav = page.getByRole('navigation', { name: ja['nav.label'] });
     await shown(nav.getByText(ja['nav.services'], { exact: true }));
-    for (const item of [ja['nav.news'], ja['nav.faq'], ja['nav.login']]) await shown(nav.getByRole('link', { name: item, exact: true }));
+    for (const item of [ja['nav.news'], ja['nav.faq'], ja['nav.login']])
+      await shown(nav.getByRole('link', { name: item, exact: true }));
     const main = page.getByRole('main');
     const tiles: Array<[string, string?]> = [
-      [ja['top.register'], ja['top.registerSub']], [ja['top.login'], ja['top.loginSub']], [ja['top.changes']],
-      [ja['top.news']], [ja['top.faq']], [ja['top.contact']], [ja['service.oqs']], [ja['service.eps']], [ja['service.ehr']],
+      [ja['top.register'], ja['top.registerSub']],
+      [ja['top.login'], ja['top.loginSub']],
+      [ja['top.changes']],
+      [ja['top.news']],
+      [ja['top.faq']],
+      [ja['top.contact']],
+      [ja['service.oqs']],
+      [ja['service.eps']],
+      [ja['service.ehr']],
     ];
     for (const [title, sub] of tiles) await shown(main.getByRole('link', { name: tileName(title, sub) }));
     await capture('01-top');
     // The per-service menu opens and lists the three services.
     await nav.getByText(ja['nav.services'], { exact: true }).click();
-    for (const s of [ja['service.oqs'], ja['service.eps'], ja['service.ehr']]) await shown(nav.getByRole('link', { name: s, exact: true }));
+    for (const s of [ja['service.oqs'], ja['service.eps'], ja['service.ehr']])
+      await shown(nav.getByRole('link', { name: s, exact: true }));
 
     // → ログイン in the header → the login page with the notice about provisional accounts.
     await follow(page, nav.getByRole('link', { name: ja['nav.login'], exact: true }));
@@ -91,7 +109,10 @@ describe('browser: the reset journey in Chromium [sqlite]', { skip }, () => {
     // W4: drawing new characters keeps the username typed so far.
     await follow(page, page.getByRole('button', { name: ja['reset.captchaRefresh'] }));
     assert.equal(await field(page, ja['reset.username']).inputValue(), 'clinic01');
-    assert.ok(await captchaImage.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0), 'the CAPTCHA image is drawn');
+    assert.ok(
+      await captchaImage.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0),
+      'the CAPTCHA image is drawn',
+    );
     await field(page, ja['reset.captcha']).fill(CAPTCHA);
     await capture('03-identify');
     await follow(page, page.getByRole('button', { name: ja['reset.next'], exact: true }));
@@ -110,7 +131,9 @@ describe('browser: the reset journey in Chromium [sqlite]', { skip }, () => {
     await capture('05-sent');
 
     // The mail's link (built from BASE_URL, T4), opened on the listening origin.
-    const mail = await portal.sink.waitFor((m) => m.to.includes('clinic01@example.jp') && m.subject.includes('パスワード変更用URL'));
+    const mail = await portal.sink.waitFor(
+      (m) => m.to.includes('clinic01@example.jp') && m.subject.includes('パスワード変更用URL'),
+    );
     const link = new URL(linkOf(mail));
     assert.equal(link.origin, BASE_URL);
     await page.goto(`${base}${link.pathname}${link.search}`);
@@ -129,7 +152,9 @@ describe('browser: the reset journey in Chromium [sqlite]', { skip }, () => {
 
     // 「Password Resetに成功」, not logged in (C2).
     await shown(heading(page, ja['reset.done.heading'], 2));
-    await shown(page.getByRole('navigation', { name: ja['nav.label'] }).getByRole('link', { name: ja['nav.login'], exact: true }));
+    await shown(
+      page.getByRole('navigation', { name: ja['nav.label'] }).getByRole('link', { name: ja['nav.login'], exact: true }),
+    );
     await capture('07-success');
 
     // 完了 → the login page → log in with the new password → the top page, logged in.
@@ -159,7 +184,9 @@ describe('browser: the reset journey in Chromium [sqlite]', { skip }, () => {
         const column = img.parentElement!.getBoundingClientRect();
         const box = img.getBoundingClientRect();
         return {
-          width: img.clientWidth, height: img.clientHeight, natural: [img.naturalWidth, img.naturalHeight],
+          width: img.clientWidth,
+          height: img.clientHeight,
+          natural: [img.naturalWidth, img.naturalHeight],
           inColumn: box.left >= column.left - 0.5 && box.right <= column.right + 0.5,
           scrolls: document.documentElement.scrollWidth > document.documentElement.clientWidth,
         };
@@ -168,10 +195,15 @@ describe('browser: the reset journey in Chromium [sqlite]', { skip }, () => {
     const desktop = await shownSize(await newPage());
     assert.deepEqual([desktop.width, desktop.height], [240, 80], 'shown at 240×80 on a desktop');
     assert.deepEqual(desktop.natural, [480, 160], 'drawn at 2× for sharpness');
-    const phone = await shownSize(await newPage({ viewport: { width: 320, height: 640 }, isMobile: true, deviceScaleFactor: 2 }));
+    const phone = await shownSize(
+      await newPage({ viewport: { width: 320, height: 640 }, isMobile: true, deviceScaleFactor: 2 }),
+    );
     assert.ok(phone.inColumn, `inside the field column on a phone (${JSON.stringify(phone)})`);
     assert.ok(!phone.scrolls, 'no sideways scrolling on a phone');
-    assert.ok(phone.width >= 200 && Math.abs(phone.width / phone.height - 3) < 0.05, `still large and not distorted on a phone (${phone.width}×${phone.height})`);
+    assert.ok(
+      phone.width >= 200 && Math.abs(phone.width / phone.height - 3) < 0.05,
+      `still large and not distorted on a phone (${phone.width}×${phone.height})`,
+    );
   });
 
   test('W3: keyboard only on the login page — Tab order is sensible and Enter submits', async () => {
@@ -187,10 +219,17 @@ describe('browser: the reset journey in Chromium [sqlite]', { skip }, () => {
     assert.equal(stops[0], `a:${ja['site.skip']}`, `the first Tab stop is the skip link: ${stops.join(' → ')}`);
     const at = stops.indexOf(`input:${ja['login.username']}`);
     assert.ok(at > 0, `Tab reaches ${ja['login.username']}: ${stops.join(' → ')}`);
-    assert.deepEqual(stops.slice(at), [
-      `input:${ja['login.username']}`, `input:${ja['login.password']}`, `button:${ja['pw.show']}`,
-      `button:${ja['login.submit']}`, `a:${ja['login.forgot']}`,
-    ], stops.join(' → '));
+    assert.deepEqual(
+      stops.slice(at),
+      [
+        `input:${ja['login.username']}`,
+        `input:${ja['login.password']}`,
+        `button:${ja['pw.show']}`,
+        `button:${ja['login.submit']}`,
+        `a:${ja['login.forgot']}`,
+      ],
+      stops.join(' → '),
+    );
 
     // Again from the top: Tab to ユーザー名, type, Tab, type, Enter.
     await page.goto(`${base}/login`);
@@ -218,7 +257,9 @@ describe('browser: the reset journey in Chromium [sqlite]', { skip }, () => {
     assert.equal(await field(page, ja['reset.username']).inputValue(), 'clinic03');
     // No JavaScript: the proof-of-work button stays hidden and the page points to the call center (K2).
     assert.equal(await page.getByRole('button', { name: ja['captcha.pow.button'] }).count(), 0);
-    await shown(page.getByText(ja['reset.captchaPhoneHelp'].replace('{phone}', portal.config.callCenterPhone), { exact: true }));
+    await shown(
+      page.getByText(ja['reset.captchaPhoneHelp'].replace('{phone}', portal.config.callCenterPhone), { exact: true }),
+    );
     // K4: Enter in the CAPTCHA field presses 「次へ」 (the form's first submit button), not the redraw.
     await field(page, ja['reset.captcha']).fill(CAPTCHA);
     const navigated = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: WAIT });
@@ -237,7 +278,9 @@ describe('browser: the reset journey in Chromium [sqlite]', { skip }, () => {
     const page = await newPage(); // no bypassCSP: captcha-pow.js runs under script-src 'self'
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
     await page.goto(`${base}/password-reset`);
     await field(page, ja['reset.username']).fill('clinic04');
     const status = page.getByRole('status').filter({ hasText: ja['captcha.pow.done'] });
@@ -254,13 +297,18 @@ describe('browser: the reset journey in Chromium [sqlite]', { skip }, () => {
     await shown(heading(page, ja['reset.verify.heading'], 2));
     assert.deepEqual(errors, [], errors.join('\n'));
     const identified = (await portal.audit('password_reset.identified')).filter((a) => a.identifier === 'clinic04');
-    assert.deepEqual(identified.map((a) => JSON.parse(a.detail ?? '{}').captcha), ['proof_of_work']);
+    assert.deepEqual(
+      identified.map((a) => JSON.parse(a.detail ?? '{}').captcha),
+      ['proof_of_work'],
+    );
   });
 
   test('L6 P3: under the real CSP the pages work (script, styles, CAPTCHA image) with no CSP error, and inline script is refused', async () => {
     const page = await newPage(); // no bypassCSP
     const errors: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) errors.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) errors.push(m.text());
+    });
     page.on('pageerror', (e) => errors.push(e.message));
 
     const response = await page.goto(`${base}/login`);
@@ -272,18 +320,26 @@ describe('browser: the reset journey in Chromium [sqlite]', { skip }, () => {
     await page.getByRole('button', { name: ja['pw.show'], exact: true }).click();
     assert.equal(await password.getAttribute('type'), 'text');
     // portal.css applied: the primary button is not the browser's default grey.
-    const background = await page.getByRole('button', { name: ja['login.submit'], exact: true }).evaluate((b) => getComputedStyle(b).backgroundColor);
+    const background = await page
+      .getByRole('button', { name: ja['login.submit'], exact: true })
+      .evaluate((b) => getComputedStyle(b).backgroundColor);
     assert.notEqual(background, 'rgb(239, 239, 239)');
 
     await follow(page, page.getByRole('link', { name: ja['login.forgot'], exact: true }));
     const captchaImage = page.getByRole('img', { name: ja['reset.captchaAlt'] });
     await shown(captchaImage);
-    assert.ok(await captchaImage.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0), 'the CAPTCHA image loads under img-src');
+    assert.ok(
+      await captchaImage.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0),
+      'the CAPTCHA image loads under img-src',
+    );
     assert.deepEqual(errors, [], `console errors on the login and reset pages:\n${errors.join('\n')}`);
 
     // And the policy really is enforced in this context: an inline script is refused.
     await page.addScriptTag({ content: 'window.__inline = 1' }).catch(() => undefined);
     assert.equal(await page.evaluate(() => (globalThis as any).__inline), undefined);
-    assert.ok(errors.some((e) => /Content Security Policy/i.test(e)), `the refusal is reported: ${errors.join('\n')}`);
+    assert.ok(
+      errors.some((e) => /Content Security Policy/i.test(e)),
+      `the refusal is reported: ${errors.join('\n')}`,
+    );
   });
 });

@@ -40,8 +40,15 @@ export interface RegistrationFields {
 export async function register(client: Client, f: RegistrationFields): Promise<Page> {
   await client.open('/register');
   return client.submit({
-    action: 'next', accountType: f.accountType ?? 'institution', code: f.code ?? '', name: f.name ?? 'テスト医院',
-    contact: f.contact ?? '厚生 太郎', email: f.email, phone: f.phone ?? '03-1234-5678', codes: f.codes ?? '', captcha: f.captcha ?? CAPTCHA,
+    action: 'next',
+    accountType: f.accountType ?? 'institution',
+    code: f.code ?? '',
+    name: f.name ?? 'テスト医院',
+    contact: f.contact ?? '厚生 太郎',
+    email: f.email,
+    phone: f.phone ?? '03-1234-5678',
+    codes: f.codes ?? '',
+    captcha: f.captcha ?? CAPTCHA,
   });
 }
 
@@ -75,7 +82,12 @@ export function mailsTo(portal: { sink: SmtpSink }, to: string): ReceivedMail[] 
 }
 
 /** Registers, follows the mailed link and sets the password; returns the completion page and the completion mail. */
-export async function registerFully(portal: { sink: SmtpSink }, client: Client, f: RegistrationFields, password: string): Promise<{ page: Page; mail: ReceivedMail; username: string; userId: string | undefined }> {
+export async function registerFully(
+  portal: { sink: SmtpSink },
+  client: Client,
+  f: RegistrationFields,
+  password: string,
+): Promise<{ page: Page; mail: ReceivedMail; username: string; userId: string | undefined }> {
   const sent = await register(client, f);
   if (sent.status !== 200) throw new Error(`registration form refused: ${sent.status} ${sent.text.slice(0, 400)}`);
   const verify = await mailTo(portal, f.email, SUBJECTS.verify);
@@ -98,24 +110,47 @@ export async function logIn(client: Client, username: string, password: string):
 export function fieldErrors(page: Page, id: string): string[] {
   const m = new RegExp(`<div id="${id}-error" class="field__error">([\\s\\S]*?)</div>`).exec(page.body);
   if (!m) return [];
-  return [...m[1]!.matchAll(/<p>([\s\S]*?)<\/p>/g)].map((x) => x[1]!.replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'"));
+  return [...m[1]!.matchAll(/<p>([\s\S]*?)<\/p>/g)].map((x) =>
+    x[1]!
+      .replace(/&amp;/g, '&')
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;/g, "'"),
+  );
 }
 
 export type CliRun = ProcessRun;
 
 /** Runs `node --import tsx src/cli.ts …` as the operator would, on the database at `databaseUrl`; `input` is piped to stdin. */
 export function runCli(args: string[], env: Record<string, string>, input?: string): Promise<CliRun> {
-  return runToEnd([process.execPath, '--import', 'tsx', 'src/cli.ts', ...args], { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'test', ...env }, { input });
+  return runToEnd(
+    [process.execPath, '--import', 'tsx', 'src/cli.ts', ...args],
+    { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'test', ...env },
+    { input },
+  );
 }
 
 /** Rows of the outbox addressed to `to` (what the portal queued, sent or not). */
-export async function outboxTo(portal: { database: { db: Db } }, to: string): Promise<Array<{ kind: string; subject: string; status: string }>> {
-  return portal.database.db.selectFrom('outbox').select(['kind', 'subject', 'status']).where('to_addr', '=', to).orderBy('created_at').execute();
+export async function outboxTo(
+  portal: { database: { db: Db } },
+  to: string,
+): Promise<Array<{ kind: string; subject: string; status: string }>> {
+  return portal.database.db
+    .selectFrom('outbox')
+    .select(['kind', 'subject', 'status'])
+    .where('to_addr', '=', to)
+    .orderBy('created_at')
+    .execute();
 }
 
 /** The account row of a username or user ID (closed ones too). */
 export async function userRow(portal: { database: { db: Db } }, login: string) {
-  return portal.database.db.selectFrom('users').selectAll().where((eb) => eb.or([eb('username', '=', login), eb('user_id', '=', login)])).executeTakeFirst();
+  return portal.database.db
+    .selectFrom('users')
+    .selectAll()
+    .where((eb) => eb.or([eb('username', '=', login), eb('user_id', '=', login)]))
+    .executeTakeFirst();
 }
 
 export interface PortalOnFile {
@@ -134,15 +169,25 @@ export interface PortalOnFile {
 export async function startPortalOn(databaseUrl: string, o: { auditKey?: string } = {}): Promise<PortalOnFile> {
   const database = openDatabase(databaseUrl);
   const sink = await startSmtpSink();
-  const config = loadConfig({
-    NODE_ENV: 'test', BASE_URL, SMTP_URL: sink.url, CAPTCHA_TEST_ANSWER: CAPTCHA, SESSION_SECRET: 'test-secret-test-secret-test-secret-0123', MAIL_RETRY_BASE_MS: '100',
-    ...(o.auditKey ? { AUDIT_KEY: o.auditKey } : {}),
-  }, { persistSecret: false });
+  const config = loadConfig(
+    {
+      NODE_ENV: 'test',
+      BASE_URL,
+      SMTP_URL: sink.url,
+      CAPTCHA_TEST_ANSWER: CAPTCHA,
+      SESSION_SECRET: 'test-secret-test-secret-test-secret-0123',
+      MAIL_RETRY_BASE_MS: '100',
+      ...(o.auditKey ? { AUDIT_KEY: o.auditKey } : {}),
+    },
+    { persistSecret: false },
+  );
   const transport = createSmtpTransport(sink.url);
   const app = await buildApp({ config, db: database.db, dialect: database.dialect, transport, mailPollMs: 50 });
   await app.ready();
   return {
-    app, database, sink,
+    app,
+    database,
+    sink,
     client: () => new Client(app),
     async close() {
       await app.close();

@@ -32,7 +32,15 @@ export async function launchBrowser(): Promise<Launched> {
     try {
       const browser = await chromium.launch({
         executablePath: CHROMIUM_PATH,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+        ],
       });
       return { ok: true, browser };
     } catch (err) {
@@ -69,7 +77,12 @@ export function browserPages(launched: Launched, defaults: ContextOptions = {}):
   return {
     async newPage(options = {}) {
       if (!launched.ok) throw new Error('no browser');
-      const context = await launched.browser.newContext({ locale: 'ja-JP', viewport: { width: 1100, height: 800 }, ...defaults, ...options });
+      const context = await launched.browser.newContext({
+        locale: 'ja-JP',
+        viewport: { width: 1100, height: 800 },
+        ...defaults,
+        ...options,
+      });
       context.setDefaultTimeout(WAIT);
       contexts.push(context);
       return context.newPage();
@@ -122,16 +135,23 @@ export async function seriousA11yViolations(page: Page): Promise<AxeProblem[]> {
     const axe = (globalThis as any).axe;
     const result = await axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
     return result.violations.map((v: any) => ({
-      id: v.id, impact: v.impact ?? null, help: v.help,
-      targets: v.nodes.map((n: any) => `${JSON.stringify(n.target)}${n.failureSummary ? ` — ${n.failureSummary.replace(/\s+/g, ' ')}` : ''}`),
+      id: v.id,
+      impact: v.impact ?? null,
+      help: v.help,
+      targets: v.nodes.map(
+        (n: any) =>
+          `${JSON.stringify(n.target)}${n.failureSummary ? ` — ${n.failureSummary.replace(/\s+/g, ' ')}` : ''}`,
+      ),
     }));
   }, AXE_TAGS);
   return (violations as AxeProblem[]).filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
 
 export function formatA11y(screen: string, problems: AxeProblem[]): string {
-  return `${screen}: ${problems.length} serious/critical axe violation(s)\n` +
-    problems.map((p) => `  [${p.impact}] ${p.id}: ${p.help}\n${p.targets.map((t) => `    ${t}`).join('\n')}`).join('\n');
+  return (
+    `${screen}: ${problems.length} serious/critical axe violation(s)\n` +
+    problems.map((p) => `  [${p.impact}] ${p.id}: ${p.help}\n${p.targets.map((t) => `    ${t}`).join('\n')}`).join('\n')
+  );
 }
 
 /**

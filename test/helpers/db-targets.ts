@@ -27,7 +27,12 @@ async function pgAnswers(): Promise<boolean> {
 }
 
 async function redisAnswers(): Promise<boolean> {
-  const r = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2000, retryStrategy: () => null });
+  const r = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 2000,
+    retryStrategy: () => null,
+  });
   try {
     await r.connect();
     return (await r.ping()) === 'PONG';
@@ -68,7 +73,15 @@ export async function freshDatabase(target: TargetName, upTo?: string): Promise<
     const url = `sqlite:${join(dir, 'portal.db')}`;
     const opened = openDatabase(url);
     await (upTo ? migrateUpTo(opened.db, upTo) : migrateToLatest(opened.db));
-    return { ...opened, url, schema: undefined, async drop() { await opened.db.destroy(); rmSync(dir, { recursive: true, force: true }); } };
+    return {
+      ...opened,
+      url,
+      schema: undefined,
+      async drop() {
+        await opened.db.destroy();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
   }
   const schema = `t_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: PG_URL });

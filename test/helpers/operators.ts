@@ -23,11 +23,24 @@ export interface TestOperator {
 let seq = 0;
 
 /** Inserts an active operator of `role` (username `<role>-<n>` unless given). */
-export async function createOperator(portal: TestPortal, role: Role, username = `${role}-${++seq}`, displayName = `${role}担当`): Promise<TestOperator> {
+export async function createOperator(
+  portal: TestPortal,
+  role: Role,
+  username = `${role}-${++seq}`,
+  displayName = `${role}担当`,
+): Promise<TestOperator> {
   const now = portal.clock.now();
   await insertOperator(portal.database.db, {
-    id: randomId(), username, display_name: displayName, role, password_hash: await hashPassword(OPERATOR_PASSWORD),
-    status: 'active', failed_logins: 0, locked_until: null, created_at: now, updated_at: now,
+    id: randomId(),
+    username,
+    display_name: displayName,
+    role,
+    password_hash: await hashPassword(OPERATOR_PASSWORD),
+    status: 'active',
+    failed_logins: 0,
+    locked_until: null,
+    created_at: now,
+    updated_at: now,
   });
   return { username, password: OPERATOR_PASSWORD, role, displayName };
 }
@@ -65,7 +78,15 @@ export function tableAfter(page: Page, heading?: string): string[][] {
 
 /** Tags removed, entities decoded, spaces collapsed. */
 export function visible(html: string): string {
-  return html.replace(/<[^>]+>/g, ' ').replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/\s+/g, ' ').trim();
+  return html
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&amp;/g, '&')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 /** Audit rows with their actor, oldest first. */
@@ -90,10 +111,26 @@ export function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (ch === '"') quoted = false; else cell += ch;
+      if (ch === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else cell += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === ',') { row.push(cell); cell = ''; } else if (ch === '\r' && text[i + 1] === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; i++; } else cell += ch;
+    else if (ch === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (ch === '\r' && text[i + 1] === '\n') {
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+      i++;
+    } else cell += ch;
   }
-  if (cell || row.length) { row.push(cell); rows.push(row); }
+  if (cell || row.length) {
+    row.push(cell);
+    rows.push(row);
+  }
   return rows;
 }

@@ -56,7 +56,13 @@ export async function ready(base: string, p: ServerProcess, ms = 30_000): Promis
   const end = Date.now() + ms;
   for (;;) {
     if (p.child.exitCode !== null) throw new Error(`the server exited: ${p.output()}`);
-    if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) return;
+    if (
+      await fetch(`${base}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
     if (Date.now() > end) throw new Error(`the server did not start: ${p.output()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -73,15 +79,24 @@ export interface ProcessRun {
  * Runs `argv` in the repository root with exactly `env` to its end; `input` is piped to stdin, and after `killAfterMs`
  * a process still running is killed (only a hung one: slow machines take long).
  */
-export function runToEnd(argv: string[], env: Record<string, string>, options: { input?: string; killAfterMs?: number } = {}): Promise<ProcessRun> {
+export function runToEnd(
+  argv: string[],
+  env: Record<string, string>,
+  options: { input?: string; killAfterMs?: number } = {},
+): Promise<ProcessRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd: ROOT,
+      env,
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     if (options.input !== undefined) child.stdin!.end(options.input);
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = options.killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.killAfterMs);
+    const timer =
+      options.killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.killAfterMs);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);

@@ -46,7 +46,9 @@ export async function startSmtpSink(port = 0): Promise<SmtpSink> {
             text: parsed.text ?? '',
             headers: parsed.headers,
             raw,
-            mailFromArgs: session.envelope.mailFrom ? (session.envelope.mailFrom.args as Record<string, string> | false) : false,
+            mailFromArgs: session.envelope.mailFrom
+              ? (session.envelope.mailFrom.args as Record<string, string> | false)
+              : false,
           });
           callback();
         });

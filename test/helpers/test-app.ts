@@ -35,7 +35,17 @@ export interface TestPortal {
   client(): Client;
   createUser(input: Partial<NewUserInput> & { username: string }): Promise<User>;
   /** Audit rows, oldest first. */
-  audit(event?: string): Promise<Array<{ event: string; outcome: string; user_id: string | null; identifier: string | null; ip: string | null; user_agent: string | null; detail: string | null }>>;
+  audit(event?: string): Promise<
+    Array<{
+      event: string;
+      outcome: string;
+      user_id: string | null;
+      identifier: string | null;
+      ip: string | null;
+      user_agent: string | null;
+      detail: string | null;
+    }>
+  >;
   close(): Promise<void>;
 }
 
@@ -53,8 +63,18 @@ export async function startTestPortal(target: TargetName, options: PortalOptions
   const sink = await startSmtpSink();
   let offset = 0;
   const clock: Clock = options.realClock
-    ? { now: () => Date.now(), advance: () => { throw new Error('real clock'); } }
-    : { now: () => Date.now() + offset, advance: (ms) => { offset += ms; } };
+    ? {
+        now: () => Date.now(),
+        advance: () => {
+          throw new Error('real clock');
+        },
+      }
+    : {
+        now: () => Date.now() + offset,
+        advance: (ms) => {
+          offset += ms;
+        },
+      };
   const config = loadConfig(
     {
       NODE_ENV: 'test',
@@ -75,24 +95,42 @@ export async function startTestPortal(target: TargetName, options: PortalOptions
   // Closed in close(): a pooled SMTP connection left open would hold the sink's shutdown for its idle timeout.
   const transport = createSmtpTransport(sink.url);
   const app = await buildApp({
-    config, db: database.db, dialect: database.dialect, transport, redis, now: clock.now, mailPollMs: 50,
+    config,
+    db: database.db,
+    dialect: database.dialect,
+    transport,
+    redis,
+    now: clock.now,
+    mailPollMs: 50,
     ...(options.logStream ? { logger: { ...(loggerOptions('info') as object), stream: options.logStream } } : {}),
     redisPrefix,
   });
   await app.ready();
   const portal: TestPortal = {
-    target, app, database, sink, clock, config, redis, redisPrefix,
+    target,
+    app,
+    database,
+    sink,
+    clock,
+    config,
+    redis,
+    redisPrefix,
     client: () => new Client(app),
     async createUser(input) {
       const r = await createUser(database.db, POLICIES[config.passwordPolicy], clock.now(), {
-        email: `${input.username}@example.jp`, password: GOOD_PASSWORD, ...input,
+        email: `${input.username}@example.jp`,
+        password: GOOD_PASSWORD,
+        ...input,
       });
       if (!r.ok) throw new Error(`createUser failed: ${JSON.stringify(r)}`);
       return r.user;
     },
     async audit(event) {
       await resetRequestsDecided(database.db);
-      let q = database.db.selectFrom('audit_log').select(['event', 'outcome', 'user_id', 'identifier', 'ip', 'user_agent', 'detail']).orderBy('seq');
+      let q = database.db
+        .selectFrom('audit_log')
+        .select(['event', 'outcome', 'user_id', 'identifier', 'ip', 'user_agent', 'detail'])
+        .orderBy('seq');
       if (event) q = q.where('event', '=', event);
       return q.execute();
     },
@@ -114,7 +152,10 @@ export async function startTestPortal(target: TargetName, options: PortalOptions
 export async function resetRequestsDecided(db: TestDatabase['db'], ms = 10_000): Promise<void> {
   const until = Date.now() + ms;
   for (;;) {
-    const r = await db.selectFrom('reset_requests').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const r = await db
+      .selectFrom('reset_requests')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     if (Number(r.n) === 0) return;
     if (Date.now() > until) throw new Error(`${r.n} reset request(s) still undecided after ${ms} ms`);
     await new Promise((resolve) => setTimeout(resolve, 10));
@@ -136,7 +177,11 @@ function toText(html: string): string {
   return html
     .replace(/<script[\s\S]*?<\/script>/g, ' ')
     .replace(/<[^>]+>/g, ' ')
-    .replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
     .replace(/\s+/g, ' ')
     .trim();
 }
@@ -177,14 +222,20 @@ export class Client {
   }
 
   async get(url: string, headers: Record<string, string> = {}): Promise<Page> {
-    const res = await this.app.inject({ method: 'GET', url, remoteAddress: this.ip, headers: { cookie: this.cookieHeader(), 'user-agent': this.userAgent, ...headers } });
+    const res = await this.app.inject({
+      method: 'GET',
+      url,
+      remoteAddress: this.ip,
+      headers: { cookie: this.cookieHeader(), 'user-agent': this.userAgent, ...headers },
+    });
     return this.keep(res);
   }
 
   /** GET, following redirects (up to 5). */
   async open(url: string): Promise<Page> {
     let page = await this.get(url);
-    for (let i = 0; i < 5 && page.status >= 300 && page.status < 400 && page.location; i++) page = await this.get(page.location);
+    for (let i = 0; i < 5 && page.status >= 300 && page.status < 400 && page.location; i++)
+      page = await this.get(page.location);
     return page;
   }
 
@@ -196,20 +247,31 @@ export class Client {
 
   /** The action of the first form on the last page that posts (not the logout form). */
   formAction(): string {
-    const forms = [...(this.last?.body ?? '').matchAll(/<form method="post" action="([^"]+)"/g)].map((m) => m[1]!.replace(/&amp;/g, '&'));
+    const forms = [...(this.last?.body ?? '').matchAll(/<form method="post" action="([^"]+)"/g)].map((m) =>
+      m[1]!.replace(/&amp;/g, '&'),
+    );
     const f = forms.find((a) => a !== '/logout');
     if (!f) throw new Error('no form on the last page');
     return f;
   }
 
-  async post(url: string, fields: Record<string, string>, options: { csrf?: boolean; headers?: Record<string, string>; payload?: string | Buffer } = {}): Promise<Page> {
+  async post(
+    url: string,
+    fields: Record<string, string>,
+    options: { csrf?: boolean; headers?: Record<string, string>; payload?: string | Buffer } = {},
+  ): Promise<Page> {
     const form = new URLSearchParams(fields);
     if (options.csrf !== false && !('_csrf' in fields)) form.set('_csrf', this.csrf());
     const res = await this.app.inject({
       method: 'POST',
       url,
       remoteAddress: this.ip,
-      headers: { cookie: this.cookieHeader(), 'user-agent': this.userAgent, 'content-type': 'application/x-www-form-urlencoded', ...options.headers },
+      headers: {
+        cookie: this.cookieHeader(),
+        'user-agent': this.userAgent,
+        'content-type': 'application/x-www-form-urlencoded',
+        ...options.headers,
+      },
       payload: options.payload ?? form.toString(),
     });
     return this.keep(res);

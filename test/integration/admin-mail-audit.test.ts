@@ -13,9 +13,26 @@ import { chainAllAudit } from '../../src/security/audit.repository.ts';
 import { auditKeyFrom } from '../../src/security/audit-key.ts';
 import { STAGE_ONE_EVENTS } from '../../src/security/audit.repository.ts';
 import { dbTargets } from '../helpers/db-targets.ts';
-import { GOOD_PASSWORD, linkOf, requestReset, sleep, startTestPortal, type Client, type Page, type TestPortal } from '../helpers/test-app.ts';
+import {
+  GOOD_PASSWORD,
+  linkOf,
+  requestReset,
+  sleep,
+  startTestPortal,
+  type Client,
+  type Page,
+  type TestPortal,
+} from '../helpers/test-app.ts';
 import { logIn, mailTo, SUBJECTS } from '../helpers/accounts.ts';
-import { auditRows, consoleAs, createOperator, detailOf, parseCsv, tableAfter, type TestOperator } from '../helpers/operators.ts';
+import {
+  auditRows,
+  consoleAs,
+  createOperator,
+  detailOf,
+  parseCsv,
+  tableAfter,
+  type TestOperator,
+} from '../helpers/operators.ts';
 import { browsersAt } from '../helpers/login.ts';
 
 const browser = browsersAt('10.46');
@@ -35,7 +52,11 @@ async function eventFor(p: TestPortal, to: string, event: string) {
   for (let i = 0; i < 400; i++) {
     const [mail] = await outboxOf(p, to);
     if (mail) {
-      const events = await p.database.db.selectFrom('mail_events').select('event').where('outbox_id', '=', mail.id).execute();
+      const events = await p.database.db
+        .selectFrom('mail_events')
+        .select('event')
+        .where('outbox_id', '=', mail.id)
+        .execute();
       // Read the row again: the one read above may predate the transaction that wrote the event (and last_error).
       if (events.some((e) => e.event === event)) return (await outboxOf(p, to)).find((m) => m.id === mail.id)!;
     }
@@ -54,7 +75,9 @@ for (const target of targets) {
       p = await startTestPortal(target, { env: { MAIL_RETRY_BASE_MS: '3600000', MAIL_MAX_ATTEMPTS: '2' } });
       op = await createOperator(p, 'support', 'md-kato', 'メール担当加藤');
     });
-    after(async () => { await p.close(); });
+    after(async () => {
+      await p.close();
+    });
 
     test('issue4-2 issue4-3 R2 A1: SMTP down → retry with the SMTP error (account page and dashboard) → failed → 「再送」 and 「今すぐ再送」 deliver, audited', async () => {
       const a = await p.createUser({ username: 'md-a', email: 'md-a@example.jp' });
@@ -67,14 +90,28 @@ for (const target of targets) {
         let c = await consoleAs(p, op);
         let account = await c.get(`/admin/users/${a.id}`);
         let [row] = tableAfter(account, ja['admin.user.mails']);
-        assert.deepEqual(row!.slice(1, 5), [ja['admin.mailKind.password_reset'], 'md-a@example.jp', ja['admin.mailStatus.queued'], '1']);
-        assert.ok(row![5]!.includes(`${ja['audit.mailEvent.retry']}: ${mailA.last_error}`), `the retry with the SMTP error: ${row![5]}`);
+        assert.deepEqual(row!.slice(1, 5), [
+          ja['admin.mailKind.password_reset'],
+          'md-a@example.jp',
+          ja['admin.mailStatus.queued'],
+          '1',
+        ]);
+        assert.ok(
+          row![5]!.includes(`${ja['audit.mailEvent.retry']}: ${mailA.last_error}`),
+          `the retry with the SMTP error: ${row![5]}`,
+        );
         let dash = await c.get('/admin/mail');
         assert.equal(stat(dash, ja['admin.mail.depth']), '1');
         assert.equal(stat(dash, ja['admin.mail.failed']), '0');
         assert.equal(stat(dash, ja['admin.mail.oldest']), jstTime(mailA.created_at));
         [row] = tableAfter(dash, ja['admin.mail.list']);
-        assert.deepEqual(row!.slice(1, 6), [ja['admin.mailKind.password_reset'], 'md-a@example.jp', ja['admin.mailStatus.queued'], '1', mailA.last_error]);
+        assert.deepEqual(row!.slice(1, 6), [
+          ja['admin.mailKind.password_reset'],
+          'md-a@example.jp',
+          ja['admin.mailStatus.queued'],
+          '1',
+          mailA.last_error,
+        ]);
 
         // An hour later the second (last) attempt fails too: the mail is given up on.
         p.clock.advance(3600_000 + 1000);
@@ -86,12 +123,27 @@ for (const target of targets) {
         dash = await c.get('/admin/mail');
         assert.equal(stat(dash, ja['admin.mail.depth']), '1');
         assert.equal(stat(dash, ja['admin.mail.failed']), '1');
-        assert.equal(stat(dash, ja['admin.mail.oldest']), jstTime(mailB.created_at), 'the failed one is not waiting any more');
-        assert.deepEqual(tableAfter(dash, ja['admin.mail.list']).map((r) => [r[2], r[3]]), [['md-a@example.jp', ja['admin.mailStatus.failed']], ['md-b@example.jp', ja['admin.mailStatus.queued']]]);
+        assert.equal(
+          stat(dash, ja['admin.mail.oldest']),
+          jstTime(mailB.created_at),
+          'the failed one is not waiting any more',
+        );
+        assert.deepEqual(
+          tableAfter(dash, ja['admin.mail.list']).map((r) => [r[2], r[3]]),
+          [
+            ['md-a@example.jp', ja['admin.mailStatus.failed']],
+            ['md-b@example.jp', ja['admin.mailStatus.queued']],
+          ],
+        );
         account = await c.get(`/admin/users/${a.id}`);
         [row] = tableAfter(account, ja['admin.user.mails']);
         assert.equal(row![3], ja['admin.mailStatus.failed']);
-        assert.match(row![5]!, new RegExp(`${ja['audit.mailEvent.queued']} .*${ja['audit.mailEvent.retry']}: .*ECONNREFUSED.*${ja['audit.mailEvent.failed']}: .*ECONNREFUSED`));
+        assert.match(
+          row![5]!,
+          new RegExp(
+            `${ja['audit.mailEvent.queued']} .*${ja['audit.mailEvent.retry']}: .*ECONNREFUSED.*${ja['audit.mailEvent.failed']}: .*ECONNREFUSED`,
+          ),
+        );
       } finally {
         await p.sink.start();
       }
@@ -106,7 +158,11 @@ for (const target of targets) {
       const delivered = await mailTo(p, 'md-a@example.jp', SUBJECTS.reset);
       assert.ok(linkOf(delivered));
       await p.app.mailWorker.runOnce();
-      assert.equal(p.sink.mails.filter((m) => m.to.includes('md-b@example.jp')).length, 0, 'md-b still waits for its retry time');
+      assert.equal(
+        p.sink.mails.filter((m) => m.to.includes('md-b@example.jp')).length,
+        0,
+        'md-b still waits for its retry time',
+      );
       const all = await c.post('/admin/mail/retry', {});
       assert.equal(all.location, '/admin/mail?retried=1');
       await mailTo(p, 'md-b@example.jp', SUBJECTS.reset);
@@ -119,8 +175,15 @@ for (const target of targets) {
       const [row] = tableAfter(await c.get(`/admin/users/${a.id}`), ja['admin.user.mails']);
       assert.equal(row![3], ja['admin.mailStatus.sent']);
       assert.match(row![5]!, new RegExp(`${ja['audit.mailEvent.failed']}: .* ${ja['audit.mailEvent.sent']}$`));
-      const retries = (await auditRows(p, 'support.mail_retry')).map((r) => [r.actor, detailOf(r).mailId, detailOf(r).count]);
-      assert.deepEqual(retries, [[`operator:${op.username}`, mailA!.id, 1], [`operator:${op.username}`, 'all', 1]]);
+      const retries = (await auditRows(p, 'support.mail_retry')).map((r) => [
+        r.actor,
+        detailOf(r).mailId,
+        detailOf(r).count,
+      ]);
+      assert.deepEqual(retries, [
+        [`operator:${op.username}`, mailA!.id, 1],
+        [`operator:${op.username}`, 'all', 1],
+      ]);
     });
   });
 
@@ -143,7 +206,9 @@ for (const target of targets) {
       await c.get(`/admin/users/${user.id}`);
       await c.post(`/admin/users/${user.id}/unlock`, { reason: '監査テスト' });
     });
-    after(async () => { await p.close(); });
+    after(async () => {
+      await p.close();
+    });
 
     /** The rows of the audit page: [#, when, what happened, account, actor, ip, event code]. */
     const rowsOf = (page: Page) => tableAfter(page);
@@ -151,29 +216,51 @@ for (const target of targets) {
     test('A3: search by account, by operator (an _ matches itself), by event prefix, and by day (JST)', async () => {
       const byAccount = rowsOf(await c.get('/admin/audit?account=AU-USER'));
       // Stage ① records only the name typed: those typed with the account's username count as its entries (Q5).
-      const typedAsUser = (r: { user_id: string | null; identifier: string | null; event: string }) => r.user_id === null && r.identifier === 'au-user' && STAGE_ONE_EVENTS.includes(r.event);
+      const typedAsUser = (r: { user_id: string | null; identifier: string | null; event: string }) =>
+        r.user_id === null && r.identifier === 'au-user' && STAGE_ONE_EVENTS.includes(r.event);
       const all = await auditRows(p);
       assert.ok(all.some(typedAsUser), 'the reset typed as au-user wrote stage-① entries');
       const ofUser = all.filter((r) => r.user_id === user.id || typedAsUser(r));
-      assert.deepEqual(byAccount.map((r) => Number(r[0])), ofUser.map((r) => r.seq).reverse(), 'every entry of the account and every stage-① entry typed with its name, newest first');
+      assert.deepEqual(
+        byAccount.map((r) => Number(r[0])),
+        ofUser.map((r) => r.seq).reverse(),
+        'every entry of the account and every stage-① entry typed with its name, newest first',
+      );
       assert.ok(byAccount.some((r) => r[6] === 'login') && byAccount.some((r) => r[6] === 'support.unlocked'));
 
       const byOperator = rowsOf(await c.get('/admin/audit?operator=au_sato'));
       assert.ok(byOperator.length >= 3);
-      assert.ok(byOperator.every((r) => r[4] === ja['audit.actor.operator'].replace('{name}', 'au_sato')), 'not operator:ausato');
+      assert.ok(
+        byOperator.every((r) => r[4] === ja['audit.actor.operator'].replace('{name}', 'au_sato')),
+        'not operator:ausato',
+      );
 
       const byEvent = rowsOf(await c.get('/admin/audit?event=password_reset.req'));
-      assert.deepEqual(byEvent.map((r) => r[6]), ['password_reset.requested', 'password_reset.requested', 'password_reset.requested']);
+      assert.deepEqual(
+        byEvent.map((r) => r[6]),
+        ['password_reset.requested', 'password_reset.requested', 'password_reset.requested'],
+      );
       const typed = (v: string) => ja['admin.audit.typed'].replace('{identifier}', v);
-      assert.deepEqual(byEvent.map((r) => r[3]), [typed('@sum(1+1)'), typed('=hyperlink("http://evil.example","x")'), 'au-user'], 'unknown identifiers as typed, the account by its name');
+      assert.deepEqual(
+        byEvent.map((r) => r[3]),
+        [typed('@sum(1+1)'), typed('=hyperlink("http://evil.example","x")'), 'au-user'],
+        'unknown identifiers as typed, the account by its name',
+      );
       const both = rowsOf(await c.get('/admin/audit?event=support.&operator=au_sato&account=au-user'));
-      assert.deepEqual(both.map((r) => r[6]), ['support.unlocked', 'support.viewed']);
+      assert.deepEqual(
+        both.map((r) => r[6]),
+        ['support.unlocked', 'support.viewed'],
+      );
 
       const unlocked = (await auditRows(p, 'support.unlocked'))[0]!;
       const day = jstTime(unlocked.at).slice(0, 10);
       const dayBefore = jstTime(unlocked.at - 86_400_000).slice(0, 10);
       const dayAfter = jstTime(unlocked.at + 86_400_000).slice(0, 10);
-      assert.ok(rowsOf(await c.get(`/admin/audit?event=support.unlocked&from=${day}&to=${day}`)).some((r) => Number(r[0]) === unlocked.seq));
+      assert.ok(
+        rowsOf(await c.get(`/admin/audit?event=support.unlocked&from=${day}&to=${day}`)).some(
+          (r) => Number(r[0]) === unlocked.seq,
+        ),
+      );
       const none = await c.get(`/admin/audit?event=support.unlocked&to=${dayBefore}`);
       assert.equal(rowsOf(none).length, 0);
       assert.ok(none.text.includes(ja['admin.audit.count'].replace('{n}', '0')));
@@ -199,12 +286,36 @@ for (const target of targets) {
       assert.match(String(r.headers['content-disposition']), /^attachment; filename="audit-\d{4}-\d{2}-\d{2}\.csv"$/);
       assert.ok(r.body.startsWith('\uFEFF'), 'a BOM, so that Excel reads UTF-8');
       const [header, ...rows] = parseCsv(r.body.slice(1));
-      assert.deepEqual(header, ['seq', 'at_jst', 'event', 'outcome', 'description', 'account_username', 'account_user_id', 'identifier', 'actor', 'ip', 'user_agent', 'detail', 'hash']);
-      assert.deepEqual(rows.map((x) => Number(x[0])), shown.map((x) => Number(x[0])));
+      assert.deepEqual(header, [
+        'seq',
+        'at_jst',
+        'event',
+        'outcome',
+        'description',
+        'account_username',
+        'account_user_id',
+        'identifier',
+        'actor',
+        'ip',
+        'user_agent',
+        'detail',
+        'hash',
+      ]);
+      assert.deepEqual(
+        rows.map((x) => Number(x[0])),
+        shown.map((x) => Number(x[0])),
+      );
       assert.ok(rows.every((x) => x.length === 13 && x[2]!.startsWith('password_reset')));
       const formulas = [...new Set(rows.map((x) => x[7]!).filter((v) => /^'?[=@]/.test(v)))];
-      assert.deepEqual(formulas.sort(), ["'=hyperlink(\"http://evil.example\",\"x\")", "'@sum(1+1)"].sort(), 'a leading = or @ is prefixed with an apostrophe');
-      assert.ok(rows.every((x) => x.every((v) => !/^[=+\-@]/.test(v))), 'no cell starts a formula');
+      assert.deepEqual(
+        formulas.sort(),
+        ['\'=hyperlink("http://evil.example","x")', "'@sum(1+1)"].sort(),
+        'a leading = or @ is prefixed with an apostrophe',
+      );
+      assert.ok(
+        rows.every((x) => x.every((v) => !/^[=+\-@]/.test(v))),
+        'no cell starts a formula',
+      );
       const first = rows.at(-1)!;
       assert.match(first[1]!, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+09:00$/, 'Japan time with its offset');
       const mail = await mailTo(p, 'au-user@example.jp', SUBJECTS.reset);
@@ -235,10 +346,17 @@ for (const target of targets) {
         assert.deepEqual((await verifyAudit(p.database.db, auditKeyFrom(p.config.auditKey))).problems, []);
         const [first, second] = (await auditRows(p, 'support.unlocked')).map((r) => r.seq);
         const db = p.database.db;
-        await db.updateTable('audit_log').set({ detail: JSON.stringify({ reason: '改ざん', wasStatus: 'active' }) }).where('seq', '=', first!).execute();
+        await db
+          .updateTable('audit_log')
+          .set({ detail: JSON.stringify({ reason: '改ざん', wasStatus: 'active' }) })
+          .where('seq', '=', first!)
+          .execute();
         await db.deleteFrom('audit_log').where('seq', '=', second!).execute();
         const { count, problems } = await verifyAudit(db, auditKeyFrom(p.config.auditKey));
-        assert.deepEqual(problems, [{ seq: first!, problem: 'altered' }, { seq: second! + 1, problem: 'removed-before' }]);
+        assert.deepEqual(problems, [
+          { seq: first!, problem: 'altered' },
+          { seq: second! + 1, problem: 'removed-before' },
+        ]);
         assert.equal(count, (await auditRows(p)).length);
       } finally {
         await p.close();

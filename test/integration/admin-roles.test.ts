@@ -10,7 +10,15 @@ import { ja } from '../../src/web/i18n/ja.ts';
 import { dbTargets } from '../helpers/db-targets.ts';
 import { GOOD_PASSWORD, startTestPortal, type Client, type Page, type TestPortal } from '../helpers/test-app.ts';
 import { logIn } from '../helpers/accounts.ts';
-import { auditRows, consoleAs, createOperator, detailOf, operatorLogin, type Role, type TestOperator } from '../helpers/operators.ts';
+import {
+  auditRows,
+  consoleAs,
+  createOperator,
+  detailOf,
+  operatorLogin,
+  type Role,
+  type TestOperator,
+} from '../helpers/operators.ts';
 
 type Principal = 'anonymous' | 'portal user' | Role;
 
@@ -28,9 +36,33 @@ interface Fixture {
   userId: string;
 }
 
-const NEWS_FIELDS = { title_ja: '境界テスト', title_en: 'Boundary', body_ja: '本文', body_en: 'Body', category: 'general', importance: 'normal', publish_at: '2026-01-01T09:00', end_at: '', action: 'preview' };
-const FAQ_FIELDS = { category: 'password', sort_order: '10', question_ja: '質問', answer_ja: '回答', question_en: 'Q', answer_en: 'A', action: 'preview' };
-const PAGE_FIELDS = { title_ja: 'お問い合わせ先', title_en: 'Contact', body_ja: '本文', body_en: 'Body', action: 'preview' };
+const NEWS_FIELDS = {
+  title_ja: '境界テスト',
+  title_en: 'Boundary',
+  body_ja: '本文',
+  body_en: 'Body',
+  category: 'general',
+  importance: 'normal',
+  publish_at: '2026-01-01T09:00',
+  end_at: '',
+  action: 'preview',
+};
+const FAQ_FIELDS = {
+  category: 'password',
+  sort_order: '10',
+  question_ja: '質問',
+  answer_ja: '回答',
+  question_en: 'Q',
+  answer_en: 'A',
+  action: 'preview',
+};
+const PAGE_FIELDS = {
+  title_ja: 'お問い合わせ先',
+  title_en: 'Contact',
+  body_ja: '本文',
+  body_en: 'Body',
+  action: 'preview',
+};
 const SUPPORT: Role[] = ['admin', 'support'];
 const EDITOR: Role[] = ['admin', 'editor'];
 const ALL: Role[] = ['admin', 'support', 'editor'];
@@ -40,13 +72,43 @@ const ROUTES: Route[] = [
   { method: 'GET', path: () => '/admin', roles: ALL, ok: 200 },
   { method: 'GET', path: () => '/admin/users?q=rb-', roles: SUPPORT, ok: 200 },
   { method: 'GET', path: (f) => `/admin/users/${f.userId}`, roles: SUPPORT, ok: 200 },
-  { method: 'POST', path: (f) => `/admin/users/${f.userId}/unlock`, fields: { reason: '境界テスト' }, roles: SUPPORT, ok: 200 },
-  { method: 'POST', path: (f) => `/admin/users/${f.userId}/send-reset`, fields: { reason: '境界テスト' }, roles: SUPPORT, ok: 200 },
-  { method: 'POST', path: (f) => `/admin/users/${f.userId}/mark-email-wrong`, fields: { reason: '境界テスト' }, roles: SUPPORT, ok: 200 },
+  {
+    method: 'POST',
+    path: (f) => `/admin/users/${f.userId}/unlock`,
+    fields: { reason: '境界テスト' },
+    roles: SUPPORT,
+    ok: 200,
+  },
+  {
+    method: 'POST',
+    path: (f) => `/admin/users/${f.userId}/send-reset`,
+    fields: { reason: '境界テスト' },
+    roles: SUPPORT,
+    ok: 200,
+  },
+  {
+    method: 'POST',
+    path: (f) => `/admin/users/${f.userId}/mark-email-wrong`,
+    fields: { reason: '境界テスト' },
+    roles: SUPPORT,
+    ok: 200,
+  },
   { method: 'GET', path: () => '/admin/registration-cases', roles: SUPPORT, ok: 200 },
   { method: 'GET', path: () => '/admin/mail', roles: SUPPORT, ok: 200 },
-  { method: 'POST', path: () => '/admin/mail/retry', roles: SUPPORT, ok: 303, location: /^\/admin\/mail\?retried=\d+$/ },
-  { method: 'POST', path: () => '/admin/mail/no-such-mail/retry', roles: SUPPORT, ok: 303, location: '/admin/mail?retried=0' },
+  {
+    method: 'POST',
+    path: () => '/admin/mail/retry',
+    roles: SUPPORT,
+    ok: 303,
+    location: /^\/admin\/mail\?retried=\d+$/,
+  },
+  {
+    method: 'POST',
+    path: () => '/admin/mail/no-such-mail/retry',
+    roles: SUPPORT,
+    ok: 303,
+    location: '/admin/mail?retried=0',
+  },
   { method: 'GET', path: () => '/admin/audit', roles: SUPPORT, ok: 200 },
   { method: 'GET', path: () => '/admin/audit.csv', roles: SUPPORT, ok: 200 },
   { method: 'GET', path: () => '/admin/news', roles: EDITOR, ok: 200 },
@@ -79,7 +141,9 @@ for (const target of targets) {
       p = await startTestPortal(target);
       for (const role of ALL) ops[role] = await createOperator(p, role, `rb-${role}`, `境界${role}`);
     });
-    after(async () => { await p.close(); });
+    after(async () => {
+      await p.close();
+    });
 
     async function effects(): Promise<number> {
       return (await auditRows(p)).filter((r) => EFFECTS.test(r.event)).length;
@@ -111,7 +175,10 @@ for (const target of targets) {
 
     for (const who of ['anonymous', 'portal user', 'support', 'editor', 'admin'] as const) {
       test(`issue4-1 L5 A1: every console route as ${who} → ${who === 'anonymous' || who === 'portal user' ? '303 to the console login' : 'its screen, or 403 for another role'}; a refusal changes nothing`, async () => {
-        const user = await p.createUser({ username: `rb-${who.replace(' ', '-')}-target`, email: `rb-${who.replace(' ', '-')}@example.jp` });
+        const user = await p.createUser({
+          username: `rb-${who.replace(' ', '-')}-target`,
+          email: `rb-${who.replace(' ', '-')}@example.jp`,
+        });
         // One failed login: something for the unlock route to clear (it refuses an account with nothing to clear).
         await p.database.db.updateTable('users').set({ failed_logins: 1 }).where('id', '=', user.id).execute();
         const f: Fixture = { userId: user.id };
@@ -123,41 +190,76 @@ for (const target of targets) {
           const forbiddenBefore = (await auditRows(p, 'admin.forbidden')).length;
           const page = await request(c, route, f);
           if (who === 'anonymous' || who === 'portal user') {
-            if (page.status !== 303 || page.location !== '/admin/login') wrong.push(`${label}: ${page.status} ${page.location ?? ''}`);
+            if (page.status !== 303 || page.location !== '/admin/login')
+              wrong.push(`${label}: ${page.status} ${page.location ?? ''}`);
             if ((await effects()) !== before) wrong.push(`${label}: had an effect`);
           } else if (route.roles.includes(who)) {
             if (page.status !== route.ok) wrong.push(`${label}: ${page.status}, expected ${route.ok}`);
-            if (route.location && !(typeof route.location === 'string' ? page.location === route.location : route.location.test(page.location ?? ''))) wrong.push(`${label}: Location ${page.location}`);
-            if (page.status === 200 && route.path(f).endsWith('.csv')) assert.match(String(page.headers['content-type']), /^text\/csv/);
-            else if (page.status === 200 && !page.text.includes(ops[who].displayName)) wrong.push(`${label}: the console frame with the operator's name is missing`);
+            if (
+              route.location &&
+              !(typeof route.location === 'string'
+                ? page.location === route.location
+                : route.location.test(page.location ?? ''))
+            )
+              wrong.push(`${label}: Location ${page.location}`);
+            if (page.status === 200 && route.path(f).endsWith('.csv'))
+              assert.match(String(page.headers['content-type']), /^text\/csv/);
+            else if (page.status === 200 && !page.text.includes(ops[who].displayName))
+              wrong.push(`${label}: the console frame with the operator's name is missing`);
           } else {
-            if (page.status !== 403 || !page.text.includes(ja['admin.forbidden'])) wrong.push(`${label}: ${page.status}, expected 403 「${ja['admin.forbidden']}」`);
+            if (page.status !== 403 || !page.text.includes(ja['admin.forbidden']))
+              wrong.push(`${label}: ${page.status}, expected 403 「${ja['admin.forbidden']}」`);
             if ((await effects()) !== before) wrong.push(`${label}: had an effect`);
             const refused = (await auditRows(p, 'admin.forbidden')).slice(forbiddenBefore);
-            if (refused.length !== 1 || refused[0]!.actor !== `operator:${ops[who].username}` || detailOf(refused[0]!).url !== route.path(f).split('?')[0] || refused[0]!.ip !== c.ip) {
+            if (
+              refused.length !== 1 ||
+              refused[0]!.actor !== `operator:${ops[who].username}` ||
+              detailOf(refused[0]!).url !== route.path(f).split('?')[0] ||
+              refused[0]!.ip !== c.ip
+            ) {
               wrong.push(`${label}: the refusal is not audited as admin.forbidden by operator:${ops[who].username}`);
             }
           }
         }
         assert.deepEqual(wrong, []);
         // A refused principal left the account as it was; an allowed one did what it asked.
-        const row = await p.database.db.selectFrom('users').select('status').where('id', '=', user.id).executeTakeFirstOrThrow();
+        const row = await p.database.db
+          .selectFrom('users')
+          .select('status')
+          .where('id', '=', user.id)
+          .executeTakeFirstOrThrow();
         assert.equal(row.status, who === 'admin' || who === 'support' ? 'provisional' : 'active');
       });
     }
 
     test('issue4-1: the menu lists only what the role may use', async () => {
-      const links = (page: Page) => [...page.body.matchAll(/<nav class="header__nav"[\s\S]*?<\/nav>/g)].flatMap((n) => [...n[0].matchAll(/<a href="([^"]+)"/g)].map((m) => m[1]));
+      const links = (page: Page) =>
+        [...page.body.matchAll(/<nav class="header__nav"[\s\S]*?<\/nav>/g)].flatMap((n) =>
+          [...n[0].matchAll(/<a href="([^"]+)"/g)].map((m) => m[1]),
+        );
       const expected: Record<Role, string[]> = {
         support: ['/admin/users', '/admin/registration-cases', '/admin/mail', '/admin/audit'],
         editor: ['/admin/news', '/admin/faq', '/admin/pages'],
-        admin: ['/admin/users', '/admin/registration-cases', '/admin/mail', '/admin/audit', '/admin/news', '/admin/faq', '/admin/pages'],
+        admin: [
+          '/admin/users',
+          '/admin/registration-cases',
+          '/admin/mail',
+          '/admin/audit',
+          '/admin/news',
+          '/admin/faq',
+          '/admin/pages',
+        ],
       };
       for (const role of ALL) {
         const c = await consoleAs(p, ops[role]);
         const home = await c.get('/admin');
         assert.deepEqual(links(home), expected[role], role);
-        assert.ok(home.text.includes(ja['admin.operator'].replace('{name}', ops[role].displayName).replace('{role}', ja[`admin.role.${role}`])), role);
+        assert.ok(
+          home.text.includes(
+            ja['admin.operator'].replace('{name}', ops[role].displayName).replace('{role}', ja[`admin.role.${role}`]),
+          ),
+          role,
+        );
       }
     });
 
@@ -165,18 +267,30 @@ for (const target of targets) {
       await p.createUser({ username: 'rb-cross' });
       const logins = (await auditRows(p, 'admin.login')).length;
       const pages: Page[] = [];
-      for (const [username, password] of [[ops.support.username, 'Wrong-Pass-2026!'], ['no-such-operator', 'Wrong-Pass-2026!'], ['rb-cross', GOOD_PASSWORD]] as const) {
+      for (const [username, password] of [
+        [ops.support.username, 'Wrong-Pass-2026!'],
+        ['no-such-operator', 'Wrong-Pass-2026!'],
+        ['rb-cross', GOOD_PASSWORD],
+      ] as const) {
         const c = p.client();
         c.ip = nextIp();
         const r = await operatorLogin(c, username, password);
         assert.equal(r.status, 401, username);
         assert.ok(r.text.includes(ja['admin.login.failed']), username);
-        assert.equal([...c.cookies.keys()].some((k) => k.endsWith('asid')), false, 'no console session');
+        assert.equal(
+          [...c.cookies.keys()].some((k) => k.endsWith('asid')),
+          false,
+          'no console session',
+        );
         pages.push(r);
       }
       assert.equal(pages[0]!.text.replace(ops.support.username, 'X'), pages[1]!.text.replace('no-such-operator', 'X'));
       const outcomes = (await auditRows(p, 'admin.login')).slice(logins).map((r) => [r.identifier, r.outcome]);
-      assert.deepEqual(outcomes, [[ops.support.username, 'bad_password'], ['no-such-operator', 'unknown_operator'], ['rb-cross', 'unknown_operator']]);
+      assert.deepEqual(outcomes, [
+        [ops.support.username, 'bad_password'],
+        ['no-such-operator', 'unknown_operator'],
+        ['rb-cross', 'unknown_operator'],
+      ]);
 
       const c = p.client();
       c.ip = nextIp();
@@ -188,11 +302,15 @@ for (const target of targets) {
       const op = await createOperator(p, 'support', 'rb-lockout');
       const c = p.client();
       c.ip = nextIp();
-      for (let i = 0; i < p.config.lockoutThreshold; i++) assert.equal((await operatorLogin(c, op.username, 'Wrong-Pass-2026!')).status, 401);
+      for (let i = 0; i < p.config.lockoutThreshold; i++)
+        assert.equal((await operatorLogin(c, op.username, 'Wrong-Pass-2026!')).status, 401);
       const locked = await operatorLogin(c, op.username, op.password);
       assert.equal(locked.status, 401);
       assert.ok(locked.text.includes(ja['admin.login.failed']));
-      assert.equal((await auditRows(p, 'admin.login')).filter((r) => r.identifier === op.username).at(-1)!.outcome, 'locked');
+      assert.equal(
+        (await auditRows(p, 'admin.login')).filter((r) => r.identifier === op.username).at(-1)!.outcome,
+        'locked',
+      );
       p.clock.advance(p.config.lockoutMinutes * 60_000 + 1000);
       assert.equal((await operatorLogin(c, op.username, 'Wrong-Pass-2026!')).status, 401);
       const ok = await operatorLogin(c, op.username, op.password);
@@ -263,7 +381,11 @@ for (const target of targets) {
         assert.ok(r.text.includes(ja['error.csrf']), path);
       }
       assert.equal(await effects(), before);
-      const row = await p.database.db.selectFrom('users').select('status').where('id', '=', user.id).executeTakeFirstOrThrow();
+      const row = await p.database.db
+        .selectFrom('users')
+        .select('status')
+        .where('id', '=', user.id)
+        .executeTakeFirstOrThrow();
       assert.equal(row.status, 'active');
     });
   });

@@ -9,7 +9,16 @@ import assert from 'node:assert/strict';
 import { ja } from '../../src/web/i18n/ja.ts';
 import { jstTime } from '../../src/admin/admin-layout.tsx';
 import { dbTargets } from '../helpers/db-targets.ts';
-import { BASE_URL, GOOD_PASSWORD, linkOf, pathOf, requestReset, startTestPortal, type Client, type TestPortal } from '../helpers/test-app.ts';
+import {
+  BASE_URL,
+  GOOD_PASSWORD,
+  linkOf,
+  pathOf,
+  requestReset,
+  startTestPortal,
+  type Client,
+  type TestPortal,
+} from '../helpers/test-app.ts';
 import { fieldErrors, logIn, mailTo, outboxTo, SUBJECTS, userRow } from '../helpers/accounts.ts';
 import { auditRows, consoleAs, createOperator, detailOf, tableAfter, type TestOperator } from '../helpers/operators.ts';
 
@@ -21,7 +30,9 @@ function browser(p: TestPortal): Client {
 }
 
 /** The sentence the account page says for a reset attempt's outcome (issue 11 item 5). */
-const outcome = (o: 'mail_queued' | 'unknown_user' | 'provisional_address' | 'email_mismatch' | 'rate_limited.account') => ja[`audit.password_reset.requested.${o}`];
+const outcome = (
+  o: 'mail_queued' | 'unknown_user' | 'provisional_address' | 'email_mismatch' | 'rate_limited.account',
+) => ja[`audit.password_reset.requested.${o}`];
 const VISITOR = ja['audit.actor.visitor'];
 
 const targets = await dbTargets();
@@ -34,17 +45,37 @@ for (const target of targets) {
       p = await startTestPortal(target, { env: { RESET_MAILS_PER_ACCOUNT_PER_HOUR: '1' } });
       op = await createOperator(p, 'support', 'cc-sato', 'コールセンター佐藤');
     });
-    after(async () => { await p.close(); });
+    after(async () => {
+      await p.close();
+    });
     /** A fresh console session per test (the clock moves in some). */
-    const login = async () => { c = await consoleAs(p, op); };
+    const login = async () => {
+      c = await consoleAs(p, op);
+    };
 
     test('issue4-2: search by username, user ID, institution code, e-mail, name or institution name finds the account', async () => {
       await login();
-      const inst = await p.createUser({ username: 'cc-find', email: 'Find.Me@Example.jp', displayName: '検索 花子', institutionCode: '1310123458', institutionName: '検索クリニック' });
-      const coord = await p.createUser({ username: 'cc-coord', coordinator: true, userId: 't99887766', email: 'coord@example.jp' });
+      const inst = await p.createUser({
+        username: 'cc-find',
+        email: 'Find.Me@Example.jp',
+        displayName: '検索 花子',
+        institutionCode: '1310123458',
+        institutionName: '検索クリニック',
+      });
+      const coord = await p.createUser({
+        username: 'cc-coord',
+        coordinator: true,
+        userId: 't99887766',
+        email: 'coord@example.jp',
+      });
       const cases: Array<[string, string]> = [
-        ['cc-find', inst.id], ['CC-FIND', inst.id], ['t99887766', coord.id], ['1310123458', inst.id],
-        ['find.me@example.jp', inst.id], ['花子', inst.id], ['検索クリニック', inst.id],
+        ['cc-find', inst.id],
+        ['CC-FIND', inst.id],
+        ['t99887766', coord.id],
+        ['1310123458', inst.id],
+        ['find.me@example.jp', inst.id],
+        ['花子', inst.id],
+        ['検索クリニック', inst.id],
       ];
       for (const [q, id] of cases) {
         const page = await c.get(`/admin/users?q=${encodeURIComponent(q)}`);
@@ -52,7 +83,14 @@ for (const target of targets) {
         assert.ok(page.body.includes(`href="/admin/users/${id}"`), `「${q}」 finds the account`);
       }
       const [row] = tableAfter(await c.get('/admin/users?q=1310123458'));
-      assert.deepEqual(row, ['cc-find', '-', '1310123458', '検索 花子 / 検索クリニック', 'Find.Me@Example.jp', ja['admin.status.active']]);
+      assert.deepEqual(row, [
+        'cc-find',
+        '-',
+        '1310123458',
+        '検索 花子 / 検索クリニック',
+        'Find.Me@Example.jp',
+        ja['admin.status.active'],
+      ]);
       const none = await c.get('/admin/users?q=zz-nobody-here');
       assert.ok(none.text.includes(ja['admin.users.none']));
       assert.ok(none.text.includes(ja['admin.users.noAttempts']));
@@ -70,20 +108,29 @@ for (const target of targets) {
       assert.equal((await logIn(u, 'cc-status', GOOD_PASSWORD)).status, 200);
       for (let i = 0; i < 2; i++) await logIn(browser(p), 'cc-status', 'Wrong2026Pass');
       page = await c.get(`/admin/users/${user.id}`);
-      const failed = (n: number) => `${ja['admin.user.failedLogins']} ${ja['admin.user.failedCount'].replace('{n}', String(n)).replace('{threshold}', String(p.config.lockoutThreshold))}`;
+      const failed = (n: number) =>
+        `${ja['admin.user.failedLogins']} ${ja['admin.user.failedCount'].replace('{n}', String(n)).replace('{threshold}', String(p.config.lockoutThreshold))}`;
       assert.ok(page.text.includes(failed(2)), 'two failures from unfamiliar addresses');
       for (let i = 2; i < p.config.lockoutThreshold; i++) await logIn(browser(p), 'cc-status', 'Wrong2026Pass');
       const locked = (await userRow(p, 'cc-status'))!;
       assert.ok(locked.locked_until);
       page = await c.get(`/admin/users/${user.id}`);
-      assert.ok(page.text.includes(ja['admin.status.lockedUntil'].replace('{until}', `${jstTime(locked.locked_until).slice(0, 16)} (JST)`)), 'ロック中（… (JST) まで）, in minutes as on the rest of the page');
+      assert.ok(
+        page.text.includes(
+          ja['admin.status.lockedUntil'].replace('{until}', `${jstTime(locked.locked_until).slice(0, 16)} (JST)`),
+        ),
+        'ロック中（… (JST) まで）, in minutes as on the rest of the page',
+      );
       const logins = tableAfter(page, ja['admin.user.logins']);
       const until = `${jstTime(locked.locked_until).slice(0, 16)} (JST)`;
-      assert.deepEqual(logins.map((r) => [r[1], r[2]]), [
-        [ja['audit.account.locked.temporary'].replace('{until}', until), VISITOR],
-        ...Array.from({ length: p.config.lockoutThreshold }, () => [ja['audit.login.bad_password'], VISITOR]),
-        [ja['audit.login.ok'], VISITOR],
-      ]);
+      assert.deepEqual(
+        logins.map((r) => [r[1], r[2]]),
+        [
+          [ja['audit.account.locked.temporary'].replace('{until}', until), VISITOR],
+          ...Array.from({ length: p.config.lockoutThreshold }, () => [ja['audit.login.bad_password'], VISITOR]),
+          [ja['audit.login.ok'], VISITOR],
+        ],
+      );
       assert.ok(!page.text.includes('account.locked') && !page.text.includes('"until"'), 'no event code, no JSON');
       assert.equal(logins.at(-1)![3], u.ip, 'where the login came from');
     });
@@ -98,21 +145,38 @@ for (const target of targets) {
       await p.app.mailWorker.runOnce();
       const page = await c.get(`/admin/users/${user.id}`);
       const resets = tableAfter(page, ja['admin.user.resets']);
-      assert.deepEqual(resets.map((r) => r[1]), [outcome('rate_limited.account'), outcome('email_mismatch'), outcome('mail_queued')]);
+      assert.deepEqual(
+        resets.map((r) => r[1]),
+        [outcome('rate_limited.account'), outcome('email_mismatch'), outcome('mail_queued')],
+      );
       // The mail that went out, with its delivery history.
       const mails = tableAfter(page, ja['admin.user.mails']);
       assert.equal(mails.length, 1);
-      assert.deepEqual(mails[0]!.slice(1, 5), [ja['admin.mailKind.password_reset'], 'cc-outcomes@example.jp', ja['admin.mailStatus.sent'], '1']);
-      assert.match(mails[0]![5]!, new RegExp(`\\(JST\\) ${ja['audit.mailEvent.queued']} .* \\(JST\\) ${ja['audit.mailEvent.sent']}$`));
+      assert.deepEqual(mails[0]!.slice(1, 5), [
+        ja['admin.mailKind.password_reset'],
+        'cc-outcomes@example.jp',
+        ja['admin.mailStatus.sent'],
+        '1',
+      ]);
+      assert.match(
+        mails[0]![5]!,
+        new RegExp(`\\(JST\\) ${ja['audit.mailEvent.queued']} .* \\(JST\\) ${ja['audit.mailEvent.sent']}$`),
+      );
 
       const prov = await p.createUser({ username: 'cc-prov', email: 'cc-prov@13' });
       await requestReset(browser(p), 'cc-prov', 'cc-prov@example.jp');
       const provPage = await c.get(`/admin/users/${prov.id}`);
       assert.ok(provPage.text.includes(`${ja['admin.col.status']} ${ja['admin.status.provisional']}`));
-      assert.deepEqual(tableAfter(provPage, ja['admin.user.resets']).map((r) => r[1]), [outcome('provisional_address')]);
+      assert.deepEqual(
+        tableAfter(provPage, ja['admin.user.resets']).map((r) => r[1]),
+        [outcome('provisional_address')],
+      );
       assert.ok(provPage.text.includes(ja['admin.user.none']), 'no mail');
       assert.ok(provPage.text.includes(ja['admin.user.cannotSend']));
-      assert.ok(!provPage.body.includes(`/admin/users/${prov.id}/send-reset`), 'no send-reset form for a provisional account');
+      assert.ok(
+        !provPage.body.includes(`/admin/users/${prov.id}/send-reset`),
+        'no send-reset form for a provisional account',
+      );
     });
 
     test('issue4-2 R1: attempts for an unknown user are listed on the search page by the identifier typed', async () => {
@@ -123,7 +187,10 @@ for (const target of targets) {
       assert.ok(page.text.includes(ja['admin.users.none']));
       const heading = ja['admin.users.attemptsByIdentifier'].replace('{q}', 'no-such-clinic');
       const rows = tableAfter(page, heading);
-      assert.deepEqual(rows.map((r) => [r[1], r[2], r[3]]), [[outcome('unknown_user'), VISITOR, who.ip]]);
+      assert.deepEqual(
+        rows.map((r) => [r[1], r[2], r[3]]),
+        [[outcome('unknown_user'), VISITOR, who.ip]],
+      );
     });
 
     test('L2 A1: unlock — a reason is required (400, nothing changes); with one, the account is unlocked, audited, and the user can log in', async () => {
@@ -180,8 +247,12 @@ for (const target of targets) {
       const page = await c.get(`/admin/users/${user.id}`);
       assert.equal(page.status, 200);
       assert.ok(page.text.includes(ja['admin.user.closedNoActions']));
-      for (const action of ['unlock', 'send-reset', 'mark-email-wrong']) assert.ok(!page.body.includes(`/admin/users/${user.id}/${action}"`), `no ${action} form`);
-      const supportRows = async () => (await auditRows(p)).filter((r) => r.user_id === user.id && r.event.startsWith('support.') && r.event !== 'support.viewed').length;
+      for (const action of ['unlock', 'send-reset', 'mark-email-wrong'])
+        assert.ok(!page.body.includes(`/admin/users/${user.id}/${action}"`), `no ${action} form`);
+      const supportRows = async () =>
+        (await auditRows(p)).filter(
+          (r) => r.user_id === user.id && r.event.startsWith('support.') && r.event !== 'support.viewed',
+        ).length;
       for (const action of ['unlock', 'send-reset', 'mark-email-wrong']) {
         const res = await c.post(`/admin/users/${user.id}/${action}`, { reason: '本人から電話' });
         assert.equal(res.status, 409, action);
@@ -216,10 +287,16 @@ for (const target of targets) {
       assert.ok(!JSON.stringify(row).includes(link.slice(-32)), 'no token in the audit trail');
       await p.app.mailWorker.runOnce();
       const page = await c.get(`/admin/users/${user.id}`);
-      assert.deepEqual(tableAfter(page, ja['admin.user.resets']).map((r) => [r[1], r[2]]), [
-        [ja['audit.password_reset.link_opened.valid'], VISITOR],
-        [`${ja['audit.support.reset_sent.mail_queued']} ${ja['audit.reason'].replace('{reason}', '問い合わせ番号1234 本人依頼')}`, `オペレーター ${op.username}`],
-      ]);
+      assert.deepEqual(
+        tableAfter(page, ja['admin.user.resets']).map((r) => [r[1], r[2]]),
+        [
+          [ja['audit.password_reset.link_opened.valid'], VISITOR],
+          [
+            `${ja['audit.support.reset_sent.mail_queued']} ${ja['audit.reason'].replace('{reason}', '問い合わせ番号1234 本人依頼')}`,
+            `オペレーター ${op.username}`,
+          ],
+        ],
+      );
     });
 
     test('R1 A1: mark-email-wrong — the next reset sends nothing (provisional_address), an older link stops working, and login leads to /account/email', async () => {
@@ -243,7 +320,10 @@ for (const target of targets) {
       const again = await requestReset(browser(p), 'cc-wrong', 'cc-wrong@example.jp');
       assert.equal(again.status, 200);
       assert.ok(again.text.includes(ja['reset.sent.heading']), 'the usual page (R1)');
-      assert.equal((await auditRows(p, 'password_reset.requested')).filter((r) => r.user_id === user.id).at(-1)!.outcome, 'provisional_address');
+      assert.equal(
+        (await auditRows(p, 'password_reset.requested')).filter((r) => r.user_id === user.id).at(-1)!.outcome,
+        'provisional_address',
+      );
       assert.equal((await outboxTo(p, 'cc-wrong@example.jp')).length, before, 'nothing queued');
 
       const u = browser(p);
@@ -274,7 +354,11 @@ for (const target of targets) {
       assert.equal((await c.get('/admin/users/..%2f..%2fetc')).status, 404);
       assert.equal((await c.post(`/admin/users/${user.id}/delete`, { _csrf, reason: 'x' })).status, 404);
       assert.equal((await c.post('/admin/users/no-such-id/unlock', { _csrf, reason: 'x' })).status, 404);
-      const twice = await c.post(`/admin/users/${user.id}/unlock`, {}, { payload: `_csrf=${encodeURIComponent(_csrf)}&reason=a&reason=b`, csrf: false });
+      const twice = await c.post(
+        `/admin/users/${user.id}/unlock`,
+        {},
+        { payload: `_csrf=${encodeURIComponent(_csrf)}&reason=a&reason=b`, csrf: false },
+      );
       assert.equal(twice.status, 400);
       assert.equal((await auditRows(p)).filter((r) => r.event.startsWith('support.')).length, before);
     });

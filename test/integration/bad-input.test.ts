@@ -8,7 +8,17 @@ import assert from 'node:assert/strict';
 import { ja } from '../../src/web/i18n/ja.ts';
 import { en } from '../../src/web/i18n/en.ts';
 import { dbTargets } from '../helpers/db-targets.ts';
-import { CAPTCHA, GOOD_PASSWORD, linkOf, pathOf, requestReset, startTestPortal, type Client, type Page, type TestPortal } from '../helpers/test-app.ts';
+import {
+  CAPTCHA,
+  GOOD_PASSWORD,
+  linkOf,
+  pathOf,
+  requestReset,
+  startTestPortal,
+  type Client,
+  type Page,
+  type TestPortal,
+} from '../helpers/test-app.ts';
 import { auditRows, consoleAs, createOperator } from '../helpers/operators.ts';
 
 const MB = 'x'.repeat(1024 * 1024);
@@ -31,10 +41,13 @@ function assertRefused(page: Page, status: number, message: string): void {
   assertNoLeak(page);
 }
 
-const inputValue = (page: Page, name: string) => new RegExp(`<input[^>]*name="${name}"[^>]*value="([^"]*)"`).exec(page.body)?.[1];
+const inputValue = (page: Page, name: string) =>
+  new RegExp(`<input[^>]*name="${name}"[^>]*value="([^"]*)"`).exec(page.body)?.[1];
 
 const multipart = (fields: Record<string, string>) =>
-  Object.entries(fields).map(([k, v]) => `--XyZ\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`).join('') + '--XyZ--\r\n';
+  Object.entries(fields)
+    .map(([k, v]) => `--XyZ\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`)
+    .join('') + '--XyZ--\r\n';
 
 /**
  * The refusals every form shares, posted to `url` with the form's own CSRF token: a 1 MB field (413),
@@ -42,8 +55,10 @@ const multipart = (fields: Record<string, string>) =>
  */
 async function commonRefusals(c: Client, url: string, fields: Record<string, string>, field: string): Promise<void> {
   const csrf = c.csrf();
-  const body = (extra: Record<string, string> = {}) => new URLSearchParams({ ...fields, _csrf: csrf, ...extra }).toString();
-  const post = (payload: string, headers: Record<string, string> = {}) => c.post(url, {}, { csrf: false, payload, headers });
+  const body = (extra: Record<string, string> = {}) =>
+    new URLSearchParams({ ...fields, _csrf: csrf, ...extra }).toString();
+  const post = (payload: string, headers: Record<string, string> = {}) =>
+    c.post(url, {}, { csrf: false, payload, headers });
   assertRefused(await post(body({ [field]: MB })), 413, '送信された内容が大きすぎます。');
   assertRefused(await post(`${body()}&${field}=again`), 400, ja['error.badRequest']);
   for (const [type, payload] of [
@@ -77,7 +92,8 @@ for (const target of targets) {
     });
 
     const failuresOf = async (id: string) =>
-      (await p.database.db.selectFrom('users').select('failed_logins').where('id', '=', id).executeTakeFirstOrThrow()).failed_logins;
+      (await p.database.db.selectFrom('users').select('failed_logins').where('id', '=', id).executeTakeFirstOrThrow())
+        .failed_logins;
 
     test('B1 /login: missing fields → 400 with the field message and the typed username kept', async () => {
       const c = browser(p);
@@ -96,7 +112,11 @@ for (const target of targets) {
       await c.open('/login');
       assertRefused(await c.post('/login', { username: LONG_NAME, password: 'x' }), 400, TOO_LONG);
       await c.open('/login');
-      const malformed = await c.post('/login', {}, { csrf: false, payload: `username=%E0%A4%A&password=%zz&_csrf=${encodeURIComponent(c.csrf())}` });
+      const malformed = await c.post(
+        '/login',
+        {},
+        { csrf: false, payload: `username=%E0%A4%A&password=%zz&_csrf=${encodeURIComponent(c.csrf())}` },
+      );
       assertRefused(malformed, 400, ja['error.badEncoding']);
     });
 
@@ -108,7 +128,11 @@ for (const target of targets) {
       assert.equal(await failuresOf(user.id), 0);
       assert.ok(!(await p.audit('login')).some((a) => a.user_id === user.id), 'no login attempt was recorded');
       await c.open('/login');
-      assert.equal((await c.post('/login', { username: 'b1-login', password: GOOD_PASSWORD })).status, 303, 'the password still works');
+      assert.equal(
+        (await c.post('/login', { username: 'b1-login', password: GOOD_PASSWORD })).status,
+        303,
+        'the password still works',
+      );
     });
 
     test('B1 /password-reset ①: missing, oversized, repeated, unknown action — refused; the flow stays at ①', async () => {
@@ -118,14 +142,38 @@ for (const target of targets) {
       const noCaptcha = await c.post(url, { stage: 'identify', action: 'next', username: 'typed-name', captcha: '' });
       assertRefused(noCaptcha, 400, ja['reset.captchaRequired']);
       assert.equal(inputValue(noCaptcha, 'username'), 'typed-name', 'W4: the typed username is kept');
-      assertRefused(await c.post(url, { stage: 'identify', action: 'next', username: '', captcha: CAPTCHA }), 400, ja['field.usernameRequired']);
-      assertRefused(await c.post(url, { stage: 'identify', action: 'next', username: LONG_NAME, captcha: CAPTCHA }), 400, TOO_LONG);
-      assertRefused(await c.post(url, { stage: 'identify', action: 'launch', username: 'x', captcha: CAPTCHA }), 400, ja['error.badRequest']);
+      assertRefused(
+        await c.post(url, { stage: 'identify', action: 'next', username: '', captcha: CAPTCHA }),
+        400,
+        ja['field.usernameRequired'],
+      );
+      assertRefused(
+        await c.post(url, { stage: 'identify', action: 'next', username: LONG_NAME, captcha: CAPTCHA }),
+        400,
+        TOO_LONG,
+      );
+      assertRefused(
+        await c.post(url, { stage: 'identify', action: 'launch', username: 'x', captcha: CAPTCHA }),
+        400,
+        ja['error.badRequest'],
+      );
       await c.get(url);
-      const malformed = await c.post(url, {}, { csrf: false, payload: `stage=identify&action=next&username=%E0%A4%A&captcha=%zz&_csrf=${encodeURIComponent(c.csrf())}` });
+      const malformed = await c.post(
+        url,
+        {},
+        {
+          csrf: false,
+          payload: `stage=identify&action=next&username=%E0%A4%A&captcha=%zz&_csrf=${encodeURIComponent(c.csrf())}`,
+        },
+      );
       assertRefused(malformed, 400, ja['error.badEncoding']);
       await c.get(url);
-      await commonRefusals(c, url, { stage: 'identify', action: 'next', username: 'someone', captcha: CAPTCHA }, 'username');
+      await commonRefusals(
+        c,
+        url,
+        { stage: 'identify', action: 'next', username: 'someone', captcha: CAPTCHA },
+        'username',
+      );
       const still = await c.get(url);
       assert.equal(still.status, 200);
       assert.ok(still.text.includes(ja['reset.identify.heading']), 'still at ① 特定');
@@ -141,12 +189,23 @@ for (const target of targets) {
       assertRefused(await c.post(url, { stage: 'verify', action: 'next', email: '' }), 400, ja['reset.emailRequired']);
       const long = await c.post(url, { stage: 'verify', action: 'next', email: `${'a'.repeat(300)}@example.jp` });
       assertRefused(long, 400, ja['reset.emailInvalid']);
-      assertRefused(await c.post(url, {}, { csrf: false, payload: `stage=verify&action=next&email=%zz&_csrf=${encodeURIComponent(c.csrf())}` }), 400, ja['error.badEncoding']);
+      assertRefused(
+        await c.post(
+          url,
+          {},
+          { csrf: false, payload: `stage=verify&action=next&email=%zz&_csrf=${encodeURIComponent(c.csrf())}` },
+        ),
+        400,
+        ja['error.badEncoding'],
+      );
       await c.get(url);
       await commonRefusals(c, url, { stage: 'verify', action: 'next', email: 'b1-verify@example.jp' }, 'email');
       const still = await c.get(url);
       assert.ok(still.text.includes(ja['reset.verify.heading']), 'still at ② 検証');
-      assert.ok(!(await p.audit('password_reset.requested')).some((a) => a.user_id === user.id), 'no reset was requested');
+      assert.ok(
+        !(await p.audit('password_reset.requested')).some((a) => a.user_id === user.id),
+        'no reset was requested',
+      );
       const queued = await p.database.db.selectFrom('outbox').select('id').where('user_id', '=', user.id).execute();
       assert.equal(queued.length, 0, 'no mail queued');
     });
@@ -162,8 +221,20 @@ for (const target of targets) {
       const none = await c.post(url, { password: '', confirm: '' });
       assertRefused(none, 400, ja['reset.newPasswordRequired']);
       assert.ok(none.text.includes(ja['reset.confirmRequired']));
-      assertRefused(await c.post(url, { password: 'Aa1'.repeat(400), confirm: 'Aa1'.repeat(400) }), 400, ja['policy.tooLong'].replace('{max}', '100'));
-      assertRefused(await c.post(url, {}, { csrf: false, payload: `password=%E0%A4%A&confirm=%zz&_csrf=${encodeURIComponent(c.csrf())}` }), 400, ja['error.badEncoding']);
+      assertRefused(
+        await c.post(url, { password: 'Aa1'.repeat(400), confirm: 'Aa1'.repeat(400) }),
+        400,
+        ja['policy.tooLong'].replace('{max}', '100'),
+      );
+      assertRefused(
+        await c.post(
+          url,
+          {},
+          { csrf: false, payload: `password=%E0%A4%A&confirm=%zz&_csrf=${encodeURIComponent(c.csrf())}` },
+        ),
+        400,
+        ja['error.badEncoding'],
+      );
       await c.get(url);
       await commonRefusals(c, url, { password: 'Brand2026New', confirm: 'Brand2026New' }, 'password');
       // Nothing was stored: the old password logs in, and the same link still sets a new one.
@@ -193,11 +264,15 @@ for (const target of targets) {
       assertNoLeak(await c.get('/passwordreset.do?flow=%zz'));
     });
 
-    test('B1 the refusals speak the page\'s language (English after the switch)', async () => {
+    test("B1 the refusals speak the page's language (English after the switch)", async () => {
       const c = browser(p);
       await c.get('/lang?to=en&next=/login');
       await c.open('/login');
-      const big = await c.post('/login', {}, { csrf: false, payload: `username=x&password=${MB}&_csrf=${encodeURIComponent(c.csrf())}` });
+      const big = await c.post(
+        '/login',
+        {},
+        { csrf: false, payload: `username=x&password=${MB}&_csrf=${encodeURIComponent(c.csrf())}` },
+      );
       assert.equal(big.status, 413);
       assert.match(big.body, /<html lang="en">/);
       assert.ok(big.text.includes(en['error.tooLarge']));
@@ -208,7 +283,15 @@ for (const target of targets) {
     });
 
     test('S9 B1 /lang?next= with control or non-Latin-1 characters: the language is switched and the redirect goes to the top page, never a 500', async () => {
-      for (const next of ['/%01x', '/%00', '/login%0D%0ASet-Cookie:%20x=1', '/%E6%97%A5%E6%9C%AC', '/caf%C3%A9', '/x%7F', '/a%20b']) {
+      for (const next of [
+        '/%01x',
+        '/%00',
+        '/login%0D%0ASet-Cookie:%20x=1',
+        '/%E6%97%A5%E6%9C%AC',
+        '/caf%C3%A9',
+        '/x%7F',
+        '/a%20b',
+      ]) {
         const c = browser(p);
         const r = await c.get(`/lang?to=en&next=${next}`);
         assertNoLeak(r);
@@ -230,29 +313,61 @@ for (const target of targets) {
       const c = browser(p);
       for (const username of ['b1-nul%00', 'b1%00-nul', 'b1-nul%01']) {
         await c.open('/login');
-        assertRefused(await c.post('/login', {}, { csrf: false, payload: `username=${username}&password=x&_csrf=${encodeURIComponent(c.csrf())}` }), 400, ja['error.badEncoding']);
+        assertRefused(
+          await c.post(
+            '/login',
+            {},
+            { csrf: false, payload: `username=${username}&password=x&_csrf=${encodeURIComponent(c.csrf())}` },
+          ),
+          400,
+          ja['error.badEncoding'],
+        );
       }
       await c.open('/login');
       const raw = Buffer.from(`username=b1-nul\u0000&password=x&_csrf=${encodeURIComponent(c.csrf())}`, 'utf8');
       assertRefused(await c.post('/login', {}, { csrf: false, payload: raw }), 400, ja['error.badEncoding']);
       await c.open('/login');
-      const notUtf8 = Buffer.concat([Buffer.from('username=b1-nul&password='), Buffer.from([0xff, 0xfe]), Buffer.from(`&_csrf=${encodeURIComponent(c.csrf())}`)]);
+      const notUtf8 = Buffer.concat([
+        Buffer.from('username=b1-nul&password='),
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from(`&_csrf=${encodeURIComponent(c.csrf())}`),
+      ]);
       assertRefused(await c.post('/login', {}, { csrf: false, payload: notUtf8 }), 400, ja['error.badEncoding']);
       assert.equal(await failuresOf(user.id), 0);
-      assert.ok(!(await p.audit('login')).some((a) => a.user_id === user.id || a.identifier?.includes('nul')), 'no login attempt was recorded');
+      assert.ok(
+        !(await p.audit('login')).some((a) => a.user_id === user.id || a.identifier?.includes('nul')),
+        'no login attempt was recorded',
+      );
 
       await c.open('/password-reset');
       const url = c.formAction();
-      assertRefused(await c.post(url, {}, { csrf: false, payload: `stage=identify&action=next&username=b1-nul%00&captcha=${CAPTCHA}&_csrf=${encodeURIComponent(c.csrf())}` }), 400, ja['error.badEncoding']);
+      assertRefused(
+        await c.post(
+          url,
+          {},
+          {
+            csrf: false,
+            payload: `stage=identify&action=next&username=b1-nul%00&captcha=${CAPTCHA}&_csrf=${encodeURIComponent(c.csrf())}`,
+          },
+        ),
+        400,
+        ja['error.badEncoding'],
+      );
       assert.ok((await c.get(url)).text.includes(ja['reset.identify.heading']), 'still at ① 特定');
       // Tabs and line breaks are typed into text areas: they stay readable.
       await c.open('/login');
       assertRefused(await c.post('/login', { username: 'b1-nul\t', password: '' }), 400, ja['field.passwordRequired']);
     });
 
-    test('S9 B1 query strings with a NUL byte or broken percent-encoding → 400 page in the page\'s language', async () => {
+    test("S9 B1 query strings with a NUL byte or broken percent-encoding → 400 page in the page's language", async () => {
       const c = browser(p);
-      for (const url of ['/csm/faq?q=%00', '/csm/faq?q=%E3%81%ZZ%', '/csm/faq?q=%E3%81', '/login?m=%00', '/register?flow=%ZZ']) {
+      for (const url of [
+        '/csm/faq?q=%00',
+        '/csm/faq?q=%E3%81%ZZ%',
+        '/csm/faq?q=%E3%81',
+        '/login?m=%00',
+        '/register?flow=%ZZ',
+      ]) {
         assertRefused(await c.get(url), 400, ja['error.badEncoding']);
       }
       assert.equal((await c.get('/csm/faq?q=%E3%81%82')).status, 200, 'well-formed UTF-8 is read');
@@ -265,18 +380,34 @@ for (const target of targets) {
 
     test('S9 B1 an operator action with reason=%E3%81%ZZ% is refused (400 in the console), leaves no audit entry and changes nothing', async () => {
       const user = await p.createUser({ username: 'b1-op-target' });
-      await p.database.db.updateTable('users').set({ status: 'locked', locked_until: null }).where('id', '=', user.id).execute();
+      await p.database.db
+        .updateTable('users')
+        .set({ status: 'locked', locked_until: null })
+        .where('id', '=', user.id)
+        .execute();
       const op = await createOperator(p, 'admin');
       const c = await consoleAs(p, op, '192.0.2.200');
       await c.get(`/admin/users/${user.id}`);
       const csrf = encodeURIComponent(c.csrf());
       for (const reason of ['%E3%81%ZZ%', '%E3%81', 'ok%00', '%']) {
-        const r = await c.post(`/admin/users/${user.id}/unlock`, {}, { csrf: false, payload: `reason=${reason}&_csrf=${csrf}` });
+        const r = await c.post(
+          `/admin/users/${user.id}/unlock`,
+          {},
+          { csrf: false, payload: `reason=${reason}&_csrf=${csrf}` },
+        );
         assertRefused(r, 400, ja['error.badEncoding']);
-        assert.ok(r.text.includes(ja['admin.toConsoleTop']), 'shown in the console\'s layout');
+        assert.ok(r.text.includes(ja['admin.toConsoleTop']), "shown in the console's layout");
       }
-      assert.equal((await auditRows(p, 'support.unlocked')).filter((a) => a.user_id === user.id).length, 0, 'no audit entry');
-      const row = await p.database.db.selectFrom('users').select(['status']).where('id', '=', user.id).executeTakeFirstOrThrow();
+      assert.equal(
+        (await auditRows(p, 'support.unlocked')).filter((a) => a.user_id === user.id).length,
+        0,
+        'no audit entry',
+      );
+      const row = await p.database.db
+        .selectFrom('users')
+        .select(['status'])
+        .where('id', '=', user.id)
+        .executeTakeFirstOrThrow();
       assert.equal(row.status, 'locked', 'still locked');
     });
   });

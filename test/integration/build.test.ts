@@ -27,7 +27,18 @@ async function startBuilt(extra: Record<string, string> = {}): Promise<Server> {
   const port = 20000 + Math.floor(Math.random() * 20000);
   const child = spawn(process.execPath, ['dist/server.js'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: dir, NODE_ENV: 'test', PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dir, DATABASE_URL: `sqlite:${join(dir, 'p.db')}`, SESSION_SECRET: 'build-test-secret-build-test-secret-0123', LOG_LEVEL: 'warn', ...extra },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: dir,
+      NODE_ENV: 'test',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: dir,
+      DATABASE_URL: `sqlite:${join(dir, 'p.db')}`,
+      SESSION_SECRET: 'build-test-secret-build-test-secret-0123',
+      LOG_LEVEL: 'warn',
+      ...extra,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -40,9 +51,15 @@ async function startBuilt(extra: Record<string, string> = {}): Promise<Server> {
     await exited;
     rmSync(dir, { recursive: true, force: true });
   };
-  for (const end = Date.now() + 60_000; ;) {
+  for (const end = Date.now() + 60_000; ; ) {
     if (child.exitCode !== null) break;
-    if ((await fetch(`${base}/healthz`).then((r) => r.status, () => 0)) === 200) return { child, base, output: () => out, stop };
+    if (
+      (await fetch(`${base}/healthz`).then(
+        (r) => r.status,
+        () => 0,
+      )) === 200
+    )
+      return { child, base, output: () => out, stop };
     if (Date.now() > end) break;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -60,7 +77,9 @@ describe('npm run build → node dist/server.js', () => {
 
   describe('the built server', () => {
     let server: Server;
-    before(async () => { server = await startBuilt(); });
+    before(async () => {
+      server = await startBuilt();
+    });
     after(() => server.stop());
 
     test('runs under plain node, with no loader, and serves the pages', async () => {
@@ -75,15 +94,22 @@ describe('npm run build → node dist/server.js', () => {
       for (const file of readdirSync(join(ROOT, 'src/web/static'))) {
         const res = await fetch(`${server.base}/static/${file}`);
         assert.equal(res.status, 200, `/static/${file}`);
-        assert.equal(await res.text(), readFileSync(join(ROOT, 'src/web/static', file), 'utf8'), `/static/${file} is the file of src/`);
+        assert.equal(
+          await res.text(),
+          readFileSync(join(ROOT, 'src/web/static', file), 'utf8'),
+          `/static/${file} is the file of src/`,
+        );
       }
     });
 
     test('draws the reset CAPTCHA picture with the font copied beside the bundle (dist/fonts)', async () => {
       const page = await fetch(`${server.base}/password-reset`, { redirect: 'manual' });
-      const cookie = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+      const cookie = page.headers
+        .getSetCookie()
+        .map((c) => c.split(';')[0])
+        .join('; ');
       let html = await page.text();
-      let location = page.headers.get('location');
+      const location = page.headers.get('location');
       if (location) html = await (await fetch(new URL(location, server.base), { headers: { cookie } })).text();
       const src = /class="captcha__image" src="([^"]+)"/.exec(html)?.[1]?.replaceAll('&amp;', '&');
       assert.ok(src, `a CAPTCHA picture on the reset page:\n${html.slice(0, 500)}`);
@@ -94,7 +120,9 @@ describe('npm run build → node dist/server.js', () => {
     });
   });
 
-  test('P2: the built server runs one pool thread per core (at least 2), as if UV_THREADPOOL_SIZE were set so; an operator\'s value is kept', { timeout: 120_000 }, async () => {
+  test("P2: the built server runs one pool thread per core (at least 2), as if UV_THREADPOOL_SIZE were set so; an operator's value is kept", {
+    timeout: 120_000,
+  }, async () => {
     const perCore = Math.max(2, availableParallelism());
     const count = async (env: Record<string, string>) => {
       const s = await startBuilt(env);
@@ -117,7 +145,10 @@ test('the build refuses an output that reads a file relative to itself that it d
   try {
     mkdirSync(join(dir, 'fonts'));
     writeFileSync(join(dir, 'fonts', 'ok.ttf'), '');
-    writeFileSync(join(dir, 'server.mjs'), 'const a = new URL("./fonts/ok.ttf", import.meta.url);\nconst b = new URL("./web/static/", import.meta.url);\n');
+    writeFileSync(
+      join(dir, 'server.mjs'),
+      'const a = new URL("./fonts/ok.ttf", import.meta.url);\nconst b = new URL("./web/static/", import.meta.url);\n',
+    );
     assert.deepEqual(missingAssets(dir), ['server.mjs: ./web/static/ (web/static)']);
     mkdirSync(join(dir, 'web', 'static'), { recursive: true });
     assert.deepEqual(missingAssets(dir), []);

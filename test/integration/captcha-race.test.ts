@@ -24,13 +24,18 @@ for (const target of await dbTargets()) {
       await c.open('/password-reset');
       const action = c.formAction();
       const flowId = /flow=([A-Za-z0-9]{32})/.exec(action)![1]!;
-      const row = await p.database.db.selectFrom('flows').select('captcha_answer').where('id', '=', flowId).executeTakeFirstOrThrow();
+      const row = await p.database.db
+        .selectFrom('flows')
+        .select('captcha_answer')
+        .where('id', '=', flowId)
+        .executeTakeFirstOrThrow();
       const answer = p.app.services.box.open(row.captcha_answer!);
       const fields = { stage: 'identify', action: 'next', username: 'race-user', captcha: answer };
       const pages = await Promise.all(Array.from({ length: 6 }, () => c.post(action, fields)));
       const passed = pages.filter((r) => r.status === 303);
       assert.equal(passed.length, 1, `one request passes (statuses ${pages.map((r) => r.status).join(', ')})`);
-      for (const r of pages.filter((x) => x.status !== 303)) assert.ok(r.status >= 400 && r.status < 500, `the others are refused with a 4xx page (${r.status})`);
+      for (const r of pages.filter((x) => x.status !== 303))
+        assert.ok(r.status >= 400 && r.status < 500, `the others are refused with a 4xx page (${r.status})`);
       const identified = (await p.audit('password_reset.identified')).filter((a) => a.identifier === 'race-user');
       assert.equal(identified.length, 1, 'stage ① was passed once');
     });

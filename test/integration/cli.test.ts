@@ -15,7 +15,12 @@ import { runCli, type CliRun } from '../helpers/accounts.ts';
 
 /** The CLI on the SQLite file in `dir` (HOME kept, as an operator's shell has it). */
 function cli(dir: string, args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  return runCli(args, { HOME: process.env.HOME ?? dir, DATA_DIR: dir, DATABASE_URL: `sqlite:${join(dir, 'p.db')}`, ...env });
+  return runCli(args, {
+    HOME: process.env.HOME ?? dir,
+    DATA_DIR: dir,
+    DATABASE_URL: `sqlite:${join(dir, 'p.db')}`,
+    ...env,
+  });
 }
 
 const USAGE = /Usage:[\s\S]*users create --username U --email E --password P/;
@@ -49,9 +54,25 @@ describe('CLI (real processes, SQLite)', () => {
   });
 
   test('users create: an institution user — the message names the user; the password is stored as argon2id', async () => {
-    const r = await cli(dir, ['users', 'create', '--username', 'clinic-cli', '--email', 'clinic-cli@example.jp', '--password', 'Kanri2026Pass', '--name', 'CLI医院', '--institution-code', '3410712362']);
+    const r = await cli(dir, [
+      'users',
+      'create',
+      '--username',
+      'clinic-cli',
+      '--email',
+      'clinic-cli@example.jp',
+      '--password',
+      'Kanri2026Pass',
+      '--name',
+      'CLI医院',
+      '--institution-code',
+      '3410712362',
+    ]);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout.trim(), 'Created institution user "clinic-cli", e-mail clinic-cli@example.jp, status active.');
+    assert.equal(
+      r.stdout.trim(),
+      'Created institution user "clinic-cli", e-mail clinic-cli@example.jp, status active.',
+    );
     const row = userRow('clinic-cli')!;
     assert.equal(row.display_name, 'CLI医院');
     assert.equal(row.institution_code, '3410712362');
@@ -61,18 +82,49 @@ describe('CLI (real processes, SQLite)', () => {
   });
 
   test('users create: a coordinator with --user-id (the message names the user ID); without it, refused', async () => {
-    const r = await cli(dir, ['users', 'create', '--username', 'chain-cli', '--email', 'chain@example.jp', '--password', 'Kanri2026Pass', '--coordinator', '--user-id', 'c0000042']);
+    const r = await cli(dir, [
+      'users',
+      'create',
+      '--username',
+      'chain-cli',
+      '--email',
+      'chain@example.jp',
+      '--password',
+      'Kanri2026Pass',
+      '--coordinator',
+      '--user-id',
+      'c0000042',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^Created coordinator "chain-cli" with user ID "c0000042"/);
     assert.equal(userRow('chain-cli')!.account_type, 'coordinator');
-    const missing = await cli(dir, ['users', 'create', '--username', 'chain-two', '--email', 'chain2@example.jp', '--password', 'Kanri2026Pass', '--coordinator']);
+    const missing = await cli(dir, [
+      'users',
+      'create',
+      '--username',
+      'chain-two',
+      '--email',
+      'chain2@example.jp',
+      '--password',
+      'Kanri2026Pass',
+      '--coordinator',
+    ]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /Not created: a coordinator needs --user-id/);
     assert.equal(userRow('chain-two'), undefined);
   });
 
   test('users create: an address ending in @07 makes a provisional account, and the message says so', async () => {
-    const r = await cli(dir, ['users', 'create', '--username', 'prov-cli', '--email', 'x@07', '--password', 'Kanri2026Pass']);
+    const r = await cli(dir, [
+      'users',
+      'create',
+      '--username',
+      'prov-cli',
+      '--email',
+      'x@07',
+      '--password',
+      'Kanri2026Pass',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /status provisional\./);
     assert.match(r.stdout, /provisional placeholder: password reset will send no mail/);
@@ -80,23 +132,54 @@ describe('CLI (real processes, SQLite)', () => {
   });
 
   test('users create: a username or user ID already used is refused with the reason and exit code 1', async () => {
-    const dup = await cli(dir, ['users', 'create', '--username', 'clinic-cli', '--email', 'other@example.jp', '--password', 'Kanri2026Pass']);
+    const dup = await cli(dir, [
+      'users',
+      'create',
+      '--username',
+      'clinic-cli',
+      '--email',
+      'other@example.jp',
+      '--password',
+      'Kanri2026Pass',
+    ]);
     assert.equal(dup.code, 1);
     assert.equal(dup.stderr.trim(), 'Not created: that username is already used (as a username or a user ID).');
     assert.equal(dup.stdout, '');
-    const asUserId = await cli(dir, ['users', 'create', '--username', 'c0000042', '--email', 'other@example.jp', '--password', 'Kanri2026Pass']);
+    const asUserId = await cli(dir, [
+      'users',
+      'create',
+      '--username',
+      'c0000042',
+      '--email',
+      'other@example.jp',
+      '--password',
+      'Kanri2026Pass',
+    ]);
     assert.equal(asUserId.code, 1, 'a username equal to an existing user ID is taken too');
     assert.match(asUserId.stderr, /already used/);
     assert.equal(userRow('clinic-cli')!.email, 'clinic-cli@example.jp', 'the first account is unchanged');
   });
 
   test('users create: a weak password is refused naming each broken rule of the policy (P1)', async () => {
-    const weak = await cli(dir, ['users', 'create', '--username', 'weak-cli', '--email', 'weak@example.jp', '--password', 'weakpass']);
+    const weak = await cli(dir, [
+      'users',
+      'create',
+      '--username',
+      'weak-cli',
+      '--email',
+      'weak@example.jp',
+      '--password',
+      'weakpass',
+    ]);
     assert.equal(weak.code, 1);
     assert.match(weak.stderr, /Not created: the password breaks the "portal" policy:/);
     assert.ok(weak.stderr.includes(en['policy.needUpper']), weak.stderr);
     assert.ok(weak.stderr.includes(en['policy.needDigit']), weak.stderr);
-    const nist = await cli(dir, ['users', 'create', '--username', 'weak-cli', '--email', 'weak@example.jp', '--password', 'Kanri2026Pass'], { PASSWORD_POLICY: 'nist' });
+    const nist = await cli(
+      dir,
+      ['users', 'create', '--username', 'weak-cli', '--email', 'weak@example.jp', '--password', 'Kanri2026Pass'],
+      { PASSWORD_POLICY: 'nist' },
+    );
     assert.equal(nist.code, 1);
     assert.match(nist.stderr, /"nist" policy/);
     assert.ok(nist.stderr.includes(en['policy.tooShort'].replace('{min}', '15')), nist.stderr);
@@ -138,7 +221,9 @@ describe('CLI (real processes, SQLite)', () => {
     await cli(dir, ['users', 'list']); // one more audited command, so that there is something after the head
     const head = await cli(dir, ['audit', 'head']);
     assert.equal(head.code, 0, head.stderr);
-    const m = /^iryo-audit-head v1 chain=(\d+) hash=([0-9a-f]{64}) at=\S+ keyed-from=1 sig=[0-9a-f]{64}$/.exec(head.stdout.trim());
+    const m = /^iryo-audit-head v1 chain=(\d+) hash=([0-9a-f]{64}) at=\S+ keyed-from=1 sig=[0-9a-f]{64}$/.exec(
+      head.stdout.trim(),
+    );
     assert.ok(m, head.stdout);
     const recorded = `${m[1]}:${m[2]}`;
     const ok = await cli(dir, ['audit', 'verify', '--head', recorded]);
@@ -158,7 +243,13 @@ describe('CLI (real processes, SQLite)', () => {
       // …but not against the head kept outside.
       const anchored = await cli(dir, ['audit', 'verify', '--head', recorded]);
       assert.equal(anchored.code, 1);
-      assert.match(anchored.stderr, new RegExp(`^The chain ends at ${Number(m[1]) - 1}, before the recorded head ${m[1]}: the newest entries were removed\\.$`, 'm'));
+      assert.match(
+        anchored.stderr,
+        new RegExp(
+          `^The chain ends at ${Number(m[1]) - 1}, before the recorded head ${m[1]}: the newest entries were removed\\.$`,
+          'm',
+        ),
+      );
       assert.match(anchored.stderr, /Audit trail NOT intact: 1 problem\(s\)/);
     } finally {
       db.close();

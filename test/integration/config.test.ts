@@ -54,7 +54,12 @@ class Http {
       else this.cookies.set(pair!.slice(0, i), value);
     }
     const body = await res.text();
-    return { status: res.status, location: res.headers.get('location') ?? undefined, body, csrf: /name="_csrf" value="([^"]+)"/.exec(body)?.[1] ?? '' };
+    return {
+      status: res.status,
+      location: res.headers.get('location') ?? undefined,
+      body,
+      csrf: /name="_csrf" value="([^"]+)"/.exec(body)?.[1] ?? '',
+    };
   }
 }
 
@@ -66,7 +71,10 @@ const BAD_SETTINGS: Array<[string, Record<string, string>]> = [
   // S8: the production start checks, and S4: "trust every proxy" in production.
   ['NODE_ENV', { NODE_ENV: 'prod' }],
   ['CAPTCHA_TEST_ANSWER', { CAPTCHA_TEST_ANSWER: 'x' }],
-  ['SESSION_SECRET', { NODE_ENV: 'production', SMTP_URL: 'smtp://127.0.0.1:25', SESSION_SECRET: SESSION_SECRET_PLACEHOLDER }],
+  [
+    'SESSION_SECRET',
+    { NODE_ENV: 'production', SMTP_URL: 'smtp://127.0.0.1:25', SESSION_SECRET: SESSION_SECRET_PLACEHOLDER },
+  ],
   ['SMTP_URL', { NODE_ENV: 'production', SESSION_SECRET: 'a-real-secret-of-enough-length-0123456789' }],
   ['TRUST_PROXY', { NODE_ENV: 'production', SMTP_URL: 'smtp://127.0.0.1:25', TRUST_PROXY: 'true' }],
 ];
@@ -74,7 +82,9 @@ const BAD_SETTINGS: Array<[string, Record<string, string>]> = [
 test('S4 S8 a bad or unsafe setting stops the server: non-zero exit, ONE line on stderr naming the setting', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'iryo-cfg-'));
   try {
-    const runs = await Promise.all(BAD_SETTINGS.map(([, env]) => runToExit({ DATA_DIR: dir, DATABASE_URL: `sqlite:${join(dir, 'p.db')}`, ...env })));
+    const runs = await Promise.all(
+      BAD_SETTINGS.map(([, env]) => runToExit({ DATA_DIR: dir, DATABASE_URL: `sqlite:${join(dir, 'p.db')}`, ...env })),
+    );
     runs.forEach((r, i) => {
       const setting = BAD_SETTINGS[i]![0];
       assert.notEqual(r.code, 0, setting);
@@ -94,7 +104,9 @@ test('a database that cannot be opened, or a port in use, stops the server with 
   const blocker: Server = createServer();
   try {
     writeFileSync(join(dir, 'a-file'), '');
-    const port = await new Promise<number>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as { port: number }).port)));
+    const port = await new Promise<number>((resolve) =>
+      blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as { port: number }).port)),
+    );
     const [sqliteBad, pgDown, busy] = await Promise.all([
       runToExit({ DATA_DIR: dir, DATABASE_URL: `sqlite:${join(dir, 'a-file', 'p.db')}` }),
       runToExit({ DATA_DIR: dir, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/portal' }),
@@ -116,13 +128,30 @@ test('a database that cannot be opened, or a port in use, stops the server with 
 test('a real start: demo accounts printed, login and reset over HTTP, mail as .eml, no token in the logs (T5), SIGTERM stops it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'iryo-srv-'));
   const port = await freePort();
-  const server = startServer({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dir, DATABASE_URL: `sqlite:${join(dir, 'p.db')}`, NODE_ENV: 'test', CAPTCHA_TEST_ANSWER: CAPTCHA, TRUST_PROXY: 'true' });
+  const server = startServer({
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATA_DIR: dir,
+    DATABASE_URL: `sqlite:${join(dir, 'p.db')}`,
+    NODE_ENV: 'test',
+    CAPTCHA_TEST_ANSWER: CAPTCHA,
+    TRUST_PROXY: 'true',
+  });
   try {
-    const password = await until('the demo accounts', () => /ユーザー名\/ID: demo\s+パスワード: (\S+)/.exec(server.output())?.[1]);
+    const password = await until(
+      'the demo accounts',
+      () => /ユーザー名\/ID: demo\s+パスワード: (\S+)/.exec(server.output())?.[1],
+    );
     assert.match(server.output(), new RegExp(`http://localhost:${port}/csm`));
     assert.ok(server.output().includes(join(dir, 'outbox')), 'says where mails go');
     // S4: outside production TRUST_PROXY=true is accepted, with one warning line at start.
-    assert.equal(server.output().split('\n').filter((l) => l.startsWith('Warning: TRUST_PROXY=true ')).length, 1);
+    assert.equal(
+      server
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('Warning: TRUST_PROXY=true ')).length,
+      1,
+    );
 
     // Log in as demo over real HTTP.
     const web = new Http(`http://127.0.0.1:${port}`);
@@ -140,10 +169,31 @@ test('a real start: demo accounts printed, login and reset over HTTP, mail as .e
     assert.equal(start.status, 303);
     const identify = await b.send('GET', start.location!);
     assert.ok(identify.body.includes(ja['reset.identify.heading']));
-    assert.equal((await b.send('POST', start.location!, { stage: 'identify', action: 'next', username: 'demo', captcha: CAPTCHA, _csrf: identify.csrf })).status, 303);
+    assert.equal(
+      (
+        await b.send('POST', start.location!, {
+          stage: 'identify',
+          action: 'next',
+          username: 'demo',
+          captcha: CAPTCHA,
+          _csrf: identify.csrf,
+        })
+      ).status,
+      303,
+    );
     const verify = await b.send('GET', start.location!);
     assert.ok(verify.body.includes(ja['reset.verify.heading']));
-    assert.equal((await b.send('POST', start.location!, { stage: 'verify', action: 'next', email: 'demo@example.jp', _csrf: verify.csrf })).status, 303);
+    assert.equal(
+      (
+        await b.send('POST', start.location!, {
+          stage: 'verify',
+          action: 'next',
+          email: 'demo@example.jp',
+          _csrf: verify.csrf,
+        })
+      ).status,
+      303,
+    );
     assert.ok((await b.send('GET', start.location!)).body.includes(ja['reset.sent.heading']));
 
     // The mail is an .eml file under DATA_DIR/outbox/ with the link.
@@ -168,24 +218,39 @@ test('a real start: demo accounts printed, login and reset over HTTP, mail as .e
     const form = await b.send('GET', opened.location!);
     assert.ok(form.body.includes(ja['reset.reset.heading']));
     const newPassword = 'Server2026Reset';
-    assert.equal((await b.send('POST', opened.location!, { password: newPassword, confirm: newPassword, _csrf: form.csrf })).status, 303);
+    assert.equal(
+      (await b.send('POST', opened.location!, { password: newPassword, confirm: newPassword, _csrf: form.csrf }))
+        .status,
+      303,
+    );
     assert.ok((await b.send('GET', opened.location!)).body.includes('Password Resetに成功'));
     const again = new Http(`http://127.0.0.1:${port}`);
     const loginAgain = await again.send('GET', '/login');
-    assert.equal((await again.send('POST', '/login', { username: 'demo', password: newPassword, _csrf: loginAgain.csrf })).status, 303);
+    assert.equal(
+      (await again.send('POST', '/login', { username: 'demo', password: newPassword, _csrf: loginAgain.csrf })).status,
+      303,
+    );
     await until('the password-changed notice', () => (mailFiles().length >= 2 ? true : undefined));
 
     // T5: requests were logged, with the token redacted; no secret typed into a form is in the logs.
-    await until('the link request in the log', () => (server.output().includes('sysparm_tiny=[REDACTED]') ? true : undefined));
+    await until('the link request in the log', () =>
+      server.output().includes('sysparm_tiny=[REDACTED]') ? true : undefined,
+    );
     const log = server.output();
     assert.ok(!log.includes(token), 'the token never reaches stdout/stderr');
     assert.ok(!log.includes(newPassword), 'the new password never reaches the logs');
-    assert.ok(!log.includes(CAPTCHA + '&') && !log.includes(`"captcha":"${CAPTCHA}"`), 'the CAPTCHA answer is not logged');
+    assert.ok(
+      !log.includes(CAPTCHA + '&') && !log.includes(`"captcha":"${CAPTCHA}"`),
+      'the CAPTCHA answer is not logged',
+    );
 
     // SIGTERM: the server stops cleanly.
     server.child.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
-    const code = await Promise.race([server.exited, new Promise<'hung'>((r) => (timer = setTimeout(() => r('hung'), 30_000)))]);
+    const code = await Promise.race([
+      server.exited,
+      new Promise<'hung'>((r) => (timer = setTimeout(() => r('hung'), 30_000))),
+    ]);
     clearTimeout(timer);
     assert.equal(code, 0, 'exits with 0 after SIGTERM');
     await assert.rejects(fetch(`http://127.0.0.1:${port}/csm`), 'nothing listens any more');

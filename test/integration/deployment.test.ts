@@ -12,7 +12,16 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,7 +115,10 @@ async function slowSink() {
         stream.on('end', async () => {
           const parsed = await simpleParser(Buffer.concat(chunks));
           setTimeout(() => {
-            received.push({ to: session.envelope.rcptTo.map((r) => r.address).join(','), subject: parsed.subject ?? '' });
+            received.push({
+              to: session.envelope.rcptTo.map((r) => r.address).join(','),
+              subject: parsed.subject ?? '',
+            });
             callback();
           }, sink.delayMs);
         });
@@ -124,8 +136,14 @@ function slowPost(port: number, path: string, headers: Record<string, string>, b
   let response = '';
   socket.on('data', (d: Buffer) => (response += d.toString()));
   const ended = new Promise<string>((resolve) => socket.on('close', () => resolve(response)));
-  const head = [`POST ${path} HTTP/1.1`, `Host: 127.0.0.1:${port}`, 'Content-Type: application/x-www-form-urlencoded', `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close',
-    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)].join('\r\n');
+  const head = [
+    `POST ${path} HTTP/1.1`,
+    `Host: 127.0.0.1:${port}`,
+    'Content-Type: application/x-www-form-urlencoded',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Connection: close',
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+  ].join('\r\n');
   const half = Math.floor(body.length / 2);
   socket.write(`${head}\r\n\r\n${body.slice(0, half)}`);
   return { finish: () => socket.write(body.slice(half)), response: ended };
@@ -134,7 +152,9 @@ function slowPost(port: number, path: string, headers: Record<string, string>, b
 describe('graceful shutdown', () => {
   before(() => buildPortal());
 
-  test('SIGTERM: the request in progress is answered, new connections are refused, the mail being sent is delivered and the other claimed mails go back to the queue; the next start delivers each exactly once', { timeout: 60_000 }, async () => {
+  test('SIGTERM: the request in progress is answered, new connections are refused, the mail being sent is delivered and the other claimed mails go back to the queue; the next start delivers each exactly once', {
+    timeout: 60_000,
+  }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'iryo-grace-'));
     const url = `sqlite:${join(dir, 'portal.db')}`;
     const sink = await slowSink();
@@ -142,42 +162,103 @@ describe('graceful shutdown', () => {
     let server: Proc | undefined;
     try {
       await migrateToLatest(db);
-      assert.ok((await createUser(db, POLICIES.portal, Date.now(), { username: 'grace-user', email: 'grace@example.jp', password: PASSWORD, displayName: '猶予クリニック' })).ok);
+      assert.ok(
+        (
+          await createUser(db, POLICIES.portal, Date.now(), {
+            username: 'grace-user',
+            email: 'grace@example.jp',
+            password: PASSWORD,
+            displayName: '猶予クリニック',
+          })
+        ).ok,
+      );
       const box = createSecretBox(SECRET);
-      for (let i = 1; i <= 4; i++) await enqueueMail(db, box, Date.now(), { kind: 'notice', userId: null, to: `grace-${i}@example.jp`, subject: `お知らせ ${i}`, text: `本文 ${i}` });
+      for (let i = 1; i <= 4; i++)
+        await enqueueMail(db, box, Date.now(), {
+          kind: 'notice',
+          userId: null,
+          to: `grace-${i}@example.jp`,
+          subject: `お知らせ ${i}`,
+          text: `本文 ${i}`,
+        });
 
       sink.delayMs = 2500;
       const port = await freePort();
-      const env = { NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', BASE_URL: `http://127.0.0.1:${port}`, DATA_DIR: dir, DATABASE_URL: url, SMTP_URL: `smtp://127.0.0.1:${sink.port}`, SESSION_SECRET: SECRET, MAIL_CLAIM_MS: '600000', LOG_LEVEL: 'warn' };
+      const env = {
+        NODE_ENV: 'production',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        BASE_URL: `http://127.0.0.1:${port}`,
+        DATA_DIR: dir,
+        DATABASE_URL: url,
+        SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
+        SESSION_SECRET: SECRET,
+        MAIL_CLAIM_MS: '600000',
+        LOG_LEVEL: 'warn',
+      };
       server = startServer(env);
       const base = `http://127.0.0.1:${port}`;
       // The worker claims the four mails at once and is delivering the first one (the SMTP server holds it).
       await until('the first mail to reach the SMTP server', () => (sink.started >= 1 ? true : undefined));
       const claimed = await db.selectFrom('outbox').select('status').execute();
-      assert.deepEqual(claimed.map((r) => r.status), ['sending', 'sending', 'sending', 'sending'], 'the worker holds all four');
+      assert.deepEqual(
+        claimed.map((r) => r.status),
+        ['sending', 'sending', 'sending', 'sending'],
+        'the worker holds all four',
+      );
 
       // A login whose body is still arriving when SIGTERM comes.
       const login = await fetch(`${base}/login`);
-      const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+      const cookie = login.headers
+        .getSetCookie()
+        .map((c) => c.split(';')[0])
+        .join('; ');
       const csrf = /name="_csrf" value="([^"]+)"/.exec(await login.text())![1]!;
-      const post = slowPost(port, '/login', { Cookie: cookie }, new URLSearchParams({ username: 'grace-user', password: PASSWORD, _csrf: csrf }).toString());
+      const post = slowPost(
+        port,
+        '/login',
+        { Cookie: cookie },
+        new URLSearchParams({ username: 'grace-user', password: PASSWORD, _csrf: csrf }).toString(),
+      );
       await new Promise((r) => setTimeout(r, 200));
       server.child.kill('SIGTERM');
-      await until('the listener to close', async () => ((await fetch(`${base}/healthz`).then(() => false, () => true)) ? true : undefined), 10_000);
+      await until(
+        'the listener to close',
+        async () =>
+          (await fetch(`${base}/healthz`).then(
+            () => false,
+            () => true,
+          ))
+            ? true
+            : undefined,
+        10_000,
+      );
       post.finish();
       const response = await post.response;
       assert.match(response, /^HTTP\/1\.1 303 /, 'the login in progress is answered');
       assert.match(response, /\r\nlocation: \/csm\r\n/i, 'and it succeeded');
 
       assert.equal(await exitWithin(server, 20_000), 0, 'exits with 0');
-      assert.deepEqual(sink.received.map((m) => m.to), ['grace-1@example.jp'], 'the mail being sent was finished, no other was started');
-      const after = await db.selectFrom('outbox').select(['to_addr', 'status', 'claimed_until']).orderBy('to_addr').execute();
-      assert.deepEqual(after.map((r) => [r.to_addr, r.status, r.claimed_until]), [
-        ['grace-1@example.jp', 'sent', null],
-        ['grace-2@example.jp', 'queued', null],
-        ['grace-3@example.jp', 'queued', null],
-        ['grace-4@example.jp', 'queued', null],
-      ], 'the claims were given back at once (not left to expire)');
+      assert.deepEqual(
+        sink.received.map((m) => m.to),
+        ['grace-1@example.jp'],
+        'the mail being sent was finished, no other was started',
+      );
+      const after = await db
+        .selectFrom('outbox')
+        .select(['to_addr', 'status', 'claimed_until'])
+        .orderBy('to_addr')
+        .execute();
+      assert.deepEqual(
+        after.map((r) => [r.to_addr, r.status, r.claimed_until]),
+        [
+          ['grace-1@example.jp', 'sent', null],
+          ['grace-2@example.jp', 'queued', null],
+          ['grace-3@example.jp', 'queued', null],
+          ['grace-4@example.jp', 'queued', null],
+        ],
+        'the claims were given back at once (not left to expire)',
+      );
 
       // The next start (or another instance) delivers the rest, each once.
       sink.delayMs = 0;
@@ -185,7 +266,12 @@ describe('graceful shutdown', () => {
       await until('the three other mails', () => (sink.received.length >= 4 ? true : undefined));
       server.child.kill('SIGTERM');
       assert.equal(await exitWithin(server, 20_000), 0);
-      assert.deepEqual(sink.received.map((m) => m.to).sort(), ['grace-1@example.jp', 'grace-2@example.jp', 'grace-3@example.jp', 'grace-4@example.jp']);
+      assert.deepEqual(sink.received.map((m) => m.to).sort(), [
+        'grace-1@example.jp',
+        'grace-2@example.jp',
+        'grace-3@example.jp',
+        'grace-4@example.jp',
+      ]);
     } finally {
       if (server && server.child.exitCode === null) server.child.kill('SIGKILL');
       await db.destroy();
@@ -220,41 +306,79 @@ interface Layout {
 
 async function layout(name: string, dir: string): Promise<Layout> {
   const id = randomBytes(4).toString('hex');
-  if (name === 'sqlite') return { name, url: `sqlite:${join(dir, 'data', 'portal.db')}`, secretFrom: 'file', drop: async () => undefined };
+  if (name === 'sqlite')
+    return { name, url: `sqlite:${join(dir, 'data', 'portal.db')}`, secretFrom: 'file', drop: async () => undefined };
   if (name === 'postgres schema') {
     await pgAdmin(`create schema bk_${id}`);
-    return { name, url: `${PG_URL}?options=-c%20search_path%3Dbk_${id}`, secretFrom: 'env', drop: () => pgAdmin(`drop schema if exists bk_${id} cascade`) };
+    return {
+      name,
+      url: `${PG_URL}?options=-c%20search_path%3Dbk_${id}`,
+      secretFrom: 'env',
+      drop: () => pgAdmin(`drop schema if exists bk_${id} cascade`),
+    };
   }
   await pgAdmin(`create database iryo_bk_${id}`);
   const u = new URL(PG_URL);
   u.pathname = `/iryo_bk_${id}`;
-  return { name, url: u.toString(), secretFrom: 'file', drop: () => pgAdmin(`drop database if exists iryo_bk_${id} with (force)`) };
+  return {
+    name,
+    url: u.toString(),
+    secretFrom: 'file',
+    drop: () => pgAdmin(`drop database if exists iryo_bk_${id} with (force)`),
+  };
 }
 
 function runScript(script: string, args: string[], env: Record<string, string>) {
-  const r = spawnSync('bash', [join(ROOT, 'deploy', script), ...args], { cwd: tmpdir(), env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...env }, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync('bash', [join(ROOT, 'deploy', script), ...args], {
+    cwd: tmpdir(),
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { code: r.status, out: `${r.stdout}${r.stderr}`, stdout: r.stdout };
 }
 
 const layouts = pgUp ? ['sqlite', 'postgres schema', 'postgres database'] : ['sqlite'];
 for (const name of layouts) {
   describe(`backup and restore [${name}]`, () => {
-    test('backup.sh copies the live database and the session secret; restore.sh brings both back, so a sealed queued mail opens again', { timeout: 60_000 }, async () => {
+    test('backup.sh copies the live database and the session secret; restore.sh brings both back, so a sealed queued mail opens again', {
+      timeout: 60_000,
+    }, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'iryo-backup-'));
       const where = await layout(name, dir);
       const secret = `backup-secret-${randomBytes(16).toString('hex')}`;
-      const env: Record<string, string> = { DATABASE_URL: where.url, DATA_DIR: join(dir, 'data'), ...(where.secretFrom === 'env' ? { SESSION_SECRET: secret } : {}) };
+      const env: Record<string, string> = {
+        DATABASE_URL: where.url,
+        DATA_DIR: join(dir, 'data'),
+        ...(where.secretFrom === 'env' ? { SESSION_SECRET: secret } : {}),
+      };
       let opened: OpenedDatabase | undefined = openDatabase(where.url);
       try {
         await migrateToLatest(opened.db);
         mkdirSync(join(dir, 'data'), { recursive: true });
-        if (where.secretFrom === 'file') writeFileSync(join(dir, 'data', 'session-secret'), `${secret}\n`, { mode: 0o600 });
-        const kept = await createUser(opened.db, POLICIES.portal, Date.now(), { username: 'kept-user', email: 'kept@example.jp', password: PASSWORD });
+        if (where.secretFrom === 'file')
+          writeFileSync(join(dir, 'data', 'session-secret'), `${secret}\n`, { mode: 0o600 });
+        const kept = await createUser(opened.db, POLICIES.portal, Date.now(), {
+          username: 'kept-user',
+          email: 'kept@example.jp',
+          password: PASSWORD,
+        });
         assert.ok(kept.ok);
-        await appendAudit(opened.db, Date.now(), { event: 'user.created', outcome: 'ok', userId: kept.user.id, actor: 'cli:test' });
+        await appendAudit(opened.db, Date.now(), {
+          event: 'user.created',
+          outcome: 'ok',
+          userId: kept.user.id,
+          actor: 'cli:test',
+        });
         // Chained as the CLI or the portal does at once (audit verify chains nothing itself, H12).
         await chainAllAudit(opened.db, opened.dialect, auditKeyFrom('deployment-test-audit-key-0123456789-abcdef'));
-        const mailId = await enqueueMail(opened.db, createSecretBox(secret), Date.now(), { kind: 'notice', userId: null, to: 'kept@example.jp', subject: '件名', text: '封をした本文' });
+        const mailId = await enqueueMail(opened.db, createSecretBox(secret), Date.now(), {
+          kind: 'notice',
+          userId: null,
+          to: 'kept@example.jp',
+          subject: '件名',
+          text: '封をした本文',
+        });
 
         // Online: the portal's connection is open and the last writes are still in the WAL, so a plain copy of
         // portal.db would miss them; the backup must not.
@@ -263,7 +387,9 @@ for (const name of layouts) {
           const plain = new Database(join(dir, 'plain-copy.db'), { readonly: true });
           let found = 0;
           try {
-            found = (plain.prepare("select count(*) as n from users where username = 'kept-user'").get() as { n: number }).n;
+            found = (
+              plain.prepare("select count(*) as n from users where username = 'kept-user'").get() as { n: number }
+            ).n;
           } catch {
             found = 0;
           }
@@ -272,19 +398,38 @@ for (const name of layouts) {
         }
         const backups: string[] = [];
         for (const tool of name === 'sqlite' ? ['sqlite3', 'node'] : ['']) {
-          const r = runScript('backup.sh', [join(dir, `backups-${tool || 'pg'}`)], { ...env, ...(tool === 'node' ? { IRYO_SQLITE_TOOL: 'node' } : {}) });
+          const r = runScript('backup.sh', [join(dir, `backups-${tool || 'pg'}`)], {
+            ...env,
+            ...(tool === 'node' ? { IRYO_SQLITE_TOOL: 'node' } : {}),
+          });
           assert.equal(r.code, 0, r.out);
           const out = r.stdout.trim().split('\n').at(-1)!;
           const files = readdirSync(out).sort();
-          assert.deepEqual(files, ['MANIFEST', name === 'sqlite' ? 'database.sqlite3' : 'database.pgdump', 'session-secret'].sort(), 'one self-contained file, the secret and the manifest');
+          assert.deepEqual(
+            files,
+            ['MANIFEST', name === 'sqlite' ? 'database.sqlite3' : 'database.pgdump', 'session-secret'].sort(),
+            'one self-contained file, the secret and the manifest',
+          );
           assert.equal(readFileSync(join(out, 'session-secret'), 'utf8').trim(), secret);
-          assert.equal(statSync(join(out, 'session-secret')).mode & 0o077, 0, 'the secret is readable by its owner only');
+          assert.equal(
+            statSync(join(out, 'session-secret')).mode & 0o077,
+            0,
+            'the secret is readable by its owner only',
+          );
           assert.match(readFileSync(join(out, 'MANIFEST'), 'utf8'), /^[0-9a-f]{64} {2}session-secret$/m);
           backups.push(out);
         }
 
         // Changes after the backup, then the instances stop (and, for a file secret, the machine is new).
-        assert.ok((await createUser(opened.db, POLICIES.portal, Date.now(), { username: 'later-user', email: 'later@example.jp', password: PASSWORD })).ok);
+        assert.ok(
+          (
+            await createUser(opened.db, POLICIES.portal, Date.now(), {
+              username: 'later-user',
+              email: 'later@example.jp',
+              password: PASSWORD,
+            })
+          ).ok,
+        );
         await opened.db.destroy();
         opened = undefined;
         if (where.secretFrom === 'file') rmSync(join(dir, 'data', 'session-secret'));
@@ -294,7 +439,10 @@ for (const name of layouts) {
         assert.equal(refused.code, 1);
         assert.match(refused.out, /pass --yes/);
         if (where.secretFrom === 'env') {
-          const otherSecret = runScript('restore.sh', ['--yes', backup], { ...env, SESSION_SECRET: 'another-secret-another-secret-another-secret' });
+          const otherSecret = runScript('restore.sh', ['--yes', backup], {
+            ...env,
+            SESSION_SECRET: 'another-secret-another-secret-another-secret',
+          });
           assert.equal(otherSecret.code, 1);
           assert.match(otherSecret.out, /SESSION_SECRET differs from the backed-up secret/);
         }
@@ -303,11 +451,22 @@ for (const name of layouts) {
         assert.match(restored.out, /Restored the (sqlite|postgres) database/);
 
         opened = openDatabase(where.url);
-        const names = (await opened.db.selectFrom('users').select('username').orderBy('username').execute()).map((u) => u.username);
+        const names = (await opened.db.selectFrom('users').select('username').orderBy('username').execute()).map(
+          (u) => u.username,
+        );
         assert.deepEqual(names, ['kept-user'], 'the state of the backup, without the later change');
-        const usedSecret = where.secretFrom === 'env' ? secret : readFileSync(join(dir, 'data', 'session-secret'), 'utf8').trim();
-        const mail = await opened.db.selectFrom('outbox').select('body_enc').where('id', '=', mailId).executeTakeFirstOrThrow();
-        assert.equal(createSecretBox(usedSecret).open(mail.body_enc), '封をした本文', 'the queued mail can be opened with the restored secret');
+        const usedSecret =
+          where.secretFrom === 'env' ? secret : readFileSync(join(dir, 'data', 'session-secret'), 'utf8').trim();
+        const mail = await opened.db
+          .selectFrom('outbox')
+          .select('body_enc')
+          .where('id', '=', mailId)
+          .executeTakeFirstOrThrow();
+        assert.equal(
+          createSecretBox(usedSecret).open(mail.body_enc),
+          '封をした本文',
+          'the queued mail can be opened with the restored secret',
+        );
         const audit = await verifyAudit(opened.db, auditKeyFrom('deployment-test-audit-key-0123456789-abcdef'));
         assert.deepEqual(audit.problems, [], 'the audit chain is intact');
         assert.equal(audit.count, 1);
@@ -325,12 +484,25 @@ for (const name of layouts) {
 const nginxFound = spawnSync('sh', ['-c', 'command -v nginx || test -x /usr/sbin/nginx']).status === 0;
 const canInstall = process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v apt-get']).status === 0;
 const redisUp = await redisAvailable();
-const recipeSkip = !pgUp ? 'needs PostgreSQL' : !redisUp ? 'needs Redis' : !nginxFound && !canInstall ? 'needs nginx (apt-get install nginx) or root with apt-get' : false;
-if (recipeSkip && process.env.CI === 'true') throw new Error(`CI=true but the deployment test cannot run: ${recipeSkip}`);
+const recipeSkip = !pgUp
+  ? 'needs PostgreSQL'
+  : !redisUp
+    ? 'needs Redis'
+    : !nginxFound && !canInstall
+      ? 'needs nginx (apt-get install nginx) or root with apt-get'
+      : false;
+if (recipeSkip && process.env.CI === 'true')
+  throw new Error(`CI=true but the deployment test cannot run: ${recipeSkip}`);
 
 describe('nginx in front of two instances', { skip: recipeSkip }, () => {
-  test('deploy/test-deployment.sh: the reset journey through nginx over HTTPS to two instances of the build under plain node, one restarted midway, links from BASE_URL, no token in any log (T4, T5)', { timeout: 200_000 }, async (t) => {
-    const child = spawn('bash', [join(ROOT, 'deploy', 'test-deployment.sh')], { cwd: ROOT, env: { ...process.env, DEPLOY_TEST_TIMEOUT: '150' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  test('deploy/test-deployment.sh: the reset journey through nginx over HTTPS to two instances of the build under plain node, one restarted midway, links from BASE_URL, no token in any log (T4, T5)', {
+    timeout: 200_000,
+  }, async (t) => {
+    const child = spawn('bash', [join(ROOT, 'deploy', 'test-deployment.sh')], {
+      cwd: ROOT,
+      env: { ...process.env, DEPLOY_TEST_TIMEOUT: '150' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -344,6 +516,10 @@ describe('nginx in front of two instances', { skip: recipeSkip }, () => {
     }
     assert.equal(code, 0, `${stdout}\n${stderr}`);
     assert.match(stdout, /^PASS deployment: /m);
-    assert.match(stdout, /both instances run the build with plain node \(\S*node dist\/server\.js\), no loader/, 'the instances are the build, not src/ through tsx');
+    assert.match(
+      stdout,
+      /both instances run the build with plain node \(\S*node dist\/server\.js\), no loader/,
+      'the instances are the build, not src/ through tsx',
+    );
   });
 });

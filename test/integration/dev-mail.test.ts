@@ -21,7 +21,16 @@ import { POLICIES } from '../../src/accounts/password-policy.ts';
 import { ja } from '../../src/web/i18n/ja.ts';
 import { en } from '../../src/web/i18n/en.ts';
 import { dbTargets, freshDatabase, type TestDatabase } from '../helpers/db-targets.ts';
-import { BASE_URL, CAPTCHA, Client, GOOD_PASSWORD, linkOf, pathOf, requestReset, startTestPortal } from '../helpers/test-app.ts';
+import {
+  BASE_URL,
+  CAPTCHA,
+  Client,
+  GOOD_PASSWORD,
+  linkOf,
+  pathOf,
+  requestReset,
+  startTestPortal,
+} from '../helpers/test-app.ts';
 import { logIn } from '../helpers/accounts.ts';
 
 const LINK_LINE = /^https:\/\/portal\.example\.jp\/passwordreset\.do\?sysparm_tiny=[A-Za-z0-9]{32}$/m;
@@ -42,16 +51,33 @@ async function startFilePortal(database: TestDatabase, env: Record<string, strin
   // runs in the NODE_ENV under test (/dev/mail exists only in development).
   const nodeEnv = env.NODE_ENV ?? 'development';
   const production = nodeEnv === 'production';
-  const read = loadConfig({ BASE_URL, SESSION_SECRET: 'test-secret-test-secret-test-secret-0123', DATA_DIR: dir, ...env, NODE_ENV: production ? 'production' : 'test', ...(production ? {} : { CAPTCHA_TEST_ANSWER: CAPTCHA }) }, { persistSecret: false });
+  const read = loadConfig(
+    {
+      BASE_URL,
+      SESSION_SECRET: 'test-secret-test-secret-test-secret-0123',
+      DATA_DIR: dir,
+      ...env,
+      NODE_ENV: production ? 'production' : 'test',
+      ...(production ? {} : { CAPTCHA_TEST_ANSWER: CAPTCHA }),
+    },
+    { persistSecret: false },
+  );
   const config = { ...read, nodeEnv };
   const outbox = join(dir, 'outbox');
   const transport = createFileTransport(outbox);
   const app = await buildApp({ config, db: database.db, dialect: database.dialect, transport, mailPollMs: 50 });
   await app.ready();
-  return { app, database, dir, outbox, transport, async close() {
-    await app.close();
-    rmSync(dir, { recursive: true, force: true });
-  } };
+  return {
+    app,
+    database,
+    dir,
+    outbox,
+    transport,
+    async close() {
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** The .eml file of the newest mail to `to` (waits for the worker to write it). */
@@ -60,11 +86,17 @@ async function emlTo(outbox: string, to: string, subject?: string): Promise<{ fi
   for (;;) {
     let files: string[] = [];
     try {
-      files = readdirSync(outbox).filter((f) => f.endsWith('.eml')).sort().reverse();
-    } catch { /* not written yet */ }
+      files = readdirSync(outbox)
+        .filter((f) => f.endsWith('.eml'))
+        .sort()
+        .reverse();
+    } catch {
+      /* not written yet */
+    }
     for (const file of files) {
       const raw = readFileSync(join(outbox, file), 'utf8');
-      if (raw.includes(`\nTo: ${to}\n`) && (!subject || (await simpleParser(raw)).subject === subject)) return { file, raw };
+      if (raw.includes(`\nTo: ${to}\n`) && (!subject || (await simpleParser(raw)).subject === subject))
+        return { file, raw };
     }
     if (Date.now() > until) throw new Error(`no .eml to ${to}`);
     await new Promise((r) => setTimeout(r, 25));
@@ -87,9 +119,17 @@ for (const target of targets) {
     let p: FilePortal;
     before(async () => {
       // Behind a trusted proxy, so that X-Forwarded-For would reach request.ip: /dev/mail must not follow it.
-      p = await startFilePortal(await freshDatabase(target), { NODE_ENV: 'development', TRUST_PROXY: 'true', MAIL_RETRY_BASE_MS: '100' });
+      p = await startFilePortal(await freshDatabase(target), {
+        NODE_ENV: 'development',
+        TRUST_PROXY: 'true',
+        MAIL_RETRY_BASE_MS: '100',
+      });
       for (const name of ['dv-one', 'dv-two', 'dv-mail']) {
-        const r = await createUser(p.database.db, POLICIES.portal, Date.now(), { username: name, email: `${name}@example.jp`, password: GOOD_PASSWORD });
+        const r = await createUser(p.database.db, POLICIES.portal, Date.now(), {
+          username: name,
+          email: `${name}@example.jp`,
+          password: GOOD_PASSWORD,
+        });
         assert.ok(r.ok);
       }
     });
@@ -103,16 +143,30 @@ for (const target of targets) {
       const { raw } = await emlTo(p.outbox, 'dv-one@example.jp');
       assert.match(raw, /^Content-Type: text\/plain; charset=utf-8$/m);
       assert.match(raw, /^Content-Transfer-Encoding: 8bit$/m);
-      for (const words of ['パスワード変更用は以下からお願いいたします。', '※本URLの有効期限は1時間となります。', 'オンライン資格確認等コールセンター：0800-080-4583（通話無料）']) {
+      for (const words of [
+        'パスワード変更用は以下からお願いいたします。',
+        '※本URLの有効期限は1時間となります。',
+        'オンライン資格確認等コールセンター：0800-080-4583（通話無料）',
+      ]) {
         assert.ok(raw.includes(words), `the file shows 「${words}」`);
       }
       const link = LINK_LINE.exec(raw)?.[0];
       assert.ok(link, 'the reset link stands whole on its own line');
       const body = raw.slice(raw.indexOf('\n\n') + 2);
-      assert.ok(!body.includes('=3D') && !body.split('\n').some((l) => l.endsWith('=') && !/^=+$/.test(l)), 'no quoted-printable escapes or soft line breaks');
-      assert.ok(raw.split('\n').every((l) => Buffer.byteLength(l) <= 998), 'every line within 998 octets');
+      assert.ok(
+        !body.includes('=3D') && !body.split('\n').some((l) => l.endsWith('=') && !/^=+$/.test(l)),
+        'no quoted-printable escapes or soft line breaks',
+      );
+      assert.ok(
+        raw.split('\n').every((l) => Buffer.byteLength(l) <= 998),
+        'every line within 998 octets',
+      );
       const parsed = await simpleParser(raw);
-      assert.equal(parsed.subject, '【医療機関等向け総合ポータルサイト】パスワード変更用URL', 'a mail program reads the subject');
+      assert.equal(
+        parsed.subject,
+        '【医療機関等向け総合ポータルサイト】パスワード変更用URL',
+        'a mail program reads the subject',
+      );
       assert.ok(parsed.text?.includes(link), 'and the same link in the text');
       const page = await new Client(p.app).open(pathOf(link));
       assert.equal(page.status, 200);
@@ -131,7 +185,10 @@ for (const target of targets) {
       assert.ok(list.text.includes(ja['devmail.heading']));
       assert.ok(list.text.includes(`${ja['devmail.time']} ${ja['devmail.to']} ${ja['devmail.subject']}`));
       const at = Date.parse(/^Date: (.+)$/m.exec(second.raw)![1]!);
-      assert.ok(list.text.includes(`${jst(at)} dv-two@example.jp 【医療機関等向け総合ポータルサイト】パスワード変更用URL`), list.text);
+      assert.ok(
+        list.text.includes(`${jst(at)} dv-two@example.jp 【医療機関等向け総合ポータルサイト】パスワード変更用URL`),
+        list.text,
+      );
       assert.ok(list.body.indexOf(second.file) < list.body.indexOf(first.file), 'newest first');
 
       const shown = await c.get(`/dev/mail/${second.file}`);
@@ -141,23 +198,40 @@ for (const target of targets) {
       assert.ok(shown.body.includes(`<a href="${link}">${link}</a>`), 'the reset link is a link');
       assert.ok(shown.body.includes(`<a href="${BASE_URL}/csm">${BASE_URL}/csm</a>`), 'and so is the portal link');
       assert.ok(shown.text.includes('※本URLの有効期限は1時間となります。'));
-      const reset = await new Client(p.app).open(pathOf(/<a href="([^"]*passwordreset[^"]*)"/.exec(shown.body)![1]!.replace(/&amp;/g, '&')));
+      const reset = await new Client(p.app).open(
+        pathOf(/<a href="([^"]*passwordreset[^"]*)"/.exec(shown.body)![1]!.replace(/&amp;/g, '&')),
+      );
       assert.equal(reset.status, 200);
       assert.ok(reset.text.includes(ja['reset.submit']), 'the link followed from /dev/mail opens stage ③');
 
       c.cookies.set('lang', 'en');
       const english = await c.get('/dev/mail');
-      assert.ok(english.text.includes(en['devmail.heading']) && english.text.includes(en['devmail.subject']), 'in the page language');
+      assert.ok(
+        english.text.includes(en['devmail.heading']) && english.text.includes(en['devmail.subject']),
+        'in the page language',
+      );
     });
 
     test('D2: a mail is rendered as text — markup in it is escaped, an address with & stays one link', async () => {
-      await p.transport.send({ id: 'markup-1', from: 'from@mail.iryohokenjyohoportalsite.jp', to: 'dv-x@example.jp', subject: '<b>件名</b>', text: '本文 <script>alert(1)</script>\nhttps://portal.example.jp/csm?a=1&b=2。\n' });
+      await p.transport.send({
+        id: 'markup-1',
+        from: 'from@mail.iryohokenjyohoportalsite.jp',
+        to: 'dv-x@example.jp',
+        subject: '<b>件名</b>',
+        text: '本文 <script>alert(1)</script>\nhttps://portal.example.jp/csm?a=1&b=2。\n',
+      });
       const { file } = await emlTo(p.outbox, 'dv-x@example.jp');
       const shown = await local(p.app).get(`/dev/mail/${file}`);
       assert.equal(shown.status, 200);
-      assert.ok(!shown.body.includes('<script>alert') && shown.body.includes('&lt;script>alert(1)&lt;/script>'), 'the script is text');
+      assert.ok(
+        !shown.body.includes('<script>alert') && shown.body.includes('&lt;script>alert(1)&lt;/script>'),
+        'the script is text',
+      );
       assert.ok(!shown.body.includes('<b>件名') && shown.body.includes('&lt;b>件名&lt;/b>'));
-      assert.ok(shown.body.includes('<a href="https://portal.example.jp/csm?a=1&amp;b=2">'), 'one link, without the 。');
+      assert.ok(
+        shown.body.includes('<a href="https://portal.example.jp/csm?a=1&amp;b=2">'),
+        'one link, without the 。',
+      );
     });
 
     test('D2: from another address /dev/mail is the ordinary 404 — even with X-Forwarded-For 127.0.0.1 through a trusted proxy; only outbox files are ever opened', async () => {
@@ -175,7 +249,12 @@ for (const target of targets) {
         assert.ok(!page.body.includes('sysparm_tiny'));
       }
       const c = local(p.app);
-      for (const path of ['/dev/mail/..%2Fsession-secret', '/dev/mail/%2E%2E%2F..%2Fetc%2Fpasswd', '/dev/mail/portal.db', '/dev/mail/nothing.eml']) {
+      for (const path of [
+        '/dev/mail/..%2Fsession-secret',
+        '/dev/mail/%2E%2E%2F..%2Fetc%2Fpasswd',
+        '/dev/mail/portal.db',
+        '/dev/mail/nothing.eml',
+      ]) {
         const page = await c.get(path);
         assert.equal(page.status, 404, path);
       }
@@ -202,8 +281,17 @@ for (const target of targets) {
         opener.cookies.set('lang', lang);
         const page = await opener.open(pathOf(link));
         assert.equal(page.status, 200);
-        assert.ok(page.body.includes(`<button type="submit" class="button button--primary">${cat['account.email.confirmSubmit']}</button>`), 'the page has the button the mail names');
-        const row = await p.database.db.selectFrom('users').select('email').where('username', '=', 'dv-mail').executeTakeFirstOrThrow();
+        assert.ok(
+          page.body.includes(
+            `<button type="submit" class="button button--primary">${cat['account.email.confirmSubmit']}</button>`,
+          ),
+          'the page has the button the mail names',
+        );
+        const row = await p.database.db
+          .selectFrom('users')
+          .select('email')
+          .where('username', '=', 'dv-mail')
+          .executeTakeFirstOrThrow();
         assert.notEqual(row.email, newAddress, 'opening the link changed nothing');
         const done = await opener.submit({});
         assert.ok(done.text.includes(cat['account.email.done']));
@@ -233,15 +321,26 @@ for (const target of targets) {
 }
 
 describe('/dev/mail is absent outside development', () => {
-  const envs: Record<string, string>[] = [{ NODE_ENV: 'production', MAIL_FILE_OUTBOX: 'allow' }, { NODE_ENV: 'test' }, { NODE_ENV: 'development', SMTP_URL: 'smtp://127.0.0.1:2525' }];
+  const envs: Record<string, string>[] = [
+    { NODE_ENV: 'production', MAIL_FILE_OUTBOX: 'allow' },
+    { NODE_ENV: 'test' },
+    { NODE_ENV: 'development', SMTP_URL: 'smtp://127.0.0.1:2525' },
+  ];
   for (const env of envs) {
     test(`D2: ${JSON.stringify(env)} — /dev/mail is the 404 page even from 127.0.0.1`, async () => {
       const database = await freshDatabase('sqlite');
       const p = await startFilePortal(database, env);
       try {
-        await p.transport.send({ id: 'absent-1', from: 'from@mail.iryohokenjyohoportalsite.jp', to: 'dv-absent@example.jp', subject: '件名', text: '本文\n' });
+        await p.transport.send({
+          id: 'absent-1',
+          from: 'from@mail.iryohokenjyohoportalsite.jp',
+          to: 'dv-absent@example.jp',
+          subject: '件名',
+          text: '本文\n',
+        });
         const { file } = await emlTo(p.outbox, 'dv-absent@example.jp');
-        for (const path of ['/dev/mail', `/dev/mail/${file}`]) assert.equal((await local(p.app).get(path)).status, 404, path);
+        for (const path of ['/dev/mail', `/dev/mail/${file}`])
+          assert.equal((await local(p.app).get(path)).status, 404, path);
       } finally {
         await p.close();
         await database.drop();

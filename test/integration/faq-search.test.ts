@@ -10,11 +10,18 @@ import { FAQ } from '../../src/content/demo-content.ts';
 import { dbTargets } from '../helpers/db-targets.ts';
 import { startTestPortal, type Page, type TestPortal } from '../helpers/test-app.ts';
 
-const decode = (s: string) => s.replace(/&amp;/g, '&').replace(/&#39;|&#x27;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+const decode = (s: string) =>
+  s
+    .replace(/&amp;/g, '&')
+    .replace(/&#39;|&#x27;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>');
 /** The questions listed by /csm/faq, in order. */
 const questions = (page: Page) => [...page.body.matchAll(/<dt>Q\. ([^<]*)<\/dt>/g)].map((m) => decode(m[1]!));
 /** The answers listed by /csm/faq, in order (tags removed). */
-const answers = (page: Page) => [...page.body.matchAll(/<dd>([\s\S]*?)<\/dd>/g)].map((m) => decode(m[1]!.replace(/<[^>]+>/g, '')));
+const answers = (page: Page) =>
+  [...page.body.matchAll(/<dd>([\s\S]*?)<\/dd>/g)].map((m) => decode(m[1]!.replace(/<[^>]+>/g, '')));
 const q = (ja: string) => FAQ.find((f) => f.q.ja === ja)?.q.ja ?? assert.fail(`no seeded FAQ 「${ja}」`);
 
 const MAIL_NOT_ARRIVING = q('パスワード再設定のメールが届きません。');
@@ -27,8 +34,12 @@ const targets = await dbTargets();
 for (const target of targets) {
   describe(`FAQ search [${target}]`, () => {
     let p: TestPortal;
-    before(async () => { p = await startTestPortal(target); });
-    after(async () => { await p.close(); });
+    before(async () => {
+      p = await startTestPortal(target);
+    });
+    after(async () => {
+      await p.close();
+    });
     const search = (query: string, lang: 'ja' | 'en' = 'ja') => {
       const c = p.client();
       if (lang === 'en') c.cookies.set('lang', 'en');
@@ -43,10 +54,19 @@ for (const target of targets) {
       for (const expected of [MOBILE, UPDATED]) assert.ok(found.includes(expected), expected);
       // Title hits first: every question that holds both words comes before any that does not.
       const inTitle = found.map((x) => x.includes('メール') && x.includes('届'));
-      assert.ok(inTitle.indexOf(false) === -1 || inTitle.slice(inTitle.indexOf(false)).every((v) => !v), `title hits first: ${found.join(' / ')}`);
+      assert.ok(
+        inTitle.indexOf(false) === -1 || inTitle.slice(inTitle.indexOf(false)).every((v) => !v),
+        `title hits first: ${found.join(' / ')}`,
+      );
       const all = answers(page);
-      found.forEach((x, i) => assert.ok(/メール/.test(x + all[i]) && /届/.test(x + all[i]), `AND: 「${x}」 holds both words`));
-      assert.ok(page.text.includes(ja['content.faq.results'].replace('{q}', 'メール 届かない').replace('{n}', String(found.length))));
+      found.forEach((x, i) =>
+        assert.ok(/メール/.test(x + all[i]) && /届/.test(x + all[i]), `AND: 「${x}」 holds both words`),
+      );
+      assert.ok(
+        page.text.includes(
+          ja['content.faq.results'].replace('{q}', 'メール 届かない').replace('{n}', String(found.length)),
+        ),
+      );
       // Inflection does not matter: the polite form with a particle finds the same entries, the same one first.
       const polite = questions(await search('メールが届きません'));
       assert.equal(polite[0], MAIL_NOT_ARRIVING);
@@ -56,7 +76,10 @@ for (const target of targets) {
     test('E8: 「ロック」 finds the lockout entry first, then the entries that only mention a lock in their answer', async () => {
       const found = questions(await search('ロック'));
       assert.equal(found[0], LOCKED, found.join(' / '));
-      assert.ok(found.includes(CANNOT_LOG_IN), `「${CANNOT_LOG_IN}」 mentions the lockout in its answer: ${found.join(' / ')}`);
+      assert.ok(
+        found.includes(CANNOT_LOG_IN),
+        `「${CANNOT_LOG_IN}」 mentions the lockout in its answer: ${found.join(' / ')}`,
+      );
       assert.ok(found.indexOf(CANNOT_LOG_IN) > 0);
       assert.deepEqual(questions(await search('ﾛｯｸ')), found, 'half-width katakana folds');
       assert.deepEqual(questions(await search('ろっく')), found, 'hiragana folds');
@@ -75,7 +98,10 @@ for (const target of targets) {
       assert.deepEqual(questions(none), []);
       assert.ok(none.text.includes(ja['content.faq.noResults'].replace('{q}', 'ロック ふくろう')));
       const sender = questions(await search('from@mail.iryohokenjyohoportalsite.jp'));
-      assert.ok(sender.includes(q('パスワード変更用URLメールはどのアドレスから送信されますか。')) && sender.includes(MOBILE), sender.join(' / '));
+      assert.ok(
+        sender.includes(q('パスワード変更用URLメールはどのアドレスから送信されますか。')) && sender.includes(MOBILE),
+        sender.join(' / '),
+      );
     });
 
     test('E8: English wording finds the English entries with their inflection (locked, arriving)', async () => {
@@ -85,7 +111,7 @@ for (const target of targets) {
       assert.equal(arriving[0], 'The password reset mail does not arrive.', arriving.join(' / '));
     });
 
-    test('E8: the seeded FAQ has at least 20 entries, each in Japanese and English, covering the seed\'s rules; all are listed without a query', async () => {
+    test("E8: the seeded FAQ has at least 20 entries, each in Japanese and English, covering the seed's rules; all are listed without a query", async () => {
       assert.ok(FAQ.length >= 20, `${FAQ.length} entries`);
       for (const f of FAQ) assert.ok(f.q.ja && f.a.ja && f.q.en && f.a.en, f.q.ja);
       const listed = questions(await p.client().get('/csm/faq'));
@@ -94,10 +120,14 @@ for (const target of targets) {
       for (const f of FAQ) assert.ok(english.includes(f.q.en), f.q.en);
       // The seed's rules, each findable by the words a caller would use.
       const topics: Array<[string, string]> = [
-        ['有効期限', 'パスワード変更用URLの有効期限はどのくらいですか。'], ['仮アカウント', '仮アカウントとは何ですか。'],
-        ['旧ポータル 間違い', '旧ポータルで登録したメールアドレスが間違っていたようです。'], ['取りまとめ者', '取りまとめ者は、ログインやパスワードの再設定で何を入力しますか。'],
-        ['登録 エラー', '新規ユーザー登録でエラーになります。'], ['受付時間', 'コールセンターの電話番号と受付時間を教えてください。'],
-        ['迷惑メール', 'メールが迷惑メールフォルダに入ってしまいます。'], ['パスワード 条件', 'パスワードにはどのような条件がありますか。'],
+        ['有効期限', 'パスワード変更用URLの有効期限はどのくらいですか。'],
+        ['仮アカウント', '仮アカウントとは何ですか。'],
+        ['旧ポータル 間違い', '旧ポータルで登録したメールアドレスが間違っていたようです。'],
+        ['取りまとめ者', '取りまとめ者は、ログインやパスワードの再設定で何を入力しますか。'],
+        ['登録 エラー', '新規ユーザー登録でエラーになります。'],
+        ['受付時間', 'コールセンターの電話番号と受付時間を教えてください。'],
+        ['迷惑メール', 'メールが迷惑メールフォルダに入ってしまいます。'],
+        ['パスワード 条件', 'パスワードにはどのような条件がありますか。'],
       ];
       for (const [query, expected] of topics) assert.equal(questions(await search(query))[0], q(expected), query);
     });

@@ -10,14 +10,26 @@ import assert from 'node:assert/strict';
 import { ja } from '../../src/web/i18n/ja.ts';
 import { checkDigitOf } from '../../src/accounts/institution-code.ts';
 import { dbTargets } from '../helpers/db-targets.ts';
-import { GOOD_PASSWORD, linkOf, pathOf, requestReset, startTestPortal, type Client, type Page, type TestPortal } from '../helpers/test-app.ts';
+import {
+  GOOD_PASSWORD,
+  linkOf,
+  pathOf,
+  requestReset,
+  startTestPortal,
+  type Client,
+  type Page,
+  type TestPortal,
+} from '../helpers/test-app.ts';
 import { mailTo, outboxTo, register, registerFully, registrationLinkOf, SUBJECTS } from '../helpers/accounts.ts';
 
 const NEW_PASSWORD = 'Sakura2026Hana';
 const REG_PASSWORD = 'Touroku2026Pass';
 const RULE = ja['login.lockRule'].replace('{threshold}', '5').replace('{minutes}', '15');
 /** The sentence on how to lift the lock, its 「パスワードの再設定」 a link to the reset. */
-const UNLOCK_HTML = ja['login.lockRule.unlock'].replace('{link}', `<a href="/password-reset">${ja['login.forgot']}</a>`);
+const UNLOCK_HTML = ja['login.lockRule.unlock'].replace(
+  '{link}',
+  `<a href="/password-reset">${ja['login.forgot']}</a>`,
+);
 
 let ipSeq = 0;
 /** A browser at its own address, so that per-address counters of one test do not reach another. */
@@ -30,7 +42,7 @@ function browser(p: TestPortal): Client {
 
 let seq = 0;
 function newCode(): string {
-  const body = `131${String(++seq * 7919 % 1_000_000).padStart(6, '0')}`;
+  const body = `131${String((++seq * 7919) % 1_000_000).padStart(6, '0')}`;
   return body + checkDigitOf(body);
 }
 
@@ -41,19 +53,27 @@ async function logIn(c: Client, username: string, password: string): Promise<Pag
 
 /** The login page without what differs per request or per typed name: the CSRF token and the username echoed back. */
 const comparable = (body: string) =>
-  body.replace(/name="_csrf" value="[^"]*"/g, 'name="_csrf" value="X"').replace(/(name="username"[^>]*value=")[^"]*"/g, '$1X"');
+  body
+    .replace(/name="_csrf" value="[^"]*"/g, 'name="_csrf" value="X"')
+    .replace(/(name="username"[^>]*value=")[^"]*"/g, '$1X"');
 
 /** The hidden `next` field of the login form, or undefined. */
-const nextField = (page: Page) => /<input type="hidden" name="next" value="([^"]*)"/.exec(page.body)?.[1]?.replace(/&amp;/g, '&');
+const nextField = (page: Page) =>
+  /<input type="hidden" name="next" value="([^"]*)"/.exec(page.body)?.[1]?.replace(/&amp;/g, '&');
 
-const inputValue = (page: Page, id: string) => new RegExp(`<input[^>]*id="${id}"[^>]*value="([^"]*)"`).exec(page.body)?.[1];
+const inputValue = (page: Page, id: string) =>
+  new RegExp(`<input[^>]*id="${id}"[^>]*value="([^"]*)"`).exec(page.body)?.[1];
 
 const targets = await dbTargets();
 for (const target of targets) {
   describe(`guidance on login, reset and registration [${target}]`, () => {
     let p: TestPortal;
-    before(async () => { p = await startTestPortal(target); });
-    after(async () => { await p?.close(); });
+    before(async () => {
+      p = await startTestPortal(target);
+    });
+    after(async () => {
+      await p?.close();
+    });
 
     test('F1 L1 L2: from the 3rd failure in a row the page states the lock rule and links the reset; known and unknown names get the same status and page at the 1st, 3rd and 6th failure, the right password of the locked account included', async () => {
       await p.createUser({ username: 'f1-known' });
@@ -66,12 +86,19 @@ for (const target of targets) {
         const g = await logIn(ghost, 'f1-ghost', `Wrong${n}Pass2026`);
         pages.push([k, g]);
       }
-      assert.ok((await p.audit('account.locked')).some((a) => a.outcome === 'temporary'), 'the known account was locked at the 5th failure');
+      assert.ok(
+        (await p.audit('account.locked')).some((a) => a.outcome === 'temporary'),
+        'the known account was locked at the 5th failure',
+      );
       for (const n of [1, 3, 6]) {
         const [k, g] = pages[n - 1]!;
         assert.equal(k.status, 401, `known, failure ${n}`);
         assert.equal(g.status, 401, `unknown, failure ${n}`);
-        assert.equal(comparable(k.body), comparable(g.body), `failure ${n}: the same page for a known and an unknown name`);
+        assert.equal(
+          comparable(k.body),
+          comparable(g.body),
+          `failure ${n}: the same page for a known and an unknown name`,
+        );
         assert.ok(k.text.includes(ja['login.failed']));
       }
       for (const n of [1, 2]) assert.ok(!pages[n - 1]![0].text.includes(RULE), `no rule at failure ${n}`);
@@ -80,7 +107,10 @@ for (const target of targets) {
         assert.ok(k.text.includes(RULE), `the rule in words at failure ${n}`);
         assert.ok(k.body.includes(`<p>${UNLOCK_HTML}</p>`), `how to lift it at failure ${n}, the reset a link`);
       }
-      assert.ok(UNLOCK_HTML.startsWith('ログインの失敗によるロックは'), 'it promises to lift only a lock from failed logins, not an operator\'s');
+      assert.ok(
+        UNLOCK_HTML.startsWith('ログインの失敗によるロックは'),
+        "it promises to lift only a lock from failed logins, not an operator's",
+      );
     });
 
     test('F2 L2: what the rule promises holds — a reset lifts the lock from failed logins at once', async () => {
@@ -112,24 +142,39 @@ for (const target of targets) {
       // Typed differently (full width, upper case), the same name: its 3rd failure.
       const third = await logIn(c, 'Ｆ３－ＵＳＥＲ', 'Wrong5Pass2026');
       assert.ok(!third.text.includes(RULE), 'second failure after the success');
-      assert.ok((await logIn(c, ' F3-User ', 'Wrong6Pass2026')).text.includes(RULE), 'third failure of the same normalised name');
+      assert.ok(
+        (await logIn(c, ' F3-User ', 'Wrong6Pass2026')).text.includes(RULE),
+        'third failure of the same normalised name',
+      );
     });
 
-    test('F4 R1: at ② a provisional account\'s placeholder (@01–@48) is accepted: the sent page of any request, no mail, audit provisional_address; the notice about provisional accounts stands out', async () => {
+    test("F4 R1: at ② a provisional account's placeholder (@01–@48) is accepted: the sent page of any request, no mail, audit provisional_address; the notice about provisional accounts stands out", async () => {
       await p.createUser({ username: 'f4-prov', email: 'f4-prov@07' });
       await p.createUser({ username: 'f4-fine', email: 'f4-fine@example.jp' });
       const prov = await requestReset(browser(p), 'f4-prov', 'f4-prov@07');
       const ghost = await requestReset(browser(p), 'f4-nobody', 'f4-nobody@48');
       const fine = await requestReset(browser(p), 'f4-fine', 'f4-fine@example.jp');
-      const normal = (b: string) => b.replace(/flow(=|%3D)[A-Za-z0-9]{32}/g, 'flow$1X').replace(/name="_csrf" value="[^"]*"/g, 'name="_csrf" value="X"');
+      const normal = (b: string) =>
+        b
+          .replace(/flow(=|%3D)[A-Za-z0-9]{32}/g, 'flow$1X')
+          .replace(/name="_csrf" value="[^"]*"/g, 'name="_csrf" value="X"');
       for (const page of [prov, ghost, fine]) {
         assert.equal(page.status, 200);
         assert.equal(normal(page.body), normal(fine.body), 'the same page as for a mail that goes out');
       }
       assert.ok(prov.text.includes(ja['reset.sent.heading']));
-      const box = /<section class="notice-box notice-box--important" aria-labelledby="sent-no-mail">([\s\S]*?)<\/section>/.exec(prov.body);
+      const box =
+        /<section class="notice-box notice-box--important" aria-labelledby="sent-no-mail">([\s\S]*?)<\/section>/.exec(
+          prov.body,
+        );
       assert.ok(box, 'a highlighted notice box, named by its heading');
-      for (const key of ['reset.sent.noMailHeading', 'login.notice.lead', 'login.notice.item1', 'login.notice.item2', 'login.notice.p1'] as const) {
+      for (const key of [
+        'reset.sent.noMailHeading',
+        'login.notice.lead',
+        'login.notice.item1',
+        'login.notice.item2',
+        'login.notice.p1',
+      ] as const) {
         assert.ok(box[1]!.includes(ja[key]), `the box says ${key} in the seed's words`);
       }
       assert.match(box[1]!, /<h3 id="sent-no-mail">/);
@@ -137,8 +182,14 @@ for (const target of targets) {
       await p.app.mailWorker.runOnce();
       assert.equal((await outboxTo(p, 'f4-prov@07')).length, 0, 'nothing queued for the placeholder');
       assert.equal(p.sink.mails.filter((m) => m.to.includes('f4-prov')).length, 0);
-      const outcomes = (await p.audit('password_reset.requested')).filter((a) => a.identifier?.startsWith('f4-')).map((a) => [a.identifier, a.outcome]);
-      assert.deepEqual(outcomes, [['f4-prov', 'provisional_address'], ['f4-nobody', 'unknown_user'], ['f4-fine', 'mail_queued']]);
+      const outcomes = (await p.audit('password_reset.requested'))
+        .filter((a) => a.identifier?.startsWith('f4-'))
+        .map((a) => [a.identifier, a.outcome]);
+      assert.deepEqual(outcomes, [
+        ['f4-prov', 'provisional_address'],
+        ['f4-nobody', 'unknown_user'],
+        ['f4-fine', 'mail_queued'],
+      ]);
       // B1: what is neither an address nor a placeholder is still refused, in the page's language.
       for (const email of ['f4-x@00', 'f4-x@49', 'f4-x@7', '@07', 'f4 x@07', 'not-an-address']) {
         const c = browser(p);
@@ -174,7 +225,10 @@ for (const target of targets) {
       const d = browser(p);
       assert.equal((await d.get('/account?m=email')).location, '/login?m=loginRequired&next=%2Faccount%3Fm%3Demail');
       await d.open('/login');
-      assert.equal((await d.post('/account/password', { current: 'x', password: 'y', confirm: 'y' })).location, '/login?m=loginRequired&next=%2Faccount%2Fpassword');
+      assert.equal(
+        (await d.post('/account/password', { current: 'x', password: 'y', confirm: 'y' })).location,
+        '/login?m=loginRequired&next=%2Faccount%2Fpassword',
+      );
       // A login without `next` still lands on the top page.
       assert.equal((await logIn(browser(p), 'f5-user', GOOD_PASSWORD)).location, '/csm');
     });
@@ -182,10 +236,25 @@ for (const target of targets) {
     test('F6: no open redirect — another site, a scheme, backslashes, control characters, encoded forms and over-long paths are dropped', async () => {
       await p.createUser({ username: 'f6-user' });
       const bad = [
-        '//evil.example', '//evil.example/account', '/\\evil.example', '\\\\evil.example', '/\\/evil.example', 'https://evil.example',
-        'http:/evil.example', 'javascript:alert(1)', 'evil.example', '/\t/evil.example', '/\n/evil.example', '/account\r\nSet-Cookie: x=1',
-        '%2F%2Fevil.example', '/%5Cevil.example\\', '/', `/${'a'.repeat(200)}`, '/アカウント',
-        `/passwordreset.do?sysparm_tiny=${'A'.repeat(32)}`, `/register/verify?token=${'A'.repeat(32)}`,
+        '//evil.example',
+        '//evil.example/account',
+        '/\\evil.example',
+        '\\\\evil.example',
+        '/\\/evil.example',
+        'https://evil.example',
+        'http:/evil.example',
+        'javascript:alert(1)',
+        'evil.example',
+        '/\t/evil.example',
+        '/\n/evil.example',
+        '/account\r\nSet-Cookie: x=1',
+        '%2F%2Fevil.example',
+        '/%5Cevil.example\\',
+        '/',
+        `/${'a'.repeat(200)}`,
+        '/アカウント',
+        `/passwordreset.do?sysparm_tiny=${'A'.repeat(32)}`,
+        `/register/verify?token=${'A'.repeat(32)}`,
       ];
       for (const next of bad) {
         const c = browser(p);
@@ -214,20 +283,25 @@ for (const target of targets) {
       const mail = await p.sink.waitFor((m) => m.to.includes('f7@example.jp') && m.subject === SUBJECTS.reset);
       await c.open(pathOf(linkOf(mail)));
       const done = await c.submit({ password: NEW_PASSWORD, confirm: NEW_PASSWORD });
-      const href = /href="(\/login\?m=afterReset&amp;flow=[A-Za-z0-9]{32})">完了</.exec(done.body)?.[1]?.replace(/&amp;/g, '&');
+      const href = /href="(\/login\?m=afterReset&amp;flow=[A-Za-z0-9]{32})">完了</
+        .exec(done.body)?.[1]
+        ?.replace(/&amp;/g, '&');
       assert.ok(href, 'the 完了 link');
       assert.ok(!href.includes('f7kanri') && !href.includes('f7-coord'), 'no username in the URL');
       const login = await c.open(href);
       assert.equal(login.status, 200);
       assert.ok(login.text.includes(ja['login.afterReset']));
-      assert.equal(inputValue(login, 'username'), 'f7kanri', 'the coordinator\'s user ID, as typed at ①');
+      assert.equal(inputValue(login, 'username'), 'f7kanri', "the coordinator's user ID, as typed at ①");
       assert.match(login.body, /<input[^>]*id="password"[^>]*autofocus/, 'the cursor waits in the password field');
       assert.equal(c.cookies.has('__Host-sid'), false, 'not logged in (C2)');
       // The same URL in another browser (history, a shared link) fills in nothing.
       const elsewhere = await browser(p).open(href);
       assert.equal(inputValue(elsewhere, 'username') ?? '', '');
       // A flow that is not done (a reset still at ③) fills in nothing either.
-      assert.equal(inputValue(await c.open('/login?m=afterReset&flow=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'), 'username') ?? '', '');
+      assert.equal(
+        inputValue(await c.open('/login?m=afterReset&flow=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'), 'username') ?? '',
+        '',
+      );
       const ok = await c.post('/login', { username: inputValue(login, 'username')!, password: NEW_PASSWORD });
       assert.equal(ok.location, '/csm');
     });
@@ -242,7 +316,10 @@ for (const target of targets) {
         assert.equal(used.status, 410);
         assert.ok(used.text.includes(ja['reg.link.doneHeading']));
         assert.ok(used.text.includes(ja['reg.link.done']));
-        assert.match(used.body, new RegExp(`<a class="button button--primary" href="/login">${ja['reg.done.toLogin']}</a>`));
+        assert.match(
+          used.body,
+          new RegExp(`<a class="button button--primary" href="/login">${ja['reg.done.toLogin']}</a>`),
+        );
         assert.ok(!used.text.includes(ja['reg.restart']), 'not 「ユーザー登録をやり直す」');
         assert.ok(!used.text.includes(ja['reg.link.used']));
       }

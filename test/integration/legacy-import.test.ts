@@ -47,7 +47,11 @@ const BAD_LINES = [6, 7, 8, 9, 10, 11, 12, 13, 14, 16];
 const IMPORTED = ['imp-sakura', 'imp-naniwa', 'imp-kita', 'imp-sapporo'];
 
 function checkReport(r: ImportReport) {
-  assert.deepEqual(r.rejected.map((x) => x.line), BAD_LINES, JSON.stringify(r.rejected, null, 1));
+  assert.deepEqual(
+    r.rejected.map((x) => x.line),
+    BAD_LINES,
+    JSON.stringify(r.rejected, null, 1),
+  );
   const reason = (line: number) => r.rejected.find((x) => x.line === line)!.reason;
   assert.match(reason(6), /3410712363.*checkDigit/);
   assert.match(reason(7), /5410712362.*prefecture/);
@@ -67,20 +71,38 @@ for (const target of targets) {
   describe(`legacy import [${target}]`, () => {
     let p: TestPortal;
     let ipSeq = 0;
-    const browser = (): Client => { const c = p.client(); c.ip = `10.34.0.${++ipSeq}`; return c; };
+    const browser = (): Client => {
+      const c = p.client();
+      c.ip = `10.34.0.${++ipSeq}`;
+      return c;
+    };
     before(async () => {
       p = await startTestPortal(target);
       await p.createUser({ username: 'pre-existing', email: 'pre@example.jp', institutionCode: '4013104569' });
     });
-    after(async () => { await p.close(); });
+    after(async () => {
+      await p.close();
+    });
 
     test('issue3-4 A1: every bad row is named with its line and reason; the good rows are imported whole; a second run changes nothing', async () => {
       const first = await importLegacyCsv(p.database.db, CSV, p.clock.now());
       checkReport(first);
-      assert.deepEqual({ imported: first.imported, provisional: first.provisional, unchanged: first.unchanged }, { imported: 4, provisional: 2, unchanged: 0 });
+      assert.deepEqual(
+        { imported: first.imported, provisional: first.provisional, unchanged: first.unchanged },
+        { imported: 4, provisional: 2, unchanged: 0 },
+      );
 
-      const users = await p.database.db.selectFrom('users').selectAll().where('username', 'like', 'imp-%').orderBy('username').execute();
-      assert.deepEqual(users.map((u) => u.username), [...IMPORTED].sort(), 'only the good rows, nothing of a rejected one');
+      const users = await p.database.db
+        .selectFrom('users')
+        .selectAll()
+        .where('username', 'like', 'imp-%')
+        .orderBy('username')
+        .execute();
+      assert.deepEqual(
+        users.map((u) => u.username),
+        [...IMPORTED].sort(),
+        'only the good rows, nothing of a rejected one',
+      );
       const byName = Object.fromEntries(users.map((u) => [u.username, u]));
       assert.equal(byName['imp-naniwa']!.institution_name, 'なにわ歯科医院, 本院');
       assert.equal(byName['imp-kita']!.institution_name, '北の薬局\n（本店）');
@@ -90,14 +112,21 @@ for (const target of targets) {
       assert.equal(byName['imp-sakura']!.legacy_hash, HASH);
       assert.equal(byName['imp-sakura']!.display_name, '厚生 太郎');
       const audited = (await p.audit('user.imported')).map((a) => a.user_id).sort();
-      assert.deepEqual(audited, users.map((u) => u.id).sort(), 'one audit entry per imported account, none for a rejected one');
+      assert.deepEqual(
+        audited,
+        users.map((u) => u.id).sort(),
+        'one audit entry per imported account, none for a rejected one',
+      );
       assert.ok(!JSON.stringify(await p.audit()).includes(HASH), 'no hash in the audit');
 
       const count = async () => (await p.database.db.selectFrom('users').select('id').execute()).length;
       const before = await count();
       const second = await importLegacyCsv(p.database.db, CSV, p.clock.now());
       checkReport(second);
-      assert.deepEqual({ imported: second.imported, provisional: second.provisional, unchanged: second.unchanged }, { imported: 0, provisional: 0, unchanged: 4 });
+      assert.deepEqual(
+        { imported: second.imported, provisional: second.provisional, unchanged: second.unchanged },
+        { imported: 0, provisional: 0, unchanged: 4 },
+      );
       assert.equal(await count(), before);
       assert.equal((await p.audit('user.imported')).length, 4);
     });
@@ -105,9 +134,13 @@ for (const target of targets) {
     test('issue3-4 B1: when the database refuses a row while writing, its whole transaction is undone and each of its lines is named', async () => {
       const db = p.database.db;
       if (target === 'sqlite') {
-        await sql`create trigger boom before insert on users when new.username = 'imp-boom' begin select raise(abort, 'refused by a test trigger'); end`.execute(db);
+        await sql`create trigger boom before insert on users when new.username = 'imp-boom' begin select raise(abort, 'refused by a test trigger'); end`.execute(
+          db,
+        );
       } else {
-        await sql`create function boom() returns trigger language plpgsql as $$ begin if new.username = 'imp-boom' then raise exception 'refused by a test trigger'; end if; return new; end $$`.execute(db);
+        await sql`create function boom() returns trigger language plpgsql as $$ begin if new.username = 'imp-boom' then raise exception 'refused by a test trigger'; end if; return new; end $$`.execute(
+          db,
+        );
         await sql`create trigger boom before insert on users for each row execute function boom()`.execute(db);
       }
       const code = (body: string) => body + checkDigitOf(body);
@@ -119,7 +152,10 @@ for (const target of targets) {
       ].join('\n');
       const auditBefore = (await p.audit()).length;
       const r = await importLegacyCsv(db, csv, p.clock.now());
-      assert.deepEqual(r.rejected.map((x) => x.line), [2, 3, 4]);
+      assert.deepEqual(
+        r.rejected.map((x) => x.line),
+        [2, 3, 4],
+      );
       for (const x of r.rejected) assert.match(x.reason, /^not written: .*refused by a test trigger/);
       assert.equal(r.imported, 0);
       assert.equal(await userRow(p, 'imp-one'), undefined, 'the row before the failure is undone too');
@@ -160,8 +196,12 @@ for (const target of targets) {
 describe('legacy import through the CLI (real process, SQLite)', () => {
   let dir: string;
   const env = (db = 'p.db') => ({ DATA_DIR: dir, DATABASE_URL: `sqlite:${join(dir, db)}` });
-  before(() => { dir = mkdtempSync(join(tmpdir(), 'iryo-import-')); });
-  after(() => { rmSync(dir, { recursive: true, force: true }); });
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'iryo-import-'));
+  });
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   test('issue3-4: the sample file imports cleanly (exit 0) and says what it did', async () => {
     const r = await runCli(['import', 'legacy', join(ROOT, 'docs/legacy-accounts.sample.csv')], env());
@@ -176,20 +216,47 @@ describe('legacy import through the CLI (real process, SQLite)', () => {
   test('issue3-4: a file with bad rows exits 1, names each bad line on stderr, imports the rest; a second run imports nothing', async () => {
     const file = join(dir, 'legacy.csv');
     writeFileSync(file, CSV);
-    const made = await runCli(['users', 'create', '--username', 'pre-existing', '--email', 'pre@example.jp', '--password', GOOD_PASSWORD, '--institution-code', '4013104569'], env('bad.db'));
+    const made = await runCli(
+      [
+        'users',
+        'create',
+        '--username',
+        'pre-existing',
+        '--email',
+        'pre@example.jp',
+        '--password',
+        GOOD_PASSWORD,
+        '--institution-code',
+        '4013104569',
+      ],
+      env('bad.db'),
+    );
     assert.equal(made.code, 0, made.stderr);
     const r = await runCli(['import', 'legacy', file], env('bad.db'));
     assert.equal(r.code, 1);
     const lines = r.stderr.trim().split('\n');
-    assert.deepEqual(lines.map((l) => Number(/^line (\d+): rejected: /.exec(l)?.[1])), BAD_LINES, r.stderr);
+    assert.deepEqual(
+      lines.map((l) => Number(/^line (\d+): rejected: /.exec(l)?.[1])),
+      BAD_LINES,
+      r.stderr,
+    );
     assert.match(lines.at(-1)!, /^line 16: rejected: username "pre-existing" is already used by another account$/);
     assert.equal(r.stdout.trim(), 'Read 14 row(s): imported 4 (2 provisional), unchanged 0, rejected 10.');
     const db = new Database(join(dir, 'bad.db'), { readonly: true });
     try {
-      const names = (db.prepare("select username from users where username like 'imp-%' order by username").all() as Array<{ username: string }>).map((u) => u.username);
+      const names = (
+        db.prepare("select username from users where username like 'imp-%' order by username").all() as Array<{
+          username: string;
+        }>
+      ).map((u) => u.username);
       assert.deepEqual(names, [...IMPORTED].sort());
-      const actors = db.prepare("select distinct actor from audit_log where event = 'user.imported'").all() as Array<{ actor: string }>;
-      assert.deepEqual(actors.map((a) => a.actor), ['cli']);
+      const actors = db.prepare("select distinct actor from audit_log where event = 'user.imported'").all() as Array<{
+        actor: string;
+      }>;
+      assert.deepEqual(
+        actors.map((a) => a.actor),
+        ['cli'],
+      );
     } finally {
       db.close();
     }
@@ -207,9 +274,15 @@ describe('legacy import through the CLI (real process, SQLite)', () => {
     assert.equal(unreadable.code, 1);
     assert.match(unreadable.stderr, /^Cannot read .*nope\.csv/);
     const file = join(dir, 'header.csv');
-    writeFileSync(file, `code,name\n${readFileSync(join(ROOT, 'docs/legacy-accounts.sample.csv'), 'utf8').split('\n')[1]}\n`);
+    writeFileSync(
+      file,
+      `code,name\n${readFileSync(join(ROOT, 'docs/legacy-accounts.sample.csv'), 'utf8').split('\n')[1]}\n`,
+    );
     const header = await runCli(['import', 'legacy', file], env());
     assert.equal(header.code, 1);
-    assert.match(header.stderr, /^line 1: rejected: the first line must be the header institution_code,institution_name,contact_name,email,username,password_bcrypt/);
+    assert.match(
+      header.stderr,
+      /^line 1: rejected: the first line must be the header institution_code,institution_name,contact_name,email,username,password_bcrypt/,
+    );
   });
 });

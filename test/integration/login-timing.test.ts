@@ -28,9 +28,17 @@ for (const target of await dbTargets()) {
       await p.createUser({ username: 'tm-argon2' });
       const legacy = await p.createUser({ username: 'tm-bcrypt' });
       // Cost 10, as the old portal's hashes (bcrypt's usual default).
-      await p.database.db.updateTable('users').set({ password_hash: '', legacy_hash: await bcryptHash('Old-Portal-Pass1', { cost: 10 }) }).where('id', '=', legacy.id).execute();
+      await p.database.db
+        .updateTable('users')
+        .set({ password_hash: '', legacy_hash: await bcryptHash('Old-Portal-Pass1', { cost: 10 }) })
+        .where('id', '=', legacy.id)
+        .execute();
       const bare = await p.createUser({ username: 'tm-nohash' });
-      await p.database.db.updateTable('users').set({ password_hash: '', legacy_hash: null }).where('id', '=', bare.id).execute();
+      await p.database.db
+        .updateTable('users')
+        .set({ password_hash: '', legacy_hash: null })
+        .where('id', '=', bare.id)
+        .execute();
       for (const [i, c] of CASES.entries()) {
         const client = p.client();
         client.ip = `10.90.0.${i + 1}`;
@@ -43,7 +51,8 @@ for (const target of await dbTargets()) {
     });
 
     const username = (c: Case) => (c === 'unknown' ? 'tm-nobody' : `tm-${c}`);
-    const attempt = (c: Case) => clients.get(c)!.post('/login', { username: username(c), password: 'Wrong-Guess-2026' });
+    const attempt = (c: Case) =>
+      clients.get(c)!.post('/login', { username: username(c), password: 'Wrong-Guess-2026' });
 
     test('G5 L1: each failure does exactly one argon2id verification (the dummy where there is nothing real to check) and answers the same page', async () => {
       const bodies: string[] = [];
@@ -53,8 +62,16 @@ for (const target of await dbTargets()) {
         assert.equal(page.status, 401, c);
         bodies.push(page.body.replace(/name="_csrf" value="[^"]*"/, '').replace(username(c), 'X'));
         assert.equal(passwordWork.argon2 - before.argon2, 1, `${c}: one argon2id verification`);
-        assert.equal(passwordWork.dummy - before.dummy, c === 'argon2' ? 0 : 1, `${c}: the dummy unless a real argon2id hash was checked`);
-        assert.equal(passwordWork.bcrypt - before.bcrypt, c === 'bcrypt' ? 1 : 0, `${c}: bcrypt only for the imported account`);
+        assert.equal(
+          passwordWork.dummy - before.dummy,
+          c === 'argon2' ? 0 : 1,
+          `${c}: the dummy unless a real argon2id hash was checked`,
+        );
+        assert.equal(
+          passwordWork.bcrypt - before.bcrypt,
+          c === 'bcrypt' ? 1 : 0,
+          `${c}: bcrypt only for the imported account`,
+        );
       }
       assert.equal(new Set(bodies).size, 1, 'the same page in all four cases');
     });
@@ -72,7 +89,10 @@ for (const target of await dbTargets()) {
       t.diagnostic(`medians (ms) ${CASES.map((c, i) => `${c} ${medians[i]!.toFixed(1)}`).join(', ')}`);
       for (const m of medians) assert.ok(m >= p.config.loginFailureFloorMs - 1, `at least the floor: ${m}`);
       const spread = Math.max(...medians) - Math.min(...medians);
-      assert.ok(spread < Math.max(60, 0.15 * Math.max(...medians)), `medians ${medians.map((m) => m.toFixed(1)).join(', ')}`);
+      assert.ok(
+        spread < Math.max(60, 0.15 * Math.max(...medians)),
+        `medians ${medians.map((m) => m.toFixed(1)).join(', ')}`,
+      );
     });
   });
 }
@@ -89,6 +109,9 @@ describe('legacy bcrypt off the main thread', () => {
     const stalled = delay.max / 1e6;
     assert.ok(took > 100, `a real cost-12 check (${took.toFixed(0)} ms)`);
     // bcryptjs (before) ran on the main thread in slices of 100 ms; a loaded machine alone stalls ~60 ms at worst.
-    assert.ok(stalled < 90, `the loop was never blocked for long: at most ${stalled.toFixed(1)} ms during ${took.toFixed(0)} ms`);
+    assert.ok(
+      stalled < 90,
+      `the loop was never blocked for long: at most ${stalled.toFixed(1)} ms during ${took.toFixed(0)} ms`,
+    );
   });
 });

@@ -7,7 +7,16 @@ import assert from 'node:assert/strict';
 import { hash } from '@node-rs/argon2';
 import { ja } from '../../src/web/i18n/ja.ts';
 import { dbTargets } from '../helpers/db-targets.ts';
-import { GOOD_PASSWORD, linkOf, pathOf, requestReset, startTestPortal, type Client, type Page, type TestPortal } from '../helpers/test-app.ts';
+import {
+  GOOD_PASSWORD,
+  linkOf,
+  pathOf,
+  requestReset,
+  startTestPortal,
+  type Client,
+  type Page,
+  type TestPortal,
+} from '../helpers/test-app.ts';
 import { browsersAt, failureText, postLogin } from '../helpers/login.ts';
 
 const MIN = 60_000;
@@ -21,7 +30,12 @@ const browser = browsersAt('198.51.100');
 async function loggedInAs(c: Client): Promise<string | null> {
   const top = await c.get('/csm');
   const m = /<li class="header__user">([\s\S]*?)<\/li>/.exec(top.body);
-  return m ? m[1]!.replace(/<[^>]+>/g, '').trim().replace(/ さん$/, '') : null;
+  return m
+    ? m[1]!
+        .replace(/<[^>]+>/g, '')
+        .trim()
+        .replace(/ さん$/, '')
+    : null;
 }
 
 const setCookieOf = (page: Page, name: string) => {
@@ -47,7 +61,12 @@ for (const target of targets) {
 
     test('login with the right password: 303 to the top page, logged in (coordinators with their user ID)', async () => {
       await p.createUser({ username: 'login-ok', displayName: 'ログイン医院' });
-      await p.createUser({ username: 'login-coord', coordinator: true, userId: 'c7000001', displayName: '取りまとめ法人' });
+      await p.createUser({
+        username: 'login-coord',
+        coordinator: true,
+        userId: 'c7000001',
+        displayName: '取りまとめ法人',
+      });
       const c = browser(p);
       const r = await postLogin(c, 'login-ok', GOOD_PASSWORD);
       assert.equal(r.status, 303);
@@ -79,7 +98,10 @@ for (const target of targets) {
       const user = await p.createUser({ username: 'l2-lock' });
       await lock('l2-lock');
       const locked = await p.audit('account.locked');
-      assert.ok(locked.some((a) => a.user_id === user.id && a.outcome === 'temporary'), 'audit account.locked');
+      assert.ok(
+        locked.some((a) => a.user_id === user.id && a.outcome === 'temporary'),
+        'audit account.locked',
+      );
       const c = browser(p);
       const during = await postLogin(c, 'l2-lock', GOOD_PASSWORD);
       assert.equal(during.status, 401);
@@ -107,7 +129,8 @@ for (const target of targets) {
     test('L2: too many failures from one address → 429 with the throttle message, other addresses unaffected', async () => {
       await p.createUser({ username: 'l2-ip' });
       const c = browser(p);
-      for (let i = 0; i < PER_IP; i++) assert.equal((await postLogin(c, `l2-ip-nobody-${i}`, 'Wrong2026Pass')).status, 401);
+      for (let i = 0; i < PER_IP; i++)
+        assert.equal((await postLogin(c, `l2-ip-nobody-${i}`, 'Wrong2026Pass')).status, 401);
       const throttled = await postLogin(c, 'l2-ip', GOOD_PASSWORD);
       assert.equal(throttled.status, 429);
       assert.equal(failureText(throttled), ja['login.throttled']);
@@ -121,7 +144,9 @@ for (const target of targets) {
       await lock('l2-reset');
       const c = browser(p);
       await requestReset(c, 'l2-reset', 'l2-reset@example.jp');
-      const mail = await p.sink.waitFor((m) => m.to.includes('l2-reset@example.jp') && m.subject.includes('パスワード変更用URL'));
+      const mail = await p.sink.waitFor(
+        (m) => m.to.includes('l2-reset@example.jp') && m.subject.includes('パスワード変更用URL'),
+      );
       await c.open(pathOf(linkOf(mail)));
       const done = await c.submit({ password: 'Unlock2026Pass', confirm: 'Unlock2026Pass' });
       assert.ok(done.text.includes('Password Resetに成功'));
@@ -144,7 +169,8 @@ for (const target of targets) {
       const sid = c.cookies.get(SID)!;
       assert.notEqual(sid, planted);
       assert.ok(sid.length >= 22, `at least 128 bits: ${sid.length} chars`);
-      for (const flag of [/;\s*HttpOnly/i, /;\s*Secure/i, /;\s*SameSite=Lax/i, /;\s*Path=\/(;|$)/]) assert.match(cookie, flag);
+      for (const flag of [/;\s*HttpOnly/i, /;\s*Secure/i, /;\s*SameSite=Lax/i, /;\s*Path=\/(;|$)/])
+        assert.match(cookie, flag);
       assert.doesNotMatch(cookie, /Domain=/i, '__Host- cookies carry no Domain');
       const csrfCookie = setCookieOf(await browser(p).get('/login'), '__Host-csrf');
       assert.ok(csrfCookie, 'a first visit gets the CSRF cookie');
@@ -177,7 +203,11 @@ for (const target of targets) {
       assert.match(weak, /m=4096/);
       await p.database.db.updateTable('users').set({ password_hash: weak }).where('id', '=', user.id).execute();
       assert.equal((await postLogin(browser(p), 'p2-rehash', GOOD_PASSWORD)).status, 303);
-      const row = await p.database.db.selectFrom('users').select('password_hash').where('id', '=', user.id).executeTakeFirstOrThrow();
+      const row = await p.database.db
+        .selectFrom('users')
+        .select('password_hash')
+        .where('id', '=', user.id)
+        .executeTakeFirstOrThrow();
       assert.match(row.password_hash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
       assert.equal((await postLogin(browser(p), 'p2-rehash', GOOD_PASSWORD)).status, 303, 'the new hash verifies');
     });
@@ -234,8 +264,11 @@ for (const target of targets) {
       await foreign.open('/login');
       const tokenOfAnotherBrowser = foreign.csrf();
       await victim.open('/login');
-      for (const fields of [{ username: 'l5-login', password: GOOD_PASSWORD, _csrf: '' }, { username: 'l5-login', password: GOOD_PASSWORD, _csrf: 'forged-token' },
-        { username: 'l5-login', password: GOOD_PASSWORD, _csrf: tokenOfAnotherBrowser }]) {
+      for (const fields of [
+        { username: 'l5-login', password: GOOD_PASSWORD, _csrf: '' },
+        { username: 'l5-login', password: GOOD_PASSWORD, _csrf: 'forged-token' },
+        { username: 'l5-login', password: GOOD_PASSWORD, _csrf: tokenOfAnotherBrowser },
+      ]) {
         const r = await victim.post('/login', fields);
         assert.equal(r.status, 403, `_csrf=${fields._csrf}`);
         assert.ok(r.text.includes(ja['error.csrf']));
@@ -278,7 +311,8 @@ for (const target of targets) {
       assert.equal(rows[1]!.identifier, 'a1-nobody');
       assert.equal(rows[2]!.user_id, user.id);
       const everything = JSON.stringify(await p.audit());
-      for (const secret of [wrongPassword, GOOD_PASSWORD, 'Unlock2026Pass']) assert.ok(!everything.includes(secret), `no password in the audit trail`);
+      for (const secret of [wrongPassword, GOOD_PASSWORD, 'Unlock2026Pass'])
+        assert.ok(!everything.includes(secret), `no password in the audit trail`);
     });
   });
 }

@@ -34,18 +34,45 @@ interface Answer {
 }
 
 /** One HTTP request through a pool of 200 sockets (thousands of requests started at once queue in the pool). */
-function http(agent: Agent, port: number, method: 'GET' | 'POST', path: string, cookie: string, form?: Record<string, string>): Promise<Answer> {
+function http(
+  agent: Agent,
+  port: number,
+  method: 'GET' | 'POST',
+  path: string,
+  cookie: string,
+  form?: Record<string, string>,
+): Promise<Answer> {
   const body = form ? new URLSearchParams(form).toString() : undefined;
   return new Promise((resolve, reject) => {
-    const req = request({
-      host: '127.0.0.1', port, method, path, agent,
-      headers: { cookie, 'user-agent': 'BurstTest/1.0', ...(body ? { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } : {}) },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, cookies: res.headers['set-cookie'] ?? [], body: text }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        agent,
+        headers: {
+          cookie,
+          'user-agent': 'BurstTest/1.0',
+          ...(body
+            ? { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) }
+            : {}),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            location: res.headers.location,
+            cookies: res.headers['set-cookie'] ?? [],
+            body: text,
+          }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -54,7 +81,8 @@ function http(agent: Agent, port: number, method: 'GET' | 'POST', path: string, 
 /** The worker's rounds so far and the V8 heap in use, from /metrics (loopback callers need no token). */
 async function metricsOf(agent: Agent, port: number): Promise<{ rounds: number; heapMb: number }> {
   const text = (await http(agent, port, 'GET', '/metrics', '')).body;
-  const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const value = (name: string) =>
+    Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(text)?.[1] ?? NaN);
   return { rounds: value('iryo_mail_worker_rounds_total'), heapMb: value('nodejs_heap_size_used_bytes') / 1048576 };
 }
 
@@ -79,17 +107,36 @@ for (const target of targets) {
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), 'iryo-burst-'));
       database = await freshDatabase(target as TargetName);
-      const made = await createUser(database.db, POLICIES.portal, Date.now(), { username: 'burst-user', email: 'burst@example.jp', password: GOOD_PASSWORD, displayName: '負荷医院' });
+      const made = await createUser(database.db, POLICIES.portal, Date.now(), {
+        username: 'burst-user',
+        email: 'burst@example.jp',
+        password: GOOD_PASSWORD,
+        displayName: '負荷医院',
+      });
       assert.ok(made.ok);
       sink = await startSmtpSink();
       port = await freePort();
       const url = target === 'sqlite' ? database.url : `${PG_URL}?options=-c%20search_path%3D${database.schema}`;
-      server = startServer({
-        HOME: dir, NODE_ENV: 'test', CAPTCHA_TEST_ANSWER: CAPTCHA, PORT: String(port), HOST: '127.0.0.1',
-        BASE_URL: 'https://portal.example.jp', DATABASE_URL: url, SMTP_URL: sink.url, DATA_DIR: dir, LOG_LEVEL: 'warn',
-        SESSION_SECRET: 'burst-test-secret-burst-test-secret-0123',
-        FLOOD_LIMIT_PER_MINUTE: '10000000', RESET_REQUESTS_PER_IP_PER_HOUR: '100000', RESET_MAILS_PER_ACCOUNT_PER_HOUR: '1000', RESET_MAILS_PER_ACCOUNT_PER_IP_PER_HOUR: '1000',
-      }, [`--max-old-space-size=${HEAP_MB}`]);
+      server = startServer(
+        {
+          HOME: dir,
+          NODE_ENV: 'test',
+          CAPTCHA_TEST_ANSWER: CAPTCHA,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          BASE_URL: 'https://portal.example.jp',
+          DATABASE_URL: url,
+          SMTP_URL: sink.url,
+          DATA_DIR: dir,
+          LOG_LEVEL: 'warn',
+          SESSION_SECRET: 'burst-test-secret-burst-test-secret-0123',
+          FLOOD_LIMIT_PER_MINUTE: '10000000',
+          RESET_REQUESTS_PER_IP_PER_HOUR: '100000',
+          RESET_MAILS_PER_ACCOUNT_PER_HOUR: '1000',
+          RESET_MAILS_PER_ACCOUNT_PER_IP_PER_HOUR: '1000',
+        },
+        [`--max-old-space-size=${HEAP_MB}`],
+      );
       await ready(`http://127.0.0.1:${port}`, server);
     });
 
@@ -105,7 +152,9 @@ for (const target of targets) {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    test(`${FLOWS} stage-② requests at once: the server stays alive, its memory bounded; every request is decided and each mail sent`, { timeout: 90_000 }, async (t) => {
+    test(`${FLOWS} stage-② requests at once: the server stays alive, its memory bounded; every request is decided and each mail sent`, {
+      timeout: 90_000,
+    }, async (t) => {
       // One browser (one cookie jar) with many flows. Setup, not the burst yet: each flow is started through HTTP and
       // then moved past stage ① in the database (the CAPTCHA of stage ① is not what this test is about).
       const start = await http(agent, port, 'GET', '/password-reset', '');
@@ -122,21 +171,55 @@ for (const target of targets) {
       const page = await http(agent, port, 'GET', start.location!, cookie());
       keep(page);
       const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
-      const paths = await Promise.all(Array.from({ length: FLOWS }, async () => (await http(agent, port, 'GET', '/password-reset', cookie())).location!));
-      const flows = paths.map((path, i) => ({ path, id: new URL(path, 'http://x').searchParams.get('flow')!, real: i % 4 === 0 }));
+      const paths = await Promise.all(
+        Array.from(
+          { length: FLOWS },
+          async () => (await http(agent, port, 'GET', '/password-reset', cookie())).location!,
+        ),
+      );
+      const flows = paths.map((path, i) => ({
+        path,
+        id: new URL(path, 'http://x').searchParams.get('flow')!,
+        real: i % 4 === 0,
+      }));
       for (const real of [true, false]) {
-        await database.db.updateTable('flows')
-          .set({ state: 'verify', identifier: real ? 'burst-user' : 'nobody', captcha_hash: null, captcha_answer: null, captcha_expires_at: null })
-          .where('id', 'in', flows.filter((f) => f.real === real).map((f) => f.id)).execute();
+        await database.db
+          .updateTable('flows')
+          .set({
+            state: 'verify',
+            identifier: real ? 'burst-user' : 'nobody',
+            captcha_hash: null,
+            captcha_answer: null,
+            captcha_expires_at: null,
+          })
+          .where(
+            'id',
+            'in',
+            flows.filter((f) => f.real === real).map((f) => f.id),
+          )
+          .execute();
       }
       const before = memoryOf(server.child.pid!);
       const roundsBefore = (await metricsOf(agent, port)).rounds;
 
       // The burst: every stage-② request at once.
       const t0 = Date.now();
-      const answers = await Promise.all(flows.map((f) => http(burst, port, 'POST', f.path, cookie(), { stage: 'verify', action: 'next', email: f.real ? 'burst@example.jp' : 'someone@example.jp', _csrf: csrf })));
+      const answers = await Promise.all(
+        flows.map((f) =>
+          http(burst, port, 'POST', f.path, cookie(), {
+            stage: 'verify',
+            action: 'next',
+            email: f.real ? 'burst@example.jp' : 'someone@example.jp',
+            _csrf: csrf,
+          }),
+        ),
+      );
       const burstMs = Date.now() - t0;
-      assert.deepEqual([...new Set(answers.map((a) => a.status))], [303], 'every stage-② request was answered with the same 303 (R1)');
+      assert.deepEqual(
+        [...new Set(answers.map((a) => a.status))],
+        [303],
+        'every stage-② request was answered with the same 303 (R1)',
+      );
 
       // Meanwhile the worker decides the requests and sends the mails; the server keeps answering.
       const mails = FLOWS / 4;
@@ -148,7 +231,10 @@ for (const target of targets) {
         assert.equal(health.status, 200, `the server answers /healthz (it is alive)\n${server.output().slice(-2000)}`);
         peak = Math.max(peak, memoryOf(server.child.pid!).hwmMb);
         peakHeap = Math.max(peakHeap, (await metricsOf(agent, port)).heapMb);
-        const left = await database.db.selectFrom('reset_requests').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+        const left = await database.db
+          .selectFrom('reset_requests')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow();
         if (Number(left.n) === 0 && sink.mails.length >= mails) break;
         assert.ok(Date.now() < until, `requests left ${left.n}, mails ${sink.mails.length} of ${mails}`);
         await new Promise((r) => setTimeout(r, 100));
@@ -158,18 +244,30 @@ for (const target of targets) {
       await new Promise((r) => setTimeout(r, 1500));
       const roundsIdle = (await metricsOf(agent, port)).rounds - roundsBefore - roundsDone;
       const afterAll = memoryOf(server.child.pid!);
-      t.diagnostic(`setup done at ${before.hwmMb.toFixed(0)} MB; burst answered in ${burstMs} ms; peak ${peak.toFixed(0)} MB, heap ${peakHeap.toFixed(0)} MB; now ${afterAll.rssMb.toFixed(0)} MB; rounds ${roundsDone} + ${roundsIdle} idle`);
+      t.diagnostic(
+        `setup done at ${before.hwmMb.toFixed(0)} MB; burst answered in ${burstMs} ms; peak ${peak.toFixed(0)} MB, heap ${peakHeap.toFixed(0)} MB; now ${afterAll.rssMb.toFixed(0)} MB; rounds ${roundsDone} + ${roundsIdle} idle`,
+      );
       assert.equal(server.child.exitCode, null, 'the server is still running');
       assert.doesNotMatch(server.output(), /heap out of memory|FATAL ERROR/i);
       assert.equal(sink.mails.length, mails, 'one mail per stage-② request of the real account, none twice');
       assert.ok(sink.mails.every((m) => m.to.includes('burst@example.jp')));
-      const queued = await database.db.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')).where('event', '=', 'password_reset.requested').executeTakeFirstOrThrow();
+      const queued = await database.db
+        .selectFrom('audit_log')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('event', '=', 'password_reset.requested')
+        .executeTakeFirstOrThrow();
       assert.equal(Number(queued.n), FLOWS, 'every request is in the audit trail');
       // Once the work is done the worker only polls (once a second). With one waiter chained per kick it would go
       // on working through hundreds of rounds, each re-chaining every waiter left (the heap growing with them).
-      assert.ok(roundsIdle <= 4, `idle, the worker only polls (${roundsIdle} rounds in 1.5 s after the work, ${roundsDone} for the work)`);
+      assert.ok(
+        roundsIdle <= 4,
+        `idle, the worker only polls (${roundsIdle} rounds in 1.5 s after the work, ${roundsDone} for the work)`,
+      );
       assert.ok(peakHeap < HEAP_MB, `heap in use at most ${peakHeap.toFixed(0)} MB`);
-      assert.ok(peak < PEAK_RSS_MB, `peak resident memory ${peak.toFixed(0)} MB (before the burst ${before.hwmMb.toFixed(0)} MB, now ${afterAll.rssMb.toFixed(0)} MB, burst answered in ${burstMs} ms) stays under ${PEAK_RSS_MB} MB`);
+      assert.ok(
+        peak < PEAK_RSS_MB,
+        `peak resident memory ${peak.toFixed(0)} MB (before the burst ${before.hwmMb.toFixed(0)} MB, now ${afterAll.rssMb.toFixed(0)} MB, burst answered in ${burstMs} ms) stays under ${PEAK_RSS_MB} MB`,
+      );
     });
   });
 }

@@ -7,7 +7,17 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSecretBox } from '../../src/security/secret-box.ts';
 import { dbTargets } from '../helpers/db-targets.ts';
-import { BASE_URL, CAPTCHA, linkOf, pathOf, requestReset, sleep, startTestPortal, type Client, type TestPortal } from '../helpers/test-app.ts';
+import {
+  BASE_URL,
+  CAPTCHA,
+  linkOf,
+  pathOf,
+  requestReset,
+  sleep,
+  startTestPortal,
+  type Client,
+  type TestPortal,
+} from '../helpers/test-app.ts';
 import type { ReceivedMail } from '../helpers/smtp-sink.ts';
 
 const NEW_PASSWORD = 'Sakura2026Hana';
@@ -28,7 +38,8 @@ function browser(p: TestPortal): Client {
   return c;
 }
 
-const resetMailsTo = (p: TestPortal, addr: string) => p.sink.mails.filter((m) => m.to.includes(addr) && m.subject.includes('パスワード変更用URL'));
+const resetMailsTo = (p: TestPortal, addr: string) =>
+  p.sink.mails.filter((m) => m.to.includes(addr) && m.subject.includes('パスワード変更用URL'));
 const tokenOf = (mail: ReceivedMail) => new URL(linkOf(mail)).searchParams.get('sysparm_tiny')!;
 
 async function outboxOf(p: TestPortal, addr: string) {
@@ -38,7 +49,11 @@ async function outboxOf(p: TestPortal, addr: string) {
 const RANK: Record<string, number> = { queued: 0, retry: 1, sent: 2, failed: 2 };
 /** The delivery events of one mail in order (events of the same millisecond in their only possible order). */
 async function eventsOf(p: TestPortal, outboxId: string): Promise<string[]> {
-  const rows = await p.database.db.selectFrom('mail_events').select(['event', 'at']).where('outbox_id', '=', outboxId).execute();
+  const rows = await p.database.db
+    .selectFrom('mail_events')
+    .select(['event', 'at'])
+    .where('outbox_id', '=', outboxId)
+    .execute();
   return rows.sort((a, b) => a.at - b.at || RANK[a.event]! - RANK[b.event]!).map((r) => r.event);
 }
 
@@ -61,7 +76,11 @@ for (const target of targets) {
       let page = await c.get('/password-reset', evil);
       page = await c.get(page.location!, evil);
       const action = c.formAction();
-      page = await c.post(action, { stage: 'identify', action: 'next', username: 't4-user', captcha: CAPTCHA }, { headers: evil });
+      page = await c.post(
+        action,
+        { stage: 'identify', action: 'next', username: 't4-user', captcha: CAPTCHA },
+        { headers: evil },
+      );
       assert.equal(page.status, 303);
       await c.get(page.location!, evil);
       page = await c.post(action, { stage: 'verify', action: 'next', email: 't4-user@example.jp' }, { headers: evil });
@@ -82,7 +101,8 @@ for (const target of targets) {
         const [queued] = await outboxOf(p, 'ob-user@example.jp');
         assert.ok(queued, 'the mail is in the outbox');
         assert.ok(queued.body_enc.length > 0);
-        for (const clear of ['passwordreset.do', 'sysparm_tiny', 'パスワード', BASE_URL]) assert.ok(!queued.body_enc.includes(clear), `no ${clear} in body_enc`);
+        for (const clear of ['passwordreset.do', 'sysparm_tiny', 'パスワード', BASE_URL])
+          assert.ok(!queued.body_enc.includes(clear), `no ${clear} in body_enc`);
         p.clock.advance(1000);
       } finally {
         await p.sink.start();
@@ -108,11 +128,16 @@ for (const target of targets) {
       const resetMail = await p.sink.waitFor((m) => m.to.includes('c4-user@example.jp'));
       await c.open(pathOf(linkOf(resetMail)));
       await c.submit({ password: NEW_PASSWORD, confirm: NEW_PASSWORD });
-      const notice = await p.sink.waitFor((m) => m.to.includes('c4-user@example.jp') && m.subject.includes('パスワード変更のお知らせ'));
+      const notice = await p.sink.waitFor(
+        (m) => m.to.includes('c4-user@example.jp') && m.subject.includes('パスワード変更のお知らせ'),
+      );
       assert.equal(notice.subject, '【医療機関等向け総合ポータルサイト】パスワード変更のお知らせ');
       assert.equal(notice.from, 'from@mail.iryohokenjyohoportalsite.jp');
       assert.ok(notice.text.includes('「c4-user」'));
-      const lines = notice.text.split('\n').map((l) => l.trim()).filter(Boolean);
+      const lines = notice.text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
       assert.deepEqual(lines.slice(-CONTACT.length), CONTACT);
       assert.ok(!notice.text.includes('passwordreset.do') && !notice.text.includes('sysparm_tiny'), 'no reset link');
       assert.ok(!notice.text.includes(tokenOf(resetMail)), 'not the used token');
@@ -120,7 +145,13 @@ for (const target of targets) {
       assert.ok(!notice.text.includes(NEW_PASSWORD), 'not the password');
       await p.app.mailWorker.runOnce();
       const rows = await outboxOf(p, 'c4-user@example.jp');
-      assert.deepEqual(rows.map((r) => [r.kind, r.status, r.body_enc]), [['password_reset', 'sent', ''], ['password_changed', 'sent', '']]);
+      assert.deepEqual(
+        rows.map((r) => [r.kind, r.status, r.body_enc]),
+        [
+          ['password_reset', 'sent', ''],
+          ['password_changed', 'sent', ''],
+        ],
+      );
     });
   });
 
@@ -141,7 +172,11 @@ for (const target of targets) {
           await sleep(25);
           events = await eventsOf(p, queued.id);
         }
-        assert.deepEqual(events.slice(0, 3), ['queued', 'retry', 'retry'], 'the worker retries while the server is down');
+        assert.deepEqual(
+          events.slice(0, 3),
+          ['queued', 'retry', 'retry'],
+          'the worker retries while the server is down',
+        );
         const waiting = (await outboxOf(p, 'dm-user@example.jp'))[0]!;
         assert.ok(['queued', 'sending'].includes(waiting.status));
         assert.ok(waiting.attempts >= 2);

@@ -16,7 +16,16 @@ import { createUser } from '../../src/accounts/create-user.ts';
 import { POLICIES } from '../../src/accounts/password-policy.ts';
 import { dbTargets, freshDatabase, redisAvailable, REDIS_URL, type TestDatabase } from '../helpers/db-targets.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
-import { BASE_URL, CAPTCHA, Client, GOOD_PASSWORD, linkOf, pathOf, resetRequestsDecided, sleep } from '../helpers/test-app.ts';
+import {
+  BASE_URL,
+  CAPTCHA,
+  Client,
+  GOOD_PASSWORD,
+  linkOf,
+  pathOf,
+  resetRequestsDecided,
+  sleep,
+} from '../helpers/test-app.ts';
 
 const SECRET = 'multi-instance-secret-multi-instance-0123';
 const targets = await dbTargets();
@@ -62,13 +71,36 @@ describe('two instances on PostgreSQL and Redis', { skip }, () => {
     sink = await startSmtpSink();
     redis = new Redis(REDIS_URL);
     const prefix = `iryo-multi:${database.schema}:`;
-    const config = loadConfig({ NODE_ENV: 'test', BASE_URL, SMTP_URL: sink.url, CAPTCHA_TEST_ANSWER: CAPTCHA, SESSION_SECRET: SECRET, RESET_REQUESTS_PER_IP_PER_HOUR: '3' }, { persistSecret: false });
+    const config = loadConfig(
+      {
+        NODE_ENV: 'test',
+        BASE_URL,
+        SMTP_URL: sink.url,
+        CAPTCHA_TEST_ANSWER: CAPTCHA,
+        SESSION_SECRET: SECRET,
+        RESET_REQUESTS_PER_IP_PER_HOUR: '3',
+      },
+      { persistSecret: false },
+    );
     for (let i = 0; i < 2; i++) {
-      const app = await buildApp({ config, db: database.db, dialect: 'postgres', transport: createSmtpTransport(sink.url), redis, redisPrefix: prefix, mailPollMs: 50 });
+      const app = await buildApp({
+        config,
+        db: database.db,
+        dialect: 'postgres',
+        transport: createSmtpTransport(sink.url),
+        redis,
+        redisPrefix: prefix,
+        mailPollMs: 50,
+      });
       await app.ready();
       apps.push(app);
     }
-    const r = await createUser(database.db, POLICIES.portal, Date.now(), { username: 'hop-user', email: 'hop@example.jp', password: GOOD_PASSWORD, displayName: '巡回医院' });
+    const r = await createUser(database.db, POLICIES.portal, Date.now(), {
+      username: 'hop-user',
+      email: 'hop@example.jp',
+      password: GOOD_PASSWORD,
+      displayName: '巡回医院',
+    });
     assert.ok(r.ok);
   });
 
@@ -99,7 +131,13 @@ describe('two instances on PostgreSQL and Redis', { skip }, () => {
   });
 
   test('R3: the per-IP reset limit is shared through Redis', async () => {
-    const before = (await database.db.selectFrom('audit_log').select('outcome').where('event', '=', 'password_reset.requested').execute()).length;
+    const before = (
+      await database.db
+        .selectFrom('audit_log')
+        .select('outcome')
+        .where('event', '=', 'password_reset.requested')
+        .execute()
+    ).length;
     for (let i = 0; i < 4; i++) {
       const c = new Client(apps[i % 2]!);
       c.ip = '198.51.100.77';
@@ -108,13 +146,26 @@ describe('two instances on PostgreSQL and Redis', { skip }, () => {
       await c.submit({ stage: 'verify', action: 'next', email: 'nobody@example.jp' });
     }
     await resetRequestsDecided(database.db);
-    const rows = await database.db.selectFrom('audit_log').select('outcome').where('event', '=', 'password_reset.requested').orderBy('seq').execute();
-    assert.deepEqual(rows.slice(before).map((r) => r.outcome).sort(), ['rate_limited', 'unknown_user', 'unknown_user', 'unknown_user']);
+    const rows = await database.db
+      .selectFrom('audit_log')
+      .select('outcome')
+      .where('event', '=', 'password_reset.requested')
+      .orderBy('seq')
+      .execute();
+    assert.deepEqual(
+      rows
+        .slice(before)
+        .map((r) => r.outcome)
+        .sort(),
+      ['rate_limited', 'unknown_user', 'unknown_user', 'unknown_user'],
+    );
   });
 });
 
 describe('the outbox with two worker processes', { skip }, () => {
-  test('1,000 queued mails are all delivered, also when one instance is killed with SIGKILL midway', { timeout: 300_000 }, async () => {
+  test('1,000 queued mails are all delivered, also when one instance is killed with SIGKILL midway', {
+    timeout: 300_000,
+  }, async () => {
     const database = await freshDatabase('postgres');
     const sink = await startSmtpSink();
     const procs: ChildProcess[] = [];
@@ -123,24 +174,50 @@ describe('the outbox with two worker processes', { skip }, () => {
       const now = Date.now();
       const ids: string[] = [];
       await database.db.transaction().execute(async (trx) => {
-        for (let i = 0; i < 1000; i++) ids.push(await enqueueMail(trx, box, now, { kind: 'load', userId: null, to: `user${i}@example.jp`, subject: `mail ${i}`, text: `body ${i}` }));
+        for (let i = 0; i < 1000; i++)
+          ids.push(
+            await enqueueMail(trx, box, now, {
+              kind: 'load',
+              userId: null,
+              to: `user${i}@example.jp`,
+              subject: `mail ${i}`,
+              text: `body ${i}`,
+            }),
+          );
       });
       const url = `${database.url}?options=${encodeURIComponent(`-c search_path=${database.schema}`)}`;
       for (let i = 0; i < 2; i++) {
         const port = await freePort();
         const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-          env: { ...process.env, PORT: String(port), DATABASE_URL: url, SMTP_URL: sink.url, SESSION_SECRET: SECRET, MAIL_CLAIM_MS: '2000', LOG_LEVEL: 'warn', BASE_URL, DATA_DIR: `/tmp/iryo-multi-${database.schema}-${i}` },
+          env: {
+            ...process.env,
+            PORT: String(port),
+            DATABASE_URL: url,
+            SMTP_URL: sink.url,
+            SESSION_SECRET: SECRET,
+            MAIL_CLAIM_MS: '2000',
+            LOG_LEVEL: 'warn',
+            BASE_URL,
+            DATA_DIR: `/tmp/iryo-multi-${database.schema}-${i}`,
+          },
           stdio: ['ignore', 'ignore', process.env.DEBUG_MULTI ? 'inherit' : 'ignore'],
         });
         procs.push(child);
       }
       // Kill the first instance once a fair share has gone out.
-      while (sink.mails.length < 250) { await sleep(20); if (process.env.DEBUG_MULTI && Date.now() % 2000 < 20) console.error('delivered', sink.mails.length); }
+      while (sink.mails.length < 250) {
+        await sleep(20);
+        if (process.env.DEBUG_MULTI && Date.now() % 2000 < 20) console.error('delivered', sink.mails.length);
+      }
       procs[0]!.kill('SIGKILL');
       // Generous: under a loaded CI machine the two instances share two cores with the rest of the suite.
       const until = Date.now() + 240_000;
       while (Date.now() < until) {
-        const left = await database.db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '!=', 'sent').executeTakeFirstOrThrow();
+        const left = await database.db
+          .selectFrom('outbox')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('status', '!=', 'sent')
+          .executeTakeFirstOrThrow();
         if (Number(left.n) === 0) break;
         await sleep(100);
       }
@@ -150,12 +227,19 @@ describe('the outbox with two worker processes', { skip }, () => {
       assert.equal(distinct.size, 1000, 'no mail lost');
       for (const id of ids) assert.ok(distinct.has(id));
       // A mail handed to SMTP in the instant of the kill may arrive twice, with the same Message-ID; nothing else may.
-      assert.ok(delivered.length - distinct.size <= 1, `at most the one mail in flight at the kill is doubled (got ${delivered.length - distinct.size})`);
+      assert.ok(
+        delivered.length - distinct.size <= 1,
+        `at most the one mail in flight at the kill is doubled (got ${delivered.length - distinct.size})`,
+      );
       const ids2 = sink.mails.map((m) => String(m.headers.get('message-id')));
       assert.equal(new Set(ids2).size, distinct.size, 'every copy of a mail carries the same Message-ID');
     } finally {
       for (const p of procs) if (p.exitCode === null) p.kill('SIGTERM');
-      await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r(null) : p.once('exit', r)))));
+      await Promise.all(
+        procs.map(
+          (p) => new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r(null) : p.once('exit', r))),
+        ),
+      );
       await sink.stop();
       await database.drop();
     }

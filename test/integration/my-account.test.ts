@@ -7,7 +7,15 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ja } from '../../src/web/i18n/ja.ts';
 import { dbTargets } from '../helpers/db-targets.ts';
-import { GOOD_PASSWORD, linkOf, pathOf, requestReset, startTestPortal, type Client, type TestPortal } from '../helpers/test-app.ts';
+import {
+  GOOD_PASSWORD,
+  linkOf,
+  pathOf,
+  requestReset,
+  startTestPortal,
+  type Client,
+  type TestPortal,
+} from '../helpers/test-app.ts';
 import { emailLinkOf, fieldErrors, logIn, mailTo, mailsTo, outboxTo, SUBJECTS, userRow } from '../helpers/accounts.ts';
 
 const NEW_PASSWORD = 'Henkou2026Pass';
@@ -23,8 +31,12 @@ const targets = await dbTargets();
 for (const target of targets) {
   describe(`my account [${target}]`, () => {
     let p: TestPortal;
-    before(async () => { p = await startTestPortal(target); });
-    after(async () => { await p.close(); });
+    before(async () => {
+      p = await startTestPortal(target);
+    });
+    after(async () => {
+      await p.close();
+    });
 
     test('L4: without a session the account pages lead to the login page', async () => {
       const c = browser(p);
@@ -38,7 +50,14 @@ for (const target of targets) {
     });
 
     test('A1: the details, and recent logins and security events with their address', async () => {
-      await p.createUser({ username: 'me-view', email: 'me-view@example.jp', displayName: '閲覧 太郎', institutionCode: '3410712362', institutionName: '閲覧医院', phone: '03-1111-2222' });
+      await p.createUser({
+        username: 'me-view',
+        email: 'me-view@example.jp',
+        displayName: '閲覧 太郎',
+        institutionCode: '3410712362',
+        institutionName: '閲覧医院',
+        phone: '03-1111-2222',
+      });
       const failing = browser(p);
       await logIn(failing, 'me-view', 'WrongPass2026');
       const c = browser(p);
@@ -47,12 +66,21 @@ for (const target of targets) {
       assert.equal(page.status, 200);
       assert.match(String(page.headers['cache-control']), /no-store/);
       for (const [label, value] of [
-        [ja['account.username'], 'me-view'], [ja['account.type'], ja['reg.type.institution']], [ja['account.institutionCode'], '3410712362'],
-        [ja['account.institutionName'], '閲覧医院'], [ja['account.contactName'], '閲覧 太郎'], [ja['account.email'], 'me-view@example.jp'], [ja['account.phone'], '03-1111-2222'],
-      ]) assert.ok(page.text.includes(`${label} ${value}`), `${label}: ${value}`);
+        [ja['account.username'], 'me-view'],
+        [ja['account.type'], ja['reg.type.institution']],
+        [ja['account.institutionCode'], '3410712362'],
+        [ja['account.institutionName'], '閲覧医院'],
+        [ja['account.contactName'], '閲覧 太郎'],
+        [ja['account.email'], 'me-view@example.jp'],
+        [ja['account.phone'], '03-1111-2222'],
+      ])
+        assert.ok(page.text.includes(`${label} ${value}`), `${label}: ${value}`);
       assert.ok(!page.text.includes(ja['account.userId']), 'no ユーザーID row for an institution user');
       assert.ok(page.text.includes(`${ja['event.login.ok']} ${c.ip}`), 'the login, with its address');
-      assert.ok(page.text.includes(`${ja['event.login.failed']} ${failing.ip}`), 'the failed attempt, with its address');
+      assert.ok(
+        page.text.includes(`${ja['event.login.failed']} ${failing.ip}`),
+        'the failed attempt, with its address',
+      );
     });
 
     test('issue3-5 T3 C3 A1: change of e-mail — link to the new address, notice to the old, open reset links end', async () => {
@@ -64,12 +92,24 @@ for (const target of targets) {
 
       const form = await c.open('/account/email');
       assert.ok(form.text.includes(ja['account.email.current'].replace('{email}', 'me-old@example.jp')));
-      assert.deepEqual(fieldErrors(await c.submit({ email: '', current: GOOD_PASSWORD }), 'email'), [ja['reg.required'].replace('{label}', ja['account.email.new'])]);
-      assert.deepEqual(fieldErrors(await c.submit({ email: 'ME-OLD@example.jp', current: GOOD_PASSWORD }), 'email'), [ja['account.email.same']]);
-      assert.deepEqual(fieldErrors(await c.submit({ email: 'me new@example', current: GOOD_PASSWORD }), 'email'), [ja['reset.emailInvalid']]);
+      assert.deepEqual(fieldErrors(await c.submit({ email: '', current: GOOD_PASSWORD }), 'email'), [
+        ja['reg.required'].replace('{label}', ja['account.email.new']),
+      ]);
+      assert.deepEqual(fieldErrors(await c.submit({ email: 'ME-OLD@example.jp', current: GOOD_PASSWORD }), 'email'), [
+        ja['account.email.same'],
+      ]);
+      assert.deepEqual(fieldErrors(await c.submit({ email: 'me new@example', current: GOOD_PASSWORD }), 'email'), [
+        ja['reset.emailInvalid'],
+      ]);
       const sent = await c.submit({ email: 'me-new@example.jp', current: GOOD_PASSWORD });
       assert.equal(sent.status, 200);
-      assert.ok(sent.text.includes(ja['account.email.sent'].replace('{email}', 'me-new@example.jp').replace('{confirm}', ja['account.email.confirmSubmit'])));
+      assert.ok(
+        sent.text.includes(
+          ja['account.email.sent']
+            .replace('{email}', 'me-new@example.jp')
+            .replace('{confirm}', ja['account.email.confirmSubmit']),
+        ),
+      );
       const link = emailLinkOf(await mailTo(p, 'me-new@example.jp', SUBJECTS.emailVerify));
       assert.equal((await userRow(p, 'me-mail'))!.email, 'me-old@example.jp', 'unchanged until confirmed');
 
@@ -104,7 +144,8 @@ for (const target of targets) {
       const c = browser(p);
       await logIn(c, 'me-many', GOOD_PASSWORD);
       await c.open('/account/email');
-      for (let i = 0; i < 3; i++) assert.equal((await c.submit({ email: 'me-many-new@example.jp', current: GOOD_PASSWORD })).status, 200);
+      for (let i = 0; i < 3; i++)
+        assert.equal((await c.submit({ email: 'me-many-new@example.jp', current: GOOD_PASSWORD })).status, 200);
       const refused = await c.submit({ email: 'me-many-new@example.jp', current: GOOD_PASSWORD });
       assert.equal(refused.status, 429);
       assert.deepEqual(fieldErrors(refused, 'email'), [ja['account.email.tooMany']]);
@@ -126,7 +167,11 @@ for (const target of targets) {
       assert.match(form.body, /autocomplete="current-password"/);
       assert.match(form.body, /autocomplete="new-password"/);
 
-      const noCsrf = await c.post('/account/password', { current: GOOD_PASSWORD, password: NEW_PASSWORD, confirm: NEW_PASSWORD }, { csrf: false });
+      const noCsrf = await c.post(
+        '/account/password',
+        { current: GOOD_PASSWORD, password: NEW_PASSWORD, confirm: NEW_PASSWORD },
+        { csrf: false },
+      );
       assert.equal(noCsrf.status, 403);
 
       await c.open('/account/password');
@@ -139,10 +184,18 @@ for (const target of targets) {
       assert.deepEqual(fieldErrors(weak, 'confirm-password'), [ja['reset.mismatch']]);
       const withName = await c.submit({ current: GOOD_PASSWORD, password: 'Me-pass2026X', confirm: 'Me-pass2026X' });
       assert.ok(fieldErrors(withName, 'new-password').includes(ja['policy.containsUsername']), 'P1: not the username');
-      assert.ok(await p.audit('password.changed').then((rows) => rows.some((a) => a.user_id === user.id && a.outcome === 'wrong_current')));
+      assert.ok(
+        await p
+          .audit('password.changed')
+          .then((rows) => rows.some((a) => a.user_id === user.id && a.outcome === 'wrong_current')),
+      );
       assert.equal((await logIn(browser(p), 'me-pass', GOOD_PASSWORD)).status, 200, 'refused attempts change nothing');
 
-      const ok = await c.post('/account/password', { current: GOOD_PASSWORD, password: NEW_PASSWORD, confirm: NEW_PASSWORD });
+      const ok = await c.post('/account/password', {
+        current: GOOD_PASSWORD,
+        password: NEW_PASSWORD,
+        confirm: NEW_PASSWORD,
+      });
       assert.equal(ok.status, 303);
       assert.equal(ok.location, '/account?m=password');
       const account = await c.open(ok.location!);
@@ -167,7 +220,10 @@ for (const target of targets) {
       const c = browser(p);
       await logIn(c, 'me-reauth', GOOD_PASSWORD);
       const form = await c.open('/account/email');
-      assert.match(form.body, /id="current-password" name="current" type="password"[^>]*autocomplete="current-password"/);
+      assert.match(
+        form.body,
+        /id="current-password" name="current" type="password"[^>]*autocomplete="current-password"/,
+      );
       assert.ok(form.text.includes(ja['account.email.currentHelp']), 'help before typing (W1)');
       const missing = await c.submit({ email: 'me-reauth-new@example.jp', current: '' });
       assert.equal(missing.status, 400);
@@ -178,9 +234,19 @@ for (const target of targets) {
       assert.deepEqual(fieldErrors(wrong, 'email'), [], 'the address itself was fine');
       assert.match(wrong.body, /name="email" type="email" value="me-reauth-new@example.jp"/, 'what was typed is kept');
       assert.deepEqual(await outboxTo(p, 'me-reauth-new@example.jp'), [], 'no link goes out');
-      assert.equal(await p.database.db.selectFrom('email_verifications').select('id').where('user_id', '=', user.id).executeTakeFirst(), undefined);
+      assert.equal(
+        await p.database.db
+          .selectFrom('email_verifications')
+          .select('id')
+          .where('user_id', '=', user.id)
+          .executeTakeFirst(),
+        undefined,
+      );
       const refused = (await p.audit('email.change_requested')).filter((a) => a.user_id === user.id);
-      assert.deepEqual(refused.map((a) => a.outcome), ['wrong_current']);
+      assert.deepEqual(
+        refused.map((a) => a.outcome),
+        ['wrong_current'],
+      );
       assert.equal(refused[0]!.ip, c.ip);
       assert.ok(!JSON.stringify(await p.audit()).includes('NotMine2026Pass'), 'no password in the audit');
       const account = await c.open('/account');
@@ -196,7 +262,8 @@ for (const target of targets) {
       const c = browser(p);
       await logIn(c, 'me-guess', GOOD_PASSWORD);
       await c.open('/account/email');
-      for (let i = 0; i < p.config.lockoutThreshold; i++) assert.equal((await c.submit({ email: 'me-guess-new@example.jp', current: `Guess${i}2026Pass` })).status, 400);
+      for (let i = 0; i < p.config.lockoutThreshold; i++)
+        assert.equal((await c.submit({ email: 'me-guess-new@example.jp', current: `Guess${i}2026Pass` })).status, 400);
       const blocked = await c.submit({ email: 'me-guess-new@example.jp', current: GOOD_PASSWORD });
       assert.equal(blocked.status, 429);
       assert.deepEqual(fieldErrors(blocked, 'current-password'), [ja['account.reauth.throttled']]);
@@ -208,7 +275,11 @@ for (const target of targets) {
       const relogged = browser(p);
       await logIn(relogged, 'me-guess', GOOD_PASSWORD);
       await relogged.open('/account/email');
-      assert.equal((await relogged.submit({ email: 'me-guess-new@example.jp', current: GOOD_PASSWORD })).status, 200, 'after the window it works again');
+      assert.equal(
+        (await relogged.submit({ email: 'me-guess-new@example.jp', current: GOOD_PASSWORD })).status,
+        200,
+        'after the window it works again',
+      );
     });
 
     test('V4 L3 C3: a password change gives this session a new id — the old cookie is logged out, the new one works, other sessions end', async () => {
@@ -220,7 +291,11 @@ for (const target of targets) {
       const oldSid = c.cookies.get('__Host-sid')!;
       assert.ok(oldSid);
       await c.open('/account/password');
-      const ok = await c.post('/account/password', { current: GOOD_PASSWORD, password: NEW_PASSWORD, confirm: NEW_PASSWORD });
+      const ok = await c.post('/account/password', {
+        current: GOOD_PASSWORD,
+        password: NEW_PASSWORD,
+        confirm: NEW_PASSWORD,
+      });
       assert.equal(ok.status, 303);
       const set = [ok.headers['set-cookie']].flat().find((h) => String(h).startsWith('__Host-sid='));
       assert.ok(set, 'a new session cookie is set');
@@ -234,8 +309,16 @@ for (const target of targets) {
       assert.ok(page.text.includes(ja['account.password.done']), 'the new cookie works');
       const stale = p.client();
       stale.cookies.set('__Host-sid', oldSid);
-      assert.equal((await stale.get('/account')).location, '/login?m=loginRequired&next=%2Faccount', 'the old cookie no longer works');
-      assert.equal((await other.get('/account')).location, '/login?m=loginRequired&next=%2Faccount', 'the other session has ended');
+      assert.equal(
+        (await stale.get('/account')).location,
+        '/login?m=loginRequired&next=%2Faccount',
+        'the old cookie no longer works',
+      );
+      assert.equal(
+        (await other.get('/account')).location,
+        '/login?m=loginRequired&next=%2Faccount',
+        'the other session has ended',
+      );
     });
 
     test('V4 L3: confirming a new address in the logged-in browser renews its session id (a provisional session becomes a full one)', async () => {
@@ -253,10 +336,17 @@ for (const target of targets) {
       assert.notEqual(newSid, oldSid, 'a new session id');
       const top = await c.get('/csm');
       assert.equal(top.status, 200);
-      assert.ok(top.text.includes(ja['nav.user'].replace('{name}', '仮 次郎')), 'the new cookie is logged in, no longer restricted');
+      assert.ok(
+        top.text.includes(ja['nav.user'].replace('{name}', '仮 次郎')),
+        'the new cookie is logged in, no longer restricted',
+      );
       const stale = p.client();
       stale.cookies.set('__Host-sid', oldSid);
-      assert.equal((await stale.get('/account')).location, '/login?m=loginRequired&next=%2Faccount', 'the old cookie no longer works');
+      assert.equal(
+        (await stale.get('/account')).location,
+        '/login?m=loginRequired&next=%2Faccount',
+        'the old cookie no longer works',
+      );
     });
   });
 }

@@ -24,13 +24,27 @@ for (const target of targets) {
       p = await startTestPortal(target);
       ed = await consoleAs(p, await createOperator(p, 'editor', 'ed-tanaka', '編集田中'));
     });
-    after(async () => { await p.close(); });
-    const english = () => { const c = p.client(); c.cookies.set('lang', 'en'); return c; };
+    after(async () => {
+      await p.close();
+    });
+    const english = () => {
+      const c = p.client();
+      c.cookies.set('lang', 'en');
+      return c;
+    };
     async function post(f: Record<string, string>) {
       await ed.get('/admin/news/new');
       return ed.post('/admin/news/new', {
-        title_ja: '', title_en: '', body_ja: '', body_en: '', category: 'general', importance: 'normal',
-        publish_at: local(p.clock.now() - 60_000), end_at: '', action: 'publish', ...f,
+        title_ja: '',
+        title_en: '',
+        body_ja: '',
+        body_en: '',
+        category: 'general',
+        importance: 'normal',
+        publish_at: local(p.clock.now() - 60_000),
+        end_at: '',
+        action: 'publish',
+        ...f,
       });
     }
 
@@ -41,7 +55,11 @@ for (const target of targets) {
       const saved = await post({ title_ja: 'システム停止のお知らせ', body_ja: '12月5日に**システムを停止**します。' });
       assert.equal(saved.status, 303, saved.text.slice(0, 300));
       assert.equal(saved.location, '/admin/news?m=published');
-      const { id } = await p.database.db.selectFrom('news').select('id').where('title_ja', '=', 'システム停止のお知らせ').executeTakeFirstOrThrow();
+      const { id } = await p.database.db
+        .selectFrom('news')
+        .select('id')
+        .where('title_ja', '=', 'システム停止のお知らせ')
+        .executeTakeFirstOrThrow();
       assert.ok((await ed.get('/admin/news')).text.includes(`システム停止のお知らせ ${ja['admin.news.japaneseOnly']}`));
 
       const inJapanese = await p.client().get(`/csm/news/${id}`);
@@ -53,7 +71,10 @@ for (const target of targets) {
       assert.equal(article.status, 200);
       assert.match(article.body, /<h1 lang="ja">システム停止のお知らせ<\/h1>/);
       assert.ok(article.text.includes(en['content.news.japaneseOnly']), 'the English note');
-      assert.match(article.body, /<div lang="ja"><div class="prose"><p>12月5日に<strong>システムを停止<\/strong>します。<\/p>/);
+      assert.match(
+        article.body,
+        /<div lang="ja"><div class="prose"><p>12月5日に<strong>システムを停止<\/strong>します。<\/p>/,
+      );
       for (const path of ['/csm', '/csm/news']) {
         const list = await english().get(path);
         assert.match(list.body, new RegExp(`<a href="/csm/news/${id}" lang="ja">システム停止のお知らせ</a>`), path);

@@ -40,11 +40,22 @@ for (const target of await dbTargets()) {
     test('/readyz: database and Redis answer; the mail state counts the reset requests waiting for the worker and the queued mail, with their ages', async () => {
       const ready = await get('/readyz');
       assert.equal(ready.statusCode, 200);
-      const r0 = ready.json() as { status: string; database: boolean; redis: boolean | null; mail: Record<string, number | null> };
+      const r0 = ready.json() as {
+        status: string;
+        database: boolean;
+        redis: boolean | null;
+        mail: Record<string, number | null>;
+      };
       assert.equal(r0.status, 'ready');
       assert.equal(r0.database, true);
       assert.equal(r0.redis, redis ? true : null);
-      assert.deepEqual(r0.mail, { queued: 0, failed: 0, oldestUndeliveredSeconds: null, resetRequestsWaiting: 0, oldestResetRequestSeconds: null });
+      assert.deepEqual(r0.mail, {
+        queued: 0,
+        failed: 0,
+        oldestUndeliveredSeconds: null,
+        resetRequestsWaiting: 0,
+        oldestResetRequestSeconds: null,
+      });
 
       await p.createUser({ username: 'ops-user', email: 'ops-user@example.jp' });
       const c = new Client(p.app);
@@ -94,8 +105,14 @@ for (const target of await dbTargets()) {
       assert.match(text, /^iryo_logins_total\{outcome="failed"\} 2$/m);
       assert.doesNotMatch(text, /^iryo_logins_total\{outcome="(unknown_user|bad_password|locked)"\}/m);
       assert.match(text, /^iryo_password_reset_requests_total\{outcome="accepted"\} 3$/m);
-      assert.doesNotMatch(text, /^iryo_password_reset_requests_total\{outcome="(mail_queued|unknown_user|email_mismatch|provisional_address)"\}/m);
-      assert.deepEqual((await p.audit('login')).filter((a) => a.ip === c.ip).map((a) => a.outcome), ['unknown_user', 'bad_password']);
+      assert.doesNotMatch(
+        text,
+        /^iryo_password_reset_requests_total\{outcome="(mail_queued|unknown_user|email_mismatch|provisional_address)"\}/m,
+      );
+      assert.deepEqual(
+        (await p.audit('login')).filter((a) => a.ip === c.ip).map((a) => a.outcome),
+        ['unknown_user', 'bad_password'],
+      );
       assert.match(text, /^iryo_outbox_depth 1$/m);
       assert.match(text, /^iryo_outbox_failed 0$/m);
       assert.match(text, /^iryo_reset_requests_waiting 0$/m);
@@ -124,7 +141,12 @@ describe('/metrics with METRICS_TOKEN', () => {
 
   test('the bearer token opens it from any address; without it (loopback too) or with another, 403', async () => {
     const get = (ip: string, authorization?: string) =>
-      p.app.inject({ method: 'GET', url: '/metrics', remoteAddress: ip, headers: authorization ? { authorization } : {} });
+      p.app.inject({
+        method: 'GET',
+        url: '/metrics',
+        remoteAddress: ip,
+        headers: authorization ? { authorization } : {},
+      });
     const ok = await get('203.0.113.9', 'Bearer metrics-token-for-tests-0123456789');
     assert.equal(ok.statusCode, 200);
     assert.match(ok.body, /^iryo_outbox_depth 0$/m);

@@ -13,7 +13,14 @@ import { migrateToLatest } from '../../src/db/database.ts';
 import { dbTargets, freshDatabase } from '../helpers/db-targets.ts';
 import { GOOD_PASSWORD, linkOf, pathOf, startTestPortal, type Client, type TestPortal } from '../helpers/test-app.ts';
 import { logIn, mailTo, SUBJECTS, userRow } from '../helpers/accounts.ts';
-import { auditRows, consoleAs, createOperator, detailOf, operatorLogin, type TestOperator } from '../helpers/operators.ts';
+import {
+  auditRows,
+  consoleAs,
+  createOperator,
+  detailOf,
+  operatorLogin,
+  type TestOperator,
+} from '../helpers/operators.ts';
 
 let ipSeq = 0;
 function browser(p: TestPortal): Client {
@@ -22,7 +29,8 @@ function browser(p: TestPortal): Client {
   return c;
 }
 
-const origin = (key: 'failures' | 'support' | 'admin' | 'cli') => `${ja['admin.user.lockedBy']} ${ja[`admin.lockOrigin.${key}`]}`;
+const origin = (key: 'failures' | 'support' | 'admin' | 'cli') =>
+  `${ja['admin.user.lockedBy']} ${ja[`admin.lockOrigin.${key}`]}`;
 
 for (const target of await dbTargets()) {
   describe(`S12 operators and locks [${target}]`, () => {
@@ -34,14 +42,20 @@ for (const target of await dbTargets()) {
       admin = await createOperator(p, 'admin');
       support = await createOperator(p, 'support');
     });
-    after(async () => { await p?.close(); });
+    after(async () => {
+      await p?.close();
+    });
 
-    const unlockedRows = async (userId: string) => (await auditRows(p, 'support.unlocked')).filter((r) => r.user_id === userId).length;
+    const unlockedRows = async (userId: string) =>
+      (await auditRows(p, 'support.unlocked')).filter((r) => r.user_id === userId).length;
 
     test('S12 A1: an admin locks from the console — sessions end, the lock shows who set it; support sees why it cannot unlock and a forced POST is a 409 with no change; the admin unlocks', async () => {
       const user = await p.createUser({ username: 's12-admin-lock' });
       const u = browser(p);
-      assert.ok((await logIn(u, 's12-admin-lock', GOOD_PASSWORD)).text.includes(ja['nav.logout']), 'the user is logged in');
+      assert.ok(
+        (await logIn(u, 's12-admin-lock', GOOD_PASSWORD)).text.includes(ja['nav.logout']),
+        'the user is logged in',
+      );
 
       const a = await consoleAs(p, admin);
       await a.get(`/admin/users/${user.id}`);
@@ -49,7 +63,7 @@ for (const target of await dbTargets()) {
       assert.equal(locked.status, 200);
       assert.ok(locked.text.includes(ja['admin.status.lockedIndefinite']));
       assert.ok(locked.text.includes(origin('admin')));
-      assert.ok(!(await u.get('/account')).text.includes(ja['nav.logout']), 'the user\'s session ended');
+      assert.ok(!(await u.get('/account')).text.includes(ja['nav.logout']), "the user's session ended");
       const lockRow = (await auditRows(p, 'support.locked')).find((r) => r.user_id === user.id)!;
       assert.equal(lockRow.actor, `operator:${admin.username}`);
       assert.deepEqual(detailOf(lockRow), { reason: '不正利用の疑い', sessionsEnded: 1, by: 'admin' });
@@ -63,7 +77,10 @@ for (const target of await dbTargets()) {
       assert.equal(forced.status, 409);
       assert.ok(forced.text.includes(ja['admin.user.lockHeldByAdmin']));
       // Marking the address wrong would make the account provisional and so drop the lock: refused too.
-      assert.ok(!page.body.includes(`action="/admin/users/${user.id}/mark-email-wrong"`), 'no mark-wrong form while an operator lock holds');
+      assert.ok(
+        !page.body.includes(`action="/admin/users/${user.id}/mark-email-wrong"`),
+        'no mark-wrong form while an operator lock holds',
+      );
       const marked = await s.post(`/admin/users/${user.id}/mark-email-wrong`, { reason: '宛先不明' });
       assert.equal(marked.status, 409);
       assert.ok(marked.text.includes(ja['admin.user.unlockFirst']));
@@ -93,7 +110,11 @@ for (const target of await dbTargets()) {
       assert.equal(locked.status, 200);
       assert.ok(locked.text.includes(origin('support')));
       assert.ok(locked.body.includes(`action="/admin/users/${own.id}/unlock"`), 'support may lift its own lock');
-      assert.equal((await s.post(`/admin/users/${own.id}/lock`, { reason: '二重' })).status, 409, 'already locked by an operator');
+      assert.equal(
+        (await s.post(`/admin/users/${own.id}/lock`, { reason: '二重' })).status,
+        409,
+        'already locked by an operator',
+      );
       assert.equal((await s.post(`/admin/users/${own.id}/unlock`, { reason: '再開' })).status, 200);
       assert.equal((await userRow(p, 's12-support-lock'))!.status, 'active');
     });
@@ -138,12 +159,20 @@ for (const target of await dbTargets()) {
     let p: TestPortal;
     let admin: TestOperator;
     before(async () => {
-      p = await startTestPortal(target, { env: { ADMIN_ALLOW_CIDRS: '192.0.2.0/24, 2001:db8::/32', TRUST_PROXY: '127.0.0.1' } });
+      p = await startTestPortal(target, {
+        env: { ADMIN_ALLOW_CIDRS: '192.0.2.0/24, 2001:db8::/32', TRUST_PROXY: '127.0.0.1' },
+      });
       admin = await createOperator(p, 'admin');
     });
-    after(async () => { await p?.close(); });
+    after(async () => {
+      await p?.close();
+    });
 
-    const from = (ip: string) => { const c = p.client(); c.ip = ip; return c; };
+    const from = (ip: string) => {
+      const c = p.client();
+      c.ip = ip;
+      return c;
+    };
 
     test('S12 from outside the list every /admin request is a 403 page with no login form, and no login is attempted; public pages are unaffected', async () => {
       const outside = from('198.51.100.5');
@@ -154,7 +183,11 @@ for (const target of await dbTargets()) {
         assert.ok(r.text.includes(ja['error.adminAddress']), url);
         assert.ok(!r.body.includes('name="password"'), `${url}: no login form`);
       }
-      const posted = await outside.post('/admin/login', { username: admin.username, password: admin.password, _csrf: 'x' });
+      const posted = await outside.post('/admin/login', {
+        username: admin.username,
+        password: admin.password,
+        _csrf: 'x',
+      });
       assert.equal(posted.status, 403);
       assert.ok(!(await auditRows(p, 'admin.login')).some((r) => r.ip === '198.51.100.5'), 'no login attempt');
       assert.equal((await outside.get('/login')).status, 200, 'the public login page answers');
@@ -169,7 +202,11 @@ for (const target of await dbTargets()) {
       assert.equal((await proxy.get('/admin/login', { 'x-forwarded-for': '192.0.2.20' })).status, 200);
       assert.equal((await proxy.get('/admin/login', { 'x-forwarded-for': '198.51.100.5' })).status, 403);
       assert.equal((await proxy.get('/admin/login')).status, 403, 'the proxy itself is not in the list');
-      assert.equal((await from('198.51.100.5').get('/admin/login', { 'x-forwarded-for': '192.0.2.20' })).status, 403, 'an untrusted peer cannot forward');
+      assert.equal(
+        (await from('198.51.100.5').get('/admin/login', { 'x-forwarded-for': '192.0.2.20' })).status,
+        403,
+        'an untrusted peer cannot forward',
+      );
       // A console session opened inside the list is refused too once the address is outside.
       const moved = inside;
       moved.ip = '198.51.100.9';
@@ -180,15 +217,50 @@ for (const target of await dbTargets()) {
   test(`S12 the migration classifies existing locks: with an end → failures, without → cli [${target}]`, async () => {
     const database = await freshDatabase(target, '2026-11-24T1900_reset_requests');
     try {
-      const base = { user_id: null, account_type: 'institution', display_name: 'x', institution_code: null, password_hash: 'h', failed_logins: 0, created_at: 1, updated_at: 1, password_changed_at: 1, institution_name: null, phone: null, legacy_hash: null, email_verified_at: null };
-      await database.db.insertInto('users').values([
-        { ...base, id: 'u1', username: 'temp-locked', email: 'a@example.jp', status: 'locked', locked_until: Date.now() + 60_000 },
-        { ...base, id: 'u2', username: 'cli-locked', email: 'b@example.jp', status: 'locked', locked_until: null },
-        { ...base, id: 'u3', username: 'fine', email: 'c@example.jp', status: 'active', locked_until: null },
-      ] as never).execute();
+      const base = {
+        user_id: null,
+        account_type: 'institution',
+        display_name: 'x',
+        institution_code: null,
+        password_hash: 'h',
+        failed_logins: 0,
+        created_at: 1,
+        updated_at: 1,
+        password_changed_at: 1,
+        institution_name: null,
+        phone: null,
+        legacy_hash: null,
+        email_verified_at: null,
+      };
+      await database.db
+        .insertInto('users')
+        .values([
+          {
+            ...base,
+            id: 'u1',
+            username: 'temp-locked',
+            email: 'a@example.jp',
+            status: 'locked',
+            locked_until: Date.now() + 60_000,
+          },
+          { ...base, id: 'u2', username: 'cli-locked', email: 'b@example.jp', status: 'locked', locked_until: null },
+          { ...base, id: 'u3', username: 'fine', email: 'c@example.jp', status: 'active', locked_until: null },
+        ] as never)
+        .execute();
       await migrateToLatest(database.db);
-      const rows = await database.db.selectFrom('users').select(['username', 'locked_by']).orderBy('username').execute();
-      assert.deepEqual(rows.map((r) => [r.username, r.locked_by]), [['cli-locked', 'cli'], ['fine', null], ['temp-locked', 'failures']]);
+      const rows = await database.db
+        .selectFrom('users')
+        .select(['username', 'locked_by'])
+        .orderBy('username')
+        .execute();
+      assert.deepEqual(
+        rows.map((r) => [r.username, r.locked_by]),
+        [
+          ['cli-locked', 'cli'],
+          ['fine', null],
+          ['temp-locked', 'failures'],
+        ],
+      );
     } finally {
       await database.drop();
     }

@@ -10,16 +10,26 @@ import { dbTargets } from '../helpers/db-targets.ts';
 import { GOOD_PASSWORD, startTestPortal, type Page, type TestPortal } from '../helpers/test-app.ts';
 
 const decode = (s: string) => s.replace(/&amp;/g, '&');
-const plain = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim();
+const plain = (html: string) =>
+  html
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 
 /** Every <a href> with its visible text. */
 function anchors(html: string): Array<{ href: string; text: string }> {
-  return [...html.matchAll(/<a\b[^>]*?\bhref="([^"]*)"[^>]*>([\s\S]*?)<\/a>/g)].map((m) => ({ href: decode(m[1]!), text: plain(m[2]!) }));
+  return [...html.matchAll(/<a\b[^>]*?\bhref="([^"]*)"[^>]*>([\s\S]*?)<\/a>/g)].map((m) => ({
+    href: decode(m[1]!),
+    text: plain(m[2]!),
+  }));
 }
 
 /** Every URL the page makes a browser fetch or offers to follow: a[href], link[href], script[src], img[src]. */
 function linksOf(html: string): string[] {
-  const urls = [...html.matchAll(/<(?:a|link)\b[^>]*?\bhref="([^"]*)"/g), ...html.matchAll(/<(?:script|img)\b[^>]*?\bsrc="([^"]*)"/g)].map((m) => decode(m[1]!));
+  const urls = [
+    ...html.matchAll(/<(?:a|link)\b[^>]*?\bhref="([^"]*)"/g),
+    ...html.matchAll(/<(?:script|img)\b[^>]*?\bsrc="([^"]*)"/g),
+  ].map((m) => decode(m[1]!));
   return [...new Set(urls.filter((u) => !u.startsWith('#')))];
 }
 
@@ -34,8 +44,20 @@ function headerOf(html: string): string {
   return m[0];
 }
 
-const PUBLIC_PAGES = ['/csm', '/login', '/csm/news', '/csm/faq', '/csm/contact', '/csm/institution-changes', '/register',
-  '/csm/services/online-qualification', '/csm/services/e-prescription', '/csm/services/ehr-sharing', '/password-reset', '/no-such-page'];
+const PUBLIC_PAGES = [
+  '/csm',
+  '/login',
+  '/csm/news',
+  '/csm/faq',
+  '/csm/contact',
+  '/csm/institution-changes',
+  '/register',
+  '/csm/services/online-qualification',
+  '/csm/services/e-prescription',
+  '/csm/services/ehr-sharing',
+  '/password-reset',
+  '/no-such-page',
+];
 
 const targets = await dbTargets();
 for (const target of targets) {
@@ -62,7 +84,10 @@ for (const target of targets) {
       const menu = /<details[\s\S]*?<\/details>/.exec(header)?.[0] ?? '';
       assert.match(plain(menu), /^事業別トップメニュー▼/);
       const inMenu = anchors(menu);
-      assert.deepEqual(inMenu.map((a) => a.text), [ja['service.oqs'], ja['service.eps'], ja['service.ehr']]);
+      assert.deepEqual(
+        inMenu.map((a) => a.text),
+        [ja['service.oqs'], ja['service.eps'], ja['service.ehr']],
+      );
       const nav = anchors(header);
       assert.equal(nav.find((a) => a.text === 'お知らせ')?.href, '/csm/news');
       assert.equal(nav.find((a) => a.text === 'よくある質問')?.href, '/csm/faq');
@@ -75,7 +100,11 @@ for (const target of targets) {
       const tiles: Array<[string, string | undefined, string]> = [
         ['新規ユーザー登録はこちら', '初めてご利用になられる方はこちらから', ja['reg.title']],
         ['ログインはこちら', 'すでにアカウントをお持ちの方はこちらから', 'ログインはこちら'],
-        ['医療機関等を新設・廃止・コード変更される方はこちら', undefined, '医療機関等を新設・廃止・コード変更される方へ'],
+        [
+          '医療機関等を新設・廃止・コード変更される方はこちら',
+          undefined,
+          '医療機関等を新設・廃止・コード変更される方へ',
+        ],
         ['お知らせ', undefined, 'お知らせ'],
         ['よくある質問', undefined, 'よくある質問'],
         ['お問い合わせ先', undefined, 'お問い合わせ先'],
@@ -108,7 +137,7 @@ for (const target of targets) {
       });
     }
 
-    test('login page: the seed\'s fields, button, links and notice (word for word)', async () => {
+    test("login page: the seed's fields, button, links and notice (word for word)", async () => {
       const page = await p.client().get('/login');
       assert.equal(page.status, 200);
       assert.match(page.body, /<label for="username"[^>]*>ユーザー名/);
@@ -118,7 +147,15 @@ for (const target of targets) {
       assert.equal(links.find((a) => a.text === 'パスワードの再設定')?.href, '/password-reset');
       assert.equal(links.find((a) => a.text === '新規登録はこちら')?.href, '/register');
       assert.ok(page.text.includes('アカウントがありませんか？ 新規登録はこちら'));
-      for (const key of ['login.notice.lead', 'login.notice.item1', 'login.notice.item2', 'login.notice.p1', 'login.notice.p2', 'login.notice.p3', 'login.notice.p4'] as const) {
+      for (const key of [
+        'login.notice.lead',
+        'login.notice.item1',
+        'login.notice.item2',
+        'login.notice.p1',
+        'login.notice.p2',
+        'login.notice.p3',
+        'login.notice.p4',
+      ] as const) {
         assert.ok(page.text.includes(ja[key]), `notice line ${key}: ${ja[key]}`);
       }
       assert.ok(page.text.includes('「@01」～「@48」'));
@@ -126,7 +163,7 @@ for (const target of targets) {
       assert.match(page.body, />ログイン<\/button>\s*<a href="\/password-reset"/);
     });
 
-    test('logged in, the top page shows the user\'s display name and ログアウト instead of ログイン', async () => {
+    test("logged in, the top page shows the user's display name and ログアウト instead of ログイン", async () => {
       await p.createUser({ username: 'pages-user', displayName: '表示名テスト医院' });
       const c = p.client();
       await c.open('/login');
@@ -147,7 +184,8 @@ for (const target of targets) {
       assert.equal(sw.location, '/login');
       const enPage = await c.get('/login');
       assert.match(enPage.body, /<html lang="en">/);
-      for (const key of ['login.username', 'login.password', 'login.forgot', 'login.notice.lead'] as const) assert.ok(enPage.text.includes(en[key]), en[key]);
+      for (const key of ['login.username', 'login.password', 'login.forgot', 'login.notice.lead'] as const)
+        assert.ok(enPage.text.includes(en[key]), en[key]);
       assert.ok(!enPage.text.includes(ja['login.notice.lead']));
       const enTop = await c.get('/csm');
       assert.match(enTop.body, /<html lang="en">/);
@@ -161,7 +199,7 @@ for (const target of targets) {
       assert.ok(jaPage.text.includes(ja['login.notice.lead']));
     });
 
-    test('B1: error pages speak the page\'s language (404 in ja, then in en)', async () => {
+    test("B1: error pages speak the page's language (404 in ja, then in en)", async () => {
       const c = p.client();
       const jaMissing = await c.get('/no-such-page');
       assert.equal(jaMissing.status, 404);
@@ -189,13 +227,22 @@ for (const target of targets) {
       for (const path of PUBLIC_PAGES) {
         const page = await c.open(path);
         const csp = String(page.headers['content-security-policy'] ?? '');
-        const directives = new Map(csp.split(';').map((d) => d.trim().split(/\s+/)).filter((d) => d[0]).map((d) => [d[0]!, d.slice(1)]));
+        const directives = new Map(
+          csp
+            .split(';')
+            .map((d) => d.trim().split(/\s+/))
+            .filter((d) => d[0])
+            .map((d) => [d[0]!, d.slice(1)]),
+        );
         assert.deepEqual(directives.get('object-src'), ["'none'"], `${path}: ${csp}`);
         assert.deepEqual(directives.get('base-uri'), ["'none'"], path);
         assert.deepEqual(directives.get('frame-ancestors'), ["'none'"], path);
         const scriptSrc = directives.get('script-src') ?? directives.get('default-src');
         assert.ok(scriptSrc, `${path}: script-src or default-src`);
-        assert.ok(!scriptSrc.includes("'unsafe-inline'") && !scriptSrc.includes("'unsafe-eval'"), `${path}: ${scriptSrc.join(' ')}`);
+        assert.ok(
+          !scriptSrc.includes("'unsafe-inline'") && !scriptSrc.includes("'unsafe-eval'"),
+          `${path}: ${scriptSrc.join(' ')}`,
+        );
         assert.equal(page.headers['x-content-type-options'], 'nosniff', path);
       }
     });

@@ -8,7 +8,16 @@ import assert from 'node:assert/strict';
 import { ja } from '../../src/web/i18n/ja.ts';
 import { dbTargets } from '../helpers/db-targets.ts';
 import {
-  BASE_URL, CAPTCHA, GOOD_PASSWORD, linkOf, pathOf, requestReset, startTestPortal, type Client, type Page, type TestPortal,
+  BASE_URL,
+  CAPTCHA,
+  GOOD_PASSWORD,
+  linkOf,
+  pathOf,
+  requestReset,
+  startTestPortal,
+  type Client,
+  type Page,
+  type TestPortal,
 } from '../helpers/test-app.ts';
 import type { ReceivedMail } from '../helpers/smtp-sink.ts';
 
@@ -37,7 +46,12 @@ function currentStep(page: Page): string {
   const text = ol[0].replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
   for (const step of ['① 特定', '② 検証', '③ リセット']) assert.ok(text.includes(step), `step indicator shows ${step}`);
   const cur = /<li[^>]*aria-current="step"[^>]*>([\s\S]*?)<\/li>/.exec(ol[0]);
-  return cur ? cur[1]!.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim() : '';
+  return cur
+    ? cur[1]!
+        .replace(/<[^>]+>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim()
+    : '';
 }
 
 /** The errors shown under a field (the element its aria-describedby points to). */
@@ -46,7 +60,12 @@ function fieldError(page: Page, id: string): string {
   assert.match(input, /aria-invalid="true"/, `${id} is marked invalid`);
   assert.match(input, new RegExp(`aria-describedby="[^"]*${id}-error`), `${id} points to its error`);
   const m = new RegExp(`<div id="${id}-error" class="field__error">([\\s\\S]*?)</div>`).exec(page.body);
-  return m ? m[1]!.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim() : '';
+  return m
+    ? m[1]!
+        .replace(/<[^>]+>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim()
+    : '';
 }
 
 function inputValue(page: Page, id: string): string | undefined {
@@ -55,7 +74,9 @@ function inputValue(page: Page, id: string): string | undefined {
 
 /** The sent page with what differs between two flows (flow id, CSRF token) taken out. */
 const normalised = (body: string) =>
-  body.replace(/flow(=|%3D)[A-Za-z0-9]{32}/g, 'flow$1X').replace(/name="_csrf" value="[^"]*"/g, 'name="_csrf" value="X"');
+  body
+    .replace(/flow(=|%3D)[A-Za-z0-9]{32}/g, 'flow$1X')
+    .replace(/name="_csrf" value="[^"]*"/g, 'name="_csrf" value="X"');
 
 async function mailsTo(p: TestPortal, addr: string, n: number): Promise<ReceivedMail[]> {
   await p.sink.waitFor(() => p.sink.mails.filter((m) => m.to.includes(addr)).length >= n);
@@ -77,7 +98,9 @@ for (const target of targets) {
     let p: TestPortal;
     before(async () => {
       // The per-account ceiling is set to the per-(account, IP) limit (3): each request below comes from its own address.
-      p = await startTestPortal(target, { env: { RESET_REQUESTS_PER_IP_PER_HOUR: '3', RESET_MAILS_PER_ACCOUNT_PER_HOUR: '3' } });
+      p = await startTestPortal(target, {
+        env: { RESET_REQUESTS_PER_IP_PER_HOUR: '3', RESET_MAILS_PER_ACCOUNT_PER_HOUR: '3' },
+      });
     });
     after(async () => {
       await p?.close();
@@ -100,7 +123,10 @@ for (const target of targets) {
       assert.match(currentStep(two), /② 検証/);
       assert.ok(two.text.includes('パーソナルデータ検証 - メールアドレス'));
       assert.ok(two.text.includes('メール *'));
-      assert.ok(two.text.includes(ja['reset.verify.forUser'].replace('{username}', 'clinic01')), 'W4: the username carries forward');
+      assert.ok(
+        two.text.includes(ja['reset.verify.forUser'].replace('{username}', 'clinic01')),
+        'W4: the username carries forward',
+      );
 
       const sent = await c.submit({ stage: 'verify', action: 'next', email: 'clinic01@example.jp' });
       assert.equal(sent.status, 200);
@@ -111,8 +137,13 @@ for (const target of targets) {
       assert.equal(mail.from, 'from@mail.iryohokenjyohoportalsite.jp');
       assert.match(mail.raw, /^From: .*from@mail\.iryohokenjyohoportalsite\.jp/m);
       assert.equal(mail.subject, RESET_SUBJECT);
-      const lines = mail.text.split('\n').map((l) => l.trim()).filter(Boolean);
-      const linkRe = new RegExp(`^${BASE_URL.replace(/[.]/g, '\\.')}/passwordreset\\.do\\?sysparm_tiny=[A-Za-z0-9]{32}$`);
+      const lines = mail.text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
+      const linkRe = new RegExp(
+        `^${BASE_URL.replace(/[.]/g, '\\.')}/passwordreset\\.do\\?sysparm_tiny=[A-Za-z0-9]{32}$`,
+      );
       const expected: Array<string | RegExp> = [
         '医療機関等向け総合ポータルサイトにおけるパスワード変更用のURLリンクを通知いたします。',
         '以下URLに遷移すること、パスワードを変更できます。',
@@ -139,12 +170,17 @@ for (const target of targets) {
       assert.equal(three.status, 200);
       assert.match(currentStep(three), /③ リセット/);
       assert.ok(three.text.includes('新しいパスワード *') && three.text.includes('新しいパスワードの確認 *'));
-      assert.ok(three.text.includes('※大文字/小文字/数字をそれぞれ1文字以上、かつ8文字以上100文字以内で入力してください。'));
+      assert.ok(
+        three.text.includes('※大文字/小文字/数字をそれぞれ1文字以上、かつ8文字以上100文字以内で入力してください。'),
+      );
 
       const done = await c.submit({ password: NEW_PASSWORD, confirm: NEW_PASSWORD });
       assert.equal(done.status, 200);
       assert.ok(done.text.includes('Password Resetに成功'));
-      const finish = /<a class="button button--primary" href="(\/login\?m=afterReset&amp;flow=[A-Za-z0-9]{32})">完了<\/a>/.exec(done.body);
+      const finish =
+        /<a class="button button--primary" href="(\/login\?m=afterReset&amp;flow=[A-Za-z0-9]{32})">完了<\/a>/.exec(
+          done.body,
+        );
       assert.ok(finish, '完了 leads to the login page');
       const loginPage = await c.open(finish[1]!.replace(/&amp;/g, '&'));
       assert.ok(loginPage.text.includes(ja['login.afterReset']));
@@ -179,7 +215,11 @@ for (const target of targets) {
       // Locked by five wrong passwords (temporary), and by an operator (no end).
       const attacker = browser(p);
       for (let i = 0; i < 5; i++) assert.equal((await login(attacker, 'r1-lock', 'Wrong-pass-1')).status, 401);
-      await p.database.db.updateTable('users').set({ status: 'locked', locked_until: null }).where('username', '=', 'r1-oplock').execute();
+      await p.database.db
+        .updateTable('users')
+        .set({ status: 'locked', locked_until: null })
+        .where('username', '=', 'r1-oplock')
+        .execute();
 
       const cases = [
         ['r1-nobody', 'r1-nobody@example.jp', 'unknown_user'],
@@ -193,21 +233,36 @@ for (const target of targets) {
       for (const [username, email] of cases) pages.push(await requestReset(browser(p), username, email));
       for (const [i, page] of pages.entries()) {
         assert.equal(page.status, 200, cases[i]![0]);
-        assert.equal(normalised(page.body), normalised(pages.at(-1)!.body), `the page for ${cases[i]![0]} is the fine account's page`);
+        assert.equal(
+          normalised(page.body),
+          normalised(pages.at(-1)!.body),
+          `the page for ${cases[i]![0]} is the fine account's page`,
+        );
       }
       assert.ok(pages[0]!.text.includes(ja['reset.sent.heading']));
 
       await mailsTo(p, 'r1-fine@example.jp', 1);
       await mailsTo(p, 'r1-lock@example.jp', 1); // a temporary lockout is what a reset lifts
       await p.app.mailWorker.runOnce();
-      for (const addr of ['r1-nobody@example.jp', 'r1-prov@example.jp', 'r1-prov@07', 'someone-else@example.jp', 'r1-mism@example.jp', 'r1-oplock@example.jp']) {
+      for (const addr of [
+        'r1-nobody@example.jp',
+        'r1-prov@example.jp',
+        'r1-prov@07',
+        'someone-else@example.jp',
+        'r1-mism@example.jp',
+        'r1-oplock@example.jp',
+      ]) {
         assert.equal(p.sink.mails.filter((m) => m.to.includes(addr)).length, 0, `no mail to ${addr}`);
         assert.equal(await outboxTo(p, addr), 0, `nothing queued for ${addr}`);
       }
       const requested = await p.audit('password_reset.requested');
       for (const [username, , outcome] of cases) {
         const rows = requested.filter((r) => r.identifier === username);
-        assert.deepEqual(rows.map((r) => r.outcome), [outcome], `audit outcome of ${username}`);
+        assert.deepEqual(
+          rows.map((r) => r.outcome),
+          [outcome],
+          `audit outcome of ${username}`,
+        );
       }
     });
 
@@ -222,7 +277,10 @@ for (const target of targets) {
       assert.equal(p.sink.mails.filter((m) => m.to.includes('r3-acct@example.jp')).length, 3);
       assert.equal(await outboxTo(p, 'r3-acct@example.jp'), 3);
       const rows = (await p.audit('password_reset.requested')).filter((r) => r.identifier === 'r3-acct');
-      assert.deepEqual(rows.map((r) => r.outcome), ['mail_queued', 'mail_queued', 'mail_queued', 'rate_limited']);
+      assert.deepEqual(
+        rows.map((r) => r.outcome),
+        ['mail_queued', 'mail_queued', 'mail_queued', 'rate_limited'],
+      );
       assert.deepEqual(JSON.parse(rows[3]!.detail!), { limit: 'account' });
     });
 
@@ -263,11 +321,19 @@ for (const target of targets) {
       const c = browser(p);
       await c.open('/password-reset');
       const id = flowIdOf(c);
-      const r = await c.post(`/password-reset?flow=${id}`, { stage: 'verify', action: 'next', email: 'r5-user@example.jp' });
+      const r = await c.post(`/password-reset?flow=${id}`, {
+        stage: 'verify',
+        action: 'next',
+        email: 'r5-user@example.jp',
+      });
       assert.equal(r.status, 409);
       assert.ok(r.text.includes(ja['reset.outOfOrder']));
       assert.match(currentStep(r), /① 特定/);
-      const row = await p.database.db.selectFrom('flows').select(['state', 'user_id']).where('id', '=', id).executeTakeFirstOrThrow();
+      const row = await p.database.db
+        .selectFrom('flows')
+        .select(['state', 'user_id'])
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
       assert.deepEqual(row, { state: 'identify', user_id: null });
       assert.equal((await p.audit('password_reset.requested')).filter((a) => a.identifier === 'r5-user').length, 0);
     });
@@ -278,7 +344,11 @@ for (const target of targets) {
       await c.submit({ stage: 'identify', action: 'next', username: 'r5-late', captcha: CAPTCHA });
       const id = flowIdOf(c);
       p.clock.advance(31 * 60_000);
-      const r = await c.post(`/password-reset?flow=${id}`, { stage: 'verify', action: 'next', email: 'r5-late@example.jp' });
+      const r = await c.post(`/password-reset?flow=${id}`, {
+        stage: 'verify',
+        action: 'next',
+        email: 'r5-late@example.jp',
+      });
       assert.equal(r.status, 303);
       const page = await c.open(r.location!);
       assert.equal(page.status, 200);
@@ -299,10 +369,18 @@ for (const target of targets) {
       assert.equal(seen.status, 303);
       assert.equal(seen.location, '/password-reset?m=expired');
       await stranger.open('/password-reset');
-      const r = await stranger.post(`/password-reset?flow=${id}`, { stage: 'verify', action: 'next', email: 'r5-other@example.jp' });
+      const r = await stranger.post(`/password-reset?flow=${id}`, {
+        stage: 'verify',
+        action: 'next',
+        email: 'r5-other@example.jp',
+      });
       assert.equal(r.status, 303);
       assert.equal(r.location, '/password-reset?m=expired');
-      const row = await p.database.db.selectFrom('flows').select('state').where('id', '=', id).executeTakeFirstOrThrow();
+      const row = await p.database.db
+        .selectFrom('flows')
+        .select('state')
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
       assert.equal(row.state, 'verify');
       assert.equal(await outboxTo(p, 'r5-other@example.jp'), 0);
     });
@@ -322,11 +400,19 @@ for (const target of targets) {
       assert.match(String(afterPic.headers['content-type']), /^image\/png/);
       assert.ok(!afterPic.raw.equals(before), 'a new CAPTCHA picture is drawn');
       const audit = (await p.audit('password_reset.captcha')).filter((a) => a.identifier === 'r6-user');
-      assert.deepEqual(audit.map((a) => a.outcome), ['wrong']);
+      assert.deepEqual(
+        audit.map((a) => a.outcome),
+        ['wrong'],
+      );
       // The new CAPTCHA is answered and ① is done; the used one cannot be posted again.
       const two = await c.submit({ stage: 'identify', action: 'next', username: 'r6-user', captcha: CAPTCHA });
       assert.match(currentStep(two), /② 検証/);
-      const again = await c.post(`/password-reset?flow=${id}`, { stage: 'identify', action: 'next', username: 'r6-user', captcha: CAPTCHA });
+      const again = await c.post(`/password-reset?flow=${id}`, {
+        stage: 'identify',
+        action: 'next',
+        username: 'r6-user',
+        captcha: CAPTCHA,
+      });
       assert.equal(again.status, 409);
     });
 
@@ -347,7 +433,10 @@ for (const target of targets) {
       const c = browser(p);
       await c.open('/password-reset');
       const id = flowIdOf(c);
-      const rowText = async () => JSON.stringify(await p.database.db.selectFrom('flows').selectAll().where('id', '=', id).executeTakeFirstOrThrow()).toLowerCase();
+      const rowText = async () =>
+        JSON.stringify(
+          await p.database.db.selectFrom('flows').selectAll().where('id', '=', id).executeTakeFirstOrThrow(),
+        ).toLowerCase();
       const seen: string[] = [await rowText()];
       await c.submit({ stage: 'identify', action: 'refresh', username: 'r6-store', captcha: '' });
       seen.push(await rowText());

@@ -8,8 +8,27 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ja } from '../../src/web/i18n/ja.ts';
 import { dbTargets } from '../helpers/db-targets.ts';
-import { BASE_URL, GOOD_PASSWORD, linkOf, pathOf, requestReset, startTestPortal, type Client, type TestPortal } from '../helpers/test-app.ts';
-import { emailLinkOf, fieldErrors, logIn, mailTo, outboxTo, register, registrationLinkOf, SUBJECTS, userRow } from '../helpers/accounts.ts';
+import {
+  BASE_URL,
+  GOOD_PASSWORD,
+  linkOf,
+  pathOf,
+  requestReset,
+  startTestPortal,
+  type Client,
+  type TestPortal,
+} from '../helpers/test-app.ts';
+import {
+  emailLinkOf,
+  fieldErrors,
+  logIn,
+  mailTo,
+  outboxTo,
+  register,
+  registrationLinkOf,
+  SUBJECTS,
+  userRow,
+} from '../helpers/accounts.ts';
 
 let ipSeq = 0;
 function browser(p: TestPortal): Client {
@@ -22,8 +41,12 @@ const targets = await dbTargets();
 for (const target of targets) {
   describe(`provisional accounts [${target}]`, () => {
     let p: TestPortal;
-    before(async () => { p = await startTestPortal(target); });
-    after(async () => { await p.close(); });
+    before(async () => {
+      p = await startTestPortal(target);
+    });
+    after(async () => {
+      await p.close();
+    });
 
     test('R1 A1: password reset of a provisional account shows the usual page, sends nothing, and the audit says why', async () => {
       const user = await p.createUser({ username: 'prov-reset', email: 'prov-reset@13' });
@@ -39,7 +62,9 @@ for (const target of targets) {
       const row = (await p.audit('password_reset.requested')).find((a) => a.user_id === user.id);
       assert.equal(row?.outcome, 'provisional_address');
       assert.equal(row?.ip, c.ip);
-      assert.ok((await p.audit('password_reset.requested')).some((a) => a.user_id === normal.id && a.outcome === 'mail_queued'));
+      assert.ok(
+        (await p.audit('password_reset.requested')).some((a) => a.user_id === normal.id && a.outcome === 'mail_queued'),
+      );
     });
 
     test('issue3-3 L5: after login every page leads to the address form until the placeholder is replaced', async () => {
@@ -56,7 +81,11 @@ for (const target of targets) {
       }
       // A POST elsewhere (here: change of password) is turned away too, and changes nothing.
       await c.open('/account/email');
-      const post = await c.post('/account/password', { current: GOOD_PASSWORD, password: 'Another2026Pass', confirm: 'Another2026Pass' });
+      const post = await c.post('/account/password', {
+        current: GOOD_PASSWORD,
+        password: 'Another2026Pass',
+        confirm: 'Another2026Pass',
+      });
       assert.equal(post.status, 303);
       assert.equal(post.location, '/account/email');
       assert.equal((await userRow(p, 'prov-gate'))!.password_changed_at, (await userRow(p, 'prov-gate'))!.created_at);
@@ -73,10 +102,20 @@ for (const target of targets) {
       await c.open('/account/email');
       const placeholder = await c.submit({ email: 'someone@12', current: GOOD_PASSWORD });
       assert.equal(placeholder.status, 400);
-      assert.deepEqual(fieldErrors(placeholder, 'email'), [ja['reset.emailInvalid']], 'a placeholder is not an address');
+      assert.deepEqual(
+        fieldErrors(placeholder, 'email'),
+        [ja['reset.emailInvalid']],
+        'a placeholder is not an address',
+      );
       const sentPage = await c.submit({ email: 'prov-fix@example.jp', current: GOOD_PASSWORD });
       assert.equal(sentPage.status, 200);
-      assert.ok(sentPage.text.includes(ja['account.email.sent'].replace('{email}', 'prov-fix@example.jp').replace('{confirm}', ja['account.email.confirmSubmit'])));
+      assert.ok(
+        sentPage.text.includes(
+          ja['account.email.sent']
+            .replace('{email}', 'prov-fix@example.jp')
+            .replace('{confirm}', ja['account.email.confirmSubmit']),
+        ),
+      );
       assert.equal((await userRow(p, 'prov-fix'))!.email, 'prov-fix@48', 'nothing changes before the link is followed');
 
       const mail = await mailTo(p, 'prov-fix@example.jp', SUBJECTS.emailVerify);
@@ -107,14 +146,26 @@ for (const target of targets) {
       assert.ok(top.text.includes(ja['nav.user'].replace('{name}', '仮医院')));
       await requestReset(browser(p), 'prov-fix', 'prov-fix@example.jp');
       assert.match(linkOf(await mailTo(p, 'prov-fix@example.jp', SUBJECTS.reset)), /sysparm_tiny=/);
-      assert.ok((await p.audit('password_reset.requested')).some((a) => a.user_id === user.id && a.outcome === 'mail_queued'));
+      assert.ok(
+        (await p.audit('password_reset.requested')).some((a) => a.user_id === user.id && a.outcome === 'mail_queued'),
+      );
     });
 
     test('V5 issue3-2 A1: registering the code of a provisional account no longer supersedes it by itself: it waits for the call-back', async () => {
       const code = '2714001233';
-      const prov = await p.createUser({ username: 'prov-super', email: 'naniwa@13', institutionCode: code, displayName: '旧 花子' });
+      const prov = await p.createUser({
+        username: 'prov-super',
+        email: 'naniwa@13',
+        institutionCode: code,
+        displayName: '旧 花子',
+      });
       const c = browser(p);
-      const sent = await register(c, { code, name: 'なにわ歯科医院', contact: '労働 花子', email: 'naniwa@example.jp' });
+      const sent = await register(c, {
+        code,
+        name: 'なにわ歯科医院',
+        contact: '労働 花子',
+        email: 'naniwa@example.jp',
+      });
       assert.ok(sent.text.includes(ja['reg.sent.heading']));
       await c.open(pathOf(registrationLinkOf(await mailTo(p, 'naniwa@example.jp', SUBJECTS.verify))));
       const done = await c.submit({ password: 'Kaigan2026Shika', confirm: 'Kaigan2026Shika' });
@@ -124,8 +175,17 @@ for (const target of targets) {
       assert.equal((await p.audit('account.superseded')).filter((a) => a.user_id === prov.id).length, 0);
       const still = await logIn(browser(p), 'prov-super', GOOD_PASSWORD);
       assert.ok(still.text.includes(ja['account.provisional.heading']), 'the old login still works (restricted)');
-      const open = await p.database.db.selectFrom('users').select('username').where('institution_code', '=', code).where('status', '!=', 'closed').execute();
-      assert.deepEqual(open.map((u) => u.username), ['prov-super'], 'one open account per code, still the provisional one');
+      const open = await p.database.db
+        .selectFrom('users')
+        .select('username')
+        .where('institution_code', '=', code)
+        .where('status', '!=', 'closed')
+        .execute();
+      assert.deepEqual(
+        open.map((u) => u.username),
+        ['prov-super'],
+        'one open account per code, still the provisional one',
+      );
     });
   });
 }

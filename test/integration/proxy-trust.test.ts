@@ -20,10 +20,20 @@ describe('S4 /metrics behind a trusted proxy', () => {
   });
 
   test('S4 X-Forwarded-For: 127.0.0.1 from a non-loopback socket is refused; the loopback socket itself is let in', async () => {
-    const spoofed = await p.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '10.1.2.3', headers: { 'x-forwarded-for': '127.0.0.1' } });
+    const spoofed = await p.app.inject({
+      method: 'GET',
+      url: '/metrics',
+      remoteAddress: '10.1.2.3',
+      headers: { 'x-forwarded-for': '127.0.0.1' },
+    });
     assert.equal(spoofed.statusCode, 403);
     assert.equal(spoofed.body, 'forbidden\n');
-    const viaProxy = await p.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': '127.0.0.1' } });
+    const viaProxy = await p.app.inject({
+      method: 'GET',
+      url: '/metrics',
+      remoteAddress: '127.0.0.1',
+      headers: { 'x-forwarded-for': '127.0.0.1' },
+    });
     assert.equal(viaProxy.statusCode, 200);
     const direct = await p.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.1' });
     assert.equal(direct.statusCode, 200);
@@ -36,7 +46,11 @@ describe('S4 /metrics behind a trusted proxy', () => {
       const c = p.client();
       c.ip = peer;
       await c.open('/login');
-      await c.post('/login', { username: 's4-user', password: 'Wrong-2026-pass' }, { headers: { 'x-forwarded-for': forwarded } });
+      await c.post(
+        '/login',
+        { username: 's4-user', password: 'Wrong-2026-pass' },
+        { headers: { 'x-forwarded-for': forwarded } },
+      );
     };
     await login('10.9.9.9', '198.51.100.7');
     await login('203.0.113.50', '198.51.100.8');
@@ -61,7 +75,12 @@ describe('S4 no TRUST_PROXY: one warning when a proxy forwards', () => {
     await p.app.inject({ method: 'GET', url: '/healthz', remoteAddress: '127.0.0.1' });
     assert.equal(lines.filter((l) => XFF_WARNING.test(l)).length, 0, 'no warning without the header');
     for (let i = 0; i < 3; i++) {
-      await p.app.inject({ method: 'GET', url: '/csm', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': `198.51.100.${i}` } });
+      await p.app.inject({
+        method: 'GET',
+        url: '/csm',
+        remoteAddress: '127.0.0.1',
+        headers: { 'x-forwarded-for': `198.51.100.${i}` },
+      });
     }
     const warnings = lines.filter((l) => XFF_WARNING.test(l));
     assert.equal(warnings.length, 1, 'once per process');

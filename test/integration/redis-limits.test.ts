@@ -19,20 +19,31 @@ const targets = await dbTargets();
 const withRedis = await redisAvailable();
 
 for (const target of targets) {
-  describe(`limits shared through Redis by two instances [${target}]`, { skip: withRedis ? false : 'Redis does not answer' }, () => {
+  describe(`limits shared through Redis by two instances [${target}]`, {
+    skip: withRedis ? false : 'Redis does not answer',
+  }, () => {
     let p: TestPortal;
     let second: FastifyInstance;
     let db2: OpenedDatabase;
     let redis2: Redis;
 
     before(async () => {
-      p = await startTestPortal(target, { redis: true, env: { RESET_REQUESTS_PER_IP_PER_HOUR: '2', LOGIN_FAILURES_PER_IP_PER_15MIN: '3' } });
+      p = await startTestPortal(target, {
+        redis: true,
+        env: { RESET_REQUESTS_PER_IP_PER_HOUR: '2', LOGIN_FAILURES_PER_IP_PER_15MIN: '3' },
+      });
       // A second instance: its own connections to the same database and the same Redis (and key prefix).
       db2 = openDatabase(p.database.url, p.database.schema ? { schema: p.database.schema, poolSize: 3 } : {});
       redis2 = new Redis(REDIS_URL);
       second = await buildApp({
-        config: p.config, db: db2.db, dialect: db2.dialect, transport: createSmtpTransport(p.sink.url), redis: redis2,
-        now: p.clock.now, runMailWorker: false, redisPrefix: p.redisPrefix,
+        config: p.config,
+        db: db2.db,
+        dialect: db2.dialect,
+        transport: createSmtpTransport(p.sink.url),
+        redis: redis2,
+        now: p.clock.now,
+        runMailWorker: false,
+        redisPrefix: p.redisPrefix,
       });
       await second.ready();
     });
@@ -53,7 +64,8 @@ for (const target of targets) {
     }
 
     test('R3: the per-IP reset limit counts requests on both instances; over it, the same page, no mail, an audit event', async () => {
-      for (const u of ['r3-first', 'r3-second', 'r3-third']) await p.createUser({ username: u, email: `${u}@example.jp` });
+      for (const u of ['r3-first', 'r3-second', 'r3-third'])
+        await p.createUser({ username: u, email: `${u}@example.jp` });
       const [a, b] = pair('203.0.113.71');
       const first = await requestReset(a, 'r3-first', 'r3-first@example.jp');
       const secondOk = await requestReset(a, 'r3-second', 'r3-second@example.jp');
@@ -65,12 +77,19 @@ for (const target of targets) {
       }
       assert.equal(limited.text, first.text, 'R1: the limited request sees exactly the same page');
       const outcomes = (await p.audit('password_reset.requested')).filter((r) => r.ip === '203.0.113.71');
-      assert.deepEqual(outcomes.map((r) => r.outcome), ['mail_queued', 'mail_queued', 'rate_limited']);
+      assert.deepEqual(
+        outcomes.map((r) => r.outcome),
+        ['mail_queued', 'mail_queued', 'rate_limited'],
+      );
       assert.equal(JSON.parse(outcomes[2]!.detail!).limit, 'ip');
       await p.sink.waitFor((m) => m.to.includes('r3-first@example.jp'));
       await p.sink.waitFor((m) => m.to.includes('r3-second@example.jp'));
-      const queued = await p.database.db.selectFrom('outbox').innerJoin('users', 'users.id', 'outbox.user_id')
-        .select('users.username').where('users.username', '=', 'r3-third').execute();
+      const queued = await p.database.db
+        .selectFrom('outbox')
+        .innerJoin('users', 'users.id', 'outbox.user_id')
+        .select('users.username')
+        .where('users.username', '=', 'r3-third')
+        .execute();
       assert.equal(queued.length, 0, 'no mail for the limited request');
     });
 
@@ -78,7 +97,9 @@ for (const target of targets) {
       await p.createUser({ username: 'k3-shared', email: 'k3-shared@example.jp' });
       const flowOf = (c: Client) => /flow=([A-Za-z0-9]{32})/.exec(c.formAction())![1]!;
       async function solved(c: Client): Promise<string> {
-        const { challenge } = JSON.parse((await c.get(`/password-reset/pow?flow=${flowOf(c)}`)).body) as { challenge: Challenge };
+        const { challenge } = JSON.parse((await c.get(`/password-reset/pow?flow=${flowOf(c)}`)).body) as {
+          challenge: Challenge;
+        };
         const solution = await solveChallenge({ challenge, deriveKey });
         return Buffer.from(JSON.stringify({ challenge, solution })).toString('base64');
       }
@@ -86,7 +107,10 @@ for (const target of targets) {
       const [a, b] = pair('203.0.113.74');
       await a.open('/password-reset');
       const pow = await solved(a);
-      assert.equal(heading(await a.submit({ stage: 'identify', action: 'next', username: 'k3-shared', captcha: '', pow })), ja['reset.verify.heading']);
+      assert.equal(
+        heading(await a.submit({ stage: 'identify', action: 'next', username: 'k3-shared', captcha: '', pow })),
+        ja['reset.verify.heading'],
+      );
       await a.submit({ stage: 'verify', action: 'back', email: '' });
       // The same browser (its cookies) on the other instance posts the same solution again.
       b.cookies = new Map(a.cookies);
@@ -97,7 +121,18 @@ for (const target of targets) {
       // POW_PASSES_PER_IP_PER_HOUR is 3: one pass above, one more on each instance, then the address is limited on both.
       for (const c of [a, b]) {
         await c.open('/password-reset');
-        assert.equal(heading(await c.submit({ stage: 'identify', action: 'next', username: 'k3-shared', captcha: '', pow: await solved(c) })), ja['reset.verify.heading']);
+        assert.equal(
+          heading(
+            await c.submit({
+              stage: 'identify',
+              action: 'next',
+              username: 'k3-shared',
+              captcha: '',
+              pow: await solved(c),
+            }),
+          ),
+          ja['reset.verify.heading'],
+        );
       }
       for (const c of [a, b]) {
         c.cookies.clear();

@@ -11,14 +11,25 @@ import { checkDigitOf } from '../../src/accounts/institution-code.ts';
 import { ja } from '../../src/web/i18n/ja.ts';
 import { dbTargets } from '../helpers/db-targets.ts';
 import { GOOD_PASSWORD, pathOf, startTestPortal, type Client, type TestPortal } from '../helpers/test-app.ts';
-import { fieldErrors, logIn, mailTo, mailsTo, namesIn, outboxTo, register, registrationLinkOf, SUBJECTS, userRow } from '../helpers/accounts.ts';
+import {
+  fieldErrors,
+  logIn,
+  mailTo,
+  mailsTo,
+  namesIn,
+  outboxTo,
+  register,
+  registrationLinkOf,
+  SUBJECTS,
+  userRow,
+} from '../helpers/accounts.ts';
 import { auditRows, consoleAs, createOperator, detailOf, tableAfter, type TestOperator } from '../helpers/operators.ts';
 
 const PASSWORD = 'Shinsei2026Pass';
 let seq = 0;
 /** A fresh valid institution code (Osaka, 歯科). */
 function newCode(): string {
-  const body = `273${String(++seq * 6007 % 1_000_000).padStart(6, '0')}`;
+  const body = `273${String((++seq * 6007) % 1_000_000).padStart(6, '0')}`;
   return body + checkDigitOf(body);
 }
 let ipSeq = 0;
@@ -38,18 +49,31 @@ for (const target of targets) {
       p = await startTestPortal(target);
       op = await createOperator(p, 'support', 'cc-case', 'コールセンター田中');
     });
-    after(async () => { await p.close(); });
+    after(async () => {
+      await p.close();
+    });
 
     /** A provisional account holding a fresh code, and a registrant who has followed the link and set a password. */
     async function pendingCase(tag: string) {
       const code = newCode();
-      const holder = await p.createUser({ username: `holder-${tag}`, email: `holder-${tag}@13`, institutionCode: code, institutionName: '旧 みなと歯科', displayName: '旧 担当', phone: '06-1111-2222' });
+      const holder = await p.createUser({
+        username: `holder-${tag}`,
+        email: `holder-${tag}@13`,
+        institutionCode: code,
+        institutionName: '旧 みなと歯科',
+        displayName: '旧 担当',
+        phone: '06-1111-2222',
+      });
       const email = `applicant-${tag}@example.jp`;
       const c = browser(p);
       await register(c, { code, name: 'みなと歯科医院', contact: '申込 太郎', email, phone: '090-9999-8888' });
       await c.open(pathOf(registrationLinkOf(await mailTo(p, email, SUBJECTS.verify))));
       const page = await c.submit({ password: PASSWORD, confirm: PASSWORD });
-      const row = await p.database.db.selectFrom('registration_cases').selectAll().where('email', '=', email).executeTakeFirstOrThrow();
+      const row = await p.database.db
+        .selectFrom('registration_cases')
+        .selectAll()
+        .where('email', '=', email)
+        .executeTakeFirstOrThrow();
       return { code, holder, email, c, page, caseId: row.id };
     }
 
@@ -65,7 +89,10 @@ for (const target of targets) {
       const b = await mailTo(p, 'r1-held@example.jp', SUBJECTS.verify);
       assert.equal(withoutToken(b.text), withoutToken(a.text), 'the first mail does not tell either');
       const requested = (await p.audit('registration.requested')).filter((r) => r.identifier === 'r1-held@example.jp');
-      assert.deepEqual(requested.map((r) => r.outcome), ['mail_queued']);
+      assert.deepEqual(
+        requested.map((r) => r.outcome),
+        ['mail_queued'],
+      );
     });
 
     test('V5 A1: after the link nothing opens — the registrant is told of the call-back (page and mail); the provisional account stays and works', async () => {
@@ -84,7 +111,10 @@ for (const target of targets) {
       assert.ok(done.text.includes(ja['reg.case.heading']));
       assert.ok(done.text.includes(ja['reg.case.p1'].replace('{code}', code)));
       assert.ok(done.text.includes(ja['reg.case.p3'].replace('{email}', email)));
-      assert.ok(!done.text.includes(ja['reg.done.heading']) && namesIn(done.text).username === undefined, 'no ユーザー名 is given');
+      assert.ok(
+        !done.text.includes(ja['reg.done.heading']) && namesIn(done.text).username === undefined,
+        'no ユーザー名 is given',
+      );
       const mail = await mailTo(p, email, SUBJECTS.casePending);
       assert.ok(mail.text.includes(`医療機関コード ${code} には、旧ポータルから移行した仮アカウントがあります。`));
       assert.ok(mail.text.includes('コールセンターから医療機関のご登録の電話番号へ確認のお電話'));
@@ -93,9 +123,20 @@ for (const target of targets) {
       assert.equal(mailsTo(p, email).filter((m) => m.subject === SUBJECTS.complete).length, 0, 'no completion mail');
 
       assert.equal((await userRow(p, 'holder-wait'))!.status, 'provisional', 'the provisional account is not closed');
-      assert.equal(await p.database.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst(), undefined, 'no account for the registrant');
-      assert.ok((await logIn(browser(p), 'holder-wait', GOOD_PASSWORD)).text.includes(ja['account.provisional.heading']), 'the provisional account still logs in');
-      const row = await p.database.db.selectFrom('registration_cases').selectAll().where('email', '=', email).executeTakeFirstOrThrow();
+      assert.equal(
+        await p.database.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst(),
+        undefined,
+        'no account for the registrant',
+      );
+      assert.ok(
+        (await logIn(browser(p), 'holder-wait', GOOD_PASSWORD)).text.includes(ja['account.provisional.heading']),
+        'the provisional account still logs in',
+      );
+      const row = await p.database.db
+        .selectFrom('registration_cases')
+        .selectAll()
+        .where('email', '=', email)
+        .executeTakeFirstOrThrow();
       assert.equal(row.status, 'pending');
       assert.equal(row.holder_id, holder.id);
       assert.match(row.password_hash ?? '', /^\$argon2id\$/);
@@ -113,7 +154,7 @@ for (const target of targets) {
       assert.equal((await browser(p).get(pathOf(link))).status, 410);
     });
 
-    test('V6 A1 V1 C3: the console lists the case (count in the menu); approval needs the checklist and a reason, closes the provisional account, ends its session, opens the registrant\'s', async () => {
+    test("V6 A1 V1 C3: the console lists the case (count in the menu); approval needs the checklist and a reason, closes the provisional account, ends its session, opens the registrant's", async () => {
       const holderBrowser = browser(p);
       const { code, holder, email, caseId } = await pendingCase('ok');
       await logIn(holderBrowser, 'holder-ok', GOOD_PASSWORD);
@@ -125,13 +166,31 @@ for (const target of targets) {
       assert.equal(list.status, 200);
       assert.ok(list.body.includes(`href="/admin/registration-cases/${caseId}"`));
       const pendingHeading = /<h2>(確認待ち（\d+件）)<\/h2>/.exec(list.body)![1]!;
-      assert.ok(tableAfter(list, pendingHeading).some((r) => r[1] === code && r[2] === 'みなと歯科医院' && r[3] === '申込 太郎'), 'listed with its details');
+      assert.ok(
+        tableAfter(list, pendingHeading).some(
+          (r) => r[1] === code && r[2] === 'みなと歯科医院' && r[3] === '申込 太郎',
+        ),
+        'listed with its details',
+      );
 
       const page = await c.get(`/admin/registration-cases/${caseId}`);
       assert.equal(page.status, 200);
-      for (const shown of ['みなと歯科医院', '申込 太郎', '090-9999-8888', email, '旧 みなと歯科', '旧 担当', 'holder-ok@13']) assert.ok(page.text.includes(shown), `shows ${shown}`);
-      assert.ok(page.text.includes(ja['admin.cases.callBack'].replace('{phone}', '06-1111-2222')), 'the number to call back is the registered one');
-      for (const k of ['calledRegisteredPhone', 'institutionConfirmed', 'contactConfirmed']) assert.ok(page.body.includes(`name="${k}"`));
+      for (const shown of [
+        'みなと歯科医院',
+        '申込 太郎',
+        '090-9999-8888',
+        email,
+        '旧 みなと歯科',
+        '旧 担当',
+        'holder-ok@13',
+      ])
+        assert.ok(page.text.includes(shown), `shows ${shown}`);
+      assert.ok(
+        page.text.includes(ja['admin.cases.callBack'].replace('{phone}', '06-1111-2222')),
+        'the number to call back is the registered one',
+      );
+      for (const k of ['calledRegisteredPhone', 'institutionConfirmed', 'contactConfirmed'])
+        assert.ok(page.body.includes(`name="${k}"`));
       assert.equal((await auditRows(p, 'support.case_viewed')).at(-1)!.actor, `operator:${op.username}`);
 
       const noChecks = await c.post(`/admin/registration-cases/${caseId}/approve`, { reason: '折り返し確認済み' });
@@ -143,14 +202,21 @@ for (const target of targets) {
       assert.deepEqual(fieldErrors(noReason, 'reason-approve'), [ja['admin.reasonRequired']]);
       assert.equal((await userRow(p, 'holder-ok'))!.status, 'provisional', 'refused attempts change nothing');
 
-      const ok = await c.post(`/admin/registration-cases/${caseId}/approve`, { ...checks, reason: '06-1111-2222 へ折り返し、院長が申込を確認' });
+      const ok = await c.post(`/admin/registration-cases/${caseId}/approve`, {
+        ...checks,
+        reason: '06-1111-2222 へ折り返し、院長が申込を確認',
+      });
       assert.equal(ok.status, 303);
       const after = await c.open(ok.location!);
       assert.ok(after.text.includes(ja['admin.cases.approved']));
       assert.ok(after.text.includes(ja['admin.cases.status.approved']));
 
       assert.equal((await userRow(p, 'holder-ok'))!.status, 'closed');
-      assert.equal((await holderBrowser.get('/account/email')).location, '/login?m=loginRequired&next=%2Faccount%2Femail', 'the provisional account\'s session has ended');
+      assert.equal(
+        (await holderBrowser.get('/account/email')).location,
+        '/login?m=loginRequired&next=%2Faccount%2Femail',
+        "the provisional account's session has ended",
+      );
       const mail = await mailTo(p, email, SUBJECTS.complete);
       const { username } = namesIn(mail.text);
       const account = (await userRow(p, username!))!;
@@ -158,7 +224,10 @@ for (const target of targets) {
       assert.equal(account.institution_code, code);
       assert.equal(account.email, email);
       const fresh = await logIn(browser(p), username!, PASSWORD);
-      assert.ok(fresh.text.includes(ja['nav.user'].replace('{name}', '申込 太郎')), 'the registrant logs in with the password chosen at registration');
+      assert.ok(
+        fresh.text.includes(ja['nav.user'].replace('{name}', '申込 太郎')),
+        'the registrant logs in with the password chosen at registration',
+      );
       assert.equal((await logIn(browser(p), 'holder-ok', GOOD_PASSWORD)).status, 401);
 
       const superseded = (await auditRows(p, 'account.superseded')).find((r) => r.user_id === holder.id)!;
@@ -169,8 +238,16 @@ for (const target of targets) {
       const approved = (await auditRows(p, 'registration_case.approved')).find((r) => r.user_id === account.id)!;
       assert.equal(approved.actor, `operator:${op.username}`);
       assert.equal(detailOf(approved).reason, '06-1111-2222 へ折り返し、院長が申込を確認');
-      assert.deepEqual(detailOf(approved).checks, ['calledRegisteredPhone', 'institutionConfirmed', 'contactConfirmed']);
-      const row = await p.database.db.selectFrom('registration_cases').selectAll().where('id', '=', caseId).executeTakeFirstOrThrow();
+      assert.deepEqual(detailOf(approved).checks, [
+        'calledRegisteredPhone',
+        'institutionConfirmed',
+        'contactConfirmed',
+      ]);
+      const row = await p.database.db
+        .selectFrom('registration_cases')
+        .selectAll()
+        .where('id', '=', caseId)
+        .executeTakeFirstOrThrow();
       assert.equal(row.password_hash, null, 'the hash leaves the case once decided');
       assert.equal(row.new_user_id, account.id);
 
@@ -193,10 +270,17 @@ for (const target of targets) {
       assert.ok((await c.open(ok.location!)).text.includes(ja['admin.cases.rejected']));
       const mail = await mailTo(p, email, SUBJECTS.caseRejected);
       assert.ok(mail.text.includes('アカウントを開設できませんでした'));
-      assert.ok(!mail.text.includes('登録電話番号で申込を否認'), 'the operator\'s note stays internal');
+      assert.ok(!mail.text.includes('登録電話番号で申込を否認'), "the operator's note stays internal");
       assert.equal((await userRow(p, 'holder-no'))!.status, 'provisional');
-      assert.equal((await holderBrowser.get('/account/email')).status, 200, 'the provisional account keeps its session');
-      assert.equal(await p.database.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst(), undefined);
+      assert.equal(
+        (await holderBrowser.get('/account/email')).status,
+        200,
+        'the provisional account keeps its session',
+      );
+      assert.equal(
+        await p.database.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst(),
+        undefined,
+      );
       const rejected = (await auditRows(p, 'registration_case.rejected')).find((r) => r.user_id === holder.id)!;
       assert.equal(rejected.actor, `operator:${op.username}`);
       assert.equal(detailOf(rejected).reason, '登録電話番号で申込を否認');
@@ -214,20 +298,34 @@ for (const target of targets) {
       assert.ok(!(await editor.get('/admin')).body.includes('/admin/registration-cases'), 'no menu entry for editors');
       const c = await consoleAs(p, op);
       await c.get(`/admin/registration-cases/${caseId}`);
-      assert.equal((await c.post(`/admin/registration-cases/${caseId}/reject`, { reason: 'x' }, { csrf: false })).status, 403);
+      assert.equal(
+        (await c.post(`/admin/registration-cases/${caseId}/reject`, { reason: 'x' }, { csrf: false })).status,
+        403,
+      );
       assert.equal((await c.get('/admin/registration-cases/nope-nope')).status, 404);
       assert.equal((await c.get('/admin/registration-cases/..%2F..')).status, 404);
       assert.equal((await c.post(`/admin/registration-cases/${caseId}/delete`, { reason: 'x' })).status, 404);
 
-      await p.database.db.updateTable('users').set({ email: 'holder-guard@example.jp', status: 'active' }).where('username', '=', 'holder-guard').execute();
+      await p.database.db
+        .updateTable('users')
+        .set({ email: 'holder-guard@example.jp', status: 'active' })
+        .where('username', '=', 'holder-guard')
+        .execute();
       const checks = { calledRegisteredPhone: '1', institutionConfirmed: '1', contactConfirmed: '1' };
       const refused = await c.post(`/admin/registration-cases/${caseId}/approve`, { ...checks, reason: '確認済み' });
       assert.equal(refused.status, 409);
       assert.ok(refused.text.includes(ja['admin.cases.holderChanged']));
       assert.equal((await userRow(p, 'holder-guard'))!.status, 'active', 'nothing changed');
-      const row = await p.database.db.selectFrom('registration_cases').select('status').where('id', '=', caseId).executeTakeFirstOrThrow();
+      const row = await p.database.db
+        .selectFrom('registration_cases')
+        .select('status')
+        .where('id', '=', caseId)
+        .executeTakeFirstOrThrow();
       assert.equal(row.status, 'pending');
-      assert.deepEqual((await outboxTo(p, 'applicant-guard@example.jp')).map((m) => m.kind), ['registration_verify', 'registration_pending']);
+      assert.deepEqual(
+        (await outboxTo(p, 'applicant-guard@example.jp')).map((m) => m.kind),
+        ['registration_verify', 'registration_pending'],
+      );
     });
   });
 }

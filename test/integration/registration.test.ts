@@ -10,9 +10,27 @@ import { ja } from '../../src/web/i18n/ja.ts';
 import { checkDigitOf } from '../../src/accounts/institution-code.ts';
 import { assignUnique, draftUserId, draftUsername } from '../../src/accounts/identifiers.ts';
 import { dbTargets } from '../helpers/db-targets.ts';
-import { BASE_URL, linkOf, pathOf, requestReset, startTestPortal, type Client, type TestPortal } from '../helpers/test-app.ts';
 import {
-  fieldErrors, logIn, mailTo, mailsTo, namesIn, outboxTo, register, registerFully, registrationLinkOf, SUBJECTS, userRow,
+  BASE_URL,
+  linkOf,
+  pathOf,
+  requestReset,
+  startTestPortal,
+  type Client,
+  type TestPortal,
+} from '../helpers/test-app.ts';
+import {
+  fieldErrors,
+  logIn,
+  mailTo,
+  mailsTo,
+  namesIn,
+  outboxTo,
+  register,
+  registerFully,
+  registrationLinkOf,
+  SUBJECTS,
+  userRow,
 } from '../helpers/accounts.ts';
 
 const PASSWORD = 'Touroku2026Pass';
@@ -23,7 +41,7 @@ const USER_ID = /^t[2-8]{8}$/;
 let seq = 0;
 /** A fresh valid institution code (Tokyo, 医科). */
 function newCode(): string {
-  const body = `131${String(++seq * 7919 % 1_000_000).padStart(6, '0')}`;
+  const body = `131${String((++seq * 7919) % 1_000_000).padStart(6, '0')}`;
   return body + checkDigitOf(body);
 }
 let ipSeq = 0;
@@ -37,19 +55,47 @@ const targets = await dbTargets();
 for (const target of targets) {
   describe(`registration [${target}]`, () => {
     let p: TestPortal;
-    before(async () => { p = await startTestPortal(target); });
-    after(async () => { await p.close(); });
+    before(async () => {
+      p = await startTestPortal(target);
+    });
+    after(async () => {
+      await p.close();
+    });
 
     test('W1 B1: the form names every failure next to its field (each rule of the code separately) and keeps what was typed', async () => {
       const c = browser(p);
       const form = await c.open('/register');
       assert.equal(form.status, 200);
-      for (const label of [ja['reg.accountType'], ja['reg.type.institution'], ja['reg.type.coordinator'], ja['reg.code'], ja['reg.name'], ja['reg.contact'], ja['reg.email'], ja['reg.phone'], ja['reg.codes']]) {
+      for (const label of [
+        ja['reg.accountType'],
+        ja['reg.type.institution'],
+        ja['reg.type.coordinator'],
+        ja['reg.code'],
+        ja['reg.name'],
+        ja['reg.contact'],
+        ja['reg.email'],
+        ja['reg.phone'],
+        ja['reg.codes'],
+      ]) {
         assert.ok(form.text.includes(label), `the form shows ${label}`);
       }
-      const page = await c.submit({ action: 'next', accountType: 'institution', code: '5420712360', name: '', contact: '', email: 'not-an-address', phone: 'abc', codes: '', captcha: 'wrong' });
+      const page = await c.submit({
+        action: 'next',
+        accountType: 'institution',
+        code: '5420712360',
+        name: '',
+        contact: '',
+        email: 'not-an-address',
+        phone: 'abc',
+        codes: '',
+        captcha: 'wrong',
+      });
       assert.equal(page.status, 400);
-      assert.deepEqual(fieldErrors(page, 'code'), [ja['reg.code.prefecture'], ja['reg.code.table'], ja['reg.code.checkDigit']]);
+      assert.deepEqual(fieldErrors(page, 'code'), [
+        ja['reg.code.prefecture'],
+        ja['reg.code.table'],
+        ja['reg.code.checkDigit'],
+      ]);
       assert.deepEqual(fieldErrors(page, 'name'), [ja['reg.required'].replace('{label}', ja['reg.name'])]);
       assert.deepEqual(fieldErrors(page, 'contact'), [ja['reg.required'].replace('{label}', ja['reg.contact'])]);
       assert.deepEqual(fieldErrors(page, 'email'), [ja['reset.emailInvalid']]);
@@ -59,12 +105,47 @@ for (const target of targets) {
       assert.match(page.body, /name="code" type="text" value="5420712360"/);
       assert.match(page.body, /name="email" type="email" value="not-an-address"/);
 
-      const short = await c.submit({ action: 'next', accountType: 'institution', code: '12345', name: 'A', contact: 'B', email: 'a@example.jp', phone: '03-1234-5678', codes: '', captcha: 'wrong' });
+      const short = await c.submit({
+        action: 'next',
+        accountType: 'institution',
+        code: '12345',
+        name: 'A',
+        contact: 'B',
+        email: 'a@example.jp',
+        phone: '03-1234-5678',
+        codes: '',
+        captcha: 'wrong',
+      });
       assert.deepEqual(fieldErrors(short, 'code'), [ja['reg.code.format']]);
-      const bad = await c.submit({ action: 'next', accountType: 'coordinator', code: '', name: '法人', contact: 'B', email: 'a@example.jp', phone: '03-1234-5678', codes: '3410712362\n3410712363\n', captcha: 'wrong' });
-      assert.deepEqual(fieldErrors(bad, 'codes'), [ja['reg.codesLine'].replace('{line}', '2').replace('{code}', '3410712363').replace('{message}', ja['reg.code.checkDigit'])]);
+      const bad = await c.submit({
+        action: 'next',
+        accountType: 'coordinator',
+        code: '',
+        name: '法人',
+        contact: 'B',
+        email: 'a@example.jp',
+        phone: '03-1234-5678',
+        codes: '3410712362\n3410712363\n',
+        captcha: 'wrong',
+      });
+      assert.deepEqual(fieldErrors(bad, 'codes'), [
+        ja['reg.codesLine']
+          .replace('{line}', '2')
+          .replace('{code}', '3410712363')
+          .replace('{message}', ja['reg.code.checkDigit']),
+      ]);
       assert.deepEqual(fieldErrors(bad, 'code'), [], 'a coordinator needs no code of its own');
-      const none = await c.submit({ action: 'next', accountType: 'coordinator', code: '', name: '法人', contact: 'B', email: 'a@example.jp', phone: '03-1234-5678', codes: '', captcha: 'wrong' });
+      const none = await c.submit({
+        action: 'next',
+        accountType: 'coordinator',
+        code: '',
+        name: '法人',
+        contact: 'B',
+        email: 'a@example.jp',
+        phone: '03-1234-5678',
+        codes: '',
+        captcha: 'wrong',
+      });
       assert.deepEqual(fieldErrors(none, 'codes'), [ja['reg.codesRequired']]);
       assert.equal((await outboxTo(p, 'a@example.jp')).length, 0, 'a refused form sends nothing');
     });
@@ -91,7 +172,8 @@ for (const target of targets) {
       const again = await c.open(pathOf(link));
       assert.equal(again.status, 200);
       assert.ok(again.text.includes(ja['reg.verify.heading']));
-      for (const shown of ['さくら内科', '厚生 太郎', email, code]) assert.ok(again.text.includes(shown), `the summary shows ${shown}`);
+      for (const shown of ['さくら内科', '厚生 太郎', email, code])
+        assert.ok(again.text.includes(shown), `the summary shows ${shown}`);
 
       // C1: the policy's rules are named next to the field; a mismatch next to the confirmation.
       const weak = await c.submit({ password: 'short', confirm: 'short' });
@@ -124,7 +206,15 @@ for (const target of targets) {
       assert.equal(reused.status, 410);
       assert.ok(reused.text.includes(ja['reg.link.done']));
       const events = (await p.audit()).filter((a) => a.event.startsWith('registration.'));
-      assert.ok(events.some((a) => a.event === 'registration.requested' && a.outcome === 'mail_queued' && a.identifier === email && a.ip === c.ip));
+      assert.ok(
+        events.some(
+          (a) =>
+            a.event === 'registration.requested' &&
+            a.outcome === 'mail_queued' &&
+            a.identifier === email &&
+            a.ip === c.ip,
+        ),
+      );
       assert.ok(events.some((a) => a.event === 'registration.completed' && a.user_id === row.id));
       assert.ok(!JSON.stringify(await p.audit()).includes(PASSWORD));
 
@@ -143,16 +233,38 @@ for (const target of targets) {
       const c = browser(p);
       const email = 'reg-coord@example.jp';
       const codes = [newCode(), newCode()];
-      const { page, mail, username, userId } = await registerFully(p, c, { accountType: 'coordinator', name: '医療法人 桜会', contact: '労働 花子', email, codes: `${codes[0]}\n${codes[1]}\n${codes[0]}` }, PASSWORD);
+      const { page, mail, username, userId } = await registerFully(
+        p,
+        c,
+        {
+          accountType: 'coordinator',
+          name: '医療法人 桜会',
+          contact: '労働 花子',
+          email,
+          codes: `${codes[0]}\n${codes[1]}\n${codes[0]}`,
+        },
+        PASSWORD,
+      );
       assert.ok(page.text.includes(ja['reg.done.coordinatorNote']));
       assert.match(username, USERNAME);
       assert.match(userId ?? '', USER_ID);
       assert.deepEqual(namesIn(page.text), { username, userId });
-      assert.ok(mail.text.includes('※取りまとめ者の方は、ログインとパスワードの再設定の際にユーザーIDを入力してください。'));
+      assert.ok(
+        mail.text.includes('※取りまとめ者の方は、ログインとパスワードの再設定の際にユーザーIDを入力してください。'),
+      );
       const row = (await userRow(p, userId!))!;
       assert.equal(row.account_type, 'coordinator');
-      const kept = await p.database.db.selectFrom('coordinator_institutions').select('institution_code').where('user_id', '=', row.id).orderBy('institution_code').execute();
-      assert.deepEqual(kept.map((k) => k.institution_code), [...codes].sort(), 'each code once');
+      const kept = await p.database.db
+        .selectFrom('coordinator_institutions')
+        .select('institution_code')
+        .where('user_id', '=', row.id)
+        .orderBy('institution_code')
+        .execute();
+      assert.deepEqual(
+        kept.map((k) => k.institution_code),
+        [...codes].sort(),
+        'each code once',
+      );
 
       const other = browser(p);
       const home = await logIn(other, userId!, PASSWORD);
@@ -181,11 +293,21 @@ for (const target of targets) {
       assert.ok(notices.text.includes('パスワードの再設定'));
       await mailTo(p, 'reg-fresh@example.jp', SUBJECTS.verify);
       assert.deepEqual(await outboxTo(p, 'reg-intruder@example.jp'), [], 'no link to the intruder');
-      assert.equal(mailsTo(p, owner).filter((m) => m.subject === SUBJECTS.verify).length, 1, 'no new link to the owner');
-      const accounts = await p.database.db.selectFrom('users').select('id').where('institution_code', '=', code).execute();
+      assert.equal(
+        mailsTo(p, owner).filter((m) => m.subject === SUBJECTS.verify).length,
+        1,
+        'no new link to the owner',
+      );
+      const accounts = await p.database.db
+        .selectFrom('users')
+        .select('id')
+        .where('institution_code', '=', code)
+        .execute();
       assert.equal(accounts.length, 1);
       const dup = (await p.audit('registration.requested')).filter((a) => a.outcome === 'duplicate');
-      assert.ok(dup.some((a) => a.identifier === 'reg-intruder@example.jp' && JSON.parse(a.detail!).by === 'institution_code'));
+      assert.ok(
+        dup.some((a) => a.identifier === 'reg-intruder@example.jp' && JSON.parse(a.detail!).by === 'institution_code'),
+      );
       assert.ok(dup.some((a) => a.identifier === owner && JSON.parse(a.detail!).by === 'email'));
     });
 
@@ -197,9 +319,17 @@ for (const target of targets) {
       for (let i = 0; i < 5; i++) pages.push(await register(browser(p), { code, email: `reg-bomber${i}@example.jp` }));
       for (const page of pages) assert.equal(page.text, pages[0]!.text);
       const notices = (await outboxTo(p, owner)).filter((m) => m.subject === SUBJECTS.duplicate);
-      assert.equal(notices.length, 3, `the owner gets ${notices.length} notices from 5 requests by other addresses and IPs`);
-      const ownerId = (await p.database.db.selectFrom('users').select('id').where('email', '=', owner).executeTakeFirstOrThrow()).id;
-      const limited = (await p.audit('registration.requested')).filter((a) => a.outcome === 'rate_limited' && a.user_id === ownerId);
+      assert.equal(
+        notices.length,
+        3,
+        `the owner gets ${notices.length} notices from 5 requests by other addresses and IPs`,
+      );
+      const ownerId = (
+        await p.database.db.selectFrom('users').select('id').where('email', '=', owner).executeTakeFirstOrThrow()
+      ).id;
+      const limited = (await p.audit('registration.requested')).filter(
+        (a) => a.outcome === 'rate_limited' && a.user_id === ownerId,
+      );
       assert.equal(limited.length, 2, 'the two notices not sent are in the audit, with the account');
     });
 
@@ -217,7 +347,11 @@ for (const target of targets) {
       const second = await b.submit({ password: PASSWORD, confirm: PASSWORD });
       assert.equal(second.status, 410);
       assert.ok(second.text.includes(ja['reg.link.used']));
-      const accounts = await p.database.db.selectFrom('users').select('id').where('institution_code', '=', code).execute();
+      const accounts = await p.database.db
+        .selectFrom('users')
+        .select('id')
+        .where('institution_code', '=', code)
+        .execute();
       assert.equal(accounts.length, 1);
     });
 
@@ -249,7 +383,17 @@ for (const target of targets) {
       const c = browser(p);
       await c.open('/register');
       const before = await c.get(`/register/captcha?${c.formAction().split('?')[1]}`);
-      const wrong = await c.submit({ action: 'next', accountType: 'institution', code: newCode(), name: 'A', contact: 'B', email: 'reg-captcha@example.jp', phone: '03-1234-5678', codes: '', captcha: 'zzzzz' });
+      const wrong = await c.submit({
+        action: 'next',
+        accountType: 'institution',
+        code: newCode(),
+        name: 'A',
+        contact: 'B',
+        email: 'reg-captcha@example.jp',
+        phone: '03-1234-5678',
+        codes: '',
+        captcha: 'zzzzz',
+      });
       assert.equal(wrong.status, 400);
       assert.deepEqual(fieldErrors(wrong, 'captcha'), [ja['reset.captchaWrong']]);
       const redrawn = await c.get(`/register/captcha?${c.formAction().split('?')[1]}`);
@@ -265,7 +409,9 @@ for (const target of targets) {
       for (let i = 0; i < 4; i++) pages.push(await register(browser(p), { code: newCode(), email }));
       for (const page of pages) assert.equal(page.text, pages[0]!.text);
       assert.equal((await outboxTo(p, email)).length, 3, 'the fourth request within the hour sends nothing');
-      assert.ok((await p.audit('registration.requested')).some((a) => a.outcome === 'rate_limited' && a.identifier === email));
+      assert.ok(
+        (await p.audit('registration.requested')).some((a) => a.outcome === 'rate_limited' && a.identifier === email),
+      );
     });
 
     test('issue3-1: assigned names are easy to read aloud (no 0/o, 1/l/i, 9/g/q) and never one already used, closed accounts included', async () => {
@@ -277,7 +423,10 @@ for (const target of targets) {
       await p.database.db.updateTable('users').set({ status: 'closed' }).where('id', '=', taken.id).execute();
       const drafts = ['abcd-2345', 'abcd-2345', 'efhj-3456'];
       assert.equal(await assignUnique(p.database.db, () => drafts.shift()!), 'efhj-3456');
-      await assert.rejects(assignUnique(p.database.db, () => 'abcd-2345'), /could not assign a unique name/);
+      await assert.rejects(
+        assignUnique(p.database.db, () => 'abcd-2345'),
+        /could not assign a unique name/,
+      );
     });
 
     test('W2 K2: the form offers the non-visual alternative (a proof of work) instead of spelling the characters out', async () => {
@@ -285,12 +434,28 @@ for (const target of targets) {
       const page = await c.open('/register');
       assert.equal(page.status, 200);
       assert.ok(page.text.includes(ja['captcha.pow.lead']));
-      assert.ok(/<button type="button" [^>]*data-pow-start[^>]*>画像の文字を入力せずに確認する<\/button>/.test(page.body), 'the button is a plain button');
+      assert.ok(
+        /<button type="button" [^>]*data-pow-start[^>]*>画像の文字を入力せずに確認する<\/button>/.test(page.body),
+        'the button is a plain button',
+      );
       assert.ok(/role="status" aria-live="polite"/.test(page.body), 'progress is announced');
       assert.ok(/<input type="hidden" name="pow" value\/>/.test(page.body), 'a hidden field for the solution');
-      assert.ok(page.text.includes(ja['reset.captchaPhoneHelp'].replace('{phone}', '0800-080-4583')), 'without JavaScript: the call center');
+      assert.ok(
+        page.text.includes(ja['reset.captchaPhoneHelp'].replace('{phone}', '0800-080-4583')),
+        'without JavaScript: the call center',
+      );
       // The old text mode is gone: the action is refused, and the page says so in its language (B1).
-      const old = await c.submit({ action: 'textmode', accountType: 'institution', code: '', name: '', contact: '', email: 'w2@example.jp', phone: '', codes: '', captcha: '' });
+      const old = await c.submit({
+        action: 'textmode',
+        accountType: 'institution',
+        code: '',
+        name: '',
+        contact: '',
+        email: 'w2@example.jp',
+        phone: '',
+        codes: '',
+        captcha: '',
+      });
       assert.equal(old.status, 400);
     });
 

@@ -7,7 +7,16 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { ja } from '../../src/web/i18n/ja.ts';
 import { dbTargets, type TargetName } from '../helpers/db-targets.ts';
-import { GOOD_PASSWORD, linkOf, pathOf, requestReset, startTestPortal, type Client, type Page, type TestPortal } from '../helpers/test-app.ts';
+import {
+  GOOD_PASSWORD,
+  linkOf,
+  pathOf,
+  requestReset,
+  startTestPortal,
+  type Client,
+  type Page,
+  type TestPortal,
+} from '../helpers/test-app.ts';
 
 const NEW_PASSWORD = 'Sakura2026Hana';
 
@@ -47,9 +56,13 @@ async function login(c: Client, username: string, password: string): Promise<Pag
 }
 
 async function tokenRow(p: TestPortal, username: string) {
-  return p.database.db.selectFrom('reset_tokens').innerJoin('users', 'users.id', 'reset_tokens.user_id')
+  return p.database.db
+    .selectFrom('reset_tokens')
+    .innerJoin('users', 'users.id', 'reset_tokens.user_id')
     .select(['reset_tokens.token_hash', 'reset_tokens.used_at', 'reset_tokens.cancelled_at', 'reset_tokens.id'])
-    .where('users.username', '=', username).orderBy('reset_tokens.created_at').execute();
+    .where('users.username', '=', username)
+    .orderBy('reset_tokens.created_at')
+    .execute();
 }
 
 function assertPrivate(page: Page, what: string) {
@@ -87,7 +100,10 @@ for (const target of targets) {
       const page = await browser(p).get(linkPath(token));
       assert.equal(page.status, 410);
       assert.ok(page.text.includes(ja['reset.link.expired'].replace('{ttl}', '1時間')));
-      assert.match(page.body, /<a class="button button--primary" href="\/password-reset">パスワードの再設定をやり直す<\/a>/);
+      assert.match(
+        page.body,
+        /<a class="button button--primary" href="\/password-reset">パスワードの再設定をやり直す<\/a>/,
+      );
     });
 
     test('T2: a newer request cancels the older link; the newer one works', async () => {
@@ -98,12 +114,18 @@ for (const target of targets) {
       assert.ok(old.text.includes(ja['reset.link.cancelled']));
       const c = browser(p);
       assert.equal((await c.open(linkPath(second))).status, 200);
-      assert.ok((await c.submit({ password: NEW_PASSWORD, confirm: NEW_PASSWORD })).text.includes(ja['reset.done.heading']));
+      assert.ok(
+        (await c.submit({ password: NEW_PASSWORD, confirm: NEW_PASSWORD })).text.includes(ja['reset.done.heading']),
+      );
     });
 
     test('T2 T3: opening the link twice (a mail scanner first) uses nothing up; setting the password does, then the link shows the used page', async () => {
       const token = await tokenFor(p, 't3-user');
-      const before = await p.database.db.selectFrom('users').select('password_hash').where('username', '=', 't3-user').executeTakeFirstOrThrow();
+      const before = await p.database.db
+        .selectFrom('users')
+        .select('password_hash')
+        .where('username', '=', 't3-user')
+        .executeTakeFirstOrThrow();
       const scanner = browser(p);
       scanner.userAgent = 'MailScanner/2.0';
       assert.equal((await scanner.get(linkPath(token))).status, 303);
@@ -113,11 +135,20 @@ for (const target of targets) {
       assert.equal(first.status, 303);
       assert.equal(second.status, 303);
       const rows = await tokenRow(p, 't3-user');
-      assert.deepEqual(rows.map((r) => [r.used_at, r.cancelled_at]), [[null, null]]);
-      const after = await p.database.db.selectFrom('users').select('password_hash').where('username', '=', 't3-user').executeTakeFirstOrThrow();
+      assert.deepEqual(
+        rows.map((r) => [r.used_at, r.cancelled_at]),
+        [[null, null]],
+      );
+      const after = await p.database.db
+        .selectFrom('users')
+        .select('password_hash')
+        .where('username', '=', 't3-user')
+        .executeTakeFirstOrThrow();
       assert.equal(after.password_hash, before.password_hash);
       await c.open(second.location!);
-      assert.ok((await c.submit({ password: NEW_PASSWORD, confirm: NEW_PASSWORD })).text.includes(ja['reset.done.heading']));
+      assert.ok(
+        (await c.submit({ password: NEW_PASSWORD, confirm: NEW_PASSWORD })).text.includes(ja['reset.done.heading']),
+      );
       assert.notEqual((await tokenRow(p, 't3-user'))[0]!.used_at, null);
       const used = await browser(p).get(linkPath(token));
       assert.equal(used.status, 410);
@@ -171,7 +202,9 @@ for (const target of targets) {
       const short = await c.submit({ password: 'abc', confirm: 'abc' });
       assert.equal(short.status, 400);
       assert.deepEqual(fieldError(short, 'new-password').split('\n'), [
-        ja['policy.tooShort'].replace('{min}', '8'), ja['policy.needUpper'], ja['policy.needDigit'],
+        ja['policy.tooShort'].replace('{min}', '8'),
+        ja['policy.needUpper'],
+        ja['policy.needDigit'],
       ]);
       const common = await c.submit({ password: 'Password123', confirm: 'Password123' });
       assert.equal(fieldError(common, 'new-password'), ja['policy.common']);
@@ -185,7 +218,7 @@ for (const target of targets) {
       assert.equal((await c.submit({ password: NEW_PASSWORD, confirm: NEW_PASSWORD })).status, 200);
     });
 
-    test('C2 C3: no login after the reset; the account\'s existing session ends; the same link open in another browser stops working', async () => {
+    test("C2 C3: no login after the reset; the account's existing session ends; the same link open in another browser stops working", async () => {
       const token = await tokenFor(p, 'c3-user');
       const office = browser(p);
       assert.equal((await login(office, 'c3-user', GOOD_PASSWORD)).status, 303);
@@ -214,7 +247,11 @@ for (const target of targets) {
       const c = browser(p);
       await c.open(linkPath(token));
       await c.submit({ password: NEW_PASSWORD, confirm: NEW_PASSWORD });
-      const row = await p.database.db.selectFrom('users').select('password_hash').where('username', '=', 'p2-user').executeTakeFirstOrThrow();
+      const row = await p.database.db
+        .selectFrom('users')
+        .select('password_hash')
+        .where('username', '=', 'p2-user')
+        .executeTakeFirstOrThrow();
       assert.ok(row.password_hash.startsWith('$argon2id$v=19$m=19456,t=2,p=1$'), row.password_hash);
       assert.ok(!row.password_hash.includes(NEW_PASSWORD));
     });
@@ -254,7 +291,10 @@ for (const target of targets) {
         const fourteen = '𠮷'.repeat(14);
         const short = await c.submit({ password: fourteen, confirm: fourteen });
         assert.equal(fieldError(short, 'new-password'), ja['policy.tooShort'].replace('{min}', '15'));
-        const ok = await c.submit({ password: 'ひまわり畑で朝の散歩をする日曜日', confirm: 'ひまわり畑で朝の散歩をする日曜日' });
+        const ok = await c.submit({
+          password: 'ひまわり畑で朝の散歩をする日曜日',
+          confirm: 'ひまわり畑で朝の散歩をする日曜日',
+        });
         assert.ok(ok.text.includes(ja['reset.done.heading']));
       });
     });

@@ -26,22 +26,34 @@ for (const target of await dbTargets()) {
     });
 
     const mailsOf = async (userId: string) =>
-      (await p.database.db.selectFrom('outbox').select('id').where('user_id', '=', userId).where('kind', '=', 'password_reset').execute()).length;
+      (
+        await p.database.db
+          .selectFrom('outbox')
+          .select('id')
+          .where('user_id', '=', userId)
+          .where('kind', '=', 'password_reset')
+          .execute()
+      ).length;
     const decisions = async (username: string) =>
-      (await p.audit('password_reset.requested')).filter((r) => r.identifier === username).map((r) => [r.ip, r.outcome, r.detail ? JSON.parse(r.detail).limit ?? null : null]);
+      (await p.audit('password_reset.requested'))
+        .filter((r) => r.identifier === username)
+        .map((r) => [r.ip, r.outcome, r.detail ? (JSON.parse(r.detail).limit ?? null) : null]);
 
-    test('R3 G4: a stranger\'s address that used up its 3 mails leaves the owner\'s own requests able to get a mail', async () => {
+    test("R3 G4: a stranger's address that used up its 3 mails leaves the owner's own requests able to get a mail", async () => {
       const user = await p.createUser({ username: 'g4-owner', email: 'g4-owner@example.jp' });
       const stranger = browser(p);
-      for (let i = 0; i < 4; i++) assert.equal((await requestReset(stranger, 'g4-owner', 'g4-owner@example.jp')).status, 200);
+      for (let i = 0; i < 4; i++)
+        assert.equal((await requestReset(stranger, 'g4-owner', 'g4-owner@example.jp')).status, 200);
       const owner = browser(p);
       assert.equal((await requestReset(owner, 'g4-owner', 'g4-owner@example.jp')).status, 200);
       assert.deepEqual(await decisions('g4-owner'), [
-        [stranger.ip, 'mail_queued', null], [stranger.ip, 'mail_queued', null], [stranger.ip, 'mail_queued', null],
+        [stranger.ip, 'mail_queued', null],
+        [stranger.ip, 'mail_queued', null],
+        [stranger.ip, 'mail_queued', null],
         [stranger.ip, 'rate_limited', 'account_ip'],
         [owner.ip, 'mail_queued', null],
       ]);
-      assert.equal(await mailsOf(user.id), 4, 'the owner\'s request got its mail');
+      assert.equal(await mailsOf(user.id), 4, "the owner's request got its mail");
     });
 
     test('R3 G4: the per-account ceiling (10 an hour) holds against many addresses the account never logged in from; it ends after an hour', async () => {

@@ -21,8 +21,21 @@ const RESET_SUBJECT = '【医療機関等向け総合ポータルサイト】パ
 
 /** Every table of the schema: a request must change the same ones, by the same number of rows, whatever the account. */
 const TABLES: Array<keyof Database> = [
-  'users', 'sessions', 'flows', 'reset_tokens', 'reset_requests', 'outbox', 'mail_events', 'audit_log',
-  'coordinator_institutions', 'email_verifications', 'operators', 'operator_sessions', 'news', 'faq', 'pages',
+  'users',
+  'sessions',
+  'flows',
+  'reset_tokens',
+  'reset_requests',
+  'outbox',
+  'mail_events',
+  'audit_log',
+  'coordinator_institutions',
+  'email_verifications',
+  'operators',
+  'operator_sessions',
+  'news',
+  'faq',
+  'pages',
 ];
 
 let ipSeq = 0;
@@ -36,7 +49,9 @@ function browser(app: TestPortal | FastifyInstance): Client {
 
 /** The sent page with what differs between two flows (flow id, CSRF token) taken out. */
 const normalised = (body: string) =>
-  body.replace(/flow(=|%3D)[A-Za-z0-9]{32}/g, 'flow$1X').replace(/name="_csrf" value="[^"]*"/g, 'name="_csrf" value="X"');
+  body
+    .replace(/flow(=|%3D)[A-Za-z0-9]{32}/g, 'flow$1X')
+    .replace(/name="_csrf" value="[^"]*"/g, 'name="_csrf" value="X"');
 
 /** Walks stage ① (username + CAPTCHA); returns the flow id, the browser on the stage-② page. */
 async function toStageTwo(c: Client, username: string): Promise<string> {
@@ -57,7 +72,10 @@ async function postStageTwo(c: Client, email: string): Promise<Page> {
 async function counts(db: TestPortal['database']['db']): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const t of TABLES) {
-    const r = await db.selectFrom(t).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const r = await db
+      .selectFrom(t)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     out[t] = Number(r.n);
   }
   return out;
@@ -76,7 +94,9 @@ for (const target of targets) {
       // Stopped, so that the state between the answer and the worker's decision can be seen.
       await p.app.mailWorker.stop();
     });
-    after(async () => { await p?.close(); });
+    after(async () => {
+      await p?.close();
+    });
 
     const cases = [
       { name: 'right address', username: 'r2-right', email: 'r2-right@example.jp', outcome: 'mail_queued' },
@@ -106,9 +126,21 @@ for (const target of targets) {
         assert.ok(page.text.includes(ja['reset.sent.heading']), `${k.name}: the sent page`);
         pages.push(page);
 
-        const flow = await p.database.db.selectFrom('flows').select(['state', 'user_id']).where('id', '=', flowId).executeTakeFirstOrThrow();
-        assert.deepEqual(flow, { state: 'sent', user_id: null }, `${k.name}: the flow is 'sent', tied to no account yet`);
-        const rows = await p.database.db.selectFrom('reset_requests').selectAll().where('flow_id', '=', flowId).execute();
+        const flow = await p.database.db
+          .selectFrom('flows')
+          .select(['state', 'user_id'])
+          .where('id', '=', flowId)
+          .executeTakeFirstOrThrow();
+        assert.deepEqual(
+          flow,
+          { state: 'sent', user_id: null },
+          `${k.name}: the flow is 'sent', tied to no account yet`,
+        );
+        const rows = await p.database.db
+          .selectFrom('reset_requests')
+          .selectAll()
+          .where('flow_id', '=', flowId)
+          .execute();
         assert.equal(rows.length, 1, `${k.name}: exactly one request row`);
         const row = rows[0]!;
         assert.equal(row.identifier, k.username);
@@ -122,37 +154,67 @@ for (const target of targets) {
         for (const [col, value] of Object.entries(row)) {
           const v = String(value).toLowerCase();
           assert.ok(!v.includes(k.email), `${k.name}: column ${col} does not hold the typed address`);
-          if (col !== 'identifier') assert.ok(!v.includes(`${local}@`), `${k.name}: column ${col} holds no part of the address`);
+          if (col !== 'identifier')
+            assert.ok(!v.includes(`${local}@`), `${k.name}: column ${col} holds no part of the address`);
         }
       }
       for (const [i, k] of cases.entries()) {
-        assert.equal(answers[i]!.location!.replace(/[A-Za-z0-9]{32}$/, 'X'), answers[0]!.location!.replace(/[A-Za-z0-9]{32}$/, 'X'), `${k.name}: the same kind of URL`);
+        assert.equal(
+          answers[i]!.location!.replace(/[A-Za-z0-9]{32}$/, 'X'),
+          answers[0]!.location!.replace(/[A-Za-z0-9]{32}$/, 'X'),
+          `${k.name}: the same kind of URL`,
+        );
         assert.equal(normalised(pages[i]!.body), normalised(pages[0]!.body), `${k.name}: the same sent page`);
         assert.equal(pages[i]!.text.replace(/[A-Za-z0-9]{32}/g, 'X'), pages[0]!.text.replace(/[A-Za-z0-9]{32}/g, 'X'));
-        assert.deepEqual(changes[i], { reset_requests: 1 }, `${k.name}: one request row and nothing else (no token, no mail, no audit yet)`);
+        assert.deepEqual(
+          changes[i],
+          { reset_requests: 1 },
+          `${k.name}: one request row and nothing else (no token, no mail, no audit yet)`,
+        );
       }
       const hmacs = await p.database.db.selectFrom('reset_requests').select('email_hmac').execute();
       assert.equal(new Set(hmacs.map((h) => h.email_hmac)).size, 3);
-      assert.equal((await p.database.db.selectFrom('reset_tokens').select('id').execute()).length, 0, 'no reset token before the worker runs');
-      assert.equal((await p.database.db.selectFrom('outbox').select('id').execute()).length, 0, 'no mail queued before the worker runs');
+      assert.equal(
+        (await p.database.db.selectFrom('reset_tokens').select('id').execute()).length,
+        0,
+        'no reset token before the worker runs',
+      );
+      assert.equal(
+        (await p.database.db.selectFrom('outbox').select('id').execute()).length,
+        0,
+        'no mail queued before the worker runs',
+      );
       assert.equal(p.sink.mails.length, 0);
     });
 
     test('R2 A1 T2: processResetRequests decides them — mail_queued, email_mismatch, unknown_user in the audit trail; one token and one mail, for the right address only; no request left', async () => {
       assert.equal(flows.size, 3, 'the requests of the previous test are waiting');
       let decided = 0;
-      for (let n = await processResetRequests(p.app.services); n > 0; n = await processResetRequests(p.app.services)) decided += n;
+      for (let n = await processResetRequests(p.app.services); n > 0; n = await processResetRequests(p.app.services))
+        decided += n;
       assert.equal(decided, 3);
-      assert.equal((await p.database.db.selectFrom('reset_requests').select('id').execute()).length, 0, 'reset_requests is empty');
+      assert.equal(
+        (await p.database.db.selectFrom('reset_requests').select('id').execute()).length,
+        0,
+        'reset_requests is empty',
+      );
 
       const requested = await p.audit('password_reset.requested');
       for (const k of cases) {
         const rows = requested.filter((r) => r.identifier === k.username);
-        assert.deepEqual(rows.map((r) => r.outcome), [k.outcome], `${k.name}: audited once, as ${k.outcome}`);
+        assert.deepEqual(
+          rows.map((r) => r.outcome),
+          [k.outcome],
+          `${k.name}: audited once, as ${k.outcome}`,
+        );
         assert.ok(rows[0]!.ip?.startsWith('10.8.'), `${k.name}: the address of the request is in the audit row`);
         assert.ok(!JSON.stringify(rows[0]).includes(k.email), `${k.name}: the typed address is not in the audit trail`);
       }
-      const right = await p.database.db.selectFrom('users').select('id').where('username', '=', 'r2-right').executeTakeFirstOrThrow();
+      const right = await p.database.db
+        .selectFrom('users')
+        .select('id')
+        .where('username', '=', 'r2-right')
+        .executeTakeFirstOrThrow();
       const tokens = await p.database.db.selectFrom('reset_tokens').selectAll().execute();
       assert.equal(tokens.length, 1, 'exactly one reset token');
       assert.equal(tokens[0]!.user_id, right.id);
@@ -173,10 +235,14 @@ for (const target of targets) {
 
   describe(`reset requests with the mail worker running [${target}]`, () => {
     let p: TestPortal;
-    before(async () => { p = await startTestPortal(target); });
-    after(async () => { await p?.close(); });
+    before(async () => {
+      p = await startTestPortal(target);
+    });
+    after(async () => {
+      await p?.close();
+    });
 
-    test('R2: with the worker running (the default), the right address gets the seed\'s mail without anything else being called', async () => {
+    test("R2: with the worker running (the default), the right address gets the seed's mail without anything else being called", async () => {
       await p.createUser({ username: 'r2-live', email: 'r2-live@example.jp' });
       const c = browser(p);
       await toStageTwo(c, 'r2-live');
@@ -188,8 +254,15 @@ for (const target of targets) {
       assert.equal(mail.from, 'from@mail.iryohokenjyohoportalsite.jp');
       const three = await c.open(pathOf(linkOf(mail)));
       assert.equal(three.status, 200, 'the link in the mail opens stage ③');
-      assert.equal((await p.database.db.selectFrom('reset_requests').select('id').execute()).length, 0, 'the request was decided and removed');
-      assert.deepEqual((await p.audit('password_reset.requested')).map((r) => [r.identifier, r.outcome]), [['r2-live', 'mail_queued']]);
+      assert.equal(
+        (await p.database.db.selectFrom('reset_requests').select('id').execute()).length,
+        0,
+        'the request was decided and removed',
+      );
+      assert.deepEqual(
+        (await p.audit('password_reset.requested')).map((r) => [r.identifier, r.outcome]),
+        [['r2-live', 'mail_queued']],
+      );
     });
   });
 }
@@ -198,11 +271,20 @@ for (const target of targets) {
  * Two instances on one PostgreSQL schema, neither worker running (the tests drive processResetRequests): the test
  * portal, and a second app with its own connections to the same database.
  */
-async function twoInstances(env: Record<string, string>): Promise<{ p: TestPortal; second: FastifyInstance; close(): Promise<void> }> {
+async function twoInstances(
+  env: Record<string, string>,
+): Promise<{ p: TestPortal; second: FastifyInstance; close(): Promise<void> }> {
   const p = await startTestPortal('postgres', { env });
   await p.app.mailWorker.stop();
   const db2: OpenedDatabase = openDatabase(p.database.url, { schema: p.database.schema!, poolSize: 3 });
-  const second = await buildApp({ config: p.config, db: db2.db, dialect: db2.dialect, transport: createSmtpTransport(p.sink.url), now: p.clock.now, runMailWorker: false });
+  const second = await buildApp({
+    config: p.config,
+    db: db2.db,
+    dialect: db2.dialect,
+    transport: createSmtpTransport(p.sink.url),
+    now: p.clock.now,
+    runMailWorker: false,
+  });
   await second.ready();
   return {
     p,
@@ -215,7 +297,9 @@ async function twoInstances(env: Record<string, string>): Promise<{ p: TestPorta
   };
 }
 
-describe('reset requests decided by two instances at the same time [postgres]', { skip: targets.includes('postgres') ? false : 'PostgreSQL does not answer' }, () => {
+describe('reset requests decided by two instances at the same time [postgres]', {
+  skip: targets.includes('postgres') ? false : 'PostgreSQL does not answer',
+}, () => {
   let p: TestPortal;
   let second: FastifyInstance;
   let closeBoth: () => Promise<void>;
@@ -235,7 +319,11 @@ describe('reset requests decided by two instances at the same time [postgres]', 
       if (kind !== 'unknown_user') await p.createUser({ username, email: `${username}@example.jp` });
       const c = browser(i % 2 ? second : p);
       await toStageTwo(c, username);
-      assert.equal((await postStageTwo(c, kind === 'email_mismatch' ? `${username}-typo@example.jp` : `${username}@example.jp`)).status, 303);
+      assert.equal(
+        (await postStageTwo(c, kind === 'email_mismatch' ? `${username}-typo@example.jp` : `${username}@example.jp`))
+          .status,
+        303,
+      );
       expected.set(username, kind);
     }
     const waiting = await p.database.db.selectFrom('reset_requests').select('identifier').execute();
@@ -244,18 +332,38 @@ describe('reset requests decided by two instances at the same time [postgres]', 
   }
 
   async function assertDecidedOnce(tag: string, expected: Map<string, string>): Promise<void> {
-    assert.equal((await p.database.db.selectFrom('reset_requests').select('id').execute()).length, 0, 'no request left');
+    assert.equal(
+      (await p.database.db.selectFrom('reset_requests').select('id').execute()).length,
+      0,
+      'no request left',
+    );
     const rows = (await p.audit('password_reset.requested')).filter((r) => r.identifier?.startsWith(`${tag}-`));
     assert.equal(rows.length, 20, `20 audit events, not ${rows.length}`);
     const seen = new Map<string, string[]>();
     for (const r of rows) seen.set(r.identifier!, [...(seen.get(r.identifier!) ?? []), r.outcome]);
-    for (const [username, outcome] of expected) assert.deepEqual(seen.get(username), [outcome], `${username} decided exactly once, as ${outcome}`);
-    const tokens = await p.database.db.selectFrom('reset_tokens').innerJoin('users', 'users.id', 'reset_tokens.user_id')
-      .select('users.username').where('users.username', 'like', `${tag}-%`).execute();
+    for (const [username, outcome] of expected)
+      assert.deepEqual(seen.get(username), [outcome], `${username} decided exactly once, as ${outcome}`);
+    const tokens = await p.database.db
+      .selectFrom('reset_tokens')
+      .innerJoin('users', 'users.id', 'reset_tokens.user_id')
+      .select('users.username')
+      .where('users.username', 'like', `${tag}-%`)
+      .execute();
     assert.equal(tokens.length, 10, 'one token per right-address request');
     assert.equal(new Set(tokens.map((t) => t.username)).size, 10);
-    const mails = await p.database.db.selectFrom('outbox').select('to_addr').where('to_addr', 'like', `${tag}-%`).execute();
-    assert.deepEqual(mails.map((m) => m.to_addr).sort(), [...expected].filter(([, o]) => o === 'mail_queued').map(([u]) => `${u}@example.jp`).sort(), 'one mail per right-address request, none for the others');
+    const mails = await p.database.db
+      .selectFrom('outbox')
+      .select('to_addr')
+      .where('to_addr', 'like', `${tag}-%`)
+      .execute();
+    assert.deepEqual(
+      mails.map((m) => m.to_addr).sort(),
+      [...expected]
+        .filter(([, o]) => o === 'mail_queued')
+        .map(([u]) => `${u}@example.jp`)
+        .sort(),
+      'one mail per right-address request, none for the others',
+    );
   }
 
   test('R2 A1: both instances run processResetRequests at the same time on 20 waiting requests — each request is decided exactly once (20 audit events, no duplicates)', async () => {
@@ -263,7 +371,7 @@ describe('reset requests decided by two instances at the same time [postgres]', 
     const [a, b] = await Promise.all([processResetRequests(p.app.services), processResetRequests(second.services)]);
     // Whatever each took in its first round, draining them both decides all 20 and no more.
     let rest = 0;
-    for (let n = 1; n > 0;) {
+    for (let n = 1; n > 0; ) {
       const [x, y] = await Promise.all([processResetRequests(p.app.services), processResetRequests(second.services)]);
       n = x + y;
       rest += n;
@@ -280,13 +388,20 @@ describe('reset requests decided by two instances at the same time [postgres]', 
       return total;
     };
     // Two loops per instance, all at once (each instance's pool has several connections).
-    const [a1, b1, a2, b2] = await Promise.all([drain(p.app.services), drain(second.services), drain(p.app.services), drain(second.services)]);
+    const [a1, b1, a2, b2] = await Promise.all([
+      drain(p.app.services),
+      drain(second.services),
+      drain(p.app.services),
+      drain(second.services),
+    ]);
     assert.equal(a1! + a2! + b1! + b2!, 20, `decided ${a1! + a2!} on one instance and ${b1! + b2!} on the other`);
     await assertDecidedOnce('pd', expected);
   });
 });
 
-describe('one account asked for by requests on two instances at once [postgres]', { skip: targets.includes('postgres') ? false : 'PostgreSQL does not answer' }, () => {
+describe('one account asked for by requests on two instances at once [postgres]', {
+  skip: targets.includes('postgres') ? false : 'PostgreSQL does not answer',
+}, () => {
   let p: TestPortal;
   let second: FastifyInstance;
   let closeBoth: () => Promise<void>;
@@ -306,11 +421,23 @@ describe('one account asked for by requests on two instances at once [postgres]'
     }
     await Promise.all([processResetRequests(p.app.services, 2), processResetRequests(second.services, 2)]);
     while ((await processResetRequests(p.app.services)) > 0);
-    const outcomes = (await p.audit('password_reset.requested')).filter((r) => r.user_id === user.id).map((r) => r.outcome).sort();
+    const outcomes = (await p.audit('password_reset.requested'))
+      .filter((r) => r.user_id === user.id)
+      .map((r) => r.outcome)
+      .sort();
     assert.deepEqual(outcomes, ['mail_queued', 'mail_queued', 'mail_queued', 'rate_limited']);
-    assert.equal((await p.database.db.selectFrom('outbox').select('id').where('user_id', '=', user.id).execute()).length, 3, 'three mails, not four');
-    const open = await p.database.db.selectFrom('reset_tokens').select('id').where('user_id', '=', user.id)
-      .where('used_at', 'is', null).where('cancelled_at', 'is', null).execute();
+    assert.equal(
+      (await p.database.db.selectFrom('outbox').select('id').where('user_id', '=', user.id).execute()).length,
+      3,
+      'three mails, not four',
+    );
+    const open = await p.database.db
+      .selectFrom('reset_tokens')
+      .select('id')
+      .where('user_id', '=', user.id)
+      .where('used_at', 'is', null)
+      .where('cancelled_at', 'is', null)
+      .execute();
     assert.equal(open.length, 1, 'one link open at a time');
   });
 });

@@ -41,7 +41,11 @@ async function until(what: string, probe: () => boolean, ms = 5000): Promise<voi
 
 /** The JSON log lines of the server whose msg starts with `prefix`. */
 function logLines(out: string, prefix: string): Array<Record<string, unknown>> {
-  return out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => String(l.msg).startsWith(prefix));
+  return out
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((l) => String(l.msg).startsWith(prefix));
 }
 
 async function exitWithin(p: ServerProcess, ms: number): Promise<number | null | 'hung'> {
@@ -57,16 +61,35 @@ async function portal(extra: Record<string, string> = {}, dir = mkdtempSync(join
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   // Mails as files on purpose (S8): these tests are about stopping, not mail.
-  const server = startServer({ NODE_ENV: 'production', MAIL_FILE_OUTBOX: 'allow', PORT: String(port), HOST: '127.0.0.1', BASE_URL: base, DATA_DIR: dir, DATABASE_URL: `sqlite:${join(dir, 'portal.db')}`, SESSION_SECRET: SECRET, LOG_LEVEL: 'info', ...extra });
+  const server = startServer({
+    NODE_ENV: 'production',
+    MAIL_FILE_OUTBOX: 'allow',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    BASE_URL: base,
+    DATA_DIR: dir,
+    DATABASE_URL: `sqlite:${join(dir, 'portal.db')}`,
+    SESSION_SECRET: SECRET,
+    LOG_LEVEL: 'info',
+    ...extra,
+  });
   await ready(base, server);
-  return { dir, port, base, server, cleanup: () => {
-    if (server.child.exitCode === null) server.child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  } };
+  return {
+    dir,
+    port,
+    base,
+    server,
+    cleanup: () => {
+      if (server.child.exitCode === null) server.child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 describe('shutdown within seconds', () => {
-  test('D4: SIGTERM with an idle keep-alive connection, an unused connection and a slow request: the request is answered, the rest closed at once, exit 0 within 3 s, each wait logged', { timeout: 60_000 }, async () => {
+  test('D4: SIGTERM with an idle keep-alive connection, an unused connection and a slow request: the request is answered, the rest closed at once, exit 0 within 3 s, each wait logged', {
+    timeout: 60_000,
+  }, async () => {
     const p = await portal();
     try {
       // A browser: one keep-alive connection that has loaded a page and now idles …
@@ -78,7 +101,9 @@ describe('shutdown within seconds', () => {
       // … and a request whose body is still arriving.
       const slow = await socketTo(p.port);
       const body = 'q=' + 'x'.repeat(40);
-      slow.socket.write(`POST /login HTTP/1.1\r\nHost: 127.0.0.1:${p.port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
+      slow.socket.write(
+        `POST /login HTTP/1.1\r\nHost: 127.0.0.1:${p.port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+      );
       await new Promise((r) => setTimeout(r, 300));
 
       const sent = Date.now();
@@ -86,7 +111,10 @@ describe('shutdown within seconds', () => {
       await idle.closed;
       await unused.closed;
       const idleClosedAfter = Date.now() - sent;
-      assert.ok(idleClosedAfter < 1500, `the idle and the unused connection are closed at once (${idleClosedAfter} ms)`);
+      assert.ok(
+        idleClosedAfter < 1500,
+        `the idle and the unused connection are closed at once (${idleClosedAfter} ms)`,
+      );
       assert.equal(slow.received(), '', 'the request in progress is not cut off');
       await new Promise((r) => setTimeout(r, 700));
       slow.socket.write(body.slice(10));
@@ -103,7 +131,10 @@ describe('shutdown within seconds', () => {
       assert.equal(start.requestsInFlight, 1);
       assert.ok((start.openConnections as number) >= 3, 'the three connections (and the readiness probe) were counted');
       const [http] = logLines(out, 'shutdown: HTTP server closed');
-      assert.ok(http && (http.waitedMs as number) >= 600 && http.requestsAnswered === 1, 'it waited for the request, and says how long');
+      assert.ok(
+        http && (http.waitedMs as number) >= 600 && http.requestsAnswered === 1,
+        'it waited for the request, and says how long',
+      );
       const [worker] = logLines(out, 'shutdown: mail worker stopped');
       assert.ok(worker && typeof worker.waitedMs === 'number' && worker.mailsHandedBack === 0);
       const [db] = logLines(out, 'shutdown: database');
@@ -115,11 +146,15 @@ describe('shutdown within seconds', () => {
     }
   });
 
-  test('D5: a request that never ends cannot hold the stop past SHUTDOWN_TIMEOUT_SECONDS: exit non-zero, saying what it waited for', { timeout: 60_000 }, async () => {
+  test('D5: a request that never ends cannot hold the stop past SHUTDOWN_TIMEOUT_SECONDS: exit non-zero, saying what it waited for', {
+    timeout: 60_000,
+  }, async () => {
     const p = await portal({ SHUTDOWN_TIMEOUT_SECONDS: '1' });
     try {
       const stuck = await socketTo(p.port);
-      stuck.socket.write(`POST /login HTTP/1.1\r\nHost: 127.0.0.1:${p.port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nq=`);
+      stuck.socket.write(
+        `POST /login HTTP/1.1\r\nHost: 127.0.0.1:${p.port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nq=`,
+      );
       await new Promise((r) => setTimeout(r, 300));
       const sent = Date.now();
       p.server.child.kill('SIGTERM');
@@ -137,15 +172,22 @@ describe('shutdown within seconds', () => {
     }
   });
 
-  test('D5: when the deadline comes while an SMTP server holds a mail, the other claimed mails are already back in the queue', { timeout: 60_000 }, async () => {
+  test('D5: when the deadline comes while an SMTP server holds a mail, the other claimed mails are already back in the queue', {
+    timeout: 60_000,
+  }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'iryo-stop-'));
     const url = `sqlite:${join(dir, 'portal.db')}`;
     let started = 0;
     // An SMTP server that takes the first mail's data and never answers it.
-    const smtp = new SMTPServer({ authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'], logger: false, onData(stream) {
-      started++;
-      stream.resume();
-    } });
+    const smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS', 'AUTH'],
+      logger: false,
+      onData(stream) {
+        started++;
+        stream.resume();
+      },
+    });
     await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
     const smtpPort = (smtp.server.address() as { port: number }).port;
     const { db } = openDatabase(url);
@@ -153,8 +195,23 @@ describe('shutdown within seconds', () => {
     try {
       await migrateToLatest(db);
       const box = createSecretBox(SECRET);
-      for (let i = 1; i <= 3; i++) await enqueueMail(db, box, Date.now(), { kind: 'notice', userId: null, to: `stop-${i}@example.jp`, subject: `お知らせ ${i}`, text: `本文 ${i}` });
-      p = await portal({ DATABASE_URL: url, SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, SHUTDOWN_TIMEOUT_SECONDS: '1', MAIL_CLAIM_MS: '600000' }, dir);
+      for (let i = 1; i <= 3; i++)
+        await enqueueMail(db, box, Date.now(), {
+          kind: 'notice',
+          userId: null,
+          to: `stop-${i}@example.jp`,
+          subject: `お知らせ ${i}`,
+          text: `本文 ${i}`,
+        });
+      p = await portal(
+        {
+          DATABASE_URL: url,
+          SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+          SHUTDOWN_TIMEOUT_SECONDS: '1',
+          MAIL_CLAIM_MS: '600000',
+        },
+        dir,
+      );
       await until('the first mail to reach the SMTP server', () => started >= 1, 15_000);
       p.server.child.kill('SIGTERM');
       const code = await exitWithin(p.server, 4000);
@@ -162,12 +219,20 @@ describe('shutdown within seconds', () => {
       assert.notEqual(code, 0);
       const [late] = logLines(p.server.output(), 'shutdown deadline reached');
       assert.equal(late?.waitingFor, 'mail worker (the mail being sent)', p.server.output());
-      const rows = await db.selectFrom('outbox').select(['to_addr', 'status', 'claimed_until']).orderBy('to_addr').execute();
-      assert.deepEqual(rows.map((r) => [r.to_addr, r.status, r.claimed_until === null]), [
-        ['stop-1@example.jp', 'sending', false],
-        ['stop-2@example.jp', 'queued', true],
-        ['stop-3@example.jp', 'queued', true],
-      ], 'only the mail being sent keeps its claim (it expires after MAIL_CLAIM_MS); the others wait for the next start');
+      const rows = await db
+        .selectFrom('outbox')
+        .select(['to_addr', 'status', 'claimed_until'])
+        .orderBy('to_addr')
+        .execute();
+      assert.deepEqual(
+        rows.map((r) => [r.to_addr, r.status, r.claimed_until === null]),
+        [
+          ['stop-1@example.jp', 'sending', false],
+          ['stop-2@example.jp', 'queued', true],
+          ['stop-3@example.jp', 'queued', true],
+        ],
+        'only the mail being sent keeps its claim (it expires after MAIL_CLAIM_MS); the others wait for the next start',
+      );
     } finally {
       p?.cleanup();
       await db.destroy();
@@ -180,7 +245,10 @@ describe('shutdown within seconds', () => {
     assert.equal(loadConfig({}, { persistSecret: false }).shutdownTimeoutSeconds, 10);
     assert.equal(loadConfig({ SHUTDOWN_TIMEOUT_SECONDS: '25' }, { persistSecret: false }).shutdownTimeoutSeconds, 25);
     for (const bad of ['0', '601', '5s', '-1']) {
-      assert.throws(() => loadConfig({ SHUTDOWN_TIMEOUT_SECONDS: bad }, { persistSecret: false }), (e: unknown) => e instanceof ConfigError && /SHUTDOWN_TIMEOUT_SECONDS/.test(e.message));
+      assert.throws(
+        () => loadConfig({ SHUTDOWN_TIMEOUT_SECONDS: bad }, { persistSecret: false }),
+        (e: unknown) => e instanceof ConfigError && /SHUTDOWN_TIMEOUT_SECONDS/.test(e.message),
+      );
     }
   });
 });

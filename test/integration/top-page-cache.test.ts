@@ -21,7 +21,8 @@ const JST = 9 * 3600_000;
 /** The console's date-time field (JST, minutes): YYYY-MM-DDTHH:MM. */
 const local = (at: number) => new Date(at + JST).toISOString().slice(0, 16);
 /** The titles of the お知らせ listed on a page, in order. */
-const newsTitles = (page: Page) => [...page.body.matchAll(/<a href="\/csm\/news\/[^"]+">([^<]*)<\/a>/g)].map((m) => m[1]!);
+const newsTitles = (page: Page) =>
+  [...page.body.matchAll(/<a href="\/csm\/news\/[^"]+">([^<]*)<\/a>/g)].map((m) => m[1]!);
 const setCookieOf = (page: Page) => page.headers['set-cookie'];
 
 let ipSeq = 0;
@@ -34,18 +35,34 @@ function visitor(p: TestPortal | FastifyInstance): Client {
 }
 
 /** Publishes (or saves) an お知らせ through the console of whichever instance `ed` talks to. */
-async function postNews(p: TestPortal, ed: Client, id: string, f: Partial<Record<string, string>> & { title_ja: string }): Promise<Page> {
+async function postNews(
+  p: TestPortal,
+  ed: Client,
+  id: string,
+  f: Partial<Record<string, string>> & { title_ja: string },
+): Promise<Page> {
   await ed.get(`/admin/news/${id}`);
   const r = await ed.post(`/admin/news/${id}`, {
-    title_en: `${f.title_ja} (en)`, body_ja: '本文です。', body_en: 'Body.', category: 'general', importance: 'normal',
-    publish_at: local(p.clock.now() - 60_000), end_at: '', action: 'publish', ...f,
+    title_en: `${f.title_ja} (en)`,
+    body_ja: '本文です。',
+    body_en: 'Body.',
+    category: 'general',
+    importance: 'normal',
+    publish_at: local(p.clock.now() - 60_000),
+    end_at: '',
+    action: 'publish',
+    ...f,
   } as Record<string, string>);
   assert.equal(r.status, 303, `the console saved the お知らせ: ${r.text.slice(0, 300)}`);
   return r;
 }
 
 async function newsRow(p: TestPortal, title: string) {
-  return p.database.db.selectFrom('news').select(['id', 'publish_at', 'end_at']).where('title_ja', '=', title).executeTakeFirstOrThrow();
+  return p.database.db
+    .selectFrom('news')
+    .select(['id', 'publish_at', 'end_at'])
+    .where('title_ja', '=', title)
+    .executeTakeFirstOrThrow();
 }
 
 const targets = await dbTargets();
@@ -57,7 +74,9 @@ for (const target of targets) {
       p = await startTestPortal(target);
       editor = await createOperator(p, 'editor', 'ed-cache', '編集キャッシュ');
     });
-    after(async () => { await p?.close(); });
+    after(async () => {
+      await p?.close();
+    });
 
     test('issue4-5 L3: two anonymous GET /csm give the same page and set no cookie; the English page is kept apart and is English', async () => {
       const first = await visitor(p).get('/csm');
@@ -83,7 +102,10 @@ for (const target of targets) {
         assert.equal(page.status, 200);
         assert.equal(setCookieOf(page), undefined);
         assert.match(page.body, /<html lang="en"/);
-        assert.ok(page.text.includes(en['top.latestNews']) && page.text.includes(en['top.login']), 'the page is in English');
+        assert.ok(
+          page.text.includes(en['top.latestNews']) && page.text.includes(en['top.login']),
+          'the page is in English',
+        );
         assert.ok(!page.text.includes(ja['top.login']), 'no Japanese page served to an English visitor');
       }
       assert.equal(english2.body, english.body);
@@ -94,7 +116,7 @@ for (const target of targets) {
       assert.match(japaneseAgain.body, /<html lang="ja"/);
     });
 
-    test('issue4-5 L3: a logged-in user\'s /csm shows their name and ログアウト with cache-control no-store; the next anonymous visitor does not see the name', async () => {
+    test("issue4-5 L3: a logged-in user's /csm shows their name and ログアウト with cache-control no-store; the next anonymous visitor does not see the name", async () => {
       await p.createUser({ username: 'cache-user', displayName: 'キャッシュ確認医院' });
       const anonBefore = await visitor(p).get('/csm'); // the shared page is in the cache now
       const user = visitor(p);
@@ -157,7 +179,10 @@ for (const target of targets) {
       p.clock.advance(3_000);
       assert.ok(p.clock.now() > at);
       const afterPublish = await visitor(p).get('/csm');
-      assert.ok(newsTitles(afterPublish).includes('予約公開キャッシュ'), `listed once its publish time has passed: ${newsTitles(afterPublish).join(' / ')}`);
+      assert.ok(
+        newsTitles(afterPublish).includes('予約公開キャッシュ'),
+        `listed once its publish time has passed: ${newsTitles(afterPublish).join(' / ')}`,
+      );
     });
 
     test('issue4-5: an end time — on /csm until the clock passes it, then gone at once although /csm was cached just before', async () => {
@@ -174,7 +199,10 @@ for (const target of targets) {
       p.clock.advance(3_000);
       assert.ok(p.clock.now() > at);
       const afterEnd = await visitor(p).get('/csm');
-      assert.ok(!newsTitles(afterEnd).includes('期間限定キャッシュ'), `gone once its end time has passed: ${newsTitles(afterEnd).join(' / ')}`);
+      assert.ok(
+        !newsTitles(afterEnd).includes('期間限定キャッシュ'),
+        `gone once its end time has passed: ${newsTitles(afterEnd).join(' / ')}`,
+      );
     });
 
     describe('an edit through a second instance on the same database', () => {
@@ -183,8 +211,12 @@ for (const target of targets) {
       before(async () => {
         db2 = openDatabase(p.database.url, p.database.schema ? { schema: p.database.schema, poolSize: 3 } : {});
         second = await buildApp({
-          config: p.config, db: db2.db, dialect: db2.dialect, transport: createSmtpTransport(p.sink.url),
-          now: p.clock.now, runMailWorker: false,
+          config: p.config,
+          db: db2.db,
+          dialect: db2.dialect,
+          transport: createSmtpTransport(p.sink.url),
+          now: p.clock.now,
+          runMailWorker: false,
         });
         await second.ready();
       });
@@ -193,7 +225,7 @@ for (const target of targets) {
         await db2?.db.destroy();
       });
 
-      test('issue4-5: published through the other instance\'s console, it is not required at once but shows within PAGE_CACHE_SECONDS (5 s)', async () => {
+      test("issue4-5: published through the other instance's console, it is not required at once but shows within PAGE_CACHE_SECONDS (5 s)", async () => {
         const cached = await visitor(p).get('/csm');
         assert.ok(!newsTitles(cached).includes('別インスタンスのお知らせ'));
         const ed2 = new Client(second);
@@ -208,7 +240,10 @@ for (const target of targets) {
         // … until PAGE_CACHE_SECONDS have passed.
         p.clock.advance(5_000);
         const fresh = await visitor(p).get('/csm');
-        assert.ok(newsTitles(fresh).includes('別インスタンスのお知らせ'), `shown after 5 s: ${newsTitles(fresh).join(' / ')}`);
+        assert.ok(
+          newsTitles(fresh).includes('別インスタンスのお知らせ'),
+          `shown after 5 s: ${newsTitles(fresh).join(' / ')}`,
+        );
       });
 
       test('issue4-5: a row changed straight in the database (as another instance would) shows once PAGE_CACHE_SECONDS have passed', async () => {
@@ -216,20 +251,31 @@ for (const target of targets) {
         await postNews(p, ed, 'new', { title_ja: '直接変更前の題名' });
         const cached = await visitor(p).get('/csm');
         assert.ok(newsTitles(cached).includes('直接変更前の題名'));
-        await p.database.db.updateTable('news').set({ title_ja: '直接変更後の題名' }).where('title_ja', '=', '直接変更前の題名').execute();
+        await p.database.db
+          .updateTable('news')
+          .set({ title_ja: '直接変更後の題名' })
+          .where('title_ja', '=', '直接変更前の題名')
+          .execute();
         const stale = await visitor(p).get('/csm');
         assert.equal(stale.body, cached.body, 'right after the change the cached page is still served');
         p.clock.advance(5_000);
         const fresh = newsTitles(await visitor(p).get('/csm'));
-        assert.ok(fresh.includes('直接変更後の題名') && !fresh.includes('直接変更前の題名'), `the new title after 5 s: ${fresh.join(' / ')}`);
+        assert.ok(
+          fresh.includes('直接変更後の題名') && !fresh.includes('直接変更前の題名'),
+          `the new title after 5 s: ${fresh.join(' / ')}`,
+        );
       });
     });
   });
 
   describe(`top page without cache: PAGE_CACHE_SECONDS=0 [${target}]`, () => {
     let p: TestPortal;
-    before(async () => { p = await startTestPortal(target, { env: { PAGE_CACHE_SECONDS: '0' } }); });
-    after(async () => { await p?.close(); });
+    before(async () => {
+      p = await startTestPortal(target, { env: { PAGE_CACHE_SECONDS: '0' } });
+    });
+    after(async () => {
+      await p?.close();
+    });
 
     test('issue4-5: with PAGE_CACHE_SECONDS=0 a change made straight in the database shows at once', async () => {
       const editor = await createOperator(p, 'editor', 'ed-nocache', '編集ゼロ');
@@ -238,16 +284,40 @@ for (const target of targets) {
       const first = await visitor(p).get('/csm');
       assert.ok(newsTitles(first).includes('キャッシュなし変更前'));
       assert.equal(setCookieOf(first), undefined);
-      await p.database.db.updateTable('news').set({ title_ja: 'キャッシュなし変更後' }).where('title_ja', '=', 'キャッシュなし変更前').execute();
+      await p.database.db
+        .updateTable('news')
+        .set({ title_ja: 'キャッシュなし変更後' })
+        .where('title_ja', '=', 'キャッシュなし変更前')
+        .execute();
       const titles = newsTitles(await visitor(p).get('/csm'));
-      assert.ok(titles.includes('キャッシュなし変更後') && !titles.includes('キャッシュなし変更前'), `at once: ${titles.join(' / ')}`);
+      assert.ok(
+        titles.includes('キャッシュなし変更後') && !titles.includes('キャッシュなし変更前'),
+        `at once: ${titles.join(' / ')}`,
+      );
       const now = p.clock.now();
-      await p.database.db.insertInto('news').values({
-        id: 'direct-insert-1', title_ja: '直接追加のお知らせ', title_en: 'Inserted directly', body_ja: '本文', body_en: 'Body',
-        category: 'general', importance: 'normal', status: 'published', publish_at: now - 1_000, end_at: null,
-        search_text: '直接追加のお知らせ', created_at: now, updated_at: now, updated_by: 'another-instance',
-      }).execute();
-      assert.ok(newsTitles(await visitor(p).get('/csm')).includes('直接追加のお知らせ'), 'an inserted row shows at once');
+      await p.database.db
+        .insertInto('news')
+        .values({
+          id: 'direct-insert-1',
+          title_ja: '直接追加のお知らせ',
+          title_en: 'Inserted directly',
+          body_ja: '本文',
+          body_en: 'Body',
+          category: 'general',
+          importance: 'normal',
+          status: 'published',
+          publish_at: now - 1_000,
+          end_at: null,
+          search_text: '直接追加のお知らせ',
+          created_at: now,
+          updated_at: now,
+          updated_by: 'another-instance',
+        })
+        .execute();
+      assert.ok(
+        newsTitles(await visitor(p).get('/csm')).includes('直接追加のお知らせ'),
+        'an inserted row shows at once',
+      );
     });
   });
 }

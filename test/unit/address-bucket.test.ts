@@ -12,7 +12,13 @@ test('L2 R3: IPv4 and IPv4-mapped IPv6 (dotted or hex) are the address itself', 
 
 test('L2 R3: every address of one IPv6 /64 is one unit, however it is written; another /64 is another', () => {
   const unit = '2001:db8:1:2::/64';
-  for (const ip of ['2001:db8:1:2::10', '2001:db8:1:2::11', '2001:0DB8:0001:0002:ffff:ffff:ffff:ffff', '2001:db8:1:2:abcd::1', '2001:db8:1:2::1%eth0']) {
+  for (const ip of [
+    '2001:db8:1:2::10',
+    '2001:db8:1:2::11',
+    '2001:0DB8:0001:0002:ffff:ffff:ffff:ffff',
+    '2001:db8:1:2:abcd::1',
+    '2001:db8:1:2::1%eth0',
+  ]) {
     assert.equal(addressBucket(ip), unit, ip);
   }
   assert.equal(addressBucket('2001:db8:1:3::10'), '2001:db8:1:3::/64');

@@ -5,7 +5,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendAudit, auditHead, chainAllAudit, chainAudit, createAuditChainer, GENESIS } from '../../src/security/audit.repository.ts';
+import {
+  appendAudit,
+  auditHead,
+  chainAllAudit,
+  chainAudit,
+  createAuditChainer,
+  GENESIS,
+} from '../../src/security/audit.repository.ts';
 import { verifyAudit } from '../../src/security/audit-verify.repository.ts';
 import { auditKeyFrom, type SignedHead } from '../../src/security/audit-key.ts';
 import { dbTargets, freshDatabase, type TestDatabase } from '../helpers/db-targets.ts';
@@ -24,8 +31,12 @@ async function fill(n: number): Promise<void> {
   const t0 = Date.now() - n * 1000;
   for (let i = 0; i < n; i++) {
     await appendAudit(database.db, t0 + i * 1000, {
-      event: 'password_reset.requested', outcome: i % 2 ? 'mail_queued' : 'unknown_user',
-      identifier: `user${i}`, ip: '203.0.113.7', userAgent: 'UA', detail: { n: i },
+      event: 'password_reset.requested',
+      outcome: i % 2 ? 'mail_queued' : 'unknown_user',
+      identifier: `user${i}`,
+      ip: '203.0.113.7',
+      userAgent: 'UA',
+      detail: { n: i },
     });
   }
 }
@@ -35,16 +46,32 @@ const rows = () => database.db.selectFrom('audit_log').selectAll().orderBy('seq'
 
 test('A2: entries wait unchained until the chainer runs, then are chained from the genesis hash in insertion order', async () => {
   await fill(6);
-  assert.deepEqual((await rows()).map((r) => [r.seq, r.chain, r.hash]), [1, 2, 3, 4, 5, 6].map((n) => [n, null, null]), 'an append is one INSERT, chained later');
+  assert.deepEqual(
+    (await rows()).map((r) => [r.seq, r.chain, r.hash]),
+    [1, 2, 3, 4, 5, 6].map((n) => [n, null, null]),
+    'an append is one INSERT, chained later',
+  );
   assert.equal(await chainAudit(database.db, database.dialect, KEY, { limit: 4 }), 4);
   assert.equal(await chainAudit(database.db, database.dialect, KEY), 2, 'the next round chains the rest');
   assert.equal(await chainAudit(database.db, database.dialect, KEY), 0);
   const all = await rows();
-  assert.deepEqual(all.map((r) => r.seq), [1, 2, 3, 4, 5, 6]);
-  assert.deepEqual(all.map((r) => r.chain), [1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(
+    all.map((r) => r.seq),
+    [1, 2, 3, 4, 5, 6],
+  );
+  assert.deepEqual(
+    all.map((r) => r.chain),
+    [1, 2, 3, 4, 5, 6],
+  );
   assert.equal(all[0]!.prev_hash, GENESIS);
   for (let i = 1; i < all.length; i++) assert.equal(all[i]!.prev_hash, all[i - 1]!.hash);
-  assert.deepEqual(await verifyAudit(database.db, KEY), { count: 6, keyedFrom: 1, last: 6, problems: [], unchained: NONE_UNCHAINED });
+  assert.deepEqual(await verifyAudit(database.db, KEY), {
+    count: 6,
+    keyedFrom: 1,
+    last: 6,
+    problems: [],
+    unchained: NONE_UNCHAINED,
+  });
 });
 
 test('A2: an altered entry is named', async () => {
@@ -57,11 +84,19 @@ test('A2: an altered entry is named', async () => {
 
 test('A2: an entry rewritten with a recomputed hash breaks the link to the next one', async () => {
   const before = (await rows())[1]!;
-  await database.db.updateTable('audit_log').set({ hash: 'f'.repeat(64), detail: '{"n":99}' }).where('seq', '=', 2).execute();
+  await database.db
+    .updateTable('audit_log')
+    .set({ hash: 'f'.repeat(64), detail: '{"n":99}' })
+    .where('seq', '=', 2)
+    .execute();
   const problems = (await verifyAudit(database.db, KEY)).problems;
   assert.ok(problems.some((p) => p.seq === 2 && p.problem === 'altered'));
   assert.ok(problems.some((p) => p.seq === 3 && p.problem === 'broken-link'));
-  await database.db.updateTable('audit_log').set({ hash: before.hash, detail: before.detail }).where('seq', '=', 2).execute();
+  await database.db
+    .updateTable('audit_log')
+    .set({ hash: before.hash, detail: before.detail })
+    .where('seq', '=', 2)
+    .execute();
   assert.deepEqual((await verifyAudit(database.db, KEY)).problems, []);
 });
 
@@ -77,13 +112,24 @@ test('A2: new entries keep chaining after the last one', async () => {
   await chainAllAudit(database.db, database.dialect, KEY);
   const last = (await rows()).at(-1)!;
   assert.equal(last.seq, 7);
-  assert.deepEqual((await verifyAudit(database.db, KEY)).problems, [{ seq: 5, problem: 'removed-before' }], 'the gap is still reported, nothing new');
+  assert.deepEqual(
+    (await verifyAudit(database.db, KEY)).problems,
+    [{ seq: 5, problem: 'removed-before' }],
+    'the gap is still reported, nothing new',
+  );
 });
 
 test('A2: the running chainer chains new entries within a moment and reports the new head (logged by the server as the anchor)', async () => {
   const heads: SignedHead[] = [];
   const errors: unknown[] = [];
-  const chainer = createAuditChainer(database.db, database.dialect, KEY, 20, (err) => errors.push(err), (h) => heads.push(h));
+  const chainer = createAuditChainer(
+    database.db,
+    database.dialect,
+    KEY,
+    20,
+    (err) => errors.push(err),
+    (h) => heads.push(h),
+  );
   chainer.start();
   try {
     await appendAudit(database.db, Date.now(), { event: 'test.head', outcome: 'ok' });
@@ -96,14 +142,21 @@ test('A2: the running chainer chains new entries within a moment and reports the
   const { at: _at, keyedFrom, ...head } = heads.at(-1)!;
   assert.deepEqual(head, await auditHead(database.db));
   assert.equal(keyedFrom, 1, 'the signed head says where the keyed entries begin');
-  const last = await database.db.selectFrom('audit_log').select(['event', 'chain']).orderBy('seq', 'desc').limit(1).executeTakeFirstOrThrow();
+  const last = await database.db
+    .selectFrom('audit_log')
+    .select(['event', 'chain'])
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirstOrThrow();
   assert.equal(last.event, 'test.head');
   assert.equal(Number(last.chain), heads.at(-1)!.chain, 'the new entry is the head');
 });
 
 const pg = (await dbTargets()).includes('postgres');
 
-describe('A2 on PostgreSQL: 400 entries from 20 writers while 3 chainers run make one chain', { skip: !pg && 'PostgreSQL does not answer' }, () => {
+describe('A2 on PostgreSQL: 400 entries from 20 writers while 3 chainers run make one chain', {
+  skip: !pg && 'PostgreSQL does not answer',
+}, () => {
   let p: TestDatabase;
   before(async () => {
     p = await freshDatabase('postgres');
@@ -130,8 +183,13 @@ describe('A2 on PostgreSQL: 400 entries from 20 writers while 3 chainers run mak
     await chainAllAudit(p.db, p.dialect, KEY);
     const r = await verifyAudit(p.db, KEY);
     assert.deepEqual(r, { count: 400, keyedFrom: 1, last: 400, problems: [], unchained: NONE_UNCHAINED });
-    const chains = (await p.db.selectFrom('audit_log').select('chain').orderBy('chain').execute()).map((x) => Number(x.chain));
-    assert.deepEqual(chains, Array.from({ length: 400 }, (_, i) => i + 1));
+    const chains = (await p.db.selectFrom('audit_log').select('chain').orderBy('chain').execute()).map((x) =>
+      Number(x.chain),
+    );
+    assert.deepEqual(
+      chains,
+      Array.from({ length: 400 }, (_, i) => i + 1),
+    );
   });
 });
 
@@ -150,20 +208,71 @@ for (const target of await dbTargets()) {
       const { createHash } = await import('node:crypto');
       let prev = GENESIS;
       for (let seq = 1; seq <= 3; seq++) {
-        const row = { seq, id: `old-${seq}`, at: 1_700_000_000_000 + seq, event: 'user.created', outcome: 'ok', user_id: null, identifier: `u${seq}`, actor: 'cli:test', ip: null, user_agent: null, detail: null };
-        const hash = createHash('sha256').update(prev + '\n' + JSON.stringify([row.seq, row.id, row.at, row.event, row.outcome, row.user_id, row.identifier, row.actor, row.ip, row.user_agent, row.detail]), 'utf8').digest('hex');
-        await (old.db as unknown as import('kysely').Kysely<any>).insertInto('audit_log').values({ ...row, prev_hash: prev, hash }).execute();
+        const row = {
+          seq,
+          id: `old-${seq}`,
+          at: 1_700_000_000_000 + seq,
+          event: 'user.created',
+          outcome: 'ok',
+          user_id: null,
+          identifier: `u${seq}`,
+          actor: 'cli:test',
+          ip: null,
+          user_agent: null,
+          detail: null,
+        };
+        const hash = createHash('sha256')
+          .update(
+            prev +
+              '\n' +
+              JSON.stringify([
+                row.seq,
+                row.id,
+                row.at,
+                row.event,
+                row.outcome,
+                row.user_id,
+                row.identifier,
+                row.actor,
+                row.ip,
+                row.user_agent,
+                row.detail,
+              ]),
+            'utf8',
+          )
+          .digest('hex');
+        await (old.db as unknown as import('kysely').Kysely<any>)
+          .insertInto('audit_log')
+          .values({ ...row, prev_hash: prev, hash })
+          .execute();
         prev = hash;
       }
       const { migrateToLatest } = await import('../../src/db/database.ts');
       await migrateToLatest(old.db);
-      assert.deepEqual(await verifyAudit(old.db, KEY), { count: 3, keyedFrom: 0, last: 3, problems: [], unchained: NONE_UNCHAINED }, 'the old chain (plain SHA-256) verifies after the migration');
+      assert.deepEqual(
+        await verifyAudit(old.db, KEY),
+        { count: 3, keyedFrom: 0, last: 3, problems: [], unchained: NONE_UNCHAINED },
+        'the old chain (plain SHA-256) verifies after the migration',
+      );
       await appendAudit(old.db, Date.now(), { event: 'user.created', outcome: 'ok', identifier: 'u4' });
       await chainAllAudit(old.db, old.dialect, KEY);
       const r = await verifyAudit(old.db, KEY);
-      assert.deepEqual(r, { count: 4, keyedFrom: 4, last: 4, problems: [], unchained: NONE_UNCHAINED }, 'a new entry continues it, keyed (H10)');
+      assert.deepEqual(
+        r,
+        { count: 4, keyedFrom: 4, last: 4, problems: [], unchained: NONE_UNCHAINED },
+        'a new entry continues it, keyed (H10)',
+      );
       const all = await old.db.selectFrom('audit_log').select(['seq', 'chain']).orderBy('seq').execute();
-      assert.deepEqual(all.map((x) => [Number(x.seq), Number(x.chain)]), [[1, 1], [2, 2], [3, 3], [4, 4]], 'the database numbers the new entry after the old ones');
+      assert.deepEqual(
+        all.map((x) => [Number(x.seq), Number(x.chain)]),
+        [
+          [1, 1],
+          [2, 2],
+          [3, 3],
+          [4, 4],
+        ],
+        'the database numbers the new entry after the old ones',
+      );
       await old.db.updateTable('audit_log').set({ identifier: 'forged' }).where('seq', '=', 2).execute();
       assert.deepEqual((await verifyAudit(old.db, KEY)).problems, [{ seq: 2, problem: 'altered' }]);
     });

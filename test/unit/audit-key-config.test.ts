@@ -9,8 +9,10 @@ import { ConfigError, loadConfig } from '../../src/config.ts';
 const SECRET = 'session-secret-session-secret-session-0123';
 
 test('H10: AUDIT_KEY shorter than 32 characters stops the start with a line naming it', () => {
-  assert.throws(() => loadConfig({ AUDIT_KEY: 'short', SESSION_SECRET: SECRET }, { persistSecret: false }), (err: unknown) =>
-    err instanceof ConfigError && err.message === 'AUDIT_KEY must be at least 32 characters');
+  assert.throws(
+    () => loadConfig({ AUDIT_KEY: 'short', SESSION_SECRET: SECRET }, { persistSecret: false }),
+    (err: unknown) => err instanceof ConfigError && err.message === 'AUDIT_KEY must be at least 32 characters',
+  );
 });
 
 test('H10: AUDIT_KEY is used as given, whatever SESSION_SECRET is', () => {
@@ -31,7 +33,11 @@ test('H10: unset, the first start makes DATA_DIR/audit-key (mode 0600), the next
     assert.ok(first.auditKey.length >= 32);
     assert.notEqual(first.auditKey, first.sessionSecret);
     assert.equal(loadConfig({ DATA_DIR: dir }).auditKey, first.auditKey, 'read again, not made anew');
-    assert.equal(loadConfig({ DATA_DIR: dir, SESSION_SECRET: SECRET }).auditKey, first.auditKey, 'independent of SESSION_SECRET');
+    assert.equal(
+      loadConfig({ DATA_DIR: dir, SESSION_SECRET: SECRET }).auditKey,
+      first.auditKey,
+      'independent of SESSION_SECRET',
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

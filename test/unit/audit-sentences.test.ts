@@ -24,11 +24,25 @@ function sources(dir: string): string[] {
 
 // Outcomes the code computes rather than writes as a literal. Record<Union, true> makes tsc fail when a union grows.
 const linkStates: Record<LinkState, true> = { valid: true, expired: true, used: true, cancelled: true, invalid: true };
-const captcha: Record<CaptchaFailure, true> = { wrong: true, expired: true, pow_invalid: true, pow_expired: true, pow_replayed: true, pow_limited: true };
-const resets: Record<ResetOutcome, true> = { mail_queued: true, unknown_user: true, provisional_address: true, email_mismatch: true, account_locked: true, rate_limited: true };
+const captcha: Record<CaptchaFailure, true> = {
+  wrong: true,
+  expired: true,
+  pow_invalid: true,
+  pow_expired: true,
+  pow_replayed: true,
+  pow_limited: true,
+};
+const resets: Record<ResetOutcome, true> = {
+  mail_queued: true,
+  unknown_user: true,
+  provisional_address: true,
+  email_mismatch: true,
+  account_locked: true,
+  rate_limited: true,
+};
 const registrations: Record<RegistrationOutcome, true> = { mail_queued: true, duplicate: true, rate_limited: true };
 const COMPUTED: Record<string, string[]> = {
-  'login': ['ok', 'bad_password', 'unknown_user', 'locked', 'throttled'],
+  login: ['ok', 'bad_password', 'unknown_user', 'locked', 'throttled'],
   'admin.login': ['ok', 'bad_password', 'unknown_operator', 'locked'],
   'password_reset.captcha': Object.keys(captcha),
   'password_reset.requested': Object.keys(resets),
@@ -62,7 +76,8 @@ function writtenPairs(): Array<[string, string | null]> {
       }
     }
     // The users CLI's helper: audit('user.created', id, {...}) always writes outcome 'ok'.
-    if (file.endsWith('users.command.ts')) for (const m of code.matchAll(/\baudit\('([a-z_.]+)'/g)) pairs.push([m[1]!, 'ok']);
+    if (file.endsWith('users.command.ts'))
+      for (const m of code.matchAll(/\baudit\('([a-z_.]+)'/g)) pairs.push([m[1]!, 'ok']);
   }
   return pairs;
 }
@@ -88,7 +103,19 @@ test('Q1 A1: every (event, outcome) the code writes has a sentence in ja and en'
 
 test('Q1 A1: the collector sees the events this issue names', () => {
   const events = new Set(writtenPairs().map(([e]) => e));
-  for (const e of ['login', 'account.locked', 'password_reset.captcha', 'password_reset.identified', 'password_reset.requested', 'password_reset.link_opened', 'password_reset.completed', 'support.unlocked', 'user.locked', 'registration_case.opened', 'mail.retry']) {
+  for (const e of [
+    'login',
+    'account.locked',
+    'password_reset.captcha',
+    'password_reset.identified',
+    'password_reset.requested',
+    'password_reset.link_opened',
+    'password_reset.completed',
+    'support.unlocked',
+    'user.locked',
+    'registration_case.opened',
+    'mail.retry',
+  ]) {
     assert.ok(events.has(e), e);
   }
 });
@@ -96,22 +123,63 @@ test('Q1 A1: the collector sees the events this issue names', () => {
 test('Q1: sentences name the reason, the limit, the lock and its end in JST; codes and JSON stay out', () => {
   const t = translator('ja');
   const at = Date.parse('2026-12-01T10:05:00Z');
-  assert.equal(auditSentence(t, { event: 'password_reset.requested', outcome: 'email_mismatch', detail: null }), '入力されたメールアドレスが登録と一致しないため、メールは送っていません。');
-  assert.equal(auditSentence(t, { event: 'password_reset.requested', outcome: 'rate_limited', detail: '{"limit":"account_ip"}' }), ja['audit.password_reset.requested.rate_limited.account_ip']);
-  assert.equal(auditSentence(t, { event: 'password_reset.captcha', outcome: 'wrong', detail: null }), '画像認証の答えが違いました。');
-  assert.equal(auditSentence(t, { event: 'account.locked', outcome: 'temporary', detail: JSON.stringify({ until: new Date(at).toISOString(), failures: 5 }) }),
-    'ログインの失敗が続いたため、2026-12-01 19:05 (JST) までアカウントをロックしました。');
-  assert.equal(auditSentence(t, { event: 'account.locked', outcome: 'source', detail: JSON.stringify({ source: 'ip', ip: '203.0.113.9', until: new Date(at).toISOString() }) }),
-    '接続元 203.0.113.9 からのログインの失敗が続いたため、2026-12-01 19:05 (JST) までこの接続元をロックしました。');
-  assert.equal(auditSentence(t, { event: 'support.unlocked', outcome: 'ok', detail: '{"reason":"電話で本人確認済み","wasStatus":"locked"}' }), 'ロックを解除しました。 理由：電話で本人確認済み');
-  assert.equal(auditSentence(translator('en'), { event: 'login', outcome: 'locked', detail: '{"held":"operator"}' }), en['audit.login.locked.operator']);
-  assert.equal(auditSentence(t, { event: 'mail.retry', outcome: 'retry', detail: '{"kind":"password_reset","error":"ECONNREFUSED"}' }), '「パスワード変更用URL」のメールを送れなかったため、再送を予定しました（ECONNREFUSED）。');
+  assert.equal(
+    auditSentence(t, { event: 'password_reset.requested', outcome: 'email_mismatch', detail: null }),
+    '入力されたメールアドレスが登録と一致しないため、メールは送っていません。',
+  );
+  assert.equal(
+    auditSentence(t, { event: 'password_reset.requested', outcome: 'rate_limited', detail: '{"limit":"account_ip"}' }),
+    ja['audit.password_reset.requested.rate_limited.account_ip'],
+  );
+  assert.equal(
+    auditSentence(t, { event: 'password_reset.captcha', outcome: 'wrong', detail: null }),
+    '画像認証の答えが違いました。',
+  );
+  assert.equal(
+    auditSentence(t, {
+      event: 'account.locked',
+      outcome: 'temporary',
+      detail: JSON.stringify({ until: new Date(at).toISOString(), failures: 5 }),
+    }),
+    'ログインの失敗が続いたため、2026-12-01 19:05 (JST) までアカウントをロックしました。',
+  );
+  assert.equal(
+    auditSentence(t, {
+      event: 'account.locked',
+      outcome: 'source',
+      detail: JSON.stringify({ source: 'ip', ip: '203.0.113.9', until: new Date(at).toISOString() }),
+    }),
+    '接続元 203.0.113.9 からのログインの失敗が続いたため、2026-12-01 19:05 (JST) までこの接続元をロックしました。',
+  );
+  assert.equal(
+    auditSentence(t, {
+      event: 'support.unlocked',
+      outcome: 'ok',
+      detail: '{"reason":"電話で本人確認済み","wasStatus":"locked"}',
+    }),
+    'ロックを解除しました。 理由：電話で本人確認済み',
+  );
+  assert.equal(
+    auditSentence(translator('en'), { event: 'login', outcome: 'locked', detail: '{"held":"operator"}' }),
+    en['audit.login.locked.operator'],
+  );
+  assert.equal(
+    auditSentence(t, {
+      event: 'mail.retry',
+      outcome: 'retry',
+      detail: '{"kind":"password_reset","error":"ECONNREFUSED"}',
+    }),
+    '「パスワード変更用URL」のメールを送れなかったため、再送を予定しました（ECONNREFUSED）。',
+  );
   assert.equal(mailEventText(t, { at, event: 'sent', detail: null }), '2026-12-01 19:05 (JST) 送信しました');
 });
 
 test('Q1: an event without a sentence is said neutrally with its code; a broken detail changes nothing', () => {
   const t = translator('ja');
-  assert.equal(auditSentence(t, { event: 'future.thing', outcome: 'odd', detail: '{not json' }), '記録「future.thing」（結果：odd）');
+  assert.equal(
+    auditSentence(t, { event: 'future.thing', outcome: 'odd', detail: '{not json' }),
+    '記録「future.thing」（結果：odd）',
+  );
   assert.equal(auditSentence(t, { event: 'login', outcome: 'ok', detail: '[1,2]' }), 'ログインしました。');
 });
 

@@ -3,7 +3,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSecretBox } from '../../src/security/secret-box.ts';
 import {
-  CAPTCHA_CHARS, CAPTCHA_LENGTH, captchaSeed, checkCaptchaAnswer, hashCaptchaAnswer, newCaptchaAnswer, normalizeCaptchaAnswer,
+  CAPTCHA_CHARS,
+  CAPTCHA_LENGTH,
+  captchaSeed,
+  checkCaptchaAnswer,
+  hashCaptchaAnswer,
+  newCaptchaAnswer,
+  normalizeCaptchaAnswer,
 } from '../../src/security/captcha.ts';
 import { drawCaptchaPng, drawCaptchaSvg, PICTURE_HEIGHT, PICTURE_WIDTH } from '../../src/security/captcha-picture.ts';
 
@@ -19,8 +25,10 @@ test('R6: full-width characters, case and spaces do not matter', () => {
 
 test('R6: the answer is checked against its hash, in any of those forms', () => {
   const stored = hashCaptchaAnswer(SECRET, FLOW, 'w7rbh');
-  for (const typed of ['w7rbh', 'W7RBH', 'ｗ７ｒｂｈ', ' w7rbh ']) assert.ok(checkCaptchaAnswer(SECRET, FLOW, typed, stored), typed);
-  for (const typed of ['w7rbn', 'w7rb', 'w7rbhh', '']) assert.ok(!checkCaptchaAnswer(SECRET, FLOW, typed, stored), `refuses "${typed}"`);
+  for (const typed of ['w7rbh', 'W7RBH', 'ｗ７ｒｂｈ', ' w7rbh '])
+    assert.ok(checkCaptchaAnswer(SECRET, FLOW, typed, stored), typed);
+  for (const typed of ['w7rbn', 'w7rb', 'w7rbhh', ''])
+    assert.ok(!checkCaptchaAnswer(SECRET, FLOW, typed, stored), `refuses "${typed}"`);
 });
 
 test('R6: the stored hash is a 64-hex HMAC bound to the flow and the server secret, never the answer', () => {
@@ -58,7 +66,8 @@ test('K1: the picture is a PNG of 480×160 pixels, twice its size on the page (2
   assert.deepEqual(pngSize(png), { width: PICTURE_WIDTH * 2, height: PICTURE_HEIGHT * 2 });
   assert.deepEqual(pngSize(png), { width: 480, height: 160 }, 'shown at 240×80, large enough to read');
   const latin = png.toString('latin1');
-  for (const marker of ['<svg', '<path', '<text', 'w7rbh', 'W7RBH']) assert.ok(!latin.includes(marker), `no ${marker} in the bytes`);
+  for (const marker of ['<svg', '<path', '<text', 'w7rbh', 'W7RBH'])
+    assert.ok(!latin.includes(marker), `no ${marker} in the bytes`);
   assert.ok(png.length > 2000 && png.length < 200_000, `a picture of reasonable size (${png.length} bytes)`);
 });
 
@@ -75,7 +84,8 @@ test('R6 K1: the same seed draws identical bytes (nothing to average); another s
 });
 
 test('K1: every character of the alphabet can be drawn; a character outside it is refused', async () => {
-  for (let i = 0; i < CAPTCHA_CHARS.length; i += 5) await drawCaptchaPng(CAPTCHA_CHARS.slice(i, i + 5).padEnd(5, 'a'), 'b2'.repeat(16));
+  for (let i = 0; i < CAPTCHA_CHARS.length; i += 5)
+    await drawCaptchaPng(CAPTCHA_CHARS.slice(i, i + 5).padEnd(5, 'a'), 'b2'.repeat(16));
   await assert.rejects(drawCaptchaPng('w7rb0', 'c3'.repeat(16)), /outside CAPTCHA_CHARS/);
 });
 

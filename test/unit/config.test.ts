@@ -38,7 +38,11 @@ test('config: defaults when nothing is set', () => {
 test('config: without DATABASE_URL the SQLite database is portal.db in DATA_DIR, as the settings table says', () => {
   assert.equal(load({ DATA_DIR: '/srv/iryo' }).databaseUrl, 'sqlite:/srv/iryo/portal.db');
   assert.equal(load({ DATA_DIR: 'var/portal' }).databaseUrl, `sqlite:${resolve('var/portal', 'portal.db')}`);
-  assert.equal(load({ DATA_DIR: '/srv/iryo', DATABASE_URL: 'sqlite:/elsewhere/p.db' }).databaseUrl, 'sqlite:/elsewhere/p.db', 'DATABASE_URL wins');
+  assert.equal(
+    load({ DATA_DIR: '/srv/iryo', DATABASE_URL: 'sqlite:/elsewhere/p.db' }).databaseUrl,
+    'sqlite:/elsewhere/p.db',
+    'DATABASE_URL wins',
+  );
 });
 
 test('config: BASE_URL follows PORT when not set, and loses its trailing slash', () => {
@@ -48,8 +52,16 @@ test('config: BASE_URL follows PORT when not set, and loses its trailing slash',
 
 test('config: good values are taken', () => {
   const c = load({
-    PORT: '0', HOST: '0.0.0.0', DATABASE_URL: 'postgres://u@db/portal', REDIS_URL: 'redis://r:6379', SMTP_URL: 'smtps://mail:465',
-    MAIL_FROM: 'noreply@example.jp', PASSWORD_POLICY: 'nist', LOCKOUT_THRESHOLD: '10', TRUST_PROXY: '10.0.0.0/8', NODE_ENV: 'production',
+    PORT: '0',
+    HOST: '0.0.0.0',
+    DATABASE_URL: 'postgres://u@db/portal',
+    REDIS_URL: 'redis://r:6379',
+    SMTP_URL: 'smtps://mail:465',
+    MAIL_FROM: 'noreply@example.jp',
+    PASSWORD_POLICY: 'nist',
+    LOCKOUT_THRESHOLD: '10',
+    TRUST_PROXY: '10.0.0.0/8',
+    NODE_ENV: 'production',
   });
   assert.equal(c.port, 0);
   assert.equal(c.host, '0.0.0.0');
@@ -99,7 +111,10 @@ const BAD: Array<[string, Record<string, string>]> = [
   ['TRUST_PROXY', { TRUST_PROXY: '127.0.0.1, 1.2.3.4.5' }],
   ['TRUST_PROXY', { TRUST_PROXY: 'fd00::/129' }],
   // Trust-all in pieces, and /0, are refused with one line, not a stack trace (S4).
-  ['TRUST_PROXY', { TRUST_PROXY: '0.0.0.0/1,128.0.0.0/1,::/1,8000::/1', NODE_ENV: 'production', SMTP_URL: 'smtp://mail' }],
+  [
+    'TRUST_PROXY',
+    { TRUST_PROXY: '0.0.0.0/1,128.0.0.0/1,::/1,8000::/1', NODE_ENV: 'production', SMTP_URL: 'smtp://mail' },
+  ],
   ['TRUST_PROXY', { TRUST_PROXY: '0.0.0.0/0' }],
   ['TRUST_PROXY', { TRUST_PROXY: '::/0' }],
   ['TRUST_PROXY', { TRUST_PROXY: '::ffff:0:0/96' }],
@@ -112,9 +127,19 @@ const BAD: Array<[string, Record<string, string>]> = [
   ['CAPTCHA_TEST_ANSWER', { CAPTCHA_TEST_ANSWER: 'w7rbh' }],
   ['CAPTCHA_TEST_ANSWER', { CAPTCHA_TEST_ANSWER: 'w7rbh', NODE_ENV: 'development' }],
   ['SESSION_SECRET', { SESSION_SECRET: SESSION_SECRET_PLACEHOLDER, NODE_ENV: 'production', SMTP_URL: 'smtp://mail' }],
-  ['SESSION_SECRET', { SESSION_SECRET: 'CHANGE-ME-and-some-more-characters-to-be-long', NODE_ENV: 'production', SMTP_URL: 'smtp://mail' }],
+  [
+    'SESSION_SECRET',
+    {
+      SESSION_SECRET: 'CHANGE-ME-and-some-more-characters-to-be-long',
+      NODE_ENV: 'production',
+      SMTP_URL: 'smtp://mail',
+    },
+  ],
   // The red team's variants: the placeholder behind a space, and a long secret of one letter (S8).
-  ['SESSION_SECRET', { SESSION_SECRET: ` ${SESSION_SECRET_PLACEHOLDER}`, NODE_ENV: 'production', SMTP_URL: 'smtp://mail' }],
+  [
+    'SESSION_SECRET',
+    { SESSION_SECRET: ` ${SESSION_SECRET_PLACEHOLDER}`, NODE_ENV: 'production', SMTP_URL: 'smtp://mail' },
+  ],
   ['SESSION_SECRET', { SESSION_SECRET: 'a'.repeat(48), NODE_ENV: 'production', SMTP_URL: 'smtp://mail' }],
   ['SMTP_URL', { NODE_ENV: 'production' }],
   ['MAIL_FILE_OUTBOX', { MAIL_FILE_OUTBOX: 'yes' }],
@@ -122,17 +147,23 @@ const BAD: Array<[string, Record<string, string>]> = [
 
 for (const [setting, env] of BAD) {
   test(`config: ${setting}=${Object.values(env)[0]} throws a ConfigError naming ${setting}`, () => {
-    assert.throws(() => load(env), (err: unknown) => {
-      assert.ok(err instanceof ConfigError, `a ConfigError, got ${String(err)}`);
-      assert.ok(err.message.startsWith(setting), `the message names ${setting}: ${err.message}`);
-      assert.doesNotMatch(err.message, /\n/, 'one line');
-      return true;
-    });
+    assert.throws(
+      () => load(env),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError, `a ConfigError, got ${String(err)}`);
+        assert.ok(err.message.startsWith(setting), `the message names ${setting}: ${err.message}`);
+        assert.doesNotMatch(err.message, /\n/, 'one line');
+        return true;
+      },
+    );
   });
 }
 
 test('config: the DATABASE_URL error does not echo the value (it may hold a password)', () => {
-  assert.throws(() => load({ DATABASE_URL: 'mysql://admin:hunter2@db/x' }), (err: Error) => !err.message.includes('hunter2'));
+  assert.throws(
+    () => load({ DATABASE_URL: 'mysql://admin:hunter2@db/x' }),
+    (err: Error) => !err.message.includes('hunter2'),
+  );
 });
 
 test('S8 config: the SESSION_SECRET placeholder refused in production is the one of deploy/systemd/iryo-portal.env.example', () => {

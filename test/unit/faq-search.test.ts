@@ -22,23 +22,42 @@ test('E8: inflected forms of a word give the same pieces (届かない / 届き�
 });
 
 test('E8: queryWords splits on half- and full-width spaces, at most 5 words', () => {
-  assert.deepEqual(queryWords('メール　届かない').map((w) => w.keys), [['めーる'], ['届']]);
+  assert.deepEqual(
+    queryWords('メール　届かない').map((w) => w.keys),
+    [['めーる'], ['届']],
+  );
   assert.equal(queryWords('a b c d e f g').length, 5);
   assert.deepEqual(queryWords(' 　 '), []);
 });
 
 const faq = (id: string, question_ja: string, answer_ja: string): Faq => ({
-  id, category: 'password', question_ja, answer_ja, question_en: '', answer_en: '', sort_order: 0, status: 'published',
-  search_text: foldForSearch(`${question_ja} ${answer_ja}`), created_at: 0, updated_at: 0, updated_by: 'test',
+  id,
+  category: 'password',
+  question_ja,
+  answer_ja,
+  question_en: '',
+  answer_en: '',
+  sort_order: 0,
+  status: 'published',
+  search_text: foldForSearch(`${question_ja} ${answer_ja}`),
+  created_at: 0,
+  updated_at: 0,
+  updated_by: 'test',
 });
 
-test('E8: rankFaq keeps only entries holding every word and puts question hits first, ties in the editors\' order', () => {
+test("E8: rankFaq keeps only entries holding every word and puts question hits first, ties in the editors' order", () => {
   const entries = [
     faq('body', 'パスワードを忘れた場合', 'メールが届きます。'),
     faq('none', 'CAPTCHAが読めない', '別の文字を表示します。'),
     faq('half', 'メールの送信元', '迷惑メールに届く場合があります。'),
     faq('title', 'メールが届きません', '迷惑メールフォルダをご確認ください。'),
   ];
-  assert.deepEqual(rankFaq(entries, queryWords('メール 届かない')).map((f) => f.id), ['title', 'half', 'body']);
-  assert.deepEqual(rankFaq(entries, []).map((f) => f.id), ['body', 'none', 'half', 'title']);
+  assert.deepEqual(
+    rankFaq(entries, queryWords('メール 届かない')).map((f) => f.id),
+    ['title', 'half', 'body'],
+  );
+  assert.deepEqual(
+    rankFaq(entries, []).map((f) => f.id),
+    ['body', 'none', 'half', 'title'],
+  );
 });

@@ -10,13 +10,26 @@ const placeholders = (s: string) => new Set([...s.matchAll(/\{(\w+)\}/g)].map((m
 test('i18n: ja and en have exactly the same keys', () => {
   const jaKeys = Object.keys(ja).sort();
   const enKeys = Object.keys(en).sort();
-  assert.deepEqual(enKeys.filter((k) => !(k in ja)), [], 'keys only in en');
-  assert.deepEqual(jaKeys.filter((k) => !(k in en)), [], 'keys only in ja');
+  assert.deepEqual(
+    enKeys.filter((k) => !(k in ja)),
+    [],
+    'keys only in en',
+  );
+  assert.deepEqual(
+    jaKeys.filter((k) => !(k in en)),
+    [],
+    'keys only in ja',
+  );
 });
 
 test('i18n: no text is empty in either language', () => {
-  for (const [lang, cat] of [['ja', ja], ['en', en]] as const) {
-    const empty = Object.entries(cat).filter(([, v]) => typeof v !== 'string' || v.trim() === '').map(([k]) => k);
+  for (const [lang, cat] of [
+    ['ja', ja],
+    ['en', en],
+  ] as const) {
+    const empty = Object.entries(cat)
+      .filter(([, v]) => typeof v !== 'string' || v.trim() === '')
+      .map(([k]) => k);
     assert.deepEqual(empty, [], `empty texts in ${lang}`);
   }
 });
@@ -33,7 +46,8 @@ test('i18n: every placeholder {x} of a ja text exists in its en text', () => {
 test('i18n: en texts use no placeholder that ja lacks (nothing is left unreplaced)', () => {
   const extra: string[] = [];
   for (const [key, text] of Object.entries(en)) {
-    for (const p of placeholders(text)) if (!placeholders(ja[key as keyof typeof ja]).has(p)) extra.push(`${key}: {${p}}`);
+    for (const p of placeholders(text))
+      if (!placeholders(ja[key as keyof typeof ja]).has(p)) extra.push(`${key}: {${p}}`);
   }
   assert.deepEqual(extra, []);
 });

@@ -5,7 +5,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  checkDigitOf, normalizeInstitutionCode, validateInstitutionCode, type InstitutionCodeProblem,
+  checkDigitOf,
+  normalizeInstitutionCode,
+  validateInstitutionCode,
+  type InstitutionCodeProblem,
 } from '../../src/accounts/institution-code.ts';
 
 /** PRODUCT.md: weights 2,1,2,… from the rightmost body digit, digits of each product added, (10 − sum mod 10) mod 10. */
@@ -13,7 +16,12 @@ function specCheckDigit(body: string): number {
   const digits = [...body].reverse().map(Number);
   const sum = digits.reduce((acc, d, i) => {
     const p = d * (i % 2 === 0 ? 2 : 1);
-    return acc + String(p).split('').reduce((a, c) => a + Number(c), 0);
+    return (
+      acc +
+      String(p)
+        .split('')
+        .reduce((a, c) => a + Number(c), 0)
+    );
   }, 0);
   return (10 - (sum % 10)) % 10;
 }
@@ -92,7 +100,8 @@ describe('institution code: each rule on its own', () => {
   test('B1: prefecture 01 and 47 are accepted; 00, 48 and 99 are named "prefecture" (check digit made right)', () => {
     assert.deepEqual(validateInstitutionCode(withCheck('011011371')), []);
     assert.deepEqual(validateInstitutionCode(withCheck('471011371')), []);
-    for (const pref of ['00', '48', '99']) assert.deepEqual(validateInstitutionCode(withCheck(`${pref}1011371`)), ['prefecture'], pref);
+    for (const pref of ['00', '48', '99'])
+      assert.deepEqual(validateInstitutionCode(withCheck(`${pref}1011371`)), ['prefecture'], pref);
   });
 
   test('B1: table 1, 3 and 4 are accepted; every other digit is named "table"', () => {
@@ -108,7 +117,15 @@ describe('institution code: each rule on its own', () => {
   });
 
   test('B1: anything but exactly 10 ASCII digits is "format" only', () => {
-    for (const bad of ['', '341071236', '34107123620', '341071236a', '3410-712362', ' 3410712362', '３４１０７１２３６２']) {
+    for (const bad of [
+      '',
+      '341071236',
+      '34107123620',
+      '341071236a',
+      '3410-712362',
+      ' 3410712362',
+      '３４１０７１２３６２',
+    ]) {
       assert.deepEqual(validateInstitutionCode(bad), ['format'], JSON.stringify(bad));
     }
   });

@@ -9,7 +9,10 @@ test('issue4-2: an error with a message is shown as it is', () => {
 
 test('issue4-2: a connection to a name with several addresses fails with an empty AggregateError: its inner errors are shown', () => {
   const inner = [new Error('connect ECONNREFUSED ::1:2525'), new Error('connect ECONNREFUSED 127.0.0.1:2525')];
-  assert.equal(describeError(new AggregateError(inner, '')), 'connect ECONNREFUSED ::1:2525; connect ECONNREFUSED 127.0.0.1:2525');
+  assert.equal(
+    describeError(new AggregateError(inner, '')),
+    'connect ECONNREFUSED ::1:2525; connect ECONNREFUSED 127.0.0.1:2525',
+  );
 });
 
 test('issue4-2: an error without a message shows its code, or at least its name', () => {

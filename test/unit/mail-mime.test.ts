@@ -6,7 +6,12 @@ import { simpleParser } from 'mailparser';
 import { composeMail } from '../../src/mail/mime.ts';
 import { decodeHeaderValue, parseEml } from '../../src/mail/eml-reader.ts';
 
-const base = { id: 'm-1', from: 'from@mail.iryohokenjyohoportalsite.jp', to: 'a@example.jp', subject: '【医療機関等向け総合ポータルサイト】パスワード変更用URL' };
+const base = {
+  id: 'm-1',
+  from: 'from@mail.iryohokenjyohoportalsite.jp',
+  to: 'a@example.jp',
+  subject: '【医療機関等向け総合ポータルサイト】パスワード変更用URL',
+};
 const LINK = 'https://portal.example.jp/passwordreset.do?sysparm_tiny=AbCdEfGhIjKlMnOpQrStUvWxYz012345';
 
 test('D1: Japanese text with short lines is 8bit: the words and the link stand as written; mail programs read it back', async () => {
@@ -33,9 +38,11 @@ test('D1: ASCII text is 7bit; a line over 998 octets (or a bare CR) falls back t
   }
 });
 
-test('D2: /dev/mail also reads the base64 .eml files written before (nodemailer\'s own choice for Japanese text)', async () => {
+test("D2: /dev/mail also reads the base64 .eml files written before (nodemailer's own choice for Japanese text)", async () => {
   const text = `本文です。\n${LINK}\n`;
-  const info = await nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' }).sendMail({ ...base, text, textEncoding: 'base64' });
+  const info = await nodemailer
+    .createTransport({ streamTransport: true, buffer: true, newline: 'unix' })
+    .sendMail({ ...base, text, textEncoding: 'base64' });
   const old = info.message as Buffer;
   assert.match(old.toString(), /Content-Transfer-Encoding: base64/);
   const { headers, text: read } = parseEml(old);

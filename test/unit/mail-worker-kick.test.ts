@@ -27,9 +27,15 @@ function slowWorker() {
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
   const worker: MailWorker = createMailWorker({
-    db: database.db, dialect: database.dialect, box: createSecretBox('kick-test-secret-kick-test-secret-0123'),
+    db: database.db,
+    dialect: database.dialect,
+    box: createSecretBox('kick-test-secret-kick-test-secret-0123'),
     transport: { send: async () => ({ where: 'nowhere' }), describe: () => 'none', close() {} } as never,
-    from: 'from@example.jp', now: Date.now, log: quiet, retryBaseMs: 100, maxAttempts: 3,
+    from: 'from@example.jp',
+    now: Date.now,
+    log: quiet,
+    retryBaseMs: 100,
+    maxAttempts: 3,
     // Idle polling far away: every round seen in the test comes from the kicks.
     pollMs: 600_000,
     prepare: async () => {

@@ -47,22 +47,38 @@ test('P1: every preset refuses common passwords, whatever their case', async () 
     assert.ok((await checkPassword(policy, 'Password123', [])).includes('policy.common'), policy.name);
     assert.ok((await checkPassword(policy, 'PASSWORD123', [])).includes('policy.common'), `${policy.name}, upper case`);
   }
-  assert.deepEqual(await checkPassword(portal, 'Password123', []), ['policy.common'], 'only that rule for the portal preset');
+  assert.deepEqual(
+    await checkPassword(portal, 'Password123', []),
+    ['policy.common'],
+    'only that rule for the portal preset',
+  );
   assert.ok(!(await checkPassword(portal, 'Sakura2026Hana', [])).includes('policy.common'));
 });
 
 test('P1: every preset refuses a password that contains the username or user ID (any case)', async () => {
   for (const policy of [portal, mhlw, nist]) {
     const pw = 'My-Clinic01-Password-2026';
-    assert.ok((await checkPassword(policy, pw, ['clinic01', null])).includes('policy.containsUsername'), `${policy.name}: username`);
-    assert.ok((await checkPassword(policy, pw, ['someone', 'clinic01'])).includes('policy.containsUsername'), `${policy.name}: user ID`);
-    assert.ok(!(await checkPassword(policy, pw, ['someone', 'kanri99'])).includes('policy.containsUsername'), `${policy.name}: other names`);
+    assert.ok(
+      (await checkPassword(policy, pw, ['clinic01', null])).includes('policy.containsUsername'),
+      `${policy.name}: username`,
+    );
+    assert.ok(
+      (await checkPassword(policy, pw, ['someone', 'clinic01'])).includes('policy.containsUsername'),
+      `${policy.name}: user ID`,
+    );
+    assert.ok(
+      !(await checkPassword(policy, pw, ['someone', 'kanri99'])).includes('policy.containsUsername'),
+      `${policy.name}: other names`,
+    );
   }
 });
 
 test('P1: at registration (no username yet) a password containing the e-mail local part is refused under its own rule, not as "the username"', async () => {
   const refused = await checkPassword(portal, 'Hanako8Walk2026x', [], 'walk');
   assert.ok(refused.includes('policy.containsEmail'));
-  assert.ok(!refused.includes('policy.containsUsername'), 'the message names the e-mail address, not a username the person has not got');
+  assert.ok(
+    !refused.includes('policy.containsUsername'),
+    'the message names the e-mail address, not a username the person has not got',
+  );
   assert.deepEqual(await checkPassword(portal, 'Hanako8Walk2026x', [], 'sakura'), []);
 });

@@ -7,7 +7,10 @@ import { availableParallelism } from 'node:os';
 function sizeWith(env: Record<string, string>): string {
   const script = "await import('./src/threadpool.ts'); console.log(process.env.UV_THREADPOOL_SIZE);";
   const { UV_THREADPOOL_SIZE: _ignored, ...rest } = process.env;
-  return execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env: { ...rest, ...env }, encoding: 'utf8' }).trim();
+  return execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    env: { ...rest, ...env },
+    encoding: 'utf8',
+  }).trim();
 }
 
 test('P2: the argon2id thread pool has one thread per core (at least 2) unless UV_THREADPOOL_SIZE is set', () => {

@@ -15,7 +15,8 @@ test('T1: a reset token is 32 letters and digits; 20,000 tokens are all differen
   assert.equal(seen.size, 20_000);
   assert.equal(counts.size, 62);
   const expected = (20_000 * 32) / 62;
-  for (const [c, n] of counts) assert.ok(Math.abs(n - expected) < expected * 0.06, `${c}: ${n} vs ${expected.toFixed(0)}`);
+  for (const [c, n] of counts)
+    assert.ok(Math.abs(n - expected) < expected * 0.06, `${c}: ${n} vs ${expected.toFixed(0)}`);
 });
 
 test('T1: ids across many refills of the random buffer never repeat (16 bytes → 22 base64url characters)', () => {

@@ -8,7 +8,9 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('users').addColumn('legacy_hash', 'text').execute();
   await db.schema.alterTable('users').addColumn('email_verified_at', 'bigint').execute();
   // One institution-user account per institution code (closed accounts and coordinators aside).
-  await sql`create unique index users_institution_code_uq on users (institution_code) where account_type = 'institution' and status <> 'closed'`.execute(db);
+  await sql`create unique index users_institution_code_uq on users (institution_code) where account_type = 'institution' and status <> 'closed'`.execute(
+    db,
+  );
   await db.schema.createIndex('users_email_idx').on('users').column('email').execute();
 
   await db.schema
@@ -31,7 +33,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('used_at', 'bigint')
     .addColumn('cancelled_at', 'bigint')
     .execute();
-  await db.schema.createIndex('email_verifications_email_idx').on('email_verifications').columns(['email', 'created_at']).execute();
+  await db.schema
+    .createIndex('email_verifications_email_idx')
+    .on('email_verifications')
+    .columns(['email', 'created_at'])
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
@@ -39,5 +45,6 @@ export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('coordinator_institutions').execute();
   await sql`drop index users_institution_code_uq`.execute(db);
   await db.schema.dropIndex('users_email_idx').execute();
-  for (const c of ['email_verified_at', 'legacy_hash', 'phone', 'institution_name']) await db.schema.alterTable('users').dropColumn(c).execute();
+  for (const c of ['email_verified_at', 'legacy_hash', 'phone', 'institution_name'])
+    await db.schema.alterTable('users').dropColumn(c).execute();
 }

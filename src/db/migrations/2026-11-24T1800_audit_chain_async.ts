@@ -11,7 +11,9 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('audit_log_next')
     // SQLite: the rowid itself (no AUTOINCREMENT, whose counter table would be one more page written per entry).
-    .addColumn('seq', pg ? 'bigint' : 'integer', (c) => (pg ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey()))
+    .addColumn('seq', pg ? 'bigint' : 'integer', (c) =>
+      pg ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey(),
+    )
     // Random 128-bit ids: no unique index to maintain on every insert (entries are found by seq, account or event).
     .addColumn('id', 'text', (c) => c.notNull())
     .addColumn('at', 'bigint', (c) => c.notNull())
@@ -28,11 +30,21 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('hash', 'text')
     .execute();
   await sql`insert into audit_log_next (seq, id, at, event, outcome, user_id, identifier, actor, ip, user_agent, detail, chain, prev_hash, hash)
-    select seq, id, at, event, outcome, user_id, identifier, actor, ip, user_agent, detail, seq, prev_hash, hash from audit_log`.execute(db);
+    select seq, id, at, event, outcome, user_id, identifier, actor, ip, user_agent, detail, seq, prev_hash, hash from audit_log`.execute(
+    db,
+  );
   await db.schema.dropTable('audit_log').execute();
   await db.schema.alterTable('audit_log_next').renameTo('audit_log').execute();
-  if (pg) await sql`select setval(pg_get_serial_sequence('audit_log', 'seq'), coalesce((select max(seq) from audit_log), 0) + 1, false)`.execute(db);
+  if (pg)
+    await sql`select setval(pg_get_serial_sequence('audit_log', 'seq'), coalesce((select max(seq) from audit_log), 0) + 1, false)`.execute(
+      db,
+    );
   await db.schema.createIndex('audit_user_idx').on('audit_log').columns(['user_id', 'at']).execute();
   await db.schema.createIndex('audit_event_idx').on('audit_log').columns(['event', 'at']).execute();
-  await db.schema.createIndex('audit_pending_idx').on('audit_log').column('seq').where(sql.ref('chain'), 'is', null).execute();
+  await db.schema
+    .createIndex('audit_pending_idx')
+    .on('audit_log')
+    .column('seq')
+    .where(sql.ref('chain'), 'is', null)
+    .execute();
 }

@@ -8,9 +8,23 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('users').addColumn('locked_by', 'text').execute();
   // Locks that exist already: a lock with an end came from failed logins; one without an end from the CLI
   // (the only way to set one before this migration).
-  await db.updateTable('users').set({ locked_by: 'failures' }).where('status', '=', 'locked').where('locked_until', 'is not', null).execute();
-  await db.updateTable('users').set({ locked_by: 'cli' }).where('status', '=', 'locked').where('locked_until', 'is', null).execute();
-  await db.updateTable('operators').set((eb) => ({ disabled_at: eb.ref('updated_at') })).where('status', '=', 'disabled').execute();
+  await db
+    .updateTable('users')
+    .set({ locked_by: 'failures' })
+    .where('status', '=', 'locked')
+    .where('locked_until', 'is not', null)
+    .execute();
+  await db
+    .updateTable('users')
+    .set({ locked_by: 'cli' })
+    .where('status', '=', 'locked')
+    .where('locked_until', 'is', null)
+    .execute();
+  await db
+    .updateTable('operators')
+    .set((eb) => ({ disabled_at: eb.ref('updated_at') }))
+    .where('status', '=', 'disabled')
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

@@ -25,8 +25,16 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('decision_reason', 'text')
     .addColumn('new_user_id', 'text')
     .execute();
-  await db.schema.createIndex('registration_cases_status_idx').on('registration_cases').columns(['status', 'created_at']).execute();
-  await db.schema.createIndex('registration_cases_code_idx').on('registration_cases').column('institution_code').execute();
+  await db.schema
+    .createIndex('registration_cases_status_idx')
+    .on('registration_cases')
+    .columns(['status', 'created_at'])
+    .execute();
+  await db.schema
+    .createIndex('registration_cases_code_idx')
+    .on('registration_cases')
+    .column('institution_code')
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

@@ -10,7 +10,12 @@ import { hashPassword } from '../../accounts/passwords.ts';
 import { isEmailAddress, isProvisionalPlaceholder, normalizeEmail } from '../../accounts/identity.ts';
 import { changePassword, findUserById, setUserEmail } from '../../accounts/users.repository.ts';
 import { deleteOtherSessions, rotateSession } from '../../accounts/sessions.repository.ts';
-import { cancelOpenVerifications, consumeVerification, countVerificationsSince, insertVerification } from '../../accounts/email-verifications.repository.ts';
+import {
+  cancelOpenVerifications,
+  consumeVerification,
+  countVerificationsSince,
+  insertVerification,
+} from '../../accounts/email-verifications.repository.ts';
 import { hashToken, randomAlnum, randomId } from '../../security/tokens.ts';
 import { enqueueMail } from '../../mail/outbox.repository.ts';
 import { emailChangedMail, emailChangeVerifyMail } from '../../mail/templates/account-mails.ts';
@@ -37,38 +42,79 @@ function emailProblem(user: User, email: string): 'required' | 'invalid' | 'same
 }
 
 /** Sends the link to the new address, once the current password was typed right (V3); a wrong one changes nothing. */
-export async function requestEmailChange(s: Services, user: User, typed: string, current: string, lang: Lang, meta: RequestMeta): Promise<EmailChangeResult> {
+export async function requestEmailChange(
+  s: Services,
+  user: User,
+  typed: string,
+  current: string,
+  lang: Lang,
+  meta: RequestMeta,
+): Promise<EmailChangeResult> {
   const email = typed.normalize('NFKC').trim();
   const problem = emailProblem(user, email);
   const reauth = await checkCurrentPassword(s, user, current, 'email.change_requested', meta);
-  if (problem || reauth !== 'ok') return { ok: false, ...(problem ? { problem } : {}), ...(reauth !== 'ok' ? { current: reauth } : {}) };
+  if (problem || reauth !== 'ok')
+    return { ok: false, ...(problem ? { problem } : {}), ...(reauth !== 'ok' ? { current: reauth } : {}) };
   const now = s.now();
-  if ((await countVerificationsSince(s.db, normalizeEmail(email), now - 3600_000)) >= 3) return { ok: false, problem: 'too_many' };
+  if ((await countVerificationsSince(s.db, normalizeEmail(email), now - 3600_000)) >= 3)
+    return { ok: false, problem: 'too_many' };
   const token = randomAlnum(32);
   const mail = emailChangeVerifyMail(lang, `${s.config.baseUrl}/account/email/verify?token=${token}`, s.branding);
   await s.db.transaction().execute(async (trx) => {
     await cancelOpenVerifications(trx, 'email_change', { userId: user.id }, now);
     await insertVerification(trx, {
-      id: randomId(), purpose: 'email_change', token_hash: hashToken(token), email: normalizeEmail(email), user_id: user.id,
-      payload_enc: s.box.seal(JSON.stringify({ email, lang })), created_at: now, expires_at: now + VERIFY_TTL_MS, used_at: null, cancelled_at: null,
+      id: randomId(),
+      purpose: 'email_change',
+      token_hash: hashToken(token),
+      email: normalizeEmail(email),
+      user_id: user.id,
+      payload_enc: s.box.seal(JSON.stringify({ email, lang })),
+      created_at: now,
+      expires_at: now + VERIFY_TTL_MS,
+      used_at: null,
+      cancelled_at: null,
     });
-    const mailId = await enqueueMail(trx, s.box, now, { kind: 'email_change_verify', userId: user.id, to: email, subject: mail.subject, text: mail.text });
-    await s.audit({ event: 'email.change_requested', outcome: 'mail_queued', userId: user.id, ip: meta.ip, userAgent: meta.userAgent, detail: { mailId } }, trx);
+    const mailId = await enqueueMail(trx, s.box, now, {
+      kind: 'email_change_verify',
+      userId: user.id,
+      to: email,
+      subject: mail.subject,
+      text: mail.text,
+    });
+    await s.audit(
+      {
+        event: 'email.change_requested',
+        outcome: 'mail_queued',
+        userId: user.id,
+        ip: meta.ip,
+        userAgent: meta.userAgent,
+        detail: { mailId },
+      },
+      trx,
+    );
   });
   s.mailWorker.kick();
   return { ok: true, email };
 }
 
-export type ConfirmEmailResult = { ok: true; sessionId: string | null } | { ok: false; state: 'expired' | 'used' | 'cancelled' | 'invalid' };
+export type ConfirmEmailResult =
+  | { ok: true; sessionId: string | null }
+  | { ok: false; state: 'expired' | 'used' | 'cancelled' | 'invalid' };
 
 /**
  * Applies a verified new address; the old address (unless a placeholder) is told; reset links to it end. When the
  * confirming browser is logged in to this account, its session gets a new id (V4): a provisional account's
  * restricted session becomes a full one here, a change of privilege like a login (L3).
  */
-export async function confirmEmailChange(s: Services, flow: Flow, meta: RequestMeta, session?: { userId: string; idHash: string }): Promise<ConfirmEmailResult> {
+export async function confirmEmailChange(
+  s: Services,
+  flow: Flow,
+  meta: RequestMeta,
+  session?: { userId: string; idHash: string },
+): Promise<ConfirmEmailResult> {
   const { state, payload } = await verificationOfFlow(s, flow);
-  if (state !== 'valid' || !payload || !flow.user_id) return { ok: false, state: state === 'valid' ? 'invalid' : state };
+  if (state !== 'valid' || !payload || !flow.user_id)
+    return { ok: false, state: state === 'valid' ? 'invalid' : state };
   const user = await findUserById(s.db, flow.user_id);
   if (!user) return { ok: false, state: 'invalid' };
   const now = s.now();
@@ -81,10 +127,26 @@ export async function confirmEmailChange(s: Services, flow: Flow, meta: RequestM
     let noticeId: string | null = null;
     if (!isProvisionalPlaceholder(user.email)) {
       const mail = emailChangedMail(payload.lang, user.user_id ?? user.username, payload.email, s.branding);
-      noticeId = await enqueueMail(trx, s.box, now, { kind: 'email_changed', userId: user.id, to: user.email, subject: mail.subject, text: mail.text });
+      noticeId = await enqueueMail(trx, s.box, now, {
+        kind: 'email_changed',
+        userId: user.id,
+        to: user.email,
+        subject: mail.subject,
+        text: mail.text,
+      });
     }
     await updateFlow(trx, flow.id, { state: 'done', updated_at: now });
-    await s.audit({ event: 'email.changed', outcome: 'ok', userId: user.id, ip: meta.ip, userAgent: meta.userAgent, detail: { wasProvisional: isProvisional(user), noticeId, sessionRenewed: rotated } }, trx);
+    await s.audit(
+      {
+        event: 'email.changed',
+        outcome: 'ok',
+        userId: user.id,
+        ip: meta.ip,
+        userAgent: meta.userAgent,
+        detail: { wasProvisional: isProvisional(user), noticeId, sessionRenewed: rotated },
+      },
+      trx,
+    );
     return { rotated };
   });
   if (!done) return { ok: false, state: 'used' };
@@ -94,10 +156,24 @@ export async function confirmEmailChange(s: Services, flow: Flow, meta: RequestM
 
 export type PasswordChangeResult =
   | { ok: true; sessionId: string }
-  | { ok: false; current?: Exclude<ReauthResult, 'ok'>; password?: PolicyViolation[] | 'required'; confirm?: 'required' | 'mismatch' };
+  | {
+      ok: false;
+      current?: Exclude<ReauthResult, 'ok'>;
+      password?: PolicyViolation[] | 'required';
+      confirm?: 'required' | 'mismatch';
+    };
 
 /** Sets the new password; other sessions end, this one gets a new id (V4: the returned one, for the cookie). */
-export async function changeOwnPassword(s: Services, user: User, sessionHash: string, current: string, password: string, confirm: string, lang: Lang, meta: RequestMeta): Promise<PasswordChangeResult> {
+export async function changeOwnPassword(
+  s: Services,
+  user: User,
+  sessionHash: string,
+  current: string,
+  password: string,
+  confirm: string,
+  lang: Lang,
+  meta: RequestMeta,
+): Promise<PasswordChangeResult> {
   const errors: Exclude<PasswordChangeResult, { ok: true }> = { ok: false };
   const reauth = await checkCurrentPassword(s, user, current, 'password.changed', meta);
   if (reauth !== 'ok') errors.current = reauth;
@@ -120,9 +196,25 @@ export async function changeOwnPassword(s: Services, user: User, sessionHash: st
     let mailId: string | null = null;
     if (!isProvisionalPlaceholder(user.email)) {
       const mail = passwordChangedMail(lang, user.user_id ?? user.username, now, s.branding, 'self');
-      mailId = await enqueueMail(trx, s.box, now, { kind: 'password_changed', userId: user.id, to: user.email, subject: mail.subject, text: mail.text });
+      mailId = await enqueueMail(trx, s.box, now, {
+        kind: 'password_changed',
+        userId: user.id,
+        to: user.email,
+        subject: mail.subject,
+        text: mail.text,
+      });
     }
-    await s.audit({ event: 'password.changed', outcome: 'ok', userId: user.id, ip: meta.ip, userAgent: meta.userAgent, detail: { otherSessionsEnded: ended, mailId } }, trx);
+    await s.audit(
+      {
+        event: 'password.changed',
+        outcome: 'ok',
+        userId: user.id,
+        ip: meta.ip,
+        userAgent: meta.userAgent,
+        detail: { otherSessionsEnded: ended, mailId },
+      },
+      trx,
+    );
   });
   s.mailWorker.kick();
   return { ok: true, sessionId };

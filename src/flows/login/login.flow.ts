@@ -8,10 +8,25 @@ import type { User } from '../../db/schema.ts';
 import { deviceCookieWith } from '../../accounts/device-cookie.ts';
 import { normalizeIdentifier } from '../../accounts/identity.ts';
 import { lockStateOf } from '../../accounts/lock-state.ts';
-import { recordFailedAttempt, recordSuccessfulAttempt, sourceLockDetail, sourceOfAttempt, takeAttempt, type AccountCounter, type Attempt } from '../../accounts/login-throttle.ts';
+import {
+  recordFailedAttempt,
+  recordSuccessfulAttempt,
+  sourceLockDetail,
+  sourceOfAttempt,
+  takeAttempt,
+  type AccountCounter,
+  type Attempt,
+} from '../../accounts/login-throttle.ts';
 import { checkLoginPassword, hashPassword, holdFailureAnswer, needsRehash } from '../../accounts/passwords.ts';
 import { deleteSession, insertSession } from '../../accounts/sessions.repository.ts';
-import { findUserByLoginKey, lockUserUntil, recordLoginSuccess, replaceLegacyHash, takeLoginAttempt, updatePasswordHash } from '../../accounts/users.repository.ts';
+import {
+  findUserByLoginKey,
+  lockUserUntil,
+  recordLoginSuccess,
+  replaceLegacyHash,
+  takeLoginAttempt,
+  updatePasswordHash,
+} from '../../accounts/users.repository.ts';
 import { addressBucket } from '../../security/address-bucket.ts';
 import { hashToken, randomId } from '../../security/tokens.ts';
 import { countFailure, endStreak } from './failure-streak.ts';
@@ -38,7 +53,13 @@ function userCounter(user: User): AccountCounter {
   };
 }
 
-export async function logIn(s: Services, identifier: string, password: string, previousSessionHash: string | null, meta: LoginMeta): Promise<LoginResult> {
+export async function logIn(
+  s: Services,
+  identifier: string,
+  password: string,
+  previousSessionHash: string | null,
+  meta: LoginMeta,
+): Promise<LoginResult> {
   const started = performance.now();
   const key = normalizeIdentifier(identifier);
   const ipKey = `loginfail:ip:${addressBucket(meta.ip)}`;
@@ -56,25 +77,69 @@ export async function logIn(s: Services, identifier: string, password: string, p
     attempt = await takeAttempt(s, subject, await sourceOfAttempt(s, subject, meta.ip, meta.deviceCookie), counter!);
   }
   // Whatever the account, the same work on failure (L1, R2): one argon2id verification, real or the dummy.
-  const matches = await checkLoginPassword(attempt?.ok ? { passwordHash: user!.password_hash, legacyHash: user!.legacy_hash } : null, password);
+  const matches = await checkLoginPassword(
+    attempt?.ok ? { passwordHash: user!.password_hash, legacyHash: user!.legacy_hash } : null,
+    password,
+  );
 
   if (!matches || !user || !attempt?.ok) {
     await s.counters.hit(ipKey, WINDOW);
     const outcome = !user ? 'unknown_user' : attempt?.ok ? 'bad_password' : 'locked';
     // For the call center: which lock held a locked attempt (its source's, the account's, or an operator's).
-    const held = !user || attempt?.ok ? undefined : !attempt ? 'operator' : attempt.held === 'source' ? attempt.source.kind : 'account';
+    const held =
+      !user || attempt?.ok
+        ? undefined
+        : !attempt
+          ? 'operator'
+          : attempt.held === 'source'
+            ? attempt.source.kind
+            : 'account';
     await s.db.transaction().execute(async (trx) => {
       if (!user || !attempt?.ok) {
-        await s.audit({ event: 'login', outcome, userId: user?.id ?? null, ...base, ...(held ? { detail: { held } } : {}) }, trx);
+        await s.audit(
+          { event: 'login', outcome, userId: user?.id ?? null, ...base, ...(held ? { detail: { held } } : {}) },
+          trx,
+        );
         return;
       }
       const locks = await recordFailedAttempt(s, trx, subject, attempt, counter!);
-      await s.audit({ event: 'login', outcome, userId: user.id, ...base, detail: { failures: attempt.sourceFailures, accountFailures: attempt.accountFailures, source: attempt.source.kind } }, trx);
+      await s.audit(
+        {
+          event: 'login',
+          outcome,
+          userId: user.id,
+          ...base,
+          detail: {
+            failures: attempt.sourceFailures,
+            accountFailures: attempt.accountFailures,
+            source: attempt.source.kind,
+          },
+        },
+        trx,
+      );
       if (locks.source) {
-        await s.audit({ event: 'account.locked', outcome: 'source', userId: user.id, ...base, detail: sourceLockDetail(attempt.source, meta.ip, locks.source, attempt.sourceFailures) }, trx);
+        await s.audit(
+          {
+            event: 'account.locked',
+            outcome: 'source',
+            userId: user.id,
+            ...base,
+            detail: sourceLockDetail(attempt.source, meta.ip, locks.source, attempt.sourceFailures),
+          },
+          trx,
+        );
       }
       if (locks.accountUntil !== null) {
-        await s.audit({ event: 'account.locked', outcome: 'temporary', userId: user.id, ...base, detail: { until: new Date(locks.accountUntil).toISOString(), failures: attempt.accountFailures } }, trx);
+        await s.audit(
+          {
+            event: 'account.locked',
+            outcome: 'temporary',
+            userId: user.id,
+            ...base,
+            detail: { until: new Date(locks.accountUntil).toISOString(), failures: attempt.accountFailures },
+          },
+          trx,
+        );
       }
     });
     // Counted for every failure alike, before the answer floor that hides the time it takes.
@@ -90,11 +155,20 @@ export async function logIn(s: Services, identifier: string, password: string, p
   const now = s.now();
   await s.db.transaction().execute(async (trx) => {
     // The slot counted this attempt on the account too (from an unknown address), or a lock or failures remain.
-    if (attempt.accountFailures !== null || user.failed_logins !== 0 || user.locked_until !== null || user.status === 'locked') await recordLoginSuccess(trx, user, now);
+    if (
+      attempt.accountFailures !== null ||
+      user.failed_logins !== 0 ||
+      user.locked_until !== null ||
+      user.status === 'locked'
+    )
+      await recordLoginSuccess(trx, user, now);
     await recordSuccessfulAttempt(s, trx, subject, attempt.source, meta.ip);
     if (legacy) {
       await replaceLegacyHash(trx, user.id, newHash!, now);
-      await s.audit({ event: 'password.migrated', outcome: 'ok', userId: user.id, ip: meta.ip, userAgent: meta.userAgent }, trx);
+      await s.audit(
+        { event: 'password.migrated', outcome: 'ok', userId: user.id, ip: meta.ip, userAgent: meta.userAgent },
+        trx,
+      );
     } else if (newHash) await updatePasswordHash(trx, user.id, newHash, now);
     // L3: a new session id at every login; the old one (if any) ends.
     if (previousSessionHash) await deleteSession(trx, previousSessionHash);
@@ -107,10 +181,18 @@ export async function logIn(s: Services, identifier: string, password: string, p
       ip: meta.ip,
       user_agent: meta.userAgent,
     });
-    await s.audit({ event: 'login', outcome: 'ok', userId: user.id, ...base, detail: { source: attempt.source.kind } }, trx);
+    await s.audit(
+      { event: 'login', outcome: 'ok', userId: user.id, ...base, detail: { source: attempt.source.kind } },
+      trx,
+    );
   });
   await endStreak(s, identifier, meta.ip);
-  return { ok: true, sessionId, user, deviceCookie: deviceCookieWith(s.config.sessionSecret, meta.deviceCookie, subject) };
+  return {
+    ok: true,
+    sessionId,
+    user,
+    deviceCookie: deviceCookieWith(s.config.sessionSecret, meta.deviceCookie, subject),
+  };
 }
 
 export async function logOut(s: Services, sessionHash: string, userId: string, meta: RequestMeta): Promise<void> {

@@ -9,7 +9,11 @@ function LockRule({ t, rule }: { t: Translate; rule: { threshold: number; minute
   return (
     <>
       <p>{t('login.lockRule', rule)}</p>
-      <p>{before}<a href="/password-reset">{t('login.forgot')}</a>{after}</p>
+      <p>
+        {before}
+        <a href="/password-reset">{t('login.forgot')}</a>
+        {after}
+      </p>
     </>
   );
 }
@@ -42,7 +46,11 @@ export function LoginPage({ ctx, v }: { ctx: PageContext; v: LoginView }) {
 
         <section class="card" aria-labelledby="login-form-heading">
           <h2 id="login-form-heading">{t('login.formHeading')}</h2>
-          {v.notice ? <Notice kind="info"><p>{t(v.notice)}</p></Notice> : null}
+          {v.notice ? (
+            <Notice kind="info">
+              <p>{t(v.notice)}</p>
+            </Notice>
+          ) : null}
           {v.failure ? (
             <Notice kind="error">
               <p>{v.failure}</p>
@@ -53,14 +61,40 @@ export function LoginPage({ ctx, v }: { ctx: PageContext; v: LoginView }) {
           <form method="post" action="/login" novalidate>
             <Csrf token={ctx.csrfToken} />
             {v.next ? <input type="hidden" name="next" value={v.next} /> : null}
-            <Field t={t} id="username" name="username" label={t('login.username')} help={t('login.usernameHelp')} required
-              value={v.username} autocomplete="username" maxLength={100} error={v.errors.username} />
+            <Field
+              t={t}
+              id="username"
+              name="username"
+              label={t('login.username')}
+              help={t('login.usernameHelp')}
+              required
+              value={v.username}
+              autocomplete="username"
+              maxLength={100}
+              error={v.errors.username}
+            />
             {/* After a reset the username is filled in: the cursor waits in the password field. */}
-            <Field t={t} id="password" name="password" type="password" label={t('login.password')} help={t('login.passwordHelp')} required
-              autocomplete="current-password" maxLength={1000} error={v.errors.password} passwordToggle autofocus={v.notice === 'login.afterReset' && Boolean(v.username)} />
+            <Field
+              t={t}
+              id="password"
+              name="password"
+              type="password"
+              label={t('login.password')}
+              help={t('login.passwordHelp')}
+              required
+              autocomplete="current-password"
+              maxLength={1000}
+              error={v.errors.password}
+              passwordToggle
+              autofocus={v.notice === 'login.afterReset' && Boolean(v.username)}
+            />
             <div class="actions actions--login">
-              <button type="submit" class="button button--primary">{t('login.submit')}</button>
-              <a href="/password-reset" class="login__forgot">{t('login.forgot')}</a>
+              <button type="submit" class="button button--primary">
+                {t('login.submit')}
+              </button>
+              <a href="/password-reset" class="login__forgot">
+                {t('login.forgot')}
+              </a>
             </div>
           </form>
           <p class="login__register">

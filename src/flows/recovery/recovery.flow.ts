@@ -10,7 +10,12 @@ import { checkPassword, type PolicyViolation } from '../../accounts/password-pol
 import { hashPassword } from '../../accounts/passwords.ts';
 import { isProvisionalPlaceholder, normalizeEmail, normalizeIdentifier } from '../../accounts/identity.ts';
 import { isOperatorLock, lockStateOf } from '../../accounts/lock-state.ts';
-import { findUserById, findUsersByLoginKeys, lockUser, setPasswordAfterReset } from '../../accounts/users.repository.ts';
+import {
+  findUserById,
+  findUsersByLoginKeys,
+  lockUser,
+  setPasswordAfterReset,
+} from '../../accounts/users.repository.ts';
 import { deleteSessionsOfUser } from '../../accounts/sessions.repository.ts';
 import { checkCaptchaAnswer, drawCaptchaColumns } from '../../security/captcha.ts';
 import { checkPow, type PowOutcome } from '../../security/proof-of-work.ts';
@@ -56,7 +61,13 @@ export interface VerifyMeta extends RequestMeta {
 const DEVICE_COOKIE_MAX = 300;
 
 /** Why a request for a reset mail sent nothing, or that it queued one: recorded in the audit trail only. */
-export type ResetOutcome = 'mail_queued' | 'unknown_user' | 'provisional_address' | 'email_mismatch' | 'account_locked' | 'rate_limited';
+export type ResetOutcome =
+  | 'mail_queued'
+  | 'unknown_user'
+  | 'provisional_address'
+  | 'email_mismatch'
+  | 'account_locked'
+  | 'rate_limited';
 
 export type { LinkState };
 
@@ -68,7 +79,13 @@ export function browserHash(s: Services, browserKey: string): string {
 }
 
 function captchaFields(s: Services, flowId: string) {
-  return drawCaptchaColumns({ secret: s.config.sessionSecret, seal: s.box.seal, flowId, testAnswer: s.config.captchaTestAnswer, now: s.now() });
+  return drawCaptchaColumns({
+    secret: s.config.sessionSecret,
+    seal: s.box.seal,
+    flowId,
+    testAnswer: s.config.captchaTestAnswer,
+    now: s.now(),
+  });
 }
 
 /** Starts stage ① with a fresh CAPTCHA. */
@@ -98,10 +115,16 @@ export async function startRecovery(s: Services, browserKey: string, lang: Lang,
 export type LoadedFlow = { ok: true; flow: Flow } | { ok: false; reason: 'missing' | 'expired' };
 
 /** Loads a flow for this browser; an expired one, or one of another browser, is not given out. */
-export async function loadFlow(s: Services, id: unknown, browserKey: string | undefined, kind: Flow['kind']): Promise<LoadedFlow> {
+export async function loadFlow(
+  s: Services,
+  id: unknown,
+  browserKey: string | undefined,
+  kind: Flow['kind'],
+): Promise<LoadedFlow> {
   if (typeof id !== 'string' || !/^[A-Za-z0-9]{32}$/.test(id) || !browserKey) return { ok: false, reason: 'missing' };
   const flow = await findFlow(s.db, id);
-  if (!flow || flow.kind !== kind || !sameDigest(flow.browser_hash, browserHash(s, browserKey))) return { ok: false, reason: 'missing' };
+  if (!flow || flow.kind !== kind || !sameDigest(flow.browser_hash, browserHash(s, browserKey)))
+    return { ok: false, reason: 'missing' };
   if (flow.expires_at <= s.now()) return { ok: false, reason: 'expired' };
   return { ok: true, flow };
 }
@@ -125,7 +148,12 @@ export type IdentifyResult = { ok: true } | { ok: false; captcha: CaptchaFailure
  * Checks a flow's CAPTCHA by either proof. The picture's challenge is used up either way by the caller (R6); a
  * proof of work is checked against its own limits and single use (proof-of-work.ts).
  */
-export async function checkCaptchaProof(s: Services, flow: Flow, proof: CaptchaProof, ip: string): Promise<'ok' | CaptchaFailure> {
+export async function checkCaptchaProof(
+  s: Services,
+  flow: Flow,
+  proof: CaptchaProof,
+  ip: string,
+): Promise<'ok' | CaptchaFailure> {
   if (proof.kind === 'pow') {
     const outcome = await checkPow(s, flow, proof.value, ip);
     return outcome === 'ok' ? 'ok' : `pow_${outcome}`;
@@ -139,12 +167,25 @@ export async function checkCaptchaProof(s: Services, flow: Flow, proof: CaptchaP
 }
 
 /** Stage ①: keeps what was typed as identifier and checks the CAPTCHA, which is used up either way. */
-export async function submitIdentify(s: Services, flow: Flow, lang: Lang, identifier: string, proof: CaptchaProof, meta: RequestMeta): Promise<IdentifyResult> {
+export async function submitIdentify(
+  s: Services,
+  flow: Flow,
+  lang: Lang,
+  identifier: string,
+  proof: CaptchaProof,
+  meta: RequestMeta,
+): Promise<IdentifyResult> {
   const typed = normalizeIdentifier(identifier);
   const now = s.now();
   const checked = await checkCaptchaProof(s, flow, proof, meta.ip);
   if (checked !== 'ok') {
-    await s.audit({ event: 'password_reset.captcha', outcome: checked, identifier: typed, ip: meta.ip, userAgent: meta.userAgent });
+    await s.audit({
+      event: 'password_reset.captcha',
+      outcome: checked,
+      identifier: typed,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+    });
     const next = await redrawCaptcha(s, flow, lang, identifier.trim());
     return { ok: false, captcha: checked, flow: next };
   }
@@ -160,7 +201,17 @@ export async function submitIdentify(s: Services, flow: Flow, lang: Lang, identi
       captcha_expires_at: null,
       updated_at: now,
     });
-    await s.audit({ event: 'password_reset.identified', outcome: 'ok', identifier: typed, ip: meta.ip, userAgent: meta.userAgent, detail: { captcha: proof.kind === 'pow' ? 'proof_of_work' : 'picture' } }, trx);
+    await s.audit(
+      {
+        event: 'password_reset.identified',
+        outcome: 'ok',
+        identifier: typed,
+        ip: meta.ip,
+        userAgent: meta.userAgent,
+        detail: { captcha: proof.kind === 'pow' ? 'proof_of_work' : 'picture' },
+      },
+      trx,
+    );
   });
   return { ok: true };
 }
@@ -181,16 +232,30 @@ function emailDigest(s: Services, email: string): string {
  * Whether a mail goes out is decided a moment later by the worker (processResetRequests). Nothing on the account
  * changes (R4).
  */
-export async function submitVerify(s: Services, flow: Flow, lang: Lang, email: string, meta: VerifyMeta): Promise<void> {
+export async function submitVerify(
+  s: Services,
+  flow: Flow,
+  lang: Lang,
+  email: string,
+  meta: VerifyMeta,
+): Promise<void> {
   const now = s.now();
   const ipCount = await s.counters.hit(`reset:ip:${addressBucket(meta.ip)}`, HOUR);
   // Sealed whatever the account (R2): the cookie is a bearer secret, and only the worker knows the account.
-  const cookie = meta.deviceCookie && meta.deviceCookie.length <= DEVICE_COOKIE_MAX ? s.box.seal(meta.deviceCookie) : null;
+  const cookie =
+    meta.deviceCookie && meta.deviceCookie.length <= DEVICE_COOKIE_MAX ? s.box.seal(meta.deviceCookie) : null;
   await s.db.transaction().execute(async (trx) => {
     await updateFlow(trx, flow.id, { state: 'sent', lang, updated_at: now });
     await insertResetRequest(trx, {
-      id: randomId(), flow_id: flow.id, identifier: normalizeIdentifier(flow.identifier), email_hmac: emailDigest(s, email), lang,
-      ip: meta.ip, user_agent: meta.userAgent, ip_limited: ipCount > s.config.resetRequestsPerIpPerHour ? 1 : 0, created_at: now,
+      id: randomId(),
+      flow_id: flow.id,
+      identifier: normalizeIdentifier(flow.identifier),
+      email_hmac: emailDigest(s, email),
+      lang,
+      ip: meta.ip,
+      user_agent: meta.userAgent,
+      ip_limited: ipCount > s.config.resetRequestsPerIpPerHour ? 1 : 0,
+      created_at: now,
       device_cookie_sealed: cookie,
     });
   });
@@ -210,7 +275,11 @@ export async function processResetRequests(s: Services, limit = 10): Promise<num
     const now = s.now();
     // The accounts are locked (PostgreSQL) before their recent tokens are counted: another instance deciding a
     // request for the same account waits, then sees these tokens (R3's per-account limit, T2's single open link).
-    const users = await findUsersByLoginKeys(trx, requests.map((r) => r.identifier), { lock: s.dialect === 'postgres' });
+    const users = await findUsersByLoginKeys(
+      trx,
+      requests.map((r) => r.identifier),
+      { lock: s.dialect === 'postgres' },
+    );
     const ids = [...new Set([...users.values()].map((u) => u.id))];
     const recent = await countTokensSinceByUser(trx, ids, now - HOUR);
     // R3: mails per (account, source) — the owner's device cookie, or an IPv4 address / IPv6 /64 — below a higher
@@ -218,10 +287,18 @@ export async function processResetRequests(s: Services, limit = 10): Promise<num
     // device or from a network the account logged in from is limited by its own source's share alone, so that
     // strangers cannot use up the owner's mails (red team item 3).
     const recentFromSource = await countTokensSinceByUserAndSource(trx, ids, now - HOUR);
-    const sources = await sourcesOfRequests(s, trx, requests.map((r) => {
-      const user = r.identifier ? users.get(r.identifier) : undefined;
-      return { subject: user ? `u:${user.id}` : '', ip: r.ip, deviceCookie: openDeviceCookie(s, r.device_cookie_sealed) };
-    }));
+    const sources = await sourcesOfRequests(
+      s,
+      trx,
+      requests.map((r) => {
+        const user = r.identifier ? users.get(r.identifier) : undefined;
+        return {
+          subject: user ? `u:${user.id}` : '',
+          ip: r.ip,
+          deviceCookie: openDeviceCookie(s, r.device_cookie_sealed),
+        };
+      }),
+    );
     const tokens: ResetTokensTable[] = [];
     const mails: Array<NewMail & { id: string }> = [];
     const audits: AuditInput[] = [];
@@ -241,14 +318,19 @@ export async function processResetRequests(s: Services, limit = 10): Promise<num
       else if (user.status === 'provisional' || isProvisionalPlaceholder(user.email)) outcome = 'provisional_address';
       else if (!sameDigest(emailDigest(s, user.email), r.email_hmac)) outcome = 'email_mismatch';
       else if (lockStateOf(user, now) === 'indefinite') outcome = 'account_locked';
-      else if (fromSource >= s.config.resetMailsPerAccountPerIpPerHour) [outcome, limit] = ['rate_limited', 'account_ip'];
-      else if (!owners && issued >= s.config.resetMailsPerAccountPerHour) [outcome, limit] = ['rate_limited', 'account'];
+      else if (fromSource >= s.config.resetMailsPerAccountPerIpPerHour)
+        [outcome, limit] = ['rate_limited', 'account_ip'];
+      else if (!owners && issued >= s.config.resetMailsPerAccountPerHour)
+        [outcome, limit] = ['rate_limited', 'account'];
       else outcome = 'mail_queued';
       // For the call center: a request from the owner's own device or network says so.
       const from = user && owners ? { source: source.kind } : {};
       let detail: Record<string, unknown> | null = limit ? { limit, ...from } : null;
       if (outcome === 'mail_queued' && user) {
-        const { token, mail } = resetMailOf(s, user, r.lang === 'en' ? 'en' : 'ja', now, { ip: r.ip, source: source.key });
+        const { token, mail } = resetMailOf(s, user, r.lang === 'en' ? 'en' : 'ja', now, {
+          ip: r.ip,
+          source: source.key,
+        });
         // Two requests for one account in a batch: the newer token replaces the older one (T2).
         const older = lastTokenOf.get(user.id);
         if (older) older.cancelled_at = now;
@@ -259,7 +341,15 @@ export async function processResetRequests(s: Services, limit = 10): Promise<num
         mails.push(mail);
         detail = { mailId: mail.id, tokenId: token.id, ...from };
       }
-      audits.push({ event: 'password_reset.requested', outcome, userId: user?.id ?? null, identifier: r.identifier, ip: r.ip, userAgent: r.user_agent, detail });
+      audits.push({
+        event: 'password_reset.requested',
+        outcome,
+        userId: user?.id ?? null,
+        identifier: r.identifier,
+        ip: r.ip,
+        userAgent: r.user_agent,
+        detail,
+      });
     }
     if (tokens.length) {
       await cancelOpenTokensOfUsers(trx, [...lastTokenOf.keys()], now);
@@ -267,7 +357,10 @@ export async function processResetRequests(s: Services, limit = 10): Promise<num
       await enqueueMails(trx, s.box, now, mails);
     }
     await s.auditMany(audits, trx);
-    await deleteResetRequests(trx, requests.map((r) => r.id));
+    await deleteResetRequests(
+      trx,
+      requests.map((r) => r.id),
+    );
     return requests.length;
   });
 }
@@ -283,16 +376,40 @@ function openDeviceCookie(s: Services, sealed: string | null): string | undefine
 }
 
 /** A new reset token for the account and the seed's mail carrying its link (nothing written yet). */
-function resetMailOf(s: Services, user: User, lang: Lang, now: number, requested: { ip: string; source: string } | null): { token: ResetTokensTable; mail: NewMail & { id: string } } {
+function resetMailOf(
+  s: Services,
+  user: User,
+  lang: Lang,
+  now: number,
+  requested: { ip: string; source: string } | null,
+): { token: ResetTokensTable; mail: NewMail & { id: string } } {
   const secret = randomAlnum(32);
-  const mail = passwordResetMail(lang, `${s.config.baseUrl}/passwordreset.do?sysparm_tiny=${secret}`, s.config.resetTokenTtlMinutes, s.branding);
+  const mail = passwordResetMail(
+    lang,
+    `${s.config.baseUrl}/passwordreset.do?sysparm_tiny=${secret}`,
+    s.config.resetTokenTtlMinutes,
+    s.branding,
+  );
   return {
     token: {
-      id: randomId(), user_id: user.id, token_hash: hashToken(secret), created_at: now,
-      expires_at: now + s.config.resetTokenTtlMinutes * 60_000, used_at: null, cancelled_at: null,
-      requested_ip: requested?.ip ?? null, requested_source: requested?.source ?? null,
+      id: randomId(),
+      user_id: user.id,
+      token_hash: hashToken(secret),
+      created_at: now,
+      expires_at: now + s.config.resetTokenTtlMinutes * 60_000,
+      used_at: null,
+      cancelled_at: null,
+      requested_ip: requested?.ip ?? null,
+      requested_source: requested?.source ?? null,
     },
-    mail: { id: randomId(), kind: 'password_reset', userId: user.id, to: user.email, subject: mail.subject, text: mail.text },
+    mail: {
+      id: randomId(),
+      kind: 'password_reset',
+      userId: user.id,
+      to: user.email,
+      subject: mail.subject,
+      text: mail.text,
+    },
   };
 }
 
@@ -300,7 +417,13 @@ function resetMailOf(s: Services, user: User, lang: Lang, now: number, requested
  * Issues a new reset token (cancelling the older ones: T2) and queues the seed's mail with its link, in the
  * caller's transaction. Also used by the call center's "send a reset link" action.
  */
-export async function queueResetMail(s: Services, trx: Db, user: User, lang: Lang, now: number): Promise<{ mailId: string; tokenId: string }> {
+export async function queueResetMail(
+  s: Services,
+  trx: Db,
+  user: User,
+  lang: Lang,
+  now: number,
+): Promise<{ mailId: string; tokenId: string }> {
   const { token, mail } = resetMailOf(s, user, lang, now, null);
   if (s.dialect === 'postgres') await lockUser(trx, user.id);
   await cancelOpenTokens(trx, user.id, now, null);
@@ -315,11 +438,23 @@ export type OpenLinkResult = { state: 'valid'; flow: Flow } | { state: Exclude<L
  * The mailed link. Opening it never uses the token up (T3: mail scanners open links first); it starts a
  * stage-③ flow bound to this browser so that the token can leave the address bar (T5).
  */
-export async function openResetLink(s: Services, token: unknown, browserKey: string, lang: Lang, meta: RequestMeta): Promise<OpenLinkResult> {
+export async function openResetLink(
+  s: Services,
+  token: unknown,
+  browserKey: string,
+  lang: Lang,
+  meta: RequestMeta,
+): Promise<OpenLinkResult> {
   const now = s.now();
   const found = isTokenShape(token) ? await findResetTokenByHash(s.db, hashToken(token)) : undefined;
   const state: LinkState = found ? linkStateOf(found, now) : 'invalid';
-  await s.audit({ event: 'password_reset.link_opened', outcome: state, userId: found?.user_id ?? null, ip: meta.ip, userAgent: meta.userAgent });
+  await s.audit({
+    event: 'password_reset.link_opened',
+    outcome: state,
+    userId: found?.user_id ?? null,
+    ip: meta.ip,
+    userAgent: meta.userAgent,
+  });
   if (state !== 'valid' || !found) return { state: state as Exclude<LinkState, 'valid'> };
   const user = await findUserById(s.db, found.user_id);
   if (!user) return { state: 'invalid' };
@@ -364,15 +499,29 @@ export type CompleteResult =
  * lifts a lockout from failed logins (an operator's lock stays: S12), cancels every other token and flow, ends every session (C3) and queues the
  * 「パスワード変更のお知らせ」 mail (C4). No login follows (C2).
  */
-export async function completeReset(s: Services, flow: Flow, password: string, confirm: string, meta: RequestMeta): Promise<CompleteResult> {
+export async function completeReset(
+  s: Services,
+  flow: Flow,
+  password: string,
+  confirm: string,
+  meta: RequestMeta,
+): Promise<CompleteResult> {
   const user = flow.user_id ? await findUserById(s.db, flow.user_id) : undefined;
   const state = await tokenStateOfFlow(s, flow);
   if (!user || state !== 'valid') return { ok: false, kind: 'link', state: state === 'valid' ? 'invalid' : state };
-  if (!password) return { ok: false, kind: 'fields', password: 'required', ...(confirm ? {} : { confirm: 'required' as const }) };
+  if (!password)
+    return { ok: false, kind: 'fields', password: 'required', ...(confirm ? {} : { confirm: 'required' as const }) };
   const violations = await checkPassword(s.policy, password, [user.username, user.user_id]);
   const confirmError = !confirm ? ('required' as const) : confirm !== password ? ('mismatch' as const) : undefined;
   if (violations.length || confirmError) {
-    await s.audit({ event: 'password_reset.password_rejected', outcome: violations.length ? 'policy' : 'confirm', userId: user.id, ip: meta.ip, userAgent: meta.userAgent, detail: { rules: violations } });
+    await s.audit({
+      event: 'password_reset.password_rejected',
+      outcome: violations.length ? 'policy' : 'confirm',
+      userId: user.id,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+      detail: { rules: violations },
+    });
     return { ok: false, kind: 'fields', password: violations, ...(confirmError ? { confirm: confirmError } : {}) };
   }
   const hash = await hashPassword(password);
@@ -387,11 +536,28 @@ export async function completeReset(s: Services, flow: Flow, password: string, c
     await updateFlow(trx, flow.id, { state: 'done', updated_at: now });
     const mailId = isProvisionalPlaceholder(user.email)
       ? null
-      : await enqueueMail(trx, s.box, now, { kind: 'password_changed', userId: user.id, to: user.email, subject: mail.subject, text: mail.text });
-    await s.audit({ event: 'password_reset.completed', outcome: 'ok', userId: user.id, ip: meta.ip, userAgent: meta.userAgent, detail: { sessionsEnded, mailId, unlocked: user.status === 'locked' && !isOperatorLock(user) } }, trx);
+      : await enqueueMail(trx, s.box, now, {
+          kind: 'password_changed',
+          userId: user.id,
+          to: user.email,
+          subject: mail.subject,
+          text: mail.text,
+        });
+    await s.audit(
+      {
+        event: 'password_reset.completed',
+        outcome: 'ok',
+        userId: user.id,
+        ip: meta.ip,
+        userAgent: meta.userAgent,
+        detail: { sessionsEnded, mailId, unlocked: user.status === 'locked' && !isOperatorLock(user) },
+      },
+      trx,
+    );
     return true;
   });
-  if (!done) return { ok: false, kind: 'link', state: (await tokenStateOfFlow(s, flow)) as Exclude<LinkState, 'valid'> };
+  if (!done)
+    return { ok: false, kind: 'link', state: (await tokenStateOfFlow(s, flow)) as Exclude<LinkState, 'valid'> };
   s.mailWorker.kick();
   return { ok: true };
 }

@@ -1,6 +1,13 @@
 /** SQL for password-reset flows and reset tokens. */
 import type { Db, Dialect } from '../../db/database.ts';
-import type { Flow, FlowsTable, ResetRequest, ResetRequestsTable, ResetToken, ResetTokensTable } from '../../db/schema.ts';
+import type {
+  Flow,
+  FlowsTable,
+  ResetRequest,
+  ResetRequestsTable,
+  ResetToken,
+  ResetTokensTable,
+} from '../../db/schema.ts';
 import { addressBucket } from '../../security/address-bucket.ts';
 
 export async function insertFlow(db: Db, flow: FlowsTable): Promise<void> {
@@ -120,7 +127,11 @@ export async function cancelOpenTokensOfUsers(db: Db, userIds: string[], now: nu
  * their address; the call center's tokens (no address) on none. Rows per account and hour are few (each is a mail
  * sent, under the limits), so the grouping by bucket is done here.
  */
-export async function countTokensSinceByUserAndSource(db: Db, userIds: string[], since: number): Promise<Map<string, number>> {
+export async function countTokensSinceByUserAndSource(
+  db: Db,
+  userIds: string[],
+  since: number,
+): Promise<Map<string, number>> {
   if (userIds.length === 0) return new Map();
   const rows = await db
     .selectFrom('reset_tokens')

@@ -39,7 +39,10 @@ import {
 } from './recovery.flow.ts';
 import { DonePage, IdentifyPage, LinkProblemPage, ResetPage, SentPage, VerifyPage } from './recovery.views.tsx';
 
-const NOTICES = { expired: 'reset.flowExpired', order: 'reset.outOfOrder' } as const satisfies Record<string, MessageKey>;
+const NOTICES = { expired: 'reset.flowExpired', order: 'reset.outOfOrder' } as const satisfies Record<
+  string,
+  MessageKey
+>;
 
 /** T5 and the reset pages: no referrer, nothing cached. */
 function privatePage(reply: FastifyReply): void {
@@ -57,7 +60,9 @@ export function captchaImage(s: Services, kind: 'recovery' | 'registration') {
     if (!loaded.ok || !loaded.flow.captcha_hash || !loaded.flow.captcha_answer) throw new HttpError('NOT_FOUND');
     reply.header('cache-control', 'no-store');
     const sealed = loaded.flow.captcha_answer;
-    return reply.type('image/png').send(await drawCaptchaPng(s.box.open(sealed), captchaSeed(s.config.sessionSecret, loaded.flow.id, sealed)));
+    return reply
+      .type('image/png')
+      .send(await drawCaptchaPng(s.box.open(sealed), captchaSeed(s.config.sessionSecret, loaded.flow.id, sealed)));
   };
 }
 
@@ -79,8 +84,12 @@ export function powChallenge(s: Services, kind: 'recovery' | 'registration') {
 /** The message under the CAPTCHA field for a failed check, in the page's language. */
 export function captchaFailureMessage(t: FastifyRequest['t'], failure: CaptchaFailure, phone: string): string {
   const key: Record<CaptchaFailure, MessageKey> = {
-    wrong: 'reset.captchaWrong', expired: 'reset.captchaExpired', pow_invalid: 'captcha.pow.invalid',
-    pow_expired: 'captcha.pow.expired', pow_replayed: 'captcha.pow.invalid', pow_limited: 'captcha.pow.limited',
+    wrong: 'reset.captchaWrong',
+    expired: 'reset.captchaExpired',
+    pow_invalid: 'captcha.pow.invalid',
+    pow_expired: 'captcha.pow.expired',
+    pow_replayed: 'captcha.pow.invalid',
+    pow_limited: 'captcha.pow.limited',
   };
   return t(key[failure], { phone });
 }
@@ -94,25 +103,70 @@ export async function recoveryRoutes(app: FastifyInstance, s: Services): Promise
   const ttl = (lang: 'ja' | 'en') => formatDuration(s.config.resetTokenTtlMinutes, lang);
   const flood = { rateLimit: { max: s.config.floodLimitPerMinute, timeWindow: 60_000 } };
 
-  function renderStage(request: FastifyRequest, reply: FastifyReply, flow: Flow, opts: {
-    status?: number; notice?: MessageKey | undefined; usernameError?: string; captchaError?: string; pow?: string; email?: string; emailError?: string;
-  } = {}) {
+  function renderStage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    flow: Flow,
+    opts: {
+      status?: number;
+      notice?: MessageKey | undefined;
+      usernameError?: string;
+      captchaError?: string;
+      pow?: string;
+      email?: string;
+      emailError?: string;
+    } = {},
+  ) {
     privatePage(reply);
     const ctx = pageContext(request, reply);
     const status = opts.status ?? 200;
     if (flow.state === 'identify') {
-      return sendPage(reply, IdentifyPage({ ctx, v: {
-        flowId: flow.id, username: flow.identifier, phone: s.config.callCenterPhone, pow: opts.pow, notice: opts.notice,
-        errors: { ...(opts.usernameError ? { username: opts.usernameError } : {}), ...(opts.captchaError ? { captcha: opts.captchaError } : {}) },
-      } }), status);
+      return sendPage(
+        reply,
+        IdentifyPage({
+          ctx,
+          v: {
+            flowId: flow.id,
+            username: flow.identifier,
+            phone: s.config.callCenterPhone,
+            pow: opts.pow,
+            notice: opts.notice,
+            errors: {
+              ...(opts.usernameError ? { username: opts.usernameError } : {}),
+              ...(opts.captchaError ? { captcha: opts.captchaError } : {}),
+            },
+          },
+        }),
+        status,
+      );
     }
     if (flow.state === 'verify') {
-      return sendPage(reply, VerifyPage({ ctx, v: {
-        flowId: flow.id, username: flow.identifier, email: opts.email ?? '', notice: opts.notice,
-        errors: opts.emailError ? { email: opts.emailError } : {},
-      } }), status);
+      return sendPage(
+        reply,
+        VerifyPage({
+          ctx,
+          v: {
+            flowId: flow.id,
+            username: flow.identifier,
+            email: opts.email ?? '',
+            notice: opts.notice,
+            errors: opts.emailError ? { email: opts.emailError } : {},
+          },
+        }),
+        status,
+      );
     }
-    return sendPage(reply, SentPage({ ctx, from: s.config.mailFrom, ttl: ttl(request.lang), phone: s.config.callCenterPhone, notice: opts.notice }), status);
+    return sendPage(
+      reply,
+      SentPage({
+        ctx,
+        from: s.config.mailFrom,
+        ttl: ttl(request.lang),
+        phone: s.config.callCenterPhone,
+        notice: opts.notice,
+      }),
+      status,
+    );
   }
 
   app.get('/password-reset', { config: flood }, async (request, reply) => {
@@ -140,7 +194,14 @@ export async function recoveryRoutes(app: FastifyInstance, s: Services): Promise
     if (!loaded.ok) return reply.redirect('/password-reset?m=expired', 303);
     let flow = loaded.flow;
     const { t, lang } = request;
-    const form = readForm(request, { stage: 20, action: 20, username: 100, captcha: 20, pow: POW_FIELD_MAX, email: 254 });
+    const form = readForm(request, {
+      stage: 20,
+      action: 20,
+      username: 100,
+      captcha: 20,
+      pow: POW_FIELD_MAX,
+      email: 254,
+    });
     const f = form.values;
     const action = f.action || 'next';
 
@@ -153,7 +214,11 @@ export async function recoveryRoutes(app: FastifyInstance, s: Services): Promise
         return renderStage(request, reply, flow);
       }
       if (action !== 'next') throw new HttpError('BAD_REQUEST', 'unknown action');
-      const usernameError = !f.username.trim() ? t('field.usernameRequired') : form.tooLong.includes('username') ? t('field.tooLong', { max: 100 }) : undefined;
+      const usernameError = !f.username.trim()
+        ? t('field.usernameRequired')
+        : form.tooLong.includes('username')
+          ? t('field.tooLong', { max: 100 })
+          : undefined;
       const captchaMissing = !f.captcha.trim() && !f.pow.trim();
       if (usernameError || captchaMissing) {
         // A CAPTCHA seen once is not shown again (R6), even when only the username was missing.
@@ -168,7 +233,10 @@ export async function recoveryRoutes(app: FastifyInstance, s: Services): Promise
       }
       const result = await submitIdentify(s, flow, lang, f.username, captchaProofOf(f), request.meta);
       if (!result.ok) {
-        return renderStage(request, reply, result.flow, { status: result.captcha === 'pow_limited' ? 429 : 400, captchaError: captchaFailureMessage(t, result.captcha, s.config.callCenterPhone) });
+        return renderStage(request, reply, result.flow, {
+          status: result.captcha === 'pow_limited' ? 429 : 400,
+          captchaError: captchaFailureMessage(t, result.captcha, s.config.callCenterPhone),
+        });
       }
       return reply.redirect(`/password-reset?flow=${flow.id}`, 303);
     }
@@ -180,10 +248,17 @@ export async function recoveryRoutes(app: FastifyInstance, s: Services): Promise
       }
       if (action !== 'next') throw new HttpError('BAD_REQUEST', 'unknown action');
       const email = f.email.trim();
-      const emailError = !email ? t('reset.emailRequired') : form.tooLong.includes('email') || !isResetAddress(email.normalize('NFKC')) ? t('reset.emailInvalid') : undefined;
+      const emailError = !email
+        ? t('reset.emailRequired')
+        : form.tooLong.includes('email') || !isResetAddress(email.normalize('NFKC'))
+          ? t('reset.emailInvalid')
+          : undefined;
       if (emailError) return renderStage(request, reply, flow, { status: 400, email: f.email, emailError });
       // The device cookie goes with the request: the owner's own browser is not held by the per-account ceiling (R3).
-      await submitVerify(s, flow, lang, email, { ...request.meta, deviceCookie: request.cookies[getCookieNames().device] });
+      await submitVerify(s, flow, lang, email, {
+        ...request.meta,
+        deviceCookie: request.cookies[getCookieNames().device],
+      });
       return reply.redirect(`/password-reset?flow=${flow.id}`, 303);
     }
 
@@ -194,9 +269,16 @@ export async function recoveryRoutes(app: FastifyInstance, s: Services): Promise
     privatePage(reply);
     const ctx = pageContext(request, reply);
     const key: Record<typeof state, MessageKey> = {
-      expired: 'reset.link.expired', used: 'reset.link.used', cancelled: 'reset.link.cancelled', invalid: 'reset.link.invalid',
+      expired: 'reset.link.expired',
+      used: 'reset.link.used',
+      cancelled: 'reset.link.cancelled',
+      invalid: 'reset.link.invalid',
     };
-    return sendPage(reply, LinkProblemPage({ ctx, message: ctx.t(key[state], { ttl: ttl(request.lang) }) }), state === 'invalid' ? 400 : 410);
+    return sendPage(
+      reply,
+      LinkProblemPage({ ctx, message: ctx.t(key[state], { ttl: ttl(request.lang) }) }),
+      state === 'invalid' ? 400 : 410,
+    );
   }
 
   function flowExpired(request: FastifyRequest, reply: FastifyReply) {
@@ -219,13 +301,22 @@ export async function recoveryRoutes(app: FastifyInstance, s: Services): Promise
       return reply.redirect(`/passwordreset.do?flow=${opened.flow.id}`, 303);
     }
     const loaded = await loadFlow(s, queryParam(request, 'flow'), key, 'reset');
-    if (!loaded.ok) return queryParam(request, 'flow') === undefined ? linkProblem(request, reply, 'invalid') : flowExpired(request, reply);
+    if (!loaded.ok)
+      return queryParam(request, 'flow') === undefined
+        ? linkProblem(request, reply, 'invalid')
+        : flowExpired(request, reply);
     const flow = loaded.flow;
     const ctx = pageContext(request, reply);
     if (flow.state === 'done') return sendPage(reply, DonePage({ ctx, flowId: flow.id }));
     const state = await tokenStateOfFlow(s, flow);
     if (state !== 'valid') return linkProblem(request, reply, state);
-    return sendPage(reply, ResetPage({ ctx, v: { flowId: flow.id, username: flow.identifier, ruleKey: s.policy.ruleKey as MessageKey, errors: {} } }));
+    return sendPage(
+      reply,
+      ResetPage({
+        ctx,
+        v: { flowId: flow.id, username: flow.identifier, ruleKey: s.policy.ruleKey as MessageKey, errors: {} },
+      }),
+    );
   });
 
   app.post('/passwordreset.do', { preHandler: app.csrfProtection, config: flood }, async (request, reply) => {
@@ -243,12 +334,27 @@ export async function recoveryRoutes(app: FastifyInstance, s: Services): Promise
     if (result.ok) return reply.redirect(`/passwordreset.do?flow=${flow.id}`, 303);
     if (result.kind === 'link') return linkProblem(request, reply, result.state);
     const params = { min: s.policy.min, max: s.policy.max };
-    const password = result.password === 'required' ? [t('reset.newPasswordRequired')] : result.password.map((k) => t(k, params));
-    const confirm = result.confirm === 'required' ? t('reset.confirmRequired') : result.confirm === 'mismatch' ? t('reset.mismatch') : undefined;
+    const password =
+      result.password === 'required' ? [t('reset.newPasswordRequired')] : result.password.map((k) => t(k, params));
+    const confirm =
+      result.confirm === 'required'
+        ? t('reset.confirmRequired')
+        : result.confirm === 'mismatch'
+          ? t('reset.mismatch')
+          : undefined;
     const ctx = pageContext(request, reply);
-    return sendPage(reply, ResetPage({ ctx, v: {
-      flowId: flow.id, username: flow.identifier, ruleKey: s.policy.ruleKey as MessageKey,
-      errors: { ...(password.length ? { password } : {}), ...(confirm ? { confirm } : {}) },
-    } }), 400);
+    return sendPage(
+      reply,
+      ResetPage({
+        ctx,
+        v: {
+          flowId: flow.id,
+          username: flow.identifier,
+          ruleKey: s.policy.ruleKey as MessageKey,
+          errors: { ...(password.length ? { password } : {}), ...(confirm ? { confirm } : {}) },
+        },
+      }),
+      400,
+    );
   });
 }

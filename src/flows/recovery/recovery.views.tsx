@@ -5,7 +5,11 @@ import { Layout, type PageContext } from '../../web/layout.tsx';
 import { CaptchaBlock, CaptchaRedrawButton } from '../../web/captcha-block.tsx';
 import type { MessageKey } from '../../web/i18n/i18n.ts';
 
-const STAGES: Array<[string, MessageKey]> = [['①', 'reset.step1'], ['②', 'reset.step2'], ['③', 'reset.step3']];
+const STAGES: Array<[string, MessageKey]> = [
+  ['①', 'reset.step1'],
+  ['②', 'reset.step2'],
+  ['③', 'reset.step3'],
+];
 
 /** The step indicator ① 特定 ② 検証 ③ リセット. */
 export function Steps({ ctx, current }: { ctx: PageContext; current: 1 | 2 | 3 | 4 }) {
@@ -18,7 +22,9 @@ export function Steps({ ctx, current }: { ctx: PageContext; current: 1 | 2 | 3 |
         return (
           <li class={`steps__item steps__item--${state}`} aria-current={state === 'current' ? 'step' : undefined}>
             <span class="steps__mark">{mark}</span> {t(key)}
-            <span class="visually-hidden">{state === 'current' ? t('reset.stepCurrent') : state === 'done' ? t('reset.stepDone') : ''}</span>
+            <span class="visually-hidden">
+              {state === 'current' ? t('reset.stepCurrent') : state === 'done' ? t('reset.stepDone') : ''}
+            </span>
           </li>
         );
       })}
@@ -30,7 +36,17 @@ export function Steps({ ctx, current }: { ctx: PageContext; current: 1 | 2 | 3 |
  * Each screen has its own page title (WCAG 2.4.2), so that a screen reader, a tab or the history tells the stages
  * apart: 「① 特定 - パスワードの再設定」, or the screen's heading for the sent and done pages.
  */
-function ResetFrame({ ctx, step, screen, children }: { ctx: PageContext; step: 1 | 2 | 3 | 4; screen?: MessageKey; children: ComponentChildren }) {
+function ResetFrame({
+  ctx,
+  step,
+  screen,
+  children,
+}: {
+  ctx: PageContext;
+  step: 1 | 2 | 3 | 4;
+  screen?: MessageKey;
+  children: ComponentChildren;
+}) {
   const stage = STAGES[step - 1];
   const name = screen ? ctx.t(screen) : stage ? `${stage[0]} ${ctx.t(stage[1])}` : '';
   return (
@@ -60,7 +76,11 @@ export function IdentifyPage({ ctx, v }: { ctx: PageContext; v: IdentifyView }) 
   const hasErrors = Boolean(v.errors.username || v.errors.captcha);
   return (
     <ResetFrame ctx={ctx} step={1}>
-      {v.notice ? <Notice kind="info"><p>{t(v.notice)}</p></Notice> : null}
+      {v.notice ? (
+        <Notice kind="info">
+          <p>{t(v.notice)}</p>
+        </Notice>
+      ) : null}
       <ErrorSummary t={t} show={hasErrors} />
       <h2>{t('reset.identify.heading')}</h2>
       <p>{t('reset.identify.lead')}</p>
@@ -68,11 +88,32 @@ export function IdentifyPage({ ctx, v }: { ctx: PageContext; v: IdentifyView }) 
       <form method="post" action={action} novalidate>
         <Csrf token={ctx.csrfToken} />
         <input type="hidden" name="stage" value="identify" />
-        <Field t={t} id="username" name="username" label={t('reset.username')} help={t('reset.usernameHelp')} required
-          value={v.username} autocomplete="username" maxLength={100} error={v.errors.username} autofocus={!v.username} />
-        <CaptchaBlock t={t} base="/password-reset" flowId={v.flowId} phone={v.phone} error={v.errors.captcha} pow={v.pow} autofocus={Boolean(v.username)} />
+        <Field
+          t={t}
+          id="username"
+          name="username"
+          label={t('reset.username')}
+          help={t('reset.usernameHelp')}
+          required
+          value={v.username}
+          autocomplete="username"
+          maxLength={100}
+          error={v.errors.username}
+          autofocus={!v.username}
+        />
+        <CaptchaBlock
+          t={t}
+          base="/password-reset"
+          flowId={v.flowId}
+          phone={v.phone}
+          error={v.errors.captcha}
+          pow={v.pow}
+          autofocus={Boolean(v.username)}
+        />
         <div class="actions">
-          <button type="submit" name="action" value="next" class="button button--primary">{t('reset.next')}</button>
+          <button type="submit" name="action" value="next" class="button button--primary">
+            {t('reset.next')}
+          </button>
           <CaptchaRedrawButton t={t} />
         </div>
       </form>
@@ -92,7 +133,11 @@ export function VerifyPage({ ctx, v }: { ctx: PageContext; v: VerifyView }) {
   const { t } = ctx;
   return (
     <ResetFrame ctx={ctx} step={2}>
-      {v.notice ? <Notice kind="info"><p>{t(v.notice)}</p></Notice> : null}
+      {v.notice ? (
+        <Notice kind="info">
+          <p>{t(v.notice)}</p>
+        </Notice>
+      ) : null}
       <ErrorSummary t={t} show={Boolean(v.errors.email)} />
       <h2>{t('reset.verify.heading')}</h2>
       <p>{t('reset.verify.lead')}</p>
@@ -101,22 +146,55 @@ export function VerifyPage({ ctx, v }: { ctx: PageContext; v: VerifyView }) {
       <form method="post" action={`/password-reset?flow=${v.flowId}`} novalidate>
         <Csrf token={ctx.csrfToken} />
         <input type="hidden" name="stage" value="verify" />
-        <Field t={t} id="email" name="email" type="email" label={t('reset.email')} help={t('reset.emailHelp')} required
-          value={v.email} autocomplete="email" maxLength={254} error={v.errors.email} autofocus inputMode="email" />
+        <Field
+          t={t}
+          id="email"
+          name="email"
+          type="email"
+          label={t('reset.email')}
+          help={t('reset.emailHelp')}
+          required
+          value={v.email}
+          autocomplete="email"
+          maxLength={254}
+          error={v.errors.email}
+          autofocus
+          inputMode="email"
+        />
         <div class="actions">
-          <button type="submit" name="action" value="next" class="button button--primary">{t('reset.next')}</button>
-          <button type="submit" name="action" value="back" class="button button--secondary" formnovalidate>{t('reset.back')}</button>
+          <button type="submit" name="action" value="next" class="button button--primary">
+            {t('reset.next')}
+          </button>
+          <button type="submit" name="action" value="back" class="button button--secondary" formnovalidate>
+            {t('reset.back')}
+          </button>
         </div>
       </form>
     </ResetFrame>
   );
 }
 
-export function SentPage({ ctx, from, ttl, phone, notice }: { ctx: PageContext; from: string; ttl: string; phone: string; notice?: MessageKey | undefined }) {
+export function SentPage({
+  ctx,
+  from,
+  ttl,
+  phone,
+  notice,
+}: {
+  ctx: PageContext;
+  from: string;
+  ttl: string;
+  phone: string;
+  notice?: MessageKey | undefined;
+}) {
   const { t } = ctx;
   return (
     <ResetFrame ctx={ctx} step={2} screen="reset.sent.heading">
-      {notice ? <Notice kind="info"><p>{t(notice)}</p></Notice> : null}
+      {notice ? (
+        <Notice kind="info">
+          <p>{t(notice)}</p>
+        </Notice>
+      ) : null}
       <h2>{t('reset.sent.heading')}</h2>
       <Notice kind="success">
         <p>{t('reset.sent.p1', { from })}</p>
@@ -127,10 +205,14 @@ export function SentPage({ ctx, from, ttl, phone, notice }: { ctx: PageContext; 
         <h3 id="sent-no-mail">{t('reset.sent.noMailHeading')}</h3>
         <ProvisionalAccountNotice t={t} />
         <p>{t('reset.sent.noMail3', { phone })}</p>
-        <p><a href="/register">{t('top.register')}</a></p>
+        <p>
+          <a href="/register">{t('top.register')}</a>
+        </p>
       </section>
       <p>{t('reset.sent.noMail2', { from })}</p>
-      <p><a href="/login">{t('reset.sent.toLogin')}</a></p>
+      <p>
+        <a href="/login">{t('reset.sent.toLogin')}</a>
+      </p>
     </ResetFrame>
   );
 }
@@ -156,13 +238,37 @@ export function ResetPage({ ctx, v }: { ctx: PageContext; v: ResetView }) {
         {/* Lets password managers tie the new password to the account (P3). */}
         <input type="text" name="username" value={v.username} autocomplete="username" readOnly hidden />
         <p class="carried">{t('reset.reset.forUser', { username: v.username })}</p>
-        <Field t={t} id="new-password" name="password" type="password" label={t('reset.newPassword')}
-          help={`${t(v.ruleKey)} ${t('policy.rule.common')}`} required autocomplete="new-password" maxLength={1000}
-          error={v.errors.password} passwordToggle autofocus />
-        <Field t={t} id="confirm-password" name="confirm" type="password" label={t('reset.confirmPassword')}
-          help={t('reset.confirmHelp')} required autocomplete="new-password" maxLength={1000} error={v.errors.confirm} passwordToggle />
+        <Field
+          t={t}
+          id="new-password"
+          name="password"
+          type="password"
+          label={t('reset.newPassword')}
+          help={`${t(v.ruleKey)} ${t('policy.rule.common')}`}
+          required
+          autocomplete="new-password"
+          maxLength={1000}
+          error={v.errors.password}
+          passwordToggle
+          autofocus
+        />
+        <Field
+          t={t}
+          id="confirm-password"
+          name="confirm"
+          type="password"
+          label={t('reset.confirmPassword')}
+          help={t('reset.confirmHelp')}
+          required
+          autocomplete="new-password"
+          maxLength={1000}
+          error={v.errors.confirm}
+          passwordToggle
+        />
         <div class="actions">
-          <button type="submit" class="button button--primary">{t('reset.submit')}</button>
+          <button type="submit" class="button button--primary">
+            {t('reset.submit')}
+          </button>
         </div>
       </form>
     </ResetFrame>
@@ -175,9 +281,13 @@ export function DonePage({ ctx, flowId }: { ctx: PageContext; flowId: string }) 
   return (
     <ResetFrame ctx={ctx} step={4} screen="reset.done.heading">
       <h2>{t('reset.done.heading')}</h2>
-      <Notice kind="success"><p>{t('reset.done.p1')}</p></Notice>
+      <Notice kind="success">
+        <p>{t('reset.done.p1')}</p>
+      </Notice>
       <div class="actions">
-        <a class="button button--primary" href={`/login?m=afterReset&flow=${flowId}`}>{t('reset.done.finish')}</a>
+        <a class="button button--primary" href={`/login?m=afterReset&flow=${flowId}`}>
+          {t('reset.done.finish')}
+        </a>
       </div>
     </ResetFrame>
   );
@@ -189,10 +299,14 @@ export function LinkProblemPage({ ctx, message }: { ctx: PageContext; message: s
     <Layout ctx={ctx} title={t('reset.link.heading')}>
       <div class="container container--narrow">
         <h1>{t('reset.link.heading')}</h1>
-        <Notice kind="error"><p>{message}</p></Notice>
+        <Notice kind="error">
+          <p>{message}</p>
+        </Notice>
         <p>{t('reset.link.restartHelp')}</p>
         <div class="actions">
-          <a class="button button--primary" href="/password-reset">{t('reset.restart')}</a>
+          <a class="button button--primary" href="/password-reset">
+            {t('reset.restart')}
+          </a>
         </div>
       </div>
     </Layout>

@@ -9,7 +9,13 @@ import type { Db } from '../../db/database.ts';
 import type { RegistrationCase, User } from '../../db/schema.ts';
 import { isProvisionalPlaceholder } from '../../accounts/identity.ts';
 import { assignUnique, draftUsername } from '../../accounts/identifiers.ts';
-import { closeUser, findInstitutionAccount, findUserById, insertUser, lockUser } from '../../accounts/users.repository.ts';
+import {
+  closeUser,
+  findInstitutionAccount,
+  findUserById,
+  insertUser,
+  lockUser,
+} from '../../accounts/users.repository.ts';
 import { enqueueMail } from '../../mail/outbox.repository.ts';
 import { registrationCompleteMail } from '../../mail/templates/account-mails.ts';
 import { registrationPendingMail, registrationRejectedMail } from '../../mail/templates/registration-case-mails.ts';
@@ -40,17 +46,56 @@ export interface CaseRegistrant {
 }
 
 /** In the completion's transaction: the case, the registrant's mail (what happens next) and the audit row. */
-export async function openCase(s: Services, trx: Db, holder: User, r: CaseRegistrant, verificationId: string, passwordHash: string, meta: RequestMeta): Promise<RegistrationCase> {
+export async function openCase(
+  s: Services,
+  trx: Db,
+  holder: User,
+  r: CaseRegistrant,
+  verificationId: string,
+  passwordHash: string,
+  meta: RequestMeta,
+): Promise<RegistrationCase> {
   const now = s.now();
   const c: RegistrationCase = {
-    id: randomId(), verification_id: verificationId, institution_code: r.code, holder_id: holder.id, status: 'pending',
-    institution_name: r.name, contact_name: r.contact, email: r.email, phone: r.phone, lang: r.lang, password_hash: passwordHash,
-    ip: meta.ip, created_at: now, decided_at: null, decided_by: null, decision_reason: null, new_user_id: null,
+    id: randomId(),
+    verification_id: verificationId,
+    institution_code: r.code,
+    holder_id: holder.id,
+    status: 'pending',
+    institution_name: r.name,
+    contact_name: r.contact,
+    email: r.email,
+    phone: r.phone,
+    lang: r.lang,
+    password_hash: passwordHash,
+    ip: meta.ip,
+    created_at: now,
+    decided_at: null,
+    decided_by: null,
+    decision_reason: null,
+    new_user_id: null,
   };
   await insertCase(trx, c);
   const mail = registrationPendingMail(r.lang, r.code, s.branding);
-  const mailId = await enqueueMail(trx, s.box, now, { kind: 'registration_pending', userId: null, to: r.email, subject: mail.subject, text: mail.text });
-  await s.audit({ event: 'registration_case.opened', outcome: 'pending', userId: holder.id, identifier: r.email, ip: meta.ip, userAgent: meta.userAgent, detail: { caseId: c.id, institutionCode: r.code, mailId } }, trx);
+  const mailId = await enqueueMail(trx, s.box, now, {
+    kind: 'registration_pending',
+    userId: null,
+    to: r.email,
+    subject: mail.subject,
+    text: mail.text,
+  });
+  await s.audit(
+    {
+      event: 'registration_case.opened',
+      outcome: 'pending',
+      userId: holder.id,
+      identifier: r.email,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+      detail: { caseId: c.id, institutionCode: r.code, mailId },
+    },
+    trx,
+  );
   return c;
 }
 
@@ -66,7 +111,13 @@ export interface OperatorMeta extends RequestMeta {
  * Approves after the call-back: the provisional account is closed (its sessions and reset links end), the
  * registrant's account opens with the password chosen at registration, and the registrant gets the completion mail.
  */
-export async function approveCase(s: Services, id: string, reason: string, checks: CallbackCheck[], m: OperatorMeta): Promise<DecideResult> {
+export async function approveCase(
+  s: Services,
+  id: string,
+  reason: string,
+  checks: CallbackCheck[],
+  m: OperatorMeta,
+): Promise<DecideResult> {
   const now = s.now();
   const newUserId = randomId();
   const result = await s.db.transaction().execute(async (trx): Promise<DecideResult> => {
@@ -77,22 +128,63 @@ export async function approveCase(s: Services, id: string, reason: string, check
     const holder = await findUserById(trx, c.holder_id);
     const open = await findInstitutionAccount(trx, c.institution_code);
     // The provisional account may have registered a real address, or been closed, since the case was opened.
-    if (!holder || !isProvisionalHolder(holder) || open?.id !== holder.id) return { ok: false, problem: 'holder_changed' };
-    if (!(await decideCase(trx, id, { status: 'approved', at: now, by: m.actor, reason, newUserId }))) return { ok: false, problem: 'not_pending' };
+    if (!holder || !isProvisionalHolder(holder) || open?.id !== holder.id)
+      return { ok: false, problem: 'holder_changed' };
+    if (!(await decideCase(trx, id, { status: 'approved', at: now, by: m.actor, reason, newUserId })))
+      return { ok: false, problem: 'not_pending' };
     const sessionsEnded = await closeUser(trx, holder.id, now);
     await cancelOpenTokens(trx, holder.id, now, null);
     const base = { actor: m.actor, ip: m.ip, userAgent: m.userAgent };
-    await s.audit({ event: 'account.superseded', outcome: 'closed', userId: holder.id, ...base, detail: { institutionCode: c.institution_code, caseId: c.id, newUserId, sessionsEnded } }, trx);
+    await s.audit(
+      {
+        event: 'account.superseded',
+        outcome: 'closed',
+        userId: holder.id,
+        ...base,
+        detail: { institutionCode: c.institution_code, caseId: c.id, newUserId, sessionsEnded },
+      },
+      trx,
+    );
     const username = await assignUnique(trx, draftUsername);
     await insertUser(trx, {
-      id: newUserId, username, user_id: null, account_type: 'institution', email: c.email, display_name: c.contact_name,
-      institution_code: c.institution_code, status: 'active', password_hash: c.password_hash, failed_logins: 0, locked_until: null,
-      created_at: now, updated_at: now, password_changed_at: c.created_at, institution_name: c.institution_name, phone: c.phone, legacy_hash: null,
+      id: newUserId,
+      username,
+      user_id: null,
+      account_type: 'institution',
+      email: c.email,
+      display_name: c.contact_name,
+      institution_code: c.institution_code,
+      status: 'active',
+      password_hash: c.password_hash,
+      failed_logins: 0,
+      locked_until: null,
+      created_at: now,
+      updated_at: now,
+      password_changed_at: c.created_at,
+      institution_name: c.institution_name,
+      phone: c.phone,
+      legacy_hash: null,
       email_verified_at: c.created_at,
     });
     const mail = registrationCompleteMail(langOf(c.lang), username, null, s.branding);
-    const mailId = await enqueueMail(trx, s.box, now, { kind: 'registration_complete', userId: newUserId, to: c.email, subject: mail.subject, text: mail.text });
-    await s.audit({ event: 'registration_case.approved', outcome: 'ok', userId: newUserId, identifier: c.email, ...base, detail: { caseId: c.id, reason, checks, supersededId: holder.id, mailId } }, trx);
+    const mailId = await enqueueMail(trx, s.box, now, {
+      kind: 'registration_complete',
+      userId: newUserId,
+      to: c.email,
+      subject: mail.subject,
+      text: mail.text,
+    });
+    await s.audit(
+      {
+        event: 'registration_case.approved',
+        outcome: 'ok',
+        userId: newUserId,
+        identifier: c.email,
+        ...base,
+        detail: { caseId: c.id, reason, checks, supersededId: holder.id, mailId },
+      },
+      trx,
+    );
     return { ok: true, newUserId };
   });
   if (result.ok) s.mailWorker.kick();
@@ -105,10 +197,29 @@ export async function rejectCase(s: Services, id: string, reason: string, m: Ope
   const result = await s.db.transaction().execute(async (trx): Promise<DecideResult> => {
     const c = await findCaseById(trx, id);
     if (!c) return { ok: false, problem: 'not_found' };
-    if (!(await decideCase(trx, id, { status: 'rejected', at: now, by: m.actor, reason, newUserId: null }))) return { ok: false, problem: 'not_pending' };
+    if (!(await decideCase(trx, id, { status: 'rejected', at: now, by: m.actor, reason, newUserId: null })))
+      return { ok: false, problem: 'not_pending' };
     const mail = registrationRejectedMail(langOf(c.lang), c.institution_code, s.branding);
-    const mailId = await enqueueMail(trx, s.box, now, { kind: 'registration_rejected', userId: null, to: c.email, subject: mail.subject, text: mail.text });
-    await s.audit({ event: 'registration_case.rejected', outcome: 'ok', userId: c.holder_id, identifier: c.email, actor: m.actor, ip: m.ip, userAgent: m.userAgent, detail: { caseId: c.id, reason, mailId } }, trx);
+    const mailId = await enqueueMail(trx, s.box, now, {
+      kind: 'registration_rejected',
+      userId: null,
+      to: c.email,
+      subject: mail.subject,
+      text: mail.text,
+    });
+    await s.audit(
+      {
+        event: 'registration_case.rejected',
+        outcome: 'ok',
+        userId: c.holder_id,
+        identifier: c.email,
+        actor: m.actor,
+        ip: m.ip,
+        userAgent: m.userAgent,
+        detail: { caseId: c.id, reason, mailId },
+      },
+      trx,
+    );
     return { ok: true, newUserId: null };
   });
   if (result.ok) s.mailWorker.kick();

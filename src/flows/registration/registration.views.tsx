@@ -7,7 +7,9 @@ import type { MessageKey } from '../../web/i18n/i18n.ts';
 export interface RegisterFormView {
   flowId: string;
   values: Record<'accountType' | 'code' | 'name' | 'contact' | 'email' | 'phone' | 'codes', string>;
-  errors: Partial<Record<'accountType' | 'code' | 'name' | 'contact' | 'email' | 'phone' | 'codes' | 'captcha', string[]>>;
+  errors: Partial<
+    Record<'accountType' | 'code' | 'name' | 'contact' | 'email' | 'phone' | 'codes' | 'captcha', string[]>
+  >;
   /** A solved proof of work that came back unused (another field had an error). */
   pow?: string | undefined;
   phone: string;
@@ -15,7 +17,13 @@ export interface RegisterFormView {
 
 function errorBlock(id: string, errors: string[] | undefined) {
   if (!errors?.length) return null;
-  return <div id={`${id}-error`} class="field__error">{errors.map((e) => <p>{e}</p>)}</div>;
+  return (
+    <div id={`${id}-error`} class="field__error">
+      {errors.map((e) => (
+        <p>{e}</p>
+      ))}
+    </div>
+  );
 }
 
 export function RegisterPage({ ctx, v }: { ctx: PageContext; v: RegisterFormView }) {
@@ -29,32 +37,134 @@ export function RegisterPage({ ctx, v }: { ctx: PageContext; v: RegisterFormView
       <div class="container container--narrow">
         <h1>{t('reg.title')}</h1>
         <p>{t('reg.lead')}</p>
-        <Notice kind="info"><p>{t('reg.provisionalNote', { phone: v.phone })}</p></Notice>
+        <Notice kind="info">
+          <p>{t('reg.provisionalNote', { phone: v.phone })}</p>
+        </Notice>
         <ErrorSummary t={t} show={any} />
         <p class="muted">{t('site.requiredNote')}</p>
         <form method="post" action={`/register?flow=${v.flowId}`} novalidate>
           <Csrf token={ctx.csrfToken} />
-          <fieldset class="field" aria-describedby={`accountType-help${typeErr ? ' accountType-error' : ''}`} aria-invalid={typeErr ? 'true' : undefined}>
-            <legend class="field__label">{t('reg.accountType')}<span class="field__req" aria-hidden="true">*</span></legend>
-            <p id="accountType-help" class="field__help">{t('reg.accountTypeHelp')}</p>
-            <label class="choice"><input type="radio" name="accountType" value="institution" checked={v.values.accountType !== 'coordinator'} required /> {t('reg.type.institution')}</label>
-            <label class="choice"><input type="radio" name="accountType" value="coordinator" checked={v.values.accountType === 'coordinator'} /> {t('reg.type.coordinator')}</label>
+          <fieldset
+            class="field"
+            aria-describedby={`accountType-help${typeErr ? ' accountType-error' : ''}`}
+            aria-invalid={typeErr ? 'true' : undefined}
+          >
+            <legend class="field__label">
+              {t('reg.accountType')}
+              <span class="field__req" aria-hidden="true">
+                *
+              </span>
+            </legend>
+            <p id="accountType-help" class="field__help">
+              {t('reg.accountTypeHelp')}
+            </p>
+            <label class="choice">
+              <input
+                type="radio"
+                name="accountType"
+                value="institution"
+                checked={v.values.accountType !== 'coordinator'}
+                required
+              />{' '}
+              {t('reg.type.institution')}
+            </label>
+            <label class="choice">
+              <input
+                type="radio"
+                name="accountType"
+                value="coordinator"
+                checked={v.values.accountType === 'coordinator'}
+              />{' '}
+              {t('reg.type.coordinator')}
+            </label>
             {errorBlock('accountType', e.accountType)}
           </fieldset>
-          <Field t={t} id="code" name="code" label={t('reg.code')} help={t('reg.codeHelp')} value={v.values.code} inputMode="numeric" maxLength={20} autocomplete="off" error={e.code} />
-          <Field t={t} id="name" name="name" label={t('reg.name')} help={t('reg.nameHelp')} required value={v.values.name} maxLength={200} autocomplete="organization" error={e.name} />
-          <Field t={t} id="contact" name="contact" label={t('reg.contact')} help={t('reg.contactHelp')} required value={v.values.contact} maxLength={100} autocomplete="name" error={e.contact} />
-          <Field t={t} id="email" name="email" type="email" label={t('reg.email')} help={t('reg.emailHelp')} required value={v.values.email} maxLength={254} autocomplete="email" error={e.email} />
-          <Field t={t} id="phone" name="phone" label={t('reg.phone')} help={t('reg.phoneHelp')} required value={v.values.phone} maxLength={20} autocomplete="tel" inputMode="tel" error={e.phone} />
+          <Field
+            t={t}
+            id="code"
+            name="code"
+            label={t('reg.code')}
+            help={t('reg.codeHelp')}
+            value={v.values.code}
+            inputMode="numeric"
+            maxLength={20}
+            autocomplete="off"
+            error={e.code}
+          />
+          <Field
+            t={t}
+            id="name"
+            name="name"
+            label={t('reg.name')}
+            help={t('reg.nameHelp')}
+            required
+            value={v.values.name}
+            maxLength={200}
+            autocomplete="organization"
+            error={e.name}
+          />
+          <Field
+            t={t}
+            id="contact"
+            name="contact"
+            label={t('reg.contact')}
+            help={t('reg.contactHelp')}
+            required
+            value={v.values.contact}
+            maxLength={100}
+            autocomplete="name"
+            error={e.contact}
+          />
+          <Field
+            t={t}
+            id="email"
+            name="email"
+            type="email"
+            label={t('reg.email')}
+            help={t('reg.emailHelp')}
+            required
+            value={v.values.email}
+            maxLength={254}
+            autocomplete="email"
+            error={e.email}
+          />
+          <Field
+            t={t}
+            id="phone"
+            name="phone"
+            label={t('reg.phone')}
+            help={t('reg.phoneHelp')}
+            required
+            value={v.values.phone}
+            maxLength={20}
+            autocomplete="tel"
+            inputMode="tel"
+            error={e.phone}
+          />
           <div class={`field${codesErr ? ' field--error' : ''}`}>
-            <label for="codes" class="field__label">{t('reg.codes')}</label>
-            <p id="codes-help" class="field__help">{t('reg.codesHelp')}</p>
-            <textarea id="codes" name="codes" rows={5} cols={20} aria-describedby={`codes-help${codesErr ? ' codes-error' : ''}`} aria-invalid={codesErr ? 'true' : undefined}>{v.values.codes}</textarea>
+            <label for="codes" class="field__label">
+              {t('reg.codes')}
+            </label>
+            <p id="codes-help" class="field__help">
+              {t('reg.codesHelp')}
+            </p>
+            <textarea
+              id="codes"
+              name="codes"
+              rows={5}
+              cols={20}
+              aria-describedby={`codes-help${codesErr ? ' codes-error' : ''}`}
+              aria-invalid={codesErr ? 'true' : undefined}
+            >
+              {v.values.codes}
+            </textarea>
             {errorBlock('codes', e.codes)}
           </div>
           <CaptchaBlock t={t} base="/register" flowId={v.flowId} phone={v.phone} error={e.captcha} pow={v.pow} />
           <div class="actions">
-            <button type="submit" name="action" value="next" class="button button--primary">{t('reg.submit')}</button>
+            <button type="submit" name="action" value="next" class="button button--primary">
+              {t('reg.submit')}
+            </button>
             <CaptchaRedrawButton t={t} />
           </div>
         </form>
@@ -69,10 +179,14 @@ export function RegisterSentPage({ ctx, from, phone }: { ctx: PageContext; from:
     <Layout ctx={ctx} title={t('reg.sent.heading')}>
       <div class="container container--narrow">
         <h1>{t('reg.sent.heading')}</h1>
-        <Notice kind="success"><p>{t('reg.sent.p1', { from })}</p></Notice>
+        <Notice kind="success">
+          <p>{t('reg.sent.p1', { from })}</p>
+        </Notice>
         <p>{t('reg.sent.p2')}</p>
         <p>{t('reg.sent.p3', { phone })}</p>
-        <p><a href="/csm">{t('content.backToTop')}</a></p>
+        <p>
+          <a href="/csm">{t('content.backToTop')}</a>
+        </p>
       </div>
     </Layout>
   );
@@ -94,24 +208,69 @@ export function SetPasswordPage({ ctx, v }: { ctx: PageContext; v: SetPasswordVi
       <div class="container container--narrow">
         <h1>{t('reg.verify.heading')}</h1>
         <p>{t('reg.verify.lead')}</p>
-        {v.callBack ? <Notice kind="info"><p>{t('reg.case.verifyNote')}</p></Notice> : null}
+        {v.callBack ? (
+          <Notice kind="info">
+            <p>{t('reg.case.verifyNote')}</p>
+          </Notice>
+        ) : null}
         <ErrorSummary t={t} show={Boolean(v.errors.password?.length || v.errors.confirm)} />
         <h2>{t('reg.summary')}</h2>
-        <dl class="summary">{v.summary.map(([k, val]) => <><dt>{k}</dt><dd>{val}</dd></>)}</dl>
+        <dl class="summary">
+          {v.summary.map(([k, val]) => (
+            <>
+              <dt>{k}</dt>
+              <dd>{val}</dd>
+            </>
+          ))}
+        </dl>
         <form method="post" action={`/register/verify?flow=${v.flowId}`} novalidate>
           <Csrf token={ctx.csrfToken} />
-          <Field t={t} id="new-password" name="password" type="password" label={t('reset.newPassword')} help={`${t(v.ruleKey)} ${t('policy.rule.common')}`}
-            required autocomplete="new-password" maxLength={1000} error={v.errors.password} passwordToggle />
-          <Field t={t} id="confirm-password" name="confirm" type="password" label={t('reset.confirmPassword')} help={t('reset.confirmHelp')}
-            required autocomplete="new-password" maxLength={1000} error={v.errors.confirm} passwordToggle />
-          <div class="actions"><button type="submit" class="button button--primary">{t('reg.verify.submit')}</button></div>
+          <Field
+            t={t}
+            id="new-password"
+            name="password"
+            type="password"
+            label={t('reset.newPassword')}
+            help={`${t(v.ruleKey)} ${t('policy.rule.common')}`}
+            required
+            autocomplete="new-password"
+            maxLength={1000}
+            error={v.errors.password}
+            passwordToggle
+          />
+          <Field
+            t={t}
+            id="confirm-password"
+            name="confirm"
+            type="password"
+            label={t('reset.confirmPassword')}
+            help={t('reset.confirmHelp')}
+            required
+            autocomplete="new-password"
+            maxLength={1000}
+            error={v.errors.confirm}
+            passwordToggle
+          />
+          <div class="actions">
+            <button type="submit" class="button button--primary">
+              {t('reg.verify.submit')}
+            </button>
+          </div>
         </form>
       </div>
     </Layout>
   );
 }
 
-export function RegisterDonePage({ ctx, username, userId }: { ctx: PageContext; username: string; userId: string | null }) {
+export function RegisterDonePage({
+  ctx,
+  username,
+  userId,
+}: {
+  ctx: PageContext;
+  username: string;
+  userId: string | null;
+}) {
   const { t } = ctx;
   return (
     <Layout ctx={ctx} title={t('reg.done.heading')}>
@@ -123,7 +282,11 @@ export function RegisterDonePage({ ctx, username, userId }: { ctx: PageContext; 
         </Notice>
         {userId ? <p>{t('reg.done.coordinatorNote')}</p> : null}
         <p>{t('reg.done.p1')}</p>
-        <div class="actions"><a class="button button--primary" href="/login">{t('reg.done.toLogin')}</a></div>
+        <div class="actions">
+          <a class="button button--primary" href="/login">
+            {t('reg.done.toLogin')}
+          </a>
+        </div>
       </div>
     </Layout>
   );
@@ -136,17 +299,33 @@ export function RegisterAlreadyDonePage({ ctx }: { ctx: PageContext }) {
     <Layout ctx={ctx} title={t('reg.link.doneHeading')}>
       <div class="container container--narrow">
         <h1>{t('reg.link.doneHeading')}</h1>
-        <Notice kind="info"><p>{t('reg.link.done')}</p></Notice>
+        <Notice kind="info">
+          <p>{t('reg.link.done')}</p>
+        </Notice>
         <p>{t('reg.done.p1')}</p>
         <p>{t('reg.link.doneForgot')}</p>
-        <div class="actions"><a class="button button--primary" href="/login">{t('reg.done.toLogin')}</a></div>
+        <div class="actions">
+          <a class="button button--primary" href="/login">
+            {t('reg.done.toLogin')}
+          </a>
+        </div>
       </div>
     </Layout>
   );
 }
 
 /** After the password, for a code held by a provisional account: nothing opens until the call-back (V5). */
-export function RegisterPendingPage({ ctx, code, email, phone }: { ctx: PageContext; code: string; email: string; phone: string }) {
+export function RegisterPendingPage({
+  ctx,
+  code,
+  email,
+  phone,
+}: {
+  ctx: PageContext;
+  code: string;
+  email: string;
+  phone: string;
+}) {
   const { t } = ctx;
   return (
     <Layout ctx={ctx} title={t('reg.case.heading')}>
@@ -158,19 +337,39 @@ export function RegisterPendingPage({ ctx, code, email, phone }: { ctx: PageCont
         </Notice>
         <p>{t('reg.case.p3', { email })}</p>
         <p>{t('reg.case.p4', { phone })}</p>
-        <p><a href="/csm">{t('content.backToTop')}</a></p>
+        <p>
+          <a href="/csm">{t('content.backToTop')}</a>
+        </p>
       </div>
     </Layout>
   );
 }
 
-export function RegisterLinkProblemPage({ ctx, message, heading, restartHref, restartLabel }: { ctx: PageContext; message: string; heading: string; restartHref: string; restartLabel: string }) {
+export function RegisterLinkProblemPage({
+  ctx,
+  message,
+  heading,
+  restartHref,
+  restartLabel,
+}: {
+  ctx: PageContext;
+  message: string;
+  heading: string;
+  restartHref: string;
+  restartLabel: string;
+}) {
   return (
     <Layout ctx={ctx} title={heading}>
       <div class="container container--narrow">
         <h1>{heading}</h1>
-        <Notice kind="error"><p>{message}</p></Notice>
-        <div class="actions"><a class="button button--primary" href={restartHref}>{restartLabel}</a></div>
+        <Notice kind="error">
+          <p>{message}</p>
+        </Notice>
+        <div class="actions">
+          <a class="button button--primary" href={restartHref}>
+            {restartLabel}
+          </a>
+        </div>
       </div>
     </Layout>
   );

@@ -10,7 +10,13 @@ function formatTime(at: number, lang: 'ja' | 'en'): string {
 }
 
 /** `by`: 'reset' ends every session; 'self' (changed while logged in) keeps the session in use. */
-export function passwordChangedMail(lang: 'ja' | 'en', username: string, at: number, b: MailBranding, by: 'reset' | 'self' = 'reset'): RenderedMail {
+export function passwordChangedMail(
+  lang: 'ja' | 'en',
+  username: string,
+  at: number,
+  b: MailBranding,
+  by: 'reset' | 'self' = 'reset',
+): RenderedMail {
   if (lang === 'en') {
     return {
       subject: '[Medical Institution Portal] Your password was changed',
@@ -19,7 +25,9 @@ export function passwordChangedMail(lang: 'ja' | 'en', username: string, at: num
         '',
         `Changed at: ${formatTime(at, 'en')}`,
         '',
-        by === 'reset' ? 'All sessions of this account have been logged out.' : 'The account has been logged out on every other device.',
+        by === 'reset'
+          ? 'All sessions of this account have been logged out.'
+          : 'The account has been logged out on every other device.',
         'If you did not change it, reset your password at once and contact us below.',
         '',
         '■ Medical Institution Portal',
@@ -39,7 +47,9 @@ export function passwordChangedMail(lang: 'ja' | 'en', username: string, at: num
       '',
       `変更日時：${formatTime(at, 'ja')}`,
       '',
-      by === 'reset' ? 'このアカウントのすべてのログイン状態は解除されました。' : '変更に使用した端末以外でのログイン状態はすべて解除されました。',
+      by === 'reset'
+        ? 'このアカウントのすべてのログイン状態は解除されました。'
+        : '変更に使用した端末以外でのログイン状態はすべて解除されました。',
       'お心当たりのない場合は、至急パスワードの再設定を行い、以下までお問い合わせください。',
       '',
       '■医療機関等向け総合ポータルサイト',

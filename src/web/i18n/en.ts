@@ -35,16 +35,20 @@ export const en: Record<MessageKey, string> = {
 
   'login.title': 'Log in',
   'login.heading': '●Log in here',
-  'login.notice.lead': 'In the following cases no notification mail arrives even if you reset your password, and you need to register as a new user.',
-  'login.notice.item1': '(1) You have not replaced the e-mail address of your provisional account (it ends in "@01" to "@48")',
+  'login.notice.lead':
+    'In the following cases no notification mail arrives even if you reset your password, and you need to register as a new user.',
+  'login.notice.item1':
+    '(1) You have not replaced the e-mail address of your provisional account (it ends in "@01" to "@48")',
   'login.notice.item2': '(2) The e-mail address registered on the old portal is wrong',
   'login.notice.p1': 'If (1) applies, click "New user registration" on the top page and register.',
-  'login.notice.p2': 'If you have replaced the address of your provisional account but still receive no mail after a password reset, (2) may apply.',
+  'login.notice.p2':
+    'If you have replaced the address of your provisional account but still receive no mail after a password reset, (2) may apply.',
   'login.notice.p3': 'In that case, click "New user registration" on the top page and register.',
   'login.notice.p4': 'If registration also fails, please contact the call center.',
   'login.formHeading': 'Log in',
   'login.username': 'Username',
-  'login.usernameHelp': 'Enter the username given in your registration completion mail. Coordinators enter their user ID.',
+  'login.usernameHelp':
+    'Enter the username given in your registration completion mail. Coordinators enter their user ID.',
   'login.password': 'Password',
   'login.passwordHelp': 'Upper and lower case letters are different.',
   'login.submit': 'Log in',
@@ -52,7 +56,8 @@ export const en: Record<MessageKey, string> = {
   'login.noAccount': "Don't have an account?",
   'login.register': 'Register here',
   'login.failed': 'The username or password is not correct.',
-  'login.lockRule': 'After {threshold} failed logins in a row the account is locked for {minutes} minutes; during that time even the right password does not log in.',
+  'login.lockRule':
+    'After {threshold} failed logins in a row the account is locked for {minutes} minutes; during that time even the right password does not log in.',
   'login.lockRule.unlock': 'A lock caused by failed logins is lifted at once by "{link}".',
   'login.throttled': 'Too many login attempts. Please wait a while and try again.',
   'login.loggedOut': 'You have logged out.',
@@ -75,26 +80,36 @@ export const en: Record<MessageKey, string> = {
   'reset.identify.heading': 'Enter your username and the characters shown',
   'reset.identify.lead': 'Enter your username and the characters shown on the screen (CAPTCHA), then press "Next".',
   'reset.username': 'Username',
-  'reset.usernameHelp': 'Enter the username given in your registration completion mail. Coordinators enter the user ID given in that mail.',
+  'reset.usernameHelp':
+    'Enter the username given in your registration completion mail. Coordinators enter the user ID given in that mail.',
   'reset.captcha': 'Characters shown',
-  'reset.captchaHelp': 'Enter the 5 characters shown in the picture (upper or lower case does not matter). If they are hard to read, press "Show other characters".',
-  'reset.captchaAlt': 'Picture of 5 characters to type. If you cannot see it, other ways to confirm are described below it.',
+  'reset.captchaHelp':
+    'Enter the 5 characters shown in the picture (upper or lower case does not matter). If they are hard to read, press "Show other characters".',
+  'reset.captchaAlt':
+    'Picture of 5 characters to type. If you cannot see it, other ways to confirm are described below it.',
   'reset.captchaRefresh': 'Show other characters',
-  'reset.captchaPhoneHelp': 'If entering them is difficult, the Online Eligibility Confirmation Call Center ({phone}) can also help you reset your password.',
+  'reset.captchaPhoneHelp':
+    'If entering them is difficult, the Online Eligibility Confirmation Call Center ({phone}) can also help you reset your password.',
   'reset.next': 'Next',
   'reset.back': 'Back to the username',
   'reset.captchaRequired': 'Enter the characters shown.',
   'reset.captchaWrong': 'The characters do not match. New characters are shown; please enter them.',
   'reset.captchaExpired': 'The characters shown have expired. New characters are shown; please enter them.',
-  'captcha.pow.lead': 'If you cannot see or read the characters in the picture, press the following button to confirm without typing them (your browser computes for a few seconds at most).',
+  'captcha.pow.lead':
+    'If you cannot see or read the characters in the picture, press the following button to confirm without typing them (your browser computes for a few seconds at most).',
   'captcha.pow.button': 'Confirm without typing the characters',
   'captcha.pow.working': 'Confirming. Please wait.',
   'captcha.pow.done': 'Confirmed. You do not need to type the characters. Press "Next".',
-  'captcha.pow.failed': 'This could not be confirmed. Press the button again or type the characters in the picture. If that is difficult, call the call center ({phone}).',
-  'captcha.pow.limited': 'Confirming this way has reached its limit. Type the characters in the picture, or call the call center ({phone}).',
-  'captcha.pow.unsupported': 'This browser cannot confirm this way. Type the characters in the picture, or call the call center ({phone}).',
-  'captcha.pow.invalid': 'Confirming without typing was not completed or was already used. Press "Confirm without typing the characters" again, or type the characters in the picture.',
-  'captcha.pow.expired': 'Confirming without typing has expired. Press "Confirm without typing the characters" again, or type the characters in the picture.',
+  'captcha.pow.failed':
+    'This could not be confirmed. Press the button again or type the characters in the picture. If that is difficult, call the call center ({phone}).',
+  'captcha.pow.limited':
+    'Confirming this way has reached its limit. Type the characters in the picture, or call the call center ({phone}).',
+  'captcha.pow.unsupported':
+    'This browser cannot confirm this way. Type the characters in the picture, or call the call center ({phone}).',
+  'captcha.pow.invalid':
+    'Confirming without typing was not completed or was already used. Press "Confirm without typing the characters" again, or type the characters in the picture.',
+  'captcha.pow.expired':
+    'Confirming without typing has expired. Press "Confirm without typing the characters" again, or type the characters in the picture.',
   'reset.verify.heading': 'Personal data verification - e-mail address',
   'reset.verify.lead': 'Enter the e-mail address you registered on the portal, then press "Next".',
   'reset.verify.forUser': 'Username: {username}',
@@ -103,11 +118,14 @@ export const en: Record<MessageKey, string> = {
   'reset.emailRequired': 'Enter your e-mail address.',
   'reset.emailInvalid': 'Enter an e-mail address (for example taro@example.jp).',
   'reset.sent.heading': 'The password change URL mail has been sent',
-  'reset.sent.p1': 'If the username and e-mail address you entered match our records, a mail with the password change URL has been sent from {from}.',
-  'reset.sent.p2': 'Open the URL in the mail, or copy it into your browser. For your security the link stops working {ttl} after it was sent.',
+  'reset.sent.p1':
+    'If the username and e-mail address you entered match our records, a mail with the password change URL has been sent from {from}.',
+  'reset.sent.p2':
+    'Open the URL in the mail, or copy it into your browser. For your security the link stops working {ttl} after it was sent.',
   'reset.sent.noMailHeading': 'If no mail arrives',
   'reset.sent.noMail2': 'Please also check your spam folder and whether you can receive mail from {from}.',
-  'reset.sent.noMail3': 'If registration also fails, please contact the Online Eligibility Confirmation Call Center ({phone}).',
+  'reset.sent.noMail3':
+    'If registration also fails, please contact the Online Eligibility Confirmation Call Center ({phone}).',
   'reset.sent.toLogin': 'Back to the login page',
   'reset.reset.heading': 'Reset your password',
   'reset.reset.lead': 'Enter a new password, enter it again to confirm, then press "Reset password".',
@@ -125,14 +143,16 @@ export const en: Record<MessageKey, string> = {
   'reset.link.heading': 'This password change URL cannot be used',
   'reset.link.expired': 'The password change URL has expired ({ttl} after it was sent).',
   'reset.link.used': 'This password change URL has already been used.',
-  'reset.link.cancelled': 'This password change URL no longer works. If a newer one was sent, use the URL in the latest mail; if your account changed (for example its e-mail address), start the password reset again.',
+  'reset.link.cancelled':
+    'This password change URL no longer works. If a newer one was sent, use the URL in the latest mail; if your account changed (for example its e-mail address), start the password reset again.',
   'reset.link.invalid': 'The password change URL is not correct. Please use the whole URL given in the mail.',
   'reset.link.restartHelp': 'If you reset your password again, we will send you a new password change URL.',
   'reset.restart': 'Start the password reset again',
   'reset.flowExpired': 'This procedure expired after a period of inactivity. Please start again.',
   'reset.outOfOrder': 'Please go through the steps "Identify", "Verify" and "Reset" in order.',
 
-  'policy.rule.portal': '* Use at least one upper-case letter, one lower-case letter and one digit, 8 to 100 characters.',
+  'policy.rule.portal':
+    '* Use at least one upper-case letter, one lower-case letter and one digit, 8 to 100 characters.',
   'policy.rule.mhlw': '* Use at least one letter, one digit and one symbol, 13 to 100 characters.',
   'policy.rule.nist': '* Use 15 to 100 characters. A long sentence you can remember (a passphrase) is recommended.',
   'policy.rule.common': 'Common passwords and passwords that contain your username cannot be used.',
@@ -156,10 +176,13 @@ export const en: Record<MessageKey, string> = {
   'error.unsupportedMediaType': 'This kind of submission is not supported. Please use the form on the page.',
   'error.notFound': 'The page you are looking for was not found. Please check the URL.',
   'error.methodNotAllowed': 'This action is not available on this page.',
-  'error.badEncoding': 'What you sent contains characters that cannot be read (broken encoding or control characters). Please enter it again in the form on the page.',
-  'error.adminAddress': 'The operators\' console cannot be used from this address. Please connect from an allowed network.',
+  'error.badEncoding':
+    'What you sent contains characters that cannot be read (broken encoding or control characters). Please enter it again in the form on the page.',
+  'error.adminAddress':
+    "The operators' console cannot be used from this address. Please connect from an allowed network.",
   'error.rateLimited': 'Too many requests. Please wait a while and try again.',
-  'error.internal': 'A system error occurred. Please try again later. If it persists, tell the call center the reference number {requestId}.',
+  'error.internal':
+    'A system error occurred. Please try again later. If it persists, tell the call center the reference number {requestId}.',
   'error.toTop': 'To the top page',
 
   'content.news.title': 'News',
@@ -167,14 +190,18 @@ export const en: Record<MessageKey, string> = {
   'content.faq.title': 'Frequently asked questions',
   'content.backToTop': 'Back to the top page',
   'reg.title': 'New user registration',
-  'reg.lead': 'Register to use the Medical Institution Portal. We will send a confirmation URL to the e-mail address you enter.',
-  'reg.provisionalNote': 'If you have a provisional account (address ending in "@01" to "@48") or the address registered on the old portal is wrong, please also register here. If registration fails, contact the call center ({phone}).',
+  'reg.lead':
+    'Register to use the Medical Institution Portal. We will send a confirmation URL to the e-mail address you enter.',
+  'reg.provisionalNote':
+    'If you have a provisional account (address ending in "@01" to "@48") or the address registered on the old portal is wrong, please also register here. If registration fails, contact the call center ({phone}).',
   'reg.accountType': 'Type of user',
-  'reg.accountTypeHelp': 'Choose "Institution user" to register one medical institution or pharmacy, or "Coordinator" if you handle procedures for several institutions (a medical corporation, a pharmacy chain).',
+  'reg.accountTypeHelp':
+    'Choose "Institution user" to register one medical institution or pharmacy, or "Coordinator" if you handle procedures for several institutions (a medical corporation, a pharmacy chain).',
   'reg.type.institution': 'Institution user (medical institution / pharmacy)',
   'reg.type.coordinator': 'Coordinator (medical corporation, pharmacy chain, …)',
   'reg.code': 'Medical institution code',
-  'reg.codeHelp': 'The 10-digit medical institution code (prefecture 2, table 1, district 2, institution 4, check digit 1), for example 3410712362. Coordinators leave it empty.',
+  'reg.codeHelp':
+    'The 10-digit medical institution code (prefecture 2, table 1, district 2, institution 4, check digit 1), for example 3410712362. Coordinators leave it empty.',
   'reg.name': 'Institution name',
   'reg.nameHelp': 'Coordinators enter the name of their corporation.',
   'reg.contact': 'Contact person',
@@ -198,7 +225,8 @@ export const en: Record<MessageKey, string> = {
   'reg.phoneInvalid': 'Enter the telephone number with digits and hyphens (for example 03-1234-5678).',
   'reg.sent.heading': 'A confirmation mail has been sent',
   'reg.sent.p1': 'A mail with a confirmation URL has been sent from {from} to the address you entered.',
-  'reg.sent.p2': 'Open the URL in the mail and set a password to complete the registration. The URL is valid for 24 hours.',
+  'reg.sent.p2':
+    'Open the URL in the mail and set a password to complete the registration. The URL is valid for 24 hours.',
   'reg.sent.p3': 'If no mail arrives, check your spam folder and contact the call center ({phone}).',
   'reg.verify.heading': 'Set your password',
   'reg.verify.lead': 'Your e-mail address is confirmed. Set a password to complete the registration.',
@@ -214,14 +242,18 @@ export const en: Record<MessageKey, string> = {
   'reg.link.used': 'This confirmation URL has already been used.',
   'reg.link.invalid': 'The confirmation URL is not correct. Please use the whole URL given in the mail.',
   'reg.link.doneHeading': 'Your registration is complete',
-  'reg.link.done': 'The registration with this confirmation URL has already been completed. Please log in on the login page.',
+  'reg.link.done':
+    'The registration with this confirmation URL has already been completed. Please log in on the login page.',
   'reg.link.doneForgot': 'If you do not know the password, reset it with "Reset password" on the login page.',
   'reg.restart': 'Register again',
   // A code held by a provisional account: the account opens after the call-back (issue 10 item 5)
-  'reg.case.verifyNote': 'This institution code has a provisional account moved from the old portal. When you complete the registration, the call center will call the telephone number registered for the institution before the account opens.',
+  'reg.case.verifyNote':
+    'This institution code has a provisional account moved from the old portal. When you complete the registration, the call center will call the telephone number registered for the institution before the account opens.',
   'reg.case.heading': 'Your registration was received',
-  'reg.case.p1': 'The institution code {code} has a provisional account moved from the old portal, so we must make sure nobody else is taking it over.',
-  'reg.case.p2': 'The call center will call the telephone number registered for the institution. Once confirmed, the account opens and the "registration complete" mail gives your username; you log in with the password you just set.',
+  'reg.case.p1':
+    'The institution code {code} has a provisional account moved from the old portal, so we must make sure nobody else is taking it over.',
+  'reg.case.p2':
+    'The call center will call the telephone number registered for the institution. Once confirmed, the account opens and the "registration complete" mail gives your username; you log in with the password you just set.',
   'reg.case.p3': 'We have also sent this to {email}.',
   'reg.case.p4': 'If you have any questions, please contact the call center ({phone}).',
   'reg.summary': 'Your details',
@@ -246,14 +278,17 @@ export const en: Record<MessageKey, string> = {
   'account.what': 'What',
   'account.from': 'From',
   'account.provisional.heading': 'Please register your e-mail address',
-  'account.provisional.p1': 'This is a provisional account migrated from the old portal; its e-mail address is a placeholder ({email}). No mail, such as a password reset, can reach you.',
-  'account.provisional.p2': 'Before anything else, register an address where you can receive mail. We will send a confirmation URL to it.',
+  'account.provisional.p1':
+    'This is a provisional account migrated from the old portal; its e-mail address is a placeholder ({email}). No mail, such as a password reset, can reach you.',
+  'account.provisional.p2':
+    'Before anything else, register an address where you can receive mail. We will send a confirmation URL to it.',
   'account.email.heading': 'Change e-mail address',
   'account.email.current': 'Current address: {email}',
   'account.email.new': 'New e-mail address',
   'account.email.submit': 'Send confirmation mail',
   'account.email.same': 'This is your current address.',
-  'account.email.sent': 'A confirmation URL has been sent to {email}. Open it and press "{confirm}" on the page it shows to complete the change (valid 24 hours).',
+  'account.email.sent':
+    'A confirmation URL has been sent to {email}. Open it and press "{confirm}" on the page it shows to complete the change (valid 24 hours).',
   'account.email.done': 'Your e-mail address has been changed.',
   'account.email.linkHeading': 'This confirmation URL cannot be used',
   'account.password.heading': 'Change password',
@@ -275,7 +310,8 @@ export const en: Record<MessageKey, string> = {
   'event.password.migrated': 'Password carried over from the old portal',
   'event.password.changeFailed': 'Failed password change (wrong current password)',
   'account.email.confirmHeading': 'Confirm the new e-mail address',
-  'account.email.confirmLead': '{email} will become the e-mail address of this account. Press "Confirm the change" to proceed.',
+  'account.email.confirmLead':
+    '{email} will become the e-mail address of this account. Press "Confirm the change" to proceed.',
   'account.email.confirmSubmit': 'Confirm the change',
   'account.email.tooMany': 'Too many requests to change the address. Please wait a while and try again.',
   'account.loginRequired': 'Please log in to see this page.',
@@ -284,7 +320,8 @@ export const en: Record<MessageKey, string> = {
   'account.reauth.throttled': 'The current password was wrong too many times. Please wait a while and try again.',
   'event.email.changeFailed': 'Change of e-mail refused (wrong current password)',
   'content.faq.search': 'Search the FAQ',
-  'content.faq.searchHelp': 'Enter keywords (for example password). Separate words with spaces to find questions containing all of them.',
+  'content.faq.searchHelp':
+    'Enter keywords (for example password). Separate words with spaces to find questions containing all of them.',
   'content.faq.searchSubmit': 'Search',
   'content.faq.results': 'Questions containing "{q}": {n}',
   'content.faq.noResults': 'No question contains "{q}". Try other words or contact us.',
@@ -311,7 +348,8 @@ export const en: Record<MessageKey, string> = {
   'admin.role.editor': 'Editor',
   'admin.operator': '{name} ({role})',
   'admin.login.title': 'Log in to the operations console',
-  'admin.login.lead': 'For operators (administrators, support, editors) only. Staff of medical institutions log in from "Log in" on the portal.',
+  'admin.login.lead':
+    'For operators (administrators, support, editors) only. Staff of medical institutions log in from "Log in" on the portal.',
   'admin.login.username': 'Operator ID',
   'admin.login.password': 'Password',
   'admin.login.submit': 'Log in',
@@ -325,7 +363,8 @@ export const en: Record<MessageKey, string> = {
   'admin.reasonRequired': 'Enter the reason.',
   'admin.done': 'Done: {what}',
   'admin.users.search': 'Search',
-  'admin.users.searchHelp': 'Username, user ID, institution code, e-mail address, or part of a name or institution name.',
+  'admin.users.searchHelp':
+    'Username, user ID, institution code, e-mail address, or part of a name or institution name.',
   'admin.users.submit': 'Search',
   'admin.users.none': 'No user matches.',
   'admin.users.attemptsByIdentifier': 'Password reset attempts typed as "{q}"',
@@ -366,26 +405,31 @@ export const en: Record<MessageKey, string> = {
   'admin.user.unlock': 'Unlock',
   'admin.user.sendReset': 'Send a password change URL to the registered address',
   'admin.user.markWrong': 'Treat the e-mail address as wrong',
-  'admin.user.markWrongHelp': 'A wrong address gets no reset mail, and the user must register a new address after logging in.',
+  'admin.user.markWrongHelp':
+    'A wrong address gets no reset mail, and the user must register a new address after logging in.',
   'admin.user.notLocked': 'This account is not locked and has no failed logins: there is nothing to unlock.',
   'admin.user.lock': 'Lock the account',
-  'admin.user.lockHelp': 'No login is possible; open sessions and password reset links end. The lock lasts until an operator lifts it; a password reset does not lift it.',
+  'admin.user.lockHelp':
+    'No login is possible; open sessions and password reset links end. The lock lasts until an operator lifts it; a password reset does not lift it.',
   'admin.user.alreadyLocked': 'This account is already locked by an operator.',
-  'admin.user.lockHeldByAdmin': 'This lock was set by an administrator or from the command line: support cannot lift it. Please ask an administrator to unlock the account.',
+  'admin.user.lockHeldByAdmin':
+    'This lock was set by an administrator or from the command line: support cannot lift it. Please ask an administrator to unlock the account.',
   'admin.user.unlockFirst': 'This account is locked by an operator. To mark its address wrong, unlock it first.',
   'admin.user.lockedBy': 'Locked by',
   'admin.lockOrigin.failures': 'Repeated failed logins (automatic)',
   'admin.lockOrigin.support': 'Support',
   'admin.lockOrigin.admin': 'Administrator',
   'admin.lockOrigin.cli': 'Command line (operations)',
-  'admin.user.closedNoActions': 'This account is closed (superseded by a new registration): no action can be taken on it.',
+  'admin.user.closedNoActions':
+    'This account is closed (superseded by a new registration): no action can be taken on it.',
   'admin.toConsoleTop': 'To the console home',
   'admin.user.cannotSend': 'No mail can be sent: the account is provisional or its address is marked wrong.',
   'admin.user.none': 'Nothing recorded.',
   // Pending registrations of codes held by provisional accounts (issue 10 item 5)
   'admin.nav.cases': 'Pending registrations',
   'admin.nav.count': ' ({n})',
-  'admin.cases.lead': 'New registrations for institution codes held by provisional accounts. Call the institution\'s registered phone back, then approve or reject. Approval closes the provisional account and opens the registrant\'s.',
+  'admin.cases.lead':
+    "New registrations for institution codes held by provisional accounts. Call the institution's registered phone back, then approve or reject. Approval closes the provisional account and opens the registrant's.",
   'admin.cases.pending': 'Pending ({n})',
   'admin.cases.decided': 'Recently decided',
   'admin.cases.none': 'No registration is pending.',
@@ -404,21 +448,27 @@ export const en: Record<MessageKey, string> = {
   'admin.cases.status.rejected': 'Rejected',
   'admin.cases.holderPage': 'Account page of the provisional account ({login})',
   'admin.cases.newAccount': 'Account opened',
-  'admin.cases.callBack': 'Call the provisional account\'s registered telephone {phone} — not the number the registrant typed.',
-  'admin.cases.callBackNoPhone': 'The provisional account has no telephone number. Look the institution\'s number up in a public register (e.g. the regional health bureau\'s list of insurance medical institutions and pharmacies) and call it; do not use the number the registrant typed.',
+  'admin.cases.callBack':
+    "Call the provisional account's registered telephone {phone} — not the number the registrant typed.",
+  'admin.cases.callBackNoPhone':
+    "The provisional account has no telephone number. Look the institution's number up in a public register (e.g. the regional health bureau's list of insurance medical institutions and pharmacies) and call it; do not use the number the registrant typed.",
   'admin.cases.approve': 'Approve and open the account',
-  'admin.cases.approveHelp': 'Closes the provisional account (its logged-in devices are logged out), opens the registrant\'s account and sends the "registration complete" mail.',
+  'admin.cases.approveHelp':
+    'Closes the provisional account (its logged-in devices are logged out), opens the registrant\'s account and sends the "registration complete" mail.',
   'admin.cases.reject': 'Reject',
-  'admin.cases.rejectHelp': 'No account is opened; the registrant is told by mail. The provisional account stays as it is.',
+  'admin.cases.rejectHelp':
+    'No account is opened; the registrant is told by mail. The provisional account stays as it is.',
   'admin.cases.checklist': 'Call-back checklist',
   'admin.cases.checklistHelp': 'Confirm every item before approving.',
-  'admin.cases.check.called': 'I called the registered telephone of the provisional account (or of a public register) and reached the institution',
+  'admin.cases.check.called':
+    'I called the registered telephone of the provisional account (or of a public register) and reached the institution',
   'admin.cases.check.institution': 'The institution confirmed that it made this registration',
   'admin.cases.check.contact': 'I read out the contact name and e-mail address and the institution confirmed them',
   'admin.cases.checksRequired': 'To approve, confirm every item of the checklist.',
   'admin.cases.notPending': 'This registration has already been decided. Please check the page.',
-  'admin.cases.holderChanged': 'The provisional account has changed (a real address registered, closed, …), so this cannot be approved. Reject it and, if needed, ask the registrant to register again.',
-  'admin.cases.approved': 'Approved: the provisional account is closed and the registrant\'s account is open.',
+  'admin.cases.holderChanged':
+    'The provisional account has changed (a real address registered, closed, …), so this cannot be approved. Reject it and, if needed, ask the registrant to register again.',
+  'admin.cases.approved': "Approved: the provisional account is closed and the registrant's account is open.",
   'admin.cases.rejected': 'Rejected: the registrant has been told by mail.',
   'admin.cases.back': 'Back to pending registrations',
   'admin.mailStatus.queued': 'Queued',
@@ -452,7 +502,7 @@ export const en: Record<MessageKey, string> = {
   'audit.unknown': 'Record "{event}" (outcome: {outcome})',
   'audit.reason': 'Reason: {reason}',
   'audit.time': '{time} (JST)',
-  'audit.actor.visitor': 'From the portal\'s pages (before login, or the user)',
+  'audit.actor.visitor': "From the portal's pages (before login, or the user)",
   'audit.actor.operator': 'Operator {name}',
   'audit.actor.cli': 'Command line ({name})',
   'audit.actor.system': 'System (mail delivery)',
@@ -462,24 +512,28 @@ export const en: Record<MessageKey, string> = {
   'audit.login.locked': 'The login was refused because of a lock.',
   'audit.login.locked.account': 'The login was refused: the account is locked after failed logins.',
   'audit.login.locked.ip': 'The login was refused: this address is locked.',
-  'audit.login.locked.network': 'The login was refused: this address (one the account logged in from before) is locked.',
-  'audit.login.locked.device': 'The login was refused: the user\'s device is locked.',
+  'audit.login.locked.network':
+    'The login was refused: this address (one the account logged in from before) is locked.',
+  'audit.login.locked.device': "The login was refused: the user's device is locked.",
   'audit.login.locked.operator': 'The login was refused: an operator locked the account.',
   'audit.login.throttled': 'The login was refused: too many failures from this address.',
   'audit.logout.ok': 'Logged out.',
   'audit.account.locked.temporary': 'After repeated failed logins, the account was locked until {until}.',
   'audit.account.locked.source': 'After repeated failed logins, that address or device was locked until {until}.',
   'audit.account.locked.source.ip': 'After repeated failed logins from {ip}, that address was locked until {until}.',
-  'audit.account.locked.source.device': 'After repeated failed logins from the user\'s device, that device was locked until {until}.',
-  'audit.account.superseded.closed': 'A new registration for the same institution code was approved, so this account was closed.',
+  'audit.account.locked.source.device':
+    "After repeated failed logins from the user's device, that device was locked until {until}.",
+  'audit.account.superseded.closed':
+    'A new registration for the same institution code was approved, so this account was closed.',
   'audit.admin.login.ok': 'Logged in to the console.',
   'audit.admin.login.bad_password': 'Could not log in to the console: the password was wrong.',
-  'audit.admin.login.unknown_operator': 'Someone tried to log in to the console with an operator name that does not exist.',
+  'audit.admin.login.unknown_operator':
+    'Someone tried to log in to the console with an operator name that does not exist.',
   'audit.admin.login.locked': 'The console login was refused because of a lock.',
   'audit.admin.locked.temporary': 'After repeated failed console logins, the operator was locked until {until}.',
   'audit.admin.locked.source': 'After repeated failed console logins, that address or device was locked until {until}.',
   'audit.admin.logout.ok': 'Logged out of the console.',
-  'audit.admin.forbidden.refused': 'A screen outside the operator\'s role ({url}) was refused.',
+  'audit.admin.forbidden.refused': "A screen outside the operator's role ({url}) was refused.",
   'audit.audit.exported.ok': 'Exported {rows} audit entries as CSV.',
   'audit.content.news.saved.ok': 'Saved the news item "{title}" as a draft.',
   'audit.content.news.published.ok': 'Published the news item "{title}".',
@@ -498,7 +552,7 @@ export const en: Record<MessageKey, string> = {
   'audit.password.changed.ok': 'Changed the password on the account page.',
   'audit.password.changed.wrong_current': 'Password change: the current password was wrong.',
   'audit.password.changed.throttled': 'Password change refused: the current password was wrong too many times.',
-  'audit.password.migrated.ok': 'First login with the old portal\'s password; the password is now stored the new way.',
+  'audit.password.migrated.ok': "First login with the old portal's password; the password is now stored the new way.",
   'audit.mail.sent.sent': 'Sent the "{kind}" mail.',
   'audit.mail.retry.retry': 'Could not send the "{kind}" mail; a retry is planned ({error}).',
   'audit.mail.failed.failed': 'Could not send the "{kind}" mail; no more retries ({error}).',
@@ -517,12 +571,16 @@ export const en: Record<MessageKey, string> = {
   'audit.password_reset.identified.ok.proof_of_work': 'Passed step ① Identify (proof of work).',
   'audit.password_reset.requested.mail_queued': 'Queued the password reset mail.',
   'audit.password_reset.requested.unknown_user': 'No mail sent: the username or user ID typed is not registered.',
-  'audit.password_reset.requested.provisional_address': 'No mail sent: a provisional account (or an address marked wrong).',
-  'audit.password_reset.requested.email_mismatch': 'No mail sent: the e-mail address typed does not match the registered one.',
+  'audit.password_reset.requested.provisional_address':
+    'No mail sent: a provisional account (or an address marked wrong).',
+  'audit.password_reset.requested.email_mismatch':
+    'No mail sent: the e-mail address typed does not match the registered one.',
   'audit.password_reset.requested.account_locked': 'No mail sent: an operator locked the account.',
   'audit.password_reset.requested.rate_limited': 'No mail sent: the limit of reset mails was reached.',
-  'audit.password_reset.requested.rate_limited.account_ip': 'No mail sent: reset mails to this account from the same address reached the hourly limit.',
-  'audit.password_reset.requested.rate_limited.account': 'No mail sent: reset mails to this account reached the hourly limit.',
+  'audit.password_reset.requested.rate_limited.account_ip':
+    'No mail sent: reset mails to this account from the same address reached the hourly limit.',
+  'audit.password_reset.requested.rate_limited.account':
+    'No mail sent: reset mails to this account reached the hourly limit.',
   'audit.password_reset.requested.rate_limited.ip': 'No mail sent: too many reset requests from this address.',
   'audit.password_reset.link_opened.valid': 'The password reset link was opened (valid).',
   'audit.password_reset.link_opened.expired': 'An expired password reset link (older than 1 hour) was opened.',
@@ -533,7 +591,8 @@ export const en: Record<MessageKey, string> = {
   'audit.password_reset.password_rejected.confirm': 'The new password and its re-entry did not match.',
   'audit.password_reset.completed.ok': 'The password was reset.',
   'audit.registration.requested.mail_queued': 'Queued the mail confirming a new registration.',
-  'audit.registration.requested.duplicate': 'A registration was asked for with an institution code or address already registered; a notice was sent.',
+  'audit.registration.requested.duplicate':
+    'A registration was asked for with an institution code or address already registered; a notice was sent.',
   'audit.registration.requested.rate_limited': 'No mail sent: too many registration requests.',
   'audit.registration.link_opened.valid': 'The registration link was opened.',
   'audit.registration.link_opened.expired': 'An expired registration link was opened.',
@@ -541,7 +600,8 @@ export const en: Record<MessageKey, string> = {
   'audit.registration.link_opened.cancelled': 'A registration link replaced by a newer request was opened.',
   'audit.registration.link_opened.invalid': 'A registration link that does not exist was opened.',
   'audit.registration.completed.ok': 'Completed the registration.',
-  'audit.registration_case.opened.pending': 'A registration for a provisional account\'s institution code now waits for the call center.',
+  'audit.registration_case.opened.pending':
+    "A registration for a provisional account's institution code now waits for the call center.",
   'audit.registration_case.approved.ok': 'Approved the registration and created the new account.',
   'audit.registration_case.rejected.ok': 'Rejected the registration.',
   'audit.support.viewed.ok': 'Opened the account page.',
@@ -577,11 +637,12 @@ export const en: Record<MessageKey, string> = {
   'admin.audit.typed': 'typed: {identifier}',
   'admin.col.typed': 'Name typed',
   'admin.col.eventCode': 'Record type (code)',
-  'admin.user.phone': 'Institution\'s phone number',
+  'admin.user.phone': "Institution's phone number",
   'admin.user.lockState': 'Account-wide lock',
   'admin.user.lockState.none': 'Not locked',
   'admin.user.lockState.ended': 'Not locked (the lock until {until} has ended)',
-  'admin.user.lockState.failures': 'Locked after {n} failed logins in a row until {until} (since {at}). No login from unfamiliar addresses; the user\'s browser (its device cookie) and networks the user logged in from before can still log in unless that source is locked.',
+  'admin.user.lockState.failures':
+    "Locked after {n} failed logins in a row until {until} (since {at}). No login from unfamiliar addresses; the user's browser (its device cookie) and networks the user logged in from before can still log in unless that source is locked.",
   'admin.user.lockState.operator': 'Locked since {at} (until an operator lifts it). No login from anywhere.',
   'admin.user.lockState.operatorNoTime': 'Locked (until an operator lifts it). No login from anywhere.',
   'admin.user.lockedByName': '{role} ({name})',
@@ -596,10 +657,12 @@ export const en: Record<MessageKey, string> = {
   'admin.user.sourceUntil': '{source} (until {until})',
   'admin.user.lockedSources': 'Locked sources',
   'admin.user.noneListed': 'None',
-  'admin.user.failedCountLocked': '{n} (counted again from the lock; it does not grow while the lock refuses unfamiliar addresses)',
+  'admin.user.failedCountLocked':
+    '{n} (counted again from the lock; it does not grow while the lock refuses unfamiliar addresses)',
   'admin.status.activeSourcesLocked': 'Active (locked sources: {n})',
   'admin.user.stageOne': 'Typed at step ① Identify (including failed image checks)',
-  'admin.user.stageOneHelp': 'Step ① records only the username or user ID typed. Shown here: what was typed with this account\'s names ({names}).',
+  'admin.user.stageOneHelp':
+    "Step ① records only the username or user ID typed. Shown here: what was typed with this account's names ({names}).",
   'admin.content.new': 'New',
   'admin.content.edit': 'Edit',
   'admin.content.preview': 'Preview',
@@ -611,7 +674,8 @@ export const en: Record<MessageKey, string> = {
   'admin.content.published': 'Published.',
   'admin.content.statusDraft': 'Draft',
   'admin.content.statusPublished': 'Published',
-  'admin.content.markdownHelp': 'Format: blank line between paragraphs, "- " for lists, "## " for headings, **bold**, [link](https://…).',
+  'admin.content.markdownHelp':
+    'Format: blank line between paragraphs, "- " for lists, "## " for headings, **bold**, [link](https://…).',
   'admin.content.required': 'Enter the {label}.',
   'admin.content.badDate': 'Enter the time as YYYY-MM-DDTHH:MM.',
   'admin.content.endBeforeStart': 'The end must come after the publishing time.',
@@ -627,7 +691,8 @@ export const en: Record<MessageKey, string> = {
   'admin.news.publishAt': 'Publish at (Japan time)',
   'admin.news.endAt': 'End at (Japan time, optional)',
   // Issue 11 §6: a notice may be published in Japanese only
-  'admin.news.englishOptional': 'English is optional. Without it, the English pages show the Japanese title and text with a note that the notice is only available in Japanese.',
+  'admin.news.englishOptional':
+    'English is optional. Without it, the English pages show the Japanese title and text with a note that the notice is only available in Japanese.',
   'admin.news.englishPair': 'To publish in English too, enter both the English title and the English text.',
   'admin.news.japaneseOnly': '(Japanese only)',
   'admin.faq.heading': 'Manage FAQ',
@@ -644,7 +709,8 @@ export const en: Record<MessageKey, string> = {
   'admin.pages.bodyJa': 'Body (Japanese)',
   'admin.pages.bodyEn': 'Body (English)',
   'devmail.heading': 'Development mailbox',
-  'devmail.lead': 'The mails written to {dir}, newest first. This page exists only in development (NODE_ENV=development) and only for requests from this computer.',
+  'devmail.lead':
+    'The mails written to {dir}, newest first. This page exists only in development (NODE_ENV=development) and only for requests from this computer.',
   'devmail.empty': 'No mail yet. A password reset, for example, writes one here.',
   'devmail.time': 'Time (Japan time)',
   'devmail.from': 'From',

@@ -33,16 +33,20 @@ export const ja = {
 
   'login.title': 'ログイン',
   'login.heading': '●ログインはこちら',
-  'login.notice.lead': '以下に該当する場合、パスワード再設定を行っても通知メールが届きません。新規ユーザー登録が必要となります。',
+  'login.notice.lead':
+    '以下に該当する場合、パスワード再設定を行っても通知メールが届きません。新規ユーザー登録が必要となります。',
   'login.notice.item1': '①仮アカウントからメールアドレスを更新していない（末尾が「@01」～「@48」のいずれか）',
   'login.notice.item2': '②旧ポータルで登録したメールアドレスに誤りがある',
-  'login.notice.p1': '①に該当される方は、トップページの「新規ユーザ登録はこちら」をクリックし、ユーザ登録を行ってください。',
-  'login.notice.p2': '仮アカウントからメールアドレスを更新しているにも関わらずパスワード再設定後に通知メールが届かない方は、②に該当している可能性があります。',
+  'login.notice.p1':
+    '①に該当される方は、トップページの「新規ユーザ登録はこちら」をクリックし、ユーザ登録を行ってください。',
+  'login.notice.p2':
+    '仮アカウントからメールアドレスを更新しているにも関わらずパスワード再設定後に通知メールが届かない方は、②に該当している可能性があります。',
   'login.notice.p3': 'その場合、トップページの「新規ユーザ登録はこちら」をクリックし、ユーザ登録を行ってください。',
   'login.notice.p4': 'ユーザ登録でもエラーとなる場合は、コールセンターまでお問い合わせください。',
   'login.formHeading': 'ログイン',
   'login.username': 'ユーザー名',
-  'login.usernameHelp': 'ユーザー登録完了メールに記載されたユーザー名を入力してください。取りまとめ者の方はユーザーIDを入力してください。',
+  'login.usernameHelp':
+    'ユーザー登録完了メールに記載されたユーザー名を入力してください。取りまとめ者の方はユーザーIDを入力してください。',
   'login.password': 'パスワード',
   'login.passwordHelp': '大文字と小文字は区別されます。',
   'login.submit': 'ログイン',
@@ -50,7 +54,8 @@ export const ja = {
   'login.noAccount': 'アカウントがありませんか？',
   'login.register': '新規登録はこちら',
   'login.failed': 'ユーザー名またはパスワードが正しくありません。',
-  'login.lockRule': 'ログインに{threshold}回続けて失敗すると、アカウントは{minutes}分間ロックされ、その間は正しいパスワードを入力してもログインできません。',
+  'login.lockRule':
+    'ログインに{threshold}回続けて失敗すると、アカウントは{minutes}分間ロックされ、その間は正しいパスワードを入力してもログインできません。',
   'login.lockRule.unlock': 'ログインの失敗によるロックは、「{link}」を行うとすぐに解除されます。',
   'login.throttled': 'ログインの試行回数が多すぎます。しばらく時間をおいてから再度お試しください。',
   'login.loggedOut': 'ログアウトしました。',
@@ -73,26 +78,36 @@ export const ja = {
   'reset.identify.heading': 'ユーザー名と表示されている文字の入力',
   'reset.identify.lead': 'ユーザー名と、画面に表示された文字（CAPTCHA）を入力し、「次へ」を押下してください。',
   'reset.username': 'ユーザー名',
-  'reset.usernameHelp': 'ユーザー登録完了メールに記載されたユーザー名を入力してください。ただし、取りまとめ者の場合ユーザー登録完了メールに記載されたユーザーIDを入力してください。',
+  'reset.usernameHelp':
+    'ユーザー登録完了メールに記載されたユーザー名を入力してください。ただし、取りまとめ者の場合ユーザー登録完了メールに記載されたユーザーIDを入力してください。',
   'reset.captcha': '表示されている文字',
-  'reset.captchaHelp': '画像に表示されている5文字を入力してください（大文字・小文字の区別はありません）。判別しづらい場合は「別の文字を表示」を押下すると、表示の文字を変更できます。',
+  'reset.captchaHelp':
+    '画像に表示されている5文字を入力してください（大文字・小文字の区別はありません）。判別しづらい場合は「別の文字を表示」を押下すると、表示の文字を変更できます。',
   'reset.captchaAlt': '確認用の文字の画像（5文字）。画像が見えない場合の確認方法は、この下でご案内しています。',
   'reset.captchaRefresh': '別の文字を表示',
-  'reset.captchaPhoneHelp': '入力が難しい場合は、オンライン資格確認等コールセンター（{phone}）でもパスワード再設定のご案内をしています。',
+  'reset.captchaPhoneHelp':
+    '入力が難しい場合は、オンライン資格確認等コールセンター（{phone}）でもパスワード再設定のご案内をしています。',
   'reset.next': '次へ',
   'reset.back': 'ユーザー名の入力に戻る',
   'reset.captchaRequired': '表示されている文字を入力してください。',
-  'reset.captchaWrong': '表示されている文字が正しくありません。新しい文字を表示しましたので、もう一度入力してください。',
+  'reset.captchaWrong':
+    '表示されている文字が正しくありません。新しい文字を表示しましたので、もう一度入力してください。',
   'reset.captchaExpired': '表示されている文字の有効期限が切れました。新しい文字を表示しましたので、入力してください。',
-  'captcha.pow.lead': '画像の文字が見えない・読めない場合は、次のボタンを押すと、文字を入力せずに確認できます（ブラウザーでの計算に数秒かかることがあります）。',
+  'captcha.pow.lead':
+    '画像の文字が見えない・読めない場合は、次のボタンを押すと、文字を入力せずに確認できます（ブラウザーでの計算に数秒かかることがあります）。',
   'captcha.pow.button': '画像の文字を入力せずに確認する',
   'captcha.pow.working': '確認しています。しばらくお待ちください。',
   'captcha.pow.done': '確認できました。文字の入力は不要です。「次へ」を押下してください。',
-  'captcha.pow.failed': '確認できませんでした。もう一度ボタンを押すか、画像の文字を入力してください。難しい場合は、コールセンター（{phone}）にお問い合わせください。',
-  'captcha.pow.limited': 'この方法での確認は、回数の上限に達しました。画像の文字を入力するか、コールセンター（{phone}）にお問い合わせください。',
-  'captcha.pow.unsupported': 'このブラウザーでは、この方法で確認できません。画像の文字を入力するか、コールセンター（{phone}）にお問い合わせください。',
-  'captcha.pow.invalid': '文字を入力せずに行う確認が完了していないか、すでに使われています。もう一度「画像の文字を入力せずに確認する」を押すか、画像の文字を入力してください。',
-  'captcha.pow.expired': '文字を入力せずに行う確認の有効期限が切れました。もう一度「画像の文字を入力せずに確認する」を押すか、画像の文字を入力してください。',
+  'captcha.pow.failed':
+    '確認できませんでした。もう一度ボタンを押すか、画像の文字を入力してください。難しい場合は、コールセンター（{phone}）にお問い合わせください。',
+  'captcha.pow.limited':
+    'この方法での確認は、回数の上限に達しました。画像の文字を入力するか、コールセンター（{phone}）にお問い合わせください。',
+  'captcha.pow.unsupported':
+    'このブラウザーでは、この方法で確認できません。画像の文字を入力するか、コールセンター（{phone}）にお問い合わせください。',
+  'captcha.pow.invalid':
+    '文字を入力せずに行う確認が完了していないか、すでに使われています。もう一度「画像の文字を入力せずに確認する」を押すか、画像の文字を入力してください。',
+  'captcha.pow.expired':
+    '文字を入力せずに行う確認の有効期限が切れました。もう一度「画像の文字を入力せずに確認する」を押すか、画像の文字を入力してください。',
   'reset.verify.heading': 'パーソナルデータ検証 - メールアドレス',
   'reset.verify.lead': '医療機関等向け総合ポータルサイトに登録したメールアドレスを入力し、「次へ」を押下してください。',
   'reset.verify.forUser': 'ユーザー名：{username}',
@@ -101,14 +116,19 @@ export const ja = {
   'reset.emailRequired': 'メールを入力してください。',
   'reset.emailInvalid': 'メールアドレスの形式で入力してください（例：taro@example.jp）。',
   'reset.sent.heading': 'パスワード変更用URLメール送信完了',
-  'reset.sent.p1': '入力されたユーザー名とメールアドレスが登録内容と一致した場合、{from} よりパスワード変更用URLが記載されたメールを送信しました。',
-  'reset.sent.p2': 'メールに記載されているURLを押下又はコピーしてアクセスしてください。パスワード変更用のURLリンクはセキュリティ保護のため、送信されてから{ttl}を経過しますと無効になります。',
+  'reset.sent.p1':
+    '入力されたユーザー名とメールアドレスが登録内容と一致した場合、{from} よりパスワード変更用URLが記載されたメールを送信しました。',
+  'reset.sent.p2':
+    'メールに記載されているURLを押下又はコピーしてアクセスしてください。パスワード変更用のURLリンクはセキュリティ保護のため、送信されてから{ttl}を経過しますと無効になります。',
   'reset.sent.noMailHeading': 'メールが届かない場合',
-  'reset.sent.noMail2': '迷惑メールフォルダに振り分けられていないか、{from} からのメールを受信できる設定になっているかもご確認ください。',
-  'reset.sent.noMail3': 'ユーザ登録でもエラーとなる場合は、オンライン資格確認等コールセンター（{phone}）までお問い合わせください。',
+  'reset.sent.noMail2':
+    '迷惑メールフォルダに振り分けられていないか、{from} からのメールを受信できる設定になっているかもご確認ください。',
+  'reset.sent.noMail3':
+    'ユーザ登録でもエラーとなる場合は、オンライン資格確認等コールセンター（{phone}）までお問い合わせください。',
   'reset.sent.toLogin': 'ログイン画面へ戻る',
   'reset.reset.heading': 'パスワードのリセット',
-  'reset.reset.lead': '新しいパスワードを入力し、確認のためもう一度入力してから「パスワードのリセット」を押下してください。',
+  'reset.reset.lead':
+    '新しいパスワードを入力し、確認のためもう一度入力してから「パスワードのリセット」を押下してください。',
   'reset.reset.forUser': 'ユーザー名：{username}',
   'reset.newPassword': '新しいパスワード',
   'reset.confirmPassword': '新しいパスワードの確認',
@@ -118,16 +138,19 @@ export const ja = {
   'reset.confirmRequired': '確認のため、新しいパスワードをもう一度入力してください。',
   'reset.mismatch': '新しいパスワードと確認用のパスワードが一致しません。',
   'reset.done.heading': 'Password Resetに成功',
-  'reset.done.p1': 'パスワードのリセットが完了しました。「完了」を押下し、ログイン画面から新しいパスワードでログインしてください。',
+  'reset.done.p1':
+    'パスワードのリセットが完了しました。「完了」を押下し、ログイン画面から新しいパスワードでログインしてください。',
   'reset.done.finish': '完了',
   'reset.link.heading': 'このパスワード変更用URLは使用できません',
   'reset.link.expired': 'パスワード変更用URLの有効期限（送信から{ttl}）が切れています。',
   'reset.link.used': 'このパスワード変更用URLは既に使用されています。',
-  'reset.link.cancelled': 'このパスワード変更用URLは無効になりました。より新しいURLが送信された場合は、最新のメールに記載されたURLをご利用ください。メールアドレスの変更などでアカウントの状態が変わった場合は、もう一度パスワードの再設定を行ってください。',
+  'reset.link.cancelled':
+    'このパスワード変更用URLは無効になりました。より新しいURLが送信された場合は、最新のメールに記載されたURLをご利用ください。メールアドレスの変更などでアカウントの状態が変わった場合は、もう一度パスワードの再設定を行ってください。',
   'reset.link.invalid': 'パスワード変更用URLが正しくありません。メールに記載されたURLを省略せずにご利用ください。',
   'reset.link.restartHelp': 'もう一度パスワードの再設定を行うと、新しいパスワード変更用URLをお送りします。',
   'reset.restart': 'パスワードの再設定をやり直す',
-  'reset.flowExpired': '一定時間操作がなかったため、手続きの有効期限が切れました。お手数ですが、最初からやり直してください。',
+  'reset.flowExpired':
+    '一定時間操作がなかったため、手続きの有効期限が切れました。お手数ですが、最初からやり直してください。',
   'reset.outOfOrder': 'この手続きは「特定」「検証」「リセット」の順に進めてください。',
 
   'policy.rule.portal': '※大文字/小文字/数字をそれぞれ1文字以上、かつ8文字以上100文字以内で入力してください。',
@@ -154,10 +177,12 @@ export const ja = {
   'error.unsupportedMediaType': 'この形式の送信には対応していません。画面のフォームから送信してください。',
   'error.notFound': 'お探しのページが見つかりません。URLをご確認ください。',
   'error.methodNotAllowed': 'この操作はこの画面では行えません。',
-  'error.badEncoding': '送信された内容に、読み取れない文字（壊れた文字コードや制御文字）が含まれています。画面のフォームから入力し直してください。',
+  'error.badEncoding':
+    '送信された内容に、読み取れない文字（壊れた文字コードや制御文字）が含まれています。画面のフォームから入力し直してください。',
   'error.adminAddress': 'この接続元からは運用コンソールを利用できません。許可されたネットワークから接続してください。',
   'error.rateLimited': '操作の回数が多すぎます。しばらく時間をおいてから再度お試しください。',
-  'error.internal': 'システムエラーが発生しました。時間をおいて再度お試しください。解決しない場合は、お問い合わせ番号 {requestId} をコールセンターにお伝えください。',
+  'error.internal':
+    'システムエラーが発生しました。時間をおいて再度お試しください。解決しない場合は、お問い合わせ番号 {requestId} をコールセンターにお伝えください。',
   'error.toTop': 'トップページへ',
 
   'content.news.title': 'お知らせ',
@@ -165,14 +190,18 @@ export const ja = {
   'content.faq.title': 'よくある質問',
   'content.backToTop': 'トップページへ戻る',
   'reg.title': '新規ユーザー登録',
-  'reg.lead': '医療機関等向け総合ポータルサイトを利用するためのユーザー登録を行います。入力したメールアドレスに確認用のURLをお送りします。',
-  'reg.provisionalNote': '仮アカウント（メールアドレスの末尾が「@01」～「@48」）をお持ちの方や、旧ポータルで登録したメールアドレスに誤りがある方も、こちらから登録してください。ユーザ登録でもエラーとなる場合は、コールセンター（{phone}）までお問い合わせください。',
+  'reg.lead':
+    '医療機関等向け総合ポータルサイトを利用するためのユーザー登録を行います。入力したメールアドレスに確認用のURLをお送りします。',
+  'reg.provisionalNote':
+    '仮アカウント（メールアドレスの末尾が「@01」～「@48」）をお持ちの方や、旧ポータルで登録したメールアドレスに誤りがある方も、こちらから登録してください。ユーザ登録でもエラーとなる場合は、コールセンター（{phone}）までお問い合わせください。',
   'reg.accountType': '利用者区分',
-  'reg.accountTypeHelp': '医療機関・薬局ごとに登録する場合は「一般ユーザー」、医療法人・薬局チェーン等で複数の医療機関等の手続きを行う場合は「取りまとめ者」を選択してください。',
+  'reg.accountTypeHelp':
+    '医療機関・薬局ごとに登録する場合は「一般ユーザー」、医療法人・薬局チェーン等で複数の医療機関等の手続きを行う場合は「取りまとめ者」を選択してください。',
   'reg.type.institution': '一般ユーザー（医療機関・薬局）',
   'reg.type.coordinator': '取りまとめ者（医療法人・薬局チェーン等）',
   'reg.code': '医療機関コード',
-  'reg.codeHelp': '10桁の医療機関コード（都道府県番号2桁・点数表番号1桁・郡市区番号2桁・医療機関番号4桁・検証番号1桁）を入力してください（例：3410712362）。取りまとめ者の方は入力不要です。',
+  'reg.codeHelp':
+    '10桁の医療機関コード（都道府県番号2桁・点数表番号1桁・郡市区番号2桁・医療機関番号4桁・検証番号1桁）を入力してください（例：3410712362）。取りまとめ者の方は入力不要です。',
   'reg.name': '医療機関名',
   'reg.nameHelp': '取りまとめ者の方は法人名等を入力してください。',
   'reg.contact': '担当者氏名',
@@ -182,7 +211,8 @@ export const ja = {
   'reg.phone': '電話番号',
   'reg.phoneHelp': '日中に連絡がとれる電話番号を入力してください（例：03-1234-5678）。',
   'reg.codes': '取りまとめ対象の医療機関コード',
-  'reg.codesHelp': '取りまとめ者の方のみ入力してください。1行に1つずつ、10桁の医療機関コードを入力してください（最大500件）。',
+  'reg.codesHelp':
+    '取りまとめ者の方のみ入力してください。1行に1つずつ、10桁の医療機関コードを入力してください（最大500件）。',
   'reg.submit': '確認メールを送信',
   'reg.required': '{label}を入力してください。',
   'reg.typeRequired': '利用者区分を選択してください。',
@@ -196,8 +226,10 @@ export const ja = {
   'reg.phoneInvalid': '電話番号は数字とハイフンで入力してください（例：03-1234-5678）。',
   'reg.sent.heading': '確認メールを送信しました',
   'reg.sent.p1': '入力されたメールアドレス宛に、{from} より確認用のURLを記載したメールを送信しました。',
-  'reg.sent.p2': 'メールに記載されたURLにアクセスし、パスワードを設定すると登録が完了します。URLの有効期限は送信から24時間です。',
-  'reg.sent.p3': 'メールが届かない場合は、迷惑メールフォルダをご確認のうえ、コールセンター（{phone}）までお問い合わせください。',
+  'reg.sent.p2':
+    'メールに記載されたURLにアクセスし、パスワードを設定すると登録が完了します。URLの有効期限は送信から24時間です。',
+  'reg.sent.p3':
+    'メールが届かない場合は、迷惑メールフォルダをご確認のうえ、コールセンター（{phone}）までお問い合わせください。',
   'reg.verify.heading': 'パスワードの設定',
   'reg.verify.lead': 'メールアドレスの確認ができました。パスワードを設定して、ユーザー登録を完了してください。',
   'reg.verify.submit': '登録を完了する',
@@ -216,10 +248,13 @@ export const ja = {
   'reg.link.doneForgot': 'パスワードがわからない場合は、ログイン画面の「パスワードの再設定」から再設定できます。',
   'reg.restart': 'ユーザー登録をやり直す',
   // A code held by a provisional account: the account opens after the call-back (issue 10 item 5)
-  'reg.case.verifyNote': 'この医療機関コードには、旧ポータルから移行した仮アカウントがあります。登録を完了すると、コールセンターから医療機関のご登録の電話番号へ確認のお電話をしたうえでアカウントを開設します。',
+  'reg.case.verifyNote':
+    'この医療機関コードには、旧ポータルから移行した仮アカウントがあります。登録を完了すると、コールセンターから医療機関のご登録の電話番号へ確認のお電話をしたうえでアカウントを開設します。',
   'reg.case.heading': 'ユーザー登録のお申し込みを受け付けました',
-  'reg.case.p1': '医療機関コード {code} には旧ポータルから移行した仮アカウントがあるため、第三者によるなりすましを防ぐ確認が必要です。',
-  'reg.case.p2': 'コールセンターから医療機関のご登録の電話番号へ確認のお電話をします。確認が取れ次第アカウントを開設し、「ユーザー登録完了メール」でユーザー名をお知らせします。ログインには今設定したパスワードを使います。',
+  'reg.case.p1':
+    '医療機関コード {code} には旧ポータルから移行した仮アカウントがあるため、第三者によるなりすましを防ぐ確認が必要です。',
+  'reg.case.p2':
+    'コールセンターから医療機関のご登録の電話番号へ確認のお電話をします。確認が取れ次第アカウントを開設し、「ユーザー登録完了メール」でユーザー名をお知らせします。ログインには今設定したパスワードを使います。',
   'reg.case.p3': 'この内容は {email} 宛のメールでもお知らせしました。',
   'reg.case.p4': 'ご不明な点は、コールセンター（{phone}）までお問い合わせください。',
   'reg.summary': '登録内容',
@@ -244,14 +279,17 @@ export const ja = {
   'account.what': '内容',
   'account.from': '接続元',
   'account.provisional.heading': 'メールアドレスを登録してください',
-  'account.provisional.p1': 'このアカウントは旧ポータルから移行した仮アカウントで、メールアドレスが仮のもの（{email}）です。このままではパスワード再設定などのメールが届きません。',
-  'account.provisional.p2': '他の操作の前に、受信できるメールアドレスを登録してください。入力したアドレスに確認用のURLをお送りします。',
+  'account.provisional.p1':
+    'このアカウントは旧ポータルから移行した仮アカウントで、メールアドレスが仮のもの（{email}）です。このままではパスワード再設定などのメールが届きません。',
+  'account.provisional.p2':
+    '他の操作の前に、受信できるメールアドレスを登録してください。入力したアドレスに確認用のURLをお送りします。',
   'account.email.heading': 'メールアドレスの変更',
   'account.email.current': '現在のメールアドレス：{email}',
   'account.email.new': '新しいメールアドレス',
   'account.email.submit': '確認メールを送信',
   'account.email.same': '現在と同じメールアドレスです。',
-  'account.email.sent': '{email} 宛に確認用のURLを送信しました。メールに記載されたURLを開き、表示される画面で「{confirm}」ボタンを押すと変更が完了します（有効期限24時間）。',
+  'account.email.sent':
+    '{email} 宛に確認用のURLを送信しました。メールに記載されたURLを開き、表示される画面で「{confirm}」ボタンを押すと変更が完了します（有効期限24時間）。',
   'account.email.done': 'メールアドレスを変更しました。',
   'account.email.linkHeading': 'この確認用URLは使用できません',
   'account.password.heading': 'パスワードの変更',
@@ -273,19 +311,23 @@ export const ja = {
   'event.password.migrated': '旧ポータルのパスワードの引き継ぎ',
   'event.password.changeFailed': 'パスワード変更の失敗（現在のパスワードの誤り）',
   'account.email.confirmHeading': 'メールアドレス変更の確認',
-  'account.email.confirmLead': '{email} を、このアカウントのメールアドレスとして登録します。よろしければ「変更を確定する」を押下してください。',
+  'account.email.confirmLead':
+    '{email} を、このアカウントのメールアドレスとして登録します。よろしければ「変更を確定する」を押下してください。',
   'account.email.confirmSubmit': '変更を確定する',
   'account.email.tooMany': 'メールアドレス変更の申請回数が多すぎます。しばらく時間をおいてから再度お試しください。',
   'account.loginRequired': 'この画面を表示するにはログインしてください。',
   // Re-authentication on /account (issue 10 item 7)
   'account.email.currentHelp': '本人確認のため、現在のパスワードを入力してください。',
-  'account.reauth.throttled': '現在のパスワードの誤りが続いたため、しばらく受け付けません。時間をおいてから再度お試しください。',
+  'account.reauth.throttled':
+    '現在のパスワードの誤りが続いたため、しばらく受け付けません。時間をおいてから再度お試しください。',
   'event.email.changeFailed': 'メールアドレス変更の失敗（現在のパスワードの誤り）',
   'content.faq.search': 'よくある質問を検索',
-  'content.faq.searchHelp': 'キーワードを入力してください（例：パスワード）。スペースで区切ると、すべてを含む質問を表示します。',
+  'content.faq.searchHelp':
+    'キーワードを入力してください（例：パスワード）。スペースで区切ると、すべてを含む質問を表示します。',
   'content.faq.searchSubmit': '検索',
   'content.faq.results': '「{q}」を含む質問：{n}件',
-  'content.faq.noResults': '「{q}」を含む質問は見つかりませんでした。別のキーワードでお試しいただくか、お問い合わせ先までご連絡ください。',
+  'content.faq.noResults':
+    '「{q}」を含む質問は見つかりませんでした。別のキーワードでお試しいただくか、お問い合わせ先までご連絡ください。',
   'content.faq.clear': 'すべての質問を表示',
   'content.news.important': '重要',
   'content.news.more': 'お知らせ一覧',
@@ -309,7 +351,8 @@ export const ja = {
   'admin.role.editor': '編集者',
   'admin.operator': '{name}（{role}）',
   'admin.login.title': '運用コンソールへのログイン',
-  'admin.login.lead': '運用担当者（管理者・サポート・編集者）専用の画面です。医療機関等の利用者の方は、ポータルの「ログイン」からログインしてください。',
+  'admin.login.lead':
+    '運用担当者（管理者・サポート・編集者）専用の画面です。医療機関等の利用者の方は、ポータルの「ログイン」からログインしてください。',
   'admin.login.username': 'オペレーターID',
   'admin.login.password': 'パスワード',
   'admin.login.submit': 'ログイン',
@@ -323,7 +366,8 @@ export const ja = {
   'admin.reasonRequired': '理由を入力してください。',
   'admin.done': '完了しました：{what}',
   'admin.users.search': '検索語',
-  'admin.users.searchHelp': 'ユーザー名、ユーザーID、医療機関コード、メールアドレス、氏名・医療機関名の一部で検索します。',
+  'admin.users.searchHelp':
+    'ユーザー名、ユーザーID、医療機関コード、メールアドレス、氏名・医療機関名の一部で検索します。',
   'admin.users.submit': '検索',
   'admin.users.none': '該当する利用者はいません。',
   'admin.users.attemptsByIdentifier': '「{q}」と入力されたパスワード再設定の試行',
@@ -364,26 +408,32 @@ export const ja = {
   'admin.user.unlock': 'ロックを解除する',
   'admin.user.sendReset': '登録アドレスにパスワード変更用URLを送る',
   'admin.user.markWrong': 'メールアドレスを誤りとして扱う',
-  'admin.user.markWrongHelp': '誤りとして扱うと、パスワード再設定でメールを送らず、利用者はログイン後にメールアドレスの再登録を求められます。',
+  'admin.user.markWrongHelp':
+    '誤りとして扱うと、パスワード再設定でメールを送らず、利用者はログイン後にメールアドレスの再登録を求められます。',
   'admin.user.notLocked': 'このアカウントはロックされておらず、ログインの失敗もありません。解除するものはありません。',
   'admin.user.lock': 'アカウントをロックする',
-  'admin.user.lockHelp': 'ログインできなくなり、ログイン中のセッションとパスワード変更用URLは無効になります。解除されるまで続き、パスワードを再設定しても解除されません。',
+  'admin.user.lockHelp':
+    'ログインできなくなり、ログイン中のセッションとパスワード変更用URLは無効になります。解除されるまで続き、パスワードを再設定しても解除されません。',
   'admin.user.alreadyLocked': 'このアカウントはすでに運用担当者によってロックされています。',
-  'admin.user.lockHeldByAdmin': 'このロックは管理者またはコマンドラインで設定されたため、サポート担当者は解除できません。管理者に解除を依頼してください。',
-  'admin.user.unlockFirst': 'このアカウントは運用担当者によってロックされています。メールアドレスを誤りとして扱うには、先にロックを解除してください。',
+  'admin.user.lockHeldByAdmin':
+    'このロックは管理者またはコマンドラインで設定されたため、サポート担当者は解除できません。管理者に解除を依頼してください。',
+  'admin.user.unlockFirst':
+    'このアカウントは運用担当者によってロックされています。メールアドレスを誤りとして扱うには、先にロックを解除してください。',
   'admin.user.lockedBy': 'ロックした人',
   'admin.lockOrigin.failures': 'ログイン失敗の繰り返し（自動）',
   'admin.lockOrigin.support': 'サポート担当者',
   'admin.lockOrigin.admin': '管理者',
   'admin.lockOrigin.cli': 'コマンドライン（運用担当）',
-  'admin.user.closedNoActions': 'このアカウントは閉鎖されています（新しい登録に置き換えられました）。操作はできません。',
+  'admin.user.closedNoActions':
+    'このアカウントは閉鎖されています（新しい登録に置き換えられました）。操作はできません。',
   'admin.toConsoleTop': '管理コンソールのトップへ',
   'admin.user.cannotSend': '仮アカウント、または誤りとされたアドレスのため、メールを送信できません。',
   'admin.user.none': '記録はありません。',
   // 登録確認待ち: registrations of codes held by provisional accounts (issue 10 item 5)
   'admin.nav.cases': '登録確認待ち',
   'admin.nav.count': '（{n}件）',
-  'admin.cases.lead': '仮アカウントが持つ医療機関コードでの新規登録です。医療機関の登録電話番号へ折り返し確認をしてから、承認または却下してください。承認すると仮アカウントは閉鎖され、申込者のアカウントが開設されます。',
+  'admin.cases.lead':
+    '仮アカウントが持つ医療機関コードでの新規登録です。医療機関の登録電話番号へ折り返し確認をしてから、承認または却下してください。承認すると仮アカウントは閉鎖され、申込者のアカウントが開設されます。',
   'admin.cases.pending': '確認待ち（{n}件）',
   'admin.cases.decided': '最近処理した申込',
   'admin.cases.none': '確認待ちの申込はありません。',
@@ -402,12 +452,16 @@ export const ja = {
   'admin.cases.status.rejected': '却下',
   'admin.cases.holderPage': '仮アカウント（{login}）の利用者画面',
   'admin.cases.newAccount': '開設したアカウント',
-  'admin.cases.callBack': '仮アカウントの登録電話番号 {phone} へ発信してください。申込者が入力した電話番号ではありません。',
-  'admin.cases.callBackNoPhone': '仮アカウントに電話番号の登録がありません。地方厚生局の保険医療機関・保険薬局の一覧など、公的な名簿で医療機関の電話番号を確かめて発信してください。申込者が入力した電話番号は使わないでください。',
+  'admin.cases.callBack':
+    '仮アカウントの登録電話番号 {phone} へ発信してください。申込者が入力した電話番号ではありません。',
+  'admin.cases.callBackNoPhone':
+    '仮アカウントに電話番号の登録がありません。地方厚生局の保険医療機関・保険薬局の一覧など、公的な名簿で医療機関の電話番号を確かめて発信してください。申込者が入力した電話番号は使わないでください。',
   'admin.cases.approve': '承認してアカウントを開設する',
-  'admin.cases.approveHelp': '仮アカウントを閉鎖し（ログイン中の端末もログアウトされます）、申込者のアカウントを開設して「ユーザー登録完了メール」を送ります。',
+  'admin.cases.approveHelp':
+    '仮アカウントを閉鎖し（ログイン中の端末もログアウトされます）、申込者のアカウントを開設して「ユーザー登録完了メール」を送ります。',
   'admin.cases.reject': '却下する',
-  'admin.cases.rejectHelp': '申込者のアカウントは開設せず、その旨をメールで知らせます。仮アカウントはそのまま残ります。',
+  'admin.cases.rejectHelp':
+    '申込者のアカウントは開設せず、その旨をメールで知らせます。仮アカウントはそのまま残ります。',
   'admin.cases.checklist': '折り返し確認のチェックリスト',
   'admin.cases.checklistHelp': '承認の前に、すべての項目を確認してください。',
   'admin.cases.check.called': '仮アカウント（または公的な名簿）の登録電話番号へ発信し、医療機関につながった',
@@ -415,7 +469,8 @@ export const ja = {
   'admin.cases.check.contact': '担当者氏名とメールアドレスを読み上げ、医療機関が正しいと認めた',
   'admin.cases.checksRequired': '承認するには、チェックリストのすべての項目を確認してください。',
   'admin.cases.notPending': 'この申込はすでに処理されています。画面を確認してください。',
-  'admin.cases.holderChanged': '仮アカウントの状態が変わったため（実在のメールアドレスの登録、閉鎖など）承認できません。却下して、必要なら申込者に改めて登録していただいてください。',
+  'admin.cases.holderChanged':
+    '仮アカウントの状態が変わったため（実在のメールアドレスの登録、閉鎖など）承認できません。却下して、必要なら申込者に改めて登録していただいてください。',
   'admin.cases.approved': '承認しました。仮アカウントを閉鎖し、申込者のアカウントを開設しました。',
   'admin.cases.rejected': '却下しました。申込者にメールで知らせました。',
   'admin.cases.back': '登録確認待ちの一覧へ',
@@ -460,22 +515,26 @@ export const ja = {
   'audit.login.locked': 'ロック中のため、ログインを受け付けませんでした。',
   'audit.login.locked.account': 'アカウントがログイン失敗でロック中のため、ログインを受け付けませんでした。',
   'audit.login.locked.ip': 'この接続元がロック中のため、ログインを受け付けませんでした。',
-  'audit.login.locked.network': '以前ログインした接続元ですが、その接続元がロック中のため、ログインを受け付けませんでした。',
+  'audit.login.locked.network':
+    '以前ログインした接続元ですが、その接続元がロック中のため、ログインを受け付けませんでした。',
   'audit.login.locked.device': '利用者の端末がロック中のため、ログインを受け付けませんでした。',
   'audit.login.locked.operator': 'オペレーターがロックしているため、ログインを受け付けませんでした。',
   'audit.login.throttled': 'この接続元からの失敗が多すぎるため、ログインを受け付けませんでした。',
   'audit.logout.ok': 'ログアウトしました。',
   'audit.account.locked.temporary': 'ログインの失敗が続いたため、{until} までアカウントをロックしました。',
   'audit.account.locked.source': 'ログインの失敗が続いたため、{until} までこの接続元または端末をロックしました。',
-  'audit.account.locked.source.ip': '接続元 {ip} からのログインの失敗が続いたため、{until} までこの接続元をロックしました。',
-  'audit.account.locked.source.device': '利用者の端末からのログインの失敗が続いたため、{until} までこの端末をロックしました。',
+  'audit.account.locked.source.ip':
+    '接続元 {ip} からのログインの失敗が続いたため、{until} までこの接続元をロックしました。',
+  'audit.account.locked.source.device':
+    '利用者の端末からのログインの失敗が続いたため、{until} までこの端末をロックしました。',
   'audit.account.superseded.closed': '同じ医療機関コードの新しい登録が承認されたため、このアカウントを閉鎖しました。',
   'audit.admin.login.ok': 'コンソールにログインしました。',
   'audit.admin.login.bad_password': 'パスワードが違ったため、コンソールにログインできませんでした。',
   'audit.admin.login.unknown_operator': '登録のない運用担当者名でコンソールへのログインが試されました。',
   'audit.admin.login.locked': 'ロック中のため、コンソールへのログインを受け付けませんでした。',
   'audit.admin.locked.temporary': 'コンソールへのログインの失敗が続いたため、{until} まで運用担当者をロックしました。',
-  'audit.admin.locked.source': 'コンソールへのログインの失敗が続いたため、{until} までこの接続元または端末をロックしました。',
+  'audit.admin.locked.source':
+    'コンソールへのログインの失敗が続いたため、{until} までこの接続元または端末をロックしました。',
   'audit.admin.logout.ok': 'コンソールからログアウトしました。',
   'audit.admin.forbidden.refused': '権限のない画面（{url}）を開こうとしたため、拒否しました。',
   'audit.audit.exported.ok': '監査証跡を {rows} 件、CSV で出力しました。',
@@ -486,7 +545,8 @@ export const ja = {
   'audit.content.page.published.ok': 'ページ「{slug}」を公開しました。',
   'audit.email.change_requested.mail_queued': 'メールアドレス変更の確認メールを送信待ちにしました。',
   'audit.email.change_requested.wrong_current': 'メールアドレスの変更で、現在のパスワードが違いました。',
-  'audit.email.change_requested.throttled': '現在のパスワードの誤りが続いたため、メールアドレスの変更を受け付けませんでした。',
+  'audit.email.change_requested.throttled':
+    '現在のパスワードの誤りが続いたため、メールアドレスの変更を受け付けませんでした。',
   'audit.email.changed.ok': 'メールアドレスを変更しました。',
   'audit.email.link_opened.valid': 'メールアドレス変更の確認リンクが開かれました。',
   'audit.email.link_opened.expired': '有効期限の切れたメールアドレス変更の確認リンクが開かれました。',
@@ -514,14 +574,20 @@ export const ja = {
   'audit.password_reset.identified.ok.picture': '①特定を通過しました（画像認証）。',
   'audit.password_reset.identified.ok.proof_of_work': '①特定を通過しました（計算による確認）。',
   'audit.password_reset.requested.mail_queued': 'パスワード再設定メールを送信待ちにしました。',
-  'audit.password_reset.requested.unknown_user': '入力されたユーザー名・ユーザーIDの登録がないため、メールは送っていません。',
-  'audit.password_reset.requested.provisional_address': '仮アカウント（またはメールアドレスが誤りとされたアカウント）のため、メールは送っていません。',
-  'audit.password_reset.requested.email_mismatch': '入力されたメールアドレスが登録と一致しないため、メールは送っていません。',
+  'audit.password_reset.requested.unknown_user':
+    '入力されたユーザー名・ユーザーIDの登録がないため、メールは送っていません。',
+  'audit.password_reset.requested.provisional_address':
+    '仮アカウント（またはメールアドレスが誤りとされたアカウント）のため、メールは送っていません。',
+  'audit.password_reset.requested.email_mismatch':
+    '入力されたメールアドレスが登録と一致しないため、メールは送っていません。',
   'audit.password_reset.requested.account_locked': 'オペレーターがロックしているため、メールは送っていません。',
   'audit.password_reset.requested.rate_limited': '再設定メールの上限に達したため、メールは送っていません。',
-  'audit.password_reset.requested.rate_limited.account_ip': '同じ接続元からこのアカウントへの再設定メールが1時間の上限に達したため、メールは送っていません。',
-  'audit.password_reset.requested.rate_limited.account': 'このアカウントへの再設定メールが1時間の上限に達したため、メールは送っていません。',
-  'audit.password_reset.requested.rate_limited.ip': 'この接続元からの再設定の依頼が多すぎるため、メールは送っていません。',
+  'audit.password_reset.requested.rate_limited.account_ip':
+    '同じ接続元からこのアカウントへの再設定メールが1時間の上限に達したため、メールは送っていません。',
+  'audit.password_reset.requested.rate_limited.account':
+    'このアカウントへの再設定メールが1時間の上限に達したため、メールは送っていません。',
+  'audit.password_reset.requested.rate_limited.ip':
+    'この接続元からの再設定の依頼が多すぎるため、メールは送っていません。',
   'audit.password_reset.link_opened.valid': 'パスワード変更用URLが開かれました（有効）。',
   'audit.password_reset.link_opened.expired': '有効期限（1時間）の切れたパスワード変更用URLが開かれました。',
   'audit.password_reset.link_opened.used': '使用済みのパスワード変更用URLが開かれました。',
@@ -531,7 +597,8 @@ export const ja = {
   'audit.password_reset.password_rejected.confirm': '新しいパスワードの再入力が一致しませんでした。',
   'audit.password_reset.completed.ok': 'パスワードを再設定しました。',
   'audit.registration.requested.mail_queued': '新規登録の確認メールを送信待ちにしました。',
-  'audit.registration.requested.duplicate': '登録済みの医療機関コードまたはメールアドレスで新規登録が申し込まれたため、登録済みのお知らせを送りました。',
+  'audit.registration.requested.duplicate':
+    '登録済みの医療機関コードまたはメールアドレスで新規登録が申し込まれたため、登録済みのお知らせを送りました。',
   'audit.registration.requested.rate_limited': '新規登録の申込みが上限を超えたため、メールは送っていません。',
   'audit.registration.link_opened.valid': '新規登録の確認リンクが開かれました。',
   'audit.registration.link_opened.expired': '有効期限の切れた新規登録の確認リンクが開かれました。',
@@ -539,7 +606,8 @@ export const ja = {
   'audit.registration.link_opened.cancelled': '新しい申込みで無効になった新規登録の確認リンクが開かれました。',
   'audit.registration.link_opened.invalid': '存在しない新規登録の確認リンクが開かれました。',
   'audit.registration.completed.ok': '新規登録を完了しました。',
-  'audit.registration_case.opened.pending': '仮アカウントの医療機関コードで新規登録があり、コールセンターの確認待ちになりました。',
+  'audit.registration_case.opened.pending':
+    '仮アカウントの医療機関コードで新規登録があり、コールセンターの確認待ちになりました。',
   'audit.registration_case.approved.ok': '登録確認を承認し、新しいアカウントを作成しました。',
   'audit.registration_case.rejected.ok': '登録確認を却下しました。',
   'audit.support.viewed.ok': 'アカウントの画面を開きました。',
@@ -579,8 +647,10 @@ export const ja = {
   'admin.user.lockState': 'アカウント全体のロック',
   'admin.user.lockState.none': 'ロックされていません',
   'admin.user.lockState.ended': 'ロックされていません（{until} までのロックは終わりました）',
-  'admin.user.lockState.failures': 'ログインの失敗が {n} 回続いたため、{until} までロック中（{at} から）。知らない接続元からはログインできません。利用者のブラウザー（端末のクッキー）と以前ログインした接続元からは、その接続元がロック中でなければログインできます。',
-  'admin.user.lockState.operator': '{at} からロック中（運用担当者が解除するまで続きます）。どこからもログインできません。',
+  'admin.user.lockState.failures':
+    'ログインの失敗が {n} 回続いたため、{until} までロック中（{at} から）。知らない接続元からはログインできません。利用者のブラウザー（端末のクッキー）と以前ログインした接続元からは、その接続元がロック中でなければログインできます。',
+  'admin.user.lockState.operator':
+    '{at} からロック中（運用担当者が解除するまで続きます）。どこからもログインできません。',
   'admin.user.lockState.operatorNoTime': 'ロック中（運用担当者が解除するまで続きます）。どこからもログインできません。',
   'admin.user.lockedByName': '{role}（{name}）',
   'admin.user.failedCount': '知らない接続元からの失敗 {n} 回（{threshold} 回でアカウント全体をロック）',
@@ -594,10 +664,12 @@ export const ja = {
   'admin.user.sourceUntil': '{source}（{until} まで）',
   'admin.user.lockedSources': 'ロック中の接続元',
   'admin.user.noneListed': 'ありません',
-  'admin.user.failedCountLocked': '{n} 回（ロックしたときに数え直しました。ロック中は知らない接続元からのログインを受け付けないため増えません）',
+  'admin.user.failedCountLocked':
+    '{n} 回（ロックしたときに数え直しました。ロック中は知らない接続元からのログインを受け付けないため増えません）',
   'admin.status.activeSourcesLocked': '有効（ロック中の接続元が {n} 件あります）',
   'admin.user.stageOne': '①特定での入力（画像認証の失敗を含む）',
-  'admin.user.stageOneHelp': '①特定では、入力されたユーザー名・ユーザーIDだけが記録されます。このアカウントの名前（{names}）で入力されたものを表示しています。',
+  'admin.user.stageOneHelp':
+    '①特定では、入力されたユーザー名・ユーザーIDだけが記録されます。このアカウントの名前（{names}）で入力されたものを表示しています。',
   'admin.content.new': '新規作成',
   'admin.content.edit': '編集',
   'admin.content.preview': 'プレビュー',
@@ -625,7 +697,8 @@ export const ja = {
   'admin.news.publishAt': '公開日時（日本時間）',
   'admin.news.endAt': '掲載終了日時（日本時間、任意）',
   // Issue 11 §6: a notice may be published in Japanese only
-  'admin.news.englishOptional': '英語は任意です。英語を省略すると、英語のページには日本語のタイトルと本文を「日本語のみ」の注記付きで表示します。',
+  'admin.news.englishOptional':
+    '英語は任意です。英語を省略すると、英語のページには日本語のタイトルと本文を「日本語のみ」の注記付きで表示します。',
   'admin.news.englishPair': '英語でも掲載する場合は、タイトル（英語）と本文（英語）の両方を入力してください。',
   'admin.news.japaneseOnly': '（日本語のみ）',
   'admin.faq.heading': 'よくある質問の管理',
@@ -642,7 +715,8 @@ export const ja = {
   'admin.pages.bodyJa': '本文（日本語）',
   'admin.pages.bodyEn': '本文（英語）',
   'devmail.heading': '開発用メールボックス',
-  'devmail.lead': '{dir} に書き出されたメールです（新しい順）。この画面は開発環境（NODE_ENV=development）で、このコンピューターからのアクセスにだけ表示されます。',
+  'devmail.lead':
+    '{dir} に書き出されたメールです（新しい順）。この画面は開発環境（NODE_ENV=development）で、このコンピューターからのアクセスにだけ表示されます。',
   'devmail.empty': 'まだメールはありません。パスワードの再設定などを行うと、ここに表示されます。',
   'devmail.time': '日時（日本時間）',
   'devmail.from': '差出人',

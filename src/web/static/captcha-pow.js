@@ -50,22 +50,39 @@
     var password = new Uint8Array(nonce.length + 4);
     password.set(nonce, 0);
     new DataView(password.buffer).setUint32(nonce.length, counter, false);
-    return subtle.importKey('raw', password, { name: 'PBKDF2' }, false, ['deriveBits']).then(function (key) {
-      return subtle.deriveBits({ name: 'PBKDF2', salt: salt, iterations: p.cost, hash: 'SHA-256' }, key, (p.keyLength || 32) * 8);
-    }).then(function (bits) { return new Uint8Array(bits); });
+    return subtle
+      .importKey('raw', password, { name: 'PBKDF2' }, false, ['deriveBits'])
+      .then(function (key) {
+        return subtle.deriveBits(
+          { name: 'PBKDF2', salt: salt, iterations: p.cost, hash: 'SHA-256' },
+          key,
+          (p.keyLength || 32) * 8,
+        );
+      })
+      .then(function (bits) {
+        return new Uint8Array(bits);
+      });
   }
 
   // Several counters are tried at once (WebCrypto runs them off the page's thread); the first match wins.
   function solve(challenge) {
     var p = challenge.parameters;
     if (p.algorithm !== 'PBKDF2/SHA-256') return Promise.reject(new Error('algorithm'));
-    var nonce = fromHex(p.nonce), salt = fromHex(p.salt), prefix = fromHex(p.keyPrefix);
-    var lanes = 4, limit = 10000000, found = null, started = Date.now();
+    var nonce = fromHex(p.nonce),
+      salt = fromHex(p.salt),
+      prefix = fromHex(p.keyPrefix);
+    var lanes = 4,
+      limit = 10000000,
+      found = null,
+      started = Date.now();
     function lane(counter) {
       if (found || counter > limit || Date.now() - started > 120000) return Promise.resolve();
       return derive(p, nonce, salt, counter).then(function (key) {
         if (found) return;
-        if (startsWith(key, prefix)) { found = { counter: counter, derivedKey: toHex(key) }; return; }
+        if (startsWith(key, prefix)) {
+          found = { counter: counter, derivedKey: toHex(key) };
+          return;
+        }
         return lane(counter + lanes);
       });
     }
@@ -88,7 +105,10 @@
         return r.json();
       })
       .then(function (body) {
-        if (body.limited) { say('limited'); return; }
+        if (body.limited) {
+          say('limited');
+          return;
+        }
         return solve(body.challenge).then(function (solution) {
           field.value = btoa(JSON.stringify({ challenge: body.challenge, solution: solution }));
           say('done');
